@@ -1,0 +1,69 @@
+# Task index. `make help` lists the targets; `make test` is what CI runs (.ci/run).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION ?= 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+CONTROLPLANE := $(PY) hack/controlplane/controlplane.py
+export PATH := $(CURDIR)/.local/bin:$(PATH)
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+
+.PHONY: init
+init: $(VENV)/.synced ## Create .venv with every dependency (from uv.lock)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	"$(UV)" sync --frozen
+	touch $@
+
+.PHONY: controlplane
+controlplane: ## Build kube-apiserver, etcd, kubectl and helm from Go modules (cached by version)
+	bash hack/controlplane/build.sh
+
+.PHONY: lint
+lint: init ## ruff, the layering contracts, and the generated CRD is current
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+.PHONY: fmt
+fmt: init ## Format and auto-fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: typecheck
+typecheck: init ## mypy --strict
+	$(BIN)/mypy
+
+.PHONY: crds
+crds: init ## Regenerate crds/ from the pydantic models
+	$(PY) -m eks_oidc_operator crd > crds/oidcidentityproviders.eksoidc.io.yaml
+
+.PHONY: test
+test: init controlplane lint typecheck ## Everything: lint, types, unit, simulator and e2e tests
+	$(BIN)/pytest
+
+.PHONY: test-unit
+test-unit: init ## Only the tests that need no control plane
+	$(BIN)/pytest -m "not e2e"
+
+.PHONY: cluster-up
+cluster-up: init controlplane ## Start the local control plane; kubeconfigs in .local/
+	$(CONTROLPLANE) up
+
+.PHONY: cluster-down
+cluster-down: init ## Stop the local control plane
+	$(CONTROLPLANE) down
+
+.PHONY: clean
+clean: cluster-down ## Remove .local/ and caches (not the binary cache in ~/.cache)
+	rm -rf .local .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,61 @@
+"""Names and numbers that appear in more than one place.
+
+Each constant carries a docstring with its reason. Nothing here imports anything from the
+project: every other layer may depend on this module, and it depends on none.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+GROUP: Final = "eksoidc.io"
+"""The project's own API group: our CRD, finalizer and annotations live under it."""
+
+VERSION: Final = "v1alpha1"
+"""The served and stored version of the CRD; alpha while the schema may still change."""
+
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+"""``apiVersion`` of every object of our kind."""
+
+KIND: Final = "OidcIdentityProvider"
+"""The kind users write in their manifests."""
+
+PLURAL: Final = "oidcidentityproviders"
+"""The resource name in URLs and RBAC rules."""
+
+SINGULAR: Final = "oidcidentityprovider"
+"""``kubectl get oidcidentityprovider`` works because of this."""
+
+SHORT_NAMES: Final = ("oidcidp",)
+"""``kubectl get oidcidp``: the long name is tiring to type."""
+
+CRD_NAME: Final = f"{PLURAL}.{GROUP}"
+"""``metadata.name`` of the CustomResourceDefinition, fixed by Kubernetes as plural.group."""
+
+FINALIZER: Final = f"{GROUP}/finalizer"
+"""Our own finalizer, so that no EKS association is orphaned when an object is deleted."""
+
+ANNOTATION_PREFIX: Final = GROUP
+"""Prefix of kopf's bookkeeping annotations, so they never clash with another kopf operator."""
+
+FIELD_MANAGER: Final = "eks-oidc-operator"
+"""Field manager name for server-side apply of our own objects."""
+
+OPERATOR_NAMESPACE: Final = "eks-oidc-system"
+"""Namespace the operator is installed into by default (chart and local control plane)."""
+
+OPERATOR_SERVICE_ACCOUNT: Final = "eks-oidc-operator"
+"""ServiceAccount the operator runs as; RBAC is bound to it."""
+
+EKS_CONFIG_TYPE: Final = "oidc"
+"""EKS knows one identity-provider config type; it is part of every describe/disassociate call."""
+
+# Condition types, kstatus semantics (https://github.com/kubernetes-sigs/cli-utils/tree/master/pkg/kstatus).
+CONDITION_READY: Final = "Ready"
+"""True only when EKS reports the config ACTIVE and it matches the spec at observedGeneration."""
+
+CONDITION_RECONCILING: Final = "Reconciling"
+"""True while work is in flight (association, replacement, disassociation, retry)."""
+
+CONDITION_STALLED: Final = "Stalled"
+"""True when progress needs a human: the reason is EKS's error code."""

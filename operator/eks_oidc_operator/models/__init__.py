@@ -1,0 +1,28 @@
+"""Pydantic models of the ``OidcIdentityProvider`` resource; the CRD is generated from them."""
+
+from eks_oidc_operator.models.resource import ObjectMeta, OidcIdentityProvider
+from eks_oidc_operator.models.spec import DeletionPolicy, OidcConfigSpec, OidcIdentityProviderSpec
+from eks_oidc_operator.models.status import (
+    Condition,
+    ConditionStatus,
+    ConfigStatus,
+    OidcIdentityProviderStatus,
+    Phase,
+    UpdateError,
+    UpdateStatus,
+)
+
+__all__ = [
+    "Condition",
+    "ConditionStatus",
+    "ConfigStatus",
+    "DeletionPolicy",
+    "ObjectMeta",
+    "OidcConfigSpec",
+    "OidcIdentityProvider",
+    "OidcIdentityProviderSpec",
+    "OidcIdentityProviderStatus",
+    "Phase",
+    "UpdateError",
+    "UpdateStatus",
+]

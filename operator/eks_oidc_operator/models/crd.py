@@ -1,0 +1,140 @@
+"""Generate the CustomResourceDefinition from the pydantic models: one source of truth.
+
+pydantic emits JSON Schema (``$ref``s, ``anyOf`` with ``null`` for optional fields, titles);
+Kubernetes wants a *structural* OpenAPI v3 schema (everything inlined, one type per node, no
+``additionalProperties`` beside ``properties``). :func:`structural` converts the one into the
+other; :func:`build_crd` wraps the result into the CRD with names, printer columns and the
+status subresource. Pure: no I/O, so tests compare its output with the committed ``crds/`` file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eks_oidc_operator import constants
+from eks_oidc_operator.models.spec import OidcIdentityProviderSpec
+from eks_oidc_operator.models.status import OidcIdentityProviderStatus
+
+JsonSchema = dict[str, Any]
+
+# JSON Schema keywords that structural schemas forbid or that only add noise to `kubectl explain`.
+_DROPPED_KEYS = frozenset({"title", "propertyNames", "$defs"})
+
+
+def _resolve(node: JsonSchema, defs: JsonSchema) -> JsonSchema:
+    """Inline a ``$ref``, keeping sibling keys (pydantic puts a field's description beside it)."""
+    if "$ref" not in node:
+        return node
+    target = defs[node["$ref"].rsplit("/", 1)[-1]]
+    siblings = {key: value for key, value in node.items() if key != "$ref"}
+    return {**target, **siblings}
+
+
+def _unwrap_optional(node: JsonSchema) -> JsonSchema:
+    """``anyOf: [X, {type: null}]`` becomes X: in Kubernetes, optional means "may be absent"."""
+    variants = node.get("anyOf")
+    if not variants:
+        return node
+    non_null = [variant for variant in variants if variant.get("type") != "null"]
+    if len(non_null) != 1:
+        msg = f"cannot express a union in a structural schema: {variants}"
+        raise ValueError(msg)
+    rest = {key: value for key, value in node.items() if key != "anyOf"}
+    return {**non_null[0], **rest}
+
+
+def structural(node: JsonSchema, defs: JsonSchema) -> JsonSchema:
+    """Convert one pydantic JSON-Schema node (recursively) into a structural OpenAPI schema."""
+    node = _unwrap_optional(_resolve(node, defs))
+    node = _unwrap_optional(_resolve(node, defs))  # a $ref inside anyOf resolves on the 2nd pass
+    out: JsonSchema = {}
+    for key, value in node.items():
+        if key in _DROPPED_KEYS or (key == "default" and value is None):
+            continue
+        if key == "properties":
+            out[key] = {name: structural(child, defs) for name, child in value.items()}
+        elif key == "items" or (key == "additionalProperties" and isinstance(value, dict)):
+            out[key] = structural(value, defs)
+        elif key == "additionalProperties" and "properties" in node:
+            continue  # structural schemas forbid it beside `properties`; pruning does the job
+        else:
+            out[key] = value
+    return out
+
+
+def _schema_of(
+    model: type[OidcIdentityProviderSpec] | type[OidcIdentityProviderStatus],
+) -> JsonSchema:
+    raw = model.model_json_schema(by_alias=True, mode="validation")
+    return structural(raw, raw.get("$defs", {}))
+
+
+def _column(name: str, json_path: str, description: str, **extra: Any) -> JsonSchema:
+    return {
+        "name": name,
+        "type": "string",
+        "jsonPath": json_path,
+        "description": description,
+        **extra,
+    }
+
+
+PRINTER_COLUMNS: list[JsonSchema] = [
+    _column("Cluster", ".spec.clusterName", "EKS cluster"),
+    _column("Config", ".status.identityProviderConfigName", "EKS identity-provider config name"),
+    _column("Phase", ".status.phase", "One-word summary"),
+    _column("Ready", '.status.conditions[?(@.type=="Ready")].status', "Ready condition"),
+    _column("Update", ".status.update.status", "Status of the last EKS update"),
+    _column("Age", ".metadata.creationTimestamp", "Age", type="date"),
+]
+"""What ``kubectl get oidcidp`` shows."""
+
+
+def build_crd() -> JsonSchema:
+    """Return the complete CustomResourceDefinition as a plain dict, ready for YAML."""
+    spec_schema = _schema_of(OidcIdentityProviderSpec)
+    status_schema = _schema_of(OidcIdentityProviderStatus)
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": constants.CRD_NAME},
+        "spec": {
+            "group": constants.GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": constants.KIND,
+                "listKind": f"{constants.KIND}List",
+                "plural": constants.PLURAL,
+                "singular": constants.SINGULAR,
+                "shortNames": list(constants.SHORT_NAMES),
+                "categories": ["eks", "aws"],
+            },
+            "versions": [
+                {
+                    "name": constants.VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": PRINTER_COLUMNS,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "description": (
+                                "An OIDC identity provider associated with an EKS cluster. "
+                                "The operator associates it, follows the EKS update to its end, "
+                                "keeps it in line with the spec and disassociates it on delete."
+                            ),
+                            "required": ["spec"],
+                            "properties": {
+                                "apiVersion": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "metadata": {"type": "object"},
+                                "spec": spec_schema,
+                                "status": status_schema,
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }

@@ -1,0 +1,267 @@
+"""The desired state of an ``OidcIdentityProvider``: what the user writes under ``spec``.
+
+The fields of :class:`OidcConfigSpec` mirror EKS's ``OidcIdentityProviderConfigRequest`` field for
+field, so a reader of the EKS API reference recognises them. Each constraint is written twice on
+purpose: once as a pydantic constraint (the operator refuses bad input it somehow receives) and
+once as an OpenAPI/CEL rule in the generated CRD (the API server refuses it at ``kubectl apply``,
+with a message that names the field). :mod:`eks_oidc_operator.models.crd` turns these models into
+the CRD; the ``x-kubernetes-validations`` below are the CEL half.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic.config import JsonDict
+
+from eks_oidc_operator.models.base import CamelModel
+
+CLUSTER_NAME_PATTERN = r"^[0-9A-Za-z][A-Za-z0-9\-_]*$"
+"""EKS's ``ClusterName`` pattern (service model), anchored at both ends."""
+
+REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$"
+"""AWS region names such as ``eu-west-1``, ``us-gov-west-1``, ``us-isob-east-1``."""
+
+ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"
+"""An IAM role ARN in any partition."""
+
+CONFIG_NAME_PATTERN = r"^[0-9A-Za-z][A-Za-z0-9._-]*$"
+"""EKS documents no rule for config names; we accept what a Kubernetes name can hold."""
+
+MAX_TAGS = 50
+"""EKS ``TagMap`` limit: 50 tags per resource."""
+
+RESERVED_PREFIX = "system:"
+"""EKS rejects username/groups prefixes containing ``system:`` (Kubernetes reserves it)."""
+
+
+def _cel(rule: str, message: str) -> JsonDict:
+    return {"rule": rule, "message": message}
+
+
+def _immutable(field: str) -> JsonDict:
+    return _cel("self == oldSelf", f"spec.{field} is immutable: create a new object instead")
+
+
+ClaimKey = Annotated[str, StringConstraints(min_length=1, max_length=63)]
+ClaimValue = Annotated[str, StringConstraints(min_length=1, max_length=253)]
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+TagValue = Annotated[str, StringConstraints(max_length=256)]
+
+
+class DeletionPolicy(StrEnum):
+    """What happens to the EKS association when the Kubernetes object is deleted."""
+
+    DELETE = "Delete"
+    RETAIN = "Retain"
+
+
+class OidcConfigSpec(CamelModel):
+    """The OIDC identity-provider configuration, as EKS's AssociateIdentityProviderConfig takes it.
+
+    EKS cannot edit a config in place: a change here is carried out as a replacement
+    (disassociate, wait, associate).
+    """
+
+    identity_provider_config_name: (
+        Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=CONFIG_NAME_PATTERN)]
+        | None
+    ) = Field(
+        default=None,
+        description=(
+            "Name of the identity-provider config in EKS. Defaults to metadata.name. "
+            "1-100 characters: letters, digits, '.', '_' and '-', starting with a letter or digit."
+        ),
+    )
+    issuer_url: Annotated[str, StringConstraints(min_length=9, max_length=2048)] = Field(
+        description=(
+            "URL of the OIDC issuer: must start with https://, may have a path, and must not "
+            "have a query or fragment. EKS fetches <issuerUrl>/.well-known/openid-configuration."
+        ),
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "self.startsWith('https://')",
+                    "spec.oidc.issuerUrl must start with https:// (EKS accepts only https issuers)",
+                ),
+                _cel(
+                    "!self.contains('?') && !self.contains('#')",
+                    "spec.oidc.issuerUrl must not contain a query (?) or fragment (#)",
+                ),
+            ]
+        },
+    )
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(
+        description="Client ID (audience) of the ID tokens the cluster accepts.",
+    )
+    username_claim: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+        default=None,
+        description="JWT claim used as the username. EKS defaults to 'sub'.",
+    )
+    username_prefix: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+        default=None,
+        description=(
+            "Prefix prepended to usernames to avoid clashes with existing names; '-' "
+            "disables prefixing. Must not contain 'system:'."
+        ),
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "!self.contains('system:')",
+                    "spec.oidc.usernamePrefix must not contain 'system:' (reserved by Kubernetes)",
+                )
+            ]
+        },
+    )
+    groups_claim: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+        default=None,
+        description="JWT claim that holds the user's groups.",
+    )
+    groups_prefix: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+        default=None,
+        description="Prefix prepended to group names. Must not contain 'system:'.",
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "!self.contains('system:')",
+                    "spec.oidc.groupsPrefix must not contain 'system:' (reserved by Kubernetes)",
+                )
+            ]
+        },
+    )
+    required_claims: dict[ClaimKey, ClaimValue] | None = Field(
+        default=None,
+        max_length=MAX_TAGS,
+        description=(
+            "Key/value pairs that must be present in the ID token's claims. Keys are 1-63 "
+            "characters, values 1-253."
+        ),
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "self.all(k, size(k) >= 1 && size(k) <= 63)",
+                    "spec.oidc.requiredClaims keys must be 1-63 characters long",
+                ),
+                _cel(
+                    "self.all(k, size(self[k]) >= 1 && size(self[k]) <= 253)",
+                    "spec.oidc.requiredClaims values must be 1-253 characters long",
+                ),
+            ]
+        },
+    )
+
+    @field_validator("username_prefix", "groups_prefix")
+    @classmethod
+    def _no_system_prefix(cls, value: str | None) -> str | None:
+        if value is not None and RESERVED_PREFIX in value:
+            msg = f"must not contain {RESERVED_PREFIX!r} (reserved by Kubernetes)"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("issuer_url")
+    @classmethod
+    def _https_without_query(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            msg = "must start with https://"
+            raise ValueError(msg)
+        if "?" in value or "#" in value:
+            msg = "must not contain a query (?) or fragment (#)"
+            raise ValueError(msg)
+        return value
+
+
+class OidcIdentityProviderSpec(CamelModel):
+    """Desired state: which cluster, which OIDC provider, which tags, and what deletion does."""
+
+    # A field-level ``self == oldSelf`` only runs when the field exists on both sides, so adding
+    # or removing ``region`` after creation is caught here, one level up.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "has(self.region) == has(oldSelf.region)",
+                    "spec.region is immutable: it cannot be added or removed after creation",
+                ),
+            ]
+        }
+    )
+
+    cluster_name: Annotated[
+        str, StringConstraints(min_length=1, max_length=100, pattern=CLUSTER_NAME_PATTERN)
+    ] = Field(
+        description=(
+            "Name of the EKS cluster to associate the provider with. Immutable. 1-100 "
+            "characters: letters, digits, '-' and '_', starting with a letter or digit."
+        ),
+        json_schema_extra={"x-kubernetes-validations": [_immutable("clusterName")]},
+    )
+    region: (
+        Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=REGION_PATTERN)]
+        | None
+    ) = Field(
+        default=None,
+        description=(
+            "AWS region of the cluster, such as eu-west-1. Defaults to the operator's region. "
+            "Immutable."
+        ),
+        json_schema_extra={"x-kubernetes-validations": [_immutable("region")]},
+    )
+    role_arn: (
+        Annotated[str, StringConstraints(max_length=2048, pattern=ROLE_ARN_PATTERN)] | None
+    ) = Field(
+        default=None,
+        description=(
+            "IAM role the operator assumes to reach this cluster (cross-account). Defaults "
+            "to the operator's own credentials."
+        ),
+    )
+    oidc: OidcConfigSpec = Field(
+        description="The OIDC identity-provider configuration, field for field as EKS takes it."
+    )
+    tags: dict[TagKey, TagValue] | None = Field(
+        default=None,
+        max_length=MAX_TAGS,
+        description=(
+            "Tags on the EKS identity-provider config. Changing them re-tags the config without "
+            "replacing it. At most 50; keys 1-128 characters, values up to 256; keys must not "
+            "start with 'aws:'."
+        ),
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "self.all(k, size(k) >= 1 && size(k) <= 128)",
+                    "spec.tags keys must be 1-128 characters long",
+                ),
+                _cel(
+                    "self.all(k, !k.lowerAscii().startsWith('aws:'))",
+                    "spec.tags keys must not start with 'aws:' (reserved by AWS)",
+                ),
+            ]
+        },
+    )
+    client_request_token: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = (
+        Field(
+            default=None,
+            description=(
+                "Idempotency token base for EKS calls. Defaults to one derived from the object's "
+                "uid and generation, which makes every call safe to repeat after a crash."
+            ),
+        )
+    )
+    deletion_policy: DeletionPolicy = Field(
+        default=DeletionPolicy.DELETE,
+        description=(
+            "Delete: disassociate the config from the cluster when this object is deleted. "
+            "Retain: leave the association in EKS."
+        ),
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _no_aws_prefix(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value and any(key.lower().startswith("aws:") for key in value):
+            msg = "keys must not start with 'aws:' (reserved by AWS)"
+            raise ValueError(msg)
+        return value

@@ -1,0 +1,127 @@
+"""The observed state of an ``OidcIdentityProvider``: what the operator writes under ``status``.
+
+Conditions follow ``metav1.Condition`` and kstatus, so ``kubectl wait --for=condition=Ready``,
+Flux and Argo CD read them with no custom code. The EKS side is mirrored as EKS reports it
+(``configStatus``, ``update``) so a human sees EKS's own words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from eks_oidc_operator.models.base import CamelModel
+
+
+class Phase(StrEnum):
+    """A one-word summary for printer columns; conditions carry the real meaning."""
+
+    PENDING = "Pending"
+    ASSOCIATING = "Associating"
+    ACTIVE = "Active"
+    REPLACING = "Replacing"
+    DISASSOCIATING = "Disassociating"
+    FAILED = "Failed"
+
+
+class ConfigStatus(StrEnum):
+    """The identity-provider config's status as EKS reports it."""
+
+    CREATING = "CREATING"
+    ACTIVE = "ACTIVE"
+    DELETING = "DELETING"
+
+
+class ConditionStatus(StrEnum):
+    """``metav1.ConditionStatus``."""
+
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class _StatusModel(CamelModel):
+    # Status is written by the operator, possibly by an older or newer version of it: tolerate
+    # keys this version does not know instead of refusing to read the object.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Condition(_StatusModel):
+    """One ``metav1.Condition``."""
+
+    type: Annotated[str, StringConstraints(min_length=1, max_length=316)] = Field(
+        description="Condition type: Ready, Reconciling or Stalled."
+    )
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = Field(
+        description="CamelCase reason; for errors, EKS's error code or exception name."
+    )
+    message: Annotated[str, StringConstraints(max_length=32768)] = Field(
+        default="", description="Human-readable details; for errors, EKS's own message."
+    )
+    last_transition_time: datetime = Field(
+        description="When status last changed (not when reason or message changed)."
+    )
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="metadata.generation the condition was computed for."
+    )
+
+
+class UpdateError(_StatusModel):
+    """One entry of an EKS update's ``errors[]``."""
+
+    error_code: str | None = Field(default=None, description="EKS's error code.")
+    error_message: str | None = Field(default=None, description="EKS's error message.")
+    resource_ids: list[str] = Field(
+        default_factory=list, description="The resources the error refers to."
+    )
+
+
+class UpdateStatus(_StatusModel):
+    """The EKS update (association or disassociation) the operator follows, as EKS reports it."""
+
+    id: str = Field(description="EKS update id, stored as soon as EKS returns it.")
+    type: str | None = Field(
+        default=None,
+        description="AssociateIdentityProviderConfig or DisassociateIdentityProviderConfig.",
+    )
+    status: str | None = Field(
+        default=None, description="InProgress, Successful, Failed or Cancelled."
+    )
+    created_at: datetime | None = Field(default=None, description="When EKS created the update.")
+    errors: list[UpdateError] = Field(
+        default_factory=list, description="EKS's errors for a failed update."
+    )
+
+
+class OidcIdentityProviderStatus(_StatusModel):
+    """Everything the operator knows about the association, written through ``/status``."""
+
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="metadata.generation the status was computed for."
+    )
+    phase: Phase | None = Field(default=None, description="One-word summary for printer columns.")
+    region: str | None = Field(default=None, description="The region the operator resolved.")
+    identity_provider_config_name: str | None = Field(
+        default=None, description="The config name used in EKS (spec value or metadata.name)."
+    )
+    identity_provider_config_arn: str | None = Field(
+        default=None, description="ARN of the identity-provider config in EKS."
+    )
+    config_status: ConfigStatus | None = Field(
+        default=None, description="CREATING, ACTIVE or DELETING, as EKS reports it."
+    )
+    update: UpdateStatus | None = Field(
+        default=None, description="The last EKS update the operator started or adopted."
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        description="Ready, Reconciling and Stalled, with kstatus semantics.",
+        json_schema_extra={
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["type"],
+        },
+    )

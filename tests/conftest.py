@@ -1,0 +1,101 @@
+"""Test-wide wiring: the ``e2e`` marker's cluster, chosen by ``--cluster`` or ``E2E_KUBECONFIG``.
+
+- default (``--cluster=local``): a real etcd + kube-apiserver built from Go modules and started
+  on loopback for this session (``hack/controlplane``); this is what CI runs, never skipped;
+- ``--cluster=kind``: a kind cluster through pytest-kind, where a Docker engine exists;
+- ``E2E_KUBECONFIG=path``: any existing cluster (its admin kubeconfig).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.support.kube import Cluster, operator_kubeconfig_via_token_request, unique_name
+
+import controlplane
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--cluster",
+        choices=["local", "kind"],
+        default="local",
+        help="where e2e tests run: the local control plane (default) or kind (needs Docker)",
+    )
+
+
+def _docker_answers() -> bool:
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    result = subprocess.run([docker, "info"], capture_output=True, check=False, timeout=20)
+    return result.returncode == 0
+
+
+def _for_foreign_cluster(admin: Path, kind: str, workdir: Path) -> Cluster:
+    kubectl = controlplane.bin_dir() / "kubectl"
+    operator = operator_kubeconfig_via_token_request(
+        admin,
+        kubectl,
+        workdir / "operator.kubeconfig",
+        controlplane.OPERATOR_NAMESPACE,
+        controlplane.OPERATOR_SERVICE_ACCOUNT,
+    )
+    version = subprocess.run(
+        [str(kubectl), f"--kubeconfig={admin}", "version", "-o", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return Cluster(admin, operator, kubectl, version, kind)
+
+
+@pytest.fixture(scope="session")
+def cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """The Kubernetes API server of this test session."""
+    existing = os.environ.get("E2E_KUBECONFIG")
+    if existing:
+        yield _for_foreign_cluster(Path(existing), "existing", tmp_path_factory.mktemp("existing"))
+        return
+    if request.config.getoption("--cluster") == "kind":
+        if not _docker_answers():
+            pytest.skip(
+                "--cluster=kind needs a Docker engine, and `docker info` gets no answer here"
+            )
+        from pytest_kind import KindCluster  # imported late: it is useless without Docker
+
+        kind = KindCluster(unique_name("eks-oidc"))
+        kind.create()
+        try:
+            yield _for_foreign_cluster(
+                Path(kind.kubeconfig_path), "kind", tmp_path_factory.mktemp("kind")
+            )
+        finally:
+            kind.delete()
+        return
+    binaries = controlplane.bin_dir()
+    with controlplane.running(tmp_path_factory.mktemp("controlplane"), binaries=binaries) as plane:
+        yield Cluster(
+            admin_kubeconfig=Path(plane.admin_kubeconfig),
+            operator_kubeconfig=Path(plane.operator_kubeconfig),
+            kubectl_path=binaries / "kubectl",
+            version=plane.version,
+            kind="local",
+        )
+
+
+@pytest.fixture
+def namespace(cluster: Cluster) -> Iterator[str]:
+    """A fresh namespace per test, so tests never see each other's objects."""
+    name = unique_name("t")
+    cluster.kubectl("create", "namespace", name)
+    yield name
+    # No controller-manager runs locally, so the namespace stays Terminating: don't wait for it.
+    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
