@@ -54,6 +54,10 @@ STOP_TIMEOUT_S = 10.0
 LOG_TAIL_LINES = 40
 
 
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+"""Servers this process started, kept so they are waited for (not garbage-collected running)."""
+
+
 class ControlPlaneError(RuntimeError):
     """The control plane could not be built, started or reached."""
 
@@ -215,7 +219,7 @@ def _die_with_parent() -> None:
 
 def _spawn(argv: Sequence[str], log: Path, *, die_with_parent: bool) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             argv,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -223,6 +227,8 @@ def _spawn(argv: Sequence[str], log: Path, *, die_with_parent: bool) -> subproce
             start_new_session=True,  # Ctrl-C in the terminal goes to us, not to the servers
             preexec_fn=_die_with_parent if die_with_parent else None,
         )
+    _CHILDREN[proc.pid] = proc
+    return proc
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -283,15 +289,17 @@ def stop_pid(pid: int) -> None:
     """SIGTERM a process group, wait, then SIGKILL; a pid that is gone already is fine."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
+    child = _CHILDREN.pop(pid, None)
+    if child is not None:  # ours: Popen.wait reaps it
+        try:
+            child.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-            # Reap it if it is our child, otherwise it lingers as a zombie and looks alive.
-            with contextlib.suppress(ChildProcessError):
-                if os.waitpid(pid, os.WNOHANG) != (0, 0):
-                    return
-        except ProcessLookupError:
+        if not _pid_alive(pid):  # started by another process (`make cluster-up`): just watch
             return
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):

@@ -60,7 +60,7 @@ def test_the_server_reports_the_version_built_from_go_modules(cluster: Cluster) 
 
 
 def test_the_crd_installs_with_server_side_apply(cluster: Cluster, crd: str) -> None:
-    installed = cluster.get_json(f"crd/{crd}")
+    installed = cluster.get_json(f"crd/{crd}", "--show-managed-fields")
     assert installed["spec"]["names"]["shortNames"] == ["oidcidp"]
     managers = {entry["manager"] for entry in installed["metadata"]["managedFields"]}
     assert constants.FIELD_MANAGER in managers
