@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.kube import Cluster, operator_kubeconfig_via_token_request, unique_name
 
 import controlplane
+from tests.support.kube import Cluster, operator_kubeconfig_via_token_request, unique_name
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

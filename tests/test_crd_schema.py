@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import yaml
-from tests.support.kube import REPO
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.__main__ import render_crd
 from eks_oidc_operator.models.crd import build_crd
+from tests.support.kube import REPO
 
 CRD_FILE = REPO / "crds" / f"{constants.CRD_NAME}.yaml"
 

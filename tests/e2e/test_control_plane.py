@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.kube import REPO, Cluster, unique_name
 
 import controlplane
 from eks_oidc_operator import constants
+from tests.support.kube import REPO, Cluster, unique_name
 
 pytestmark = pytest.mark.e2e
 
