@@ -1,0 +1,297 @@
+"""One simulator instance: the glue between protocol, faults, state, clock, stats and file.
+
+:meth:`Simulator.handle_eks` is the whole life of one EKS call, framework-free:
+route -> fault before? -> parse/validate -> tick + execute -> fault after commit? -> save
+-> respond. Everything runs synchronously on the event loop thread, so each call is atomic
+with respect to every other one (no locks, no lost updates under parallel clients).
+
+The control methods back the ``/_sim/*`` endpoints (see ``app.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from eks_simulator import persistence
+from eks_simulator.clock import SimClock
+from eks_simulator.config import ConfigPatch, SimConfig
+from eks_simulator.errors import EksError
+from eks_simulator.faults import FaultPlan, FaultRule
+from eks_simulator.protocol import EksProtocol, WireResponse
+from eks_simulator.state import EksState, PlannedFailure
+from eks_simulator.stats import CallRecord, Stats
+
+log = logging.getLogger(__name__)
+
+MUTATING = frozenset(
+    {
+        "CreateCluster",
+        "DeleteCluster",
+        "AssociateIdentityProviderConfig",
+        "DisassociateIdentityProviderConfig",
+        "TagResource",
+        "UntagResource",
+    }
+)
+"""Operations after which the state file is rewritten. (Lifecycle transitions need no
+save: they are recomputed from the deadlines stored on the entities.)"""
+
+UNKNOWN_OPERATION = "UnknownOperation"
+
+
+class Simulator:
+    """A running simulated EKS (one account, one region).
+
+    Parameters
+    ----------
+    config
+        Initial configuration (the state file's saved configuration replaces it).
+    clock
+        The simulated clock.
+    faults
+        Initial HTTP-level fault rules.
+    state_file
+        Where to persist state, or ``None`` to keep it in memory only.
+    seed
+        Seed for ids, jitter and rate-based faults.
+    """
+
+    def __init__(
+        self,
+        config: SimConfig,
+        *,
+        clock: SimClock | None = None,
+        faults: FaultPlan | None = None,
+        state_file: Path | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.protocol = EksProtocol()
+        self.clock = clock or SimClock()
+        self._initial_config = config
+        self.state = EksState(config, seed=seed)
+        self.faults = faults or FaultPlan(seed=seed)
+        self.stats = Stats()
+        self.state_file = state_file
+
+    # ------------------------------------------------------------------ persistence
+
+    def load(self) -> bool:
+        """Restore from the state file, if there is one. Returns whether state was loaded."""
+        if self.state_file is None:
+            return False
+        saved = persistence.load(self.state_file)
+        if saved is None:
+            return False
+        self.clock.restore(saved.clock)
+        self.state.config = saved.config
+        self.state.restore(saved.state)
+        return True
+
+    def save(self) -> None:
+        """Write the state file now (no-op without one)."""
+        if self.state_file is None:
+            return
+        persistence.save(
+            self.state_file,
+            persistence.SavedState(
+                clock=self.clock.snapshot(), config=self.state.config, state=self.state.snapshot()
+            ),
+        )
+
+    # ------------------------------------------------------------------ EKS calls
+
+    def handle_eks(
+        self,
+        method: str,
+        raw_path: str,
+        query: Mapping[str, list[str]],
+        body: bytes,
+        headers: Mapping[str, str],
+    ) -> WireResponse:
+        """Serve one EKS API call and count it."""
+        request_id = str(uuid.uuid4())
+        routed = self.protocol.route(method, raw_path)
+        if routed is None:
+            response = self.protocol.error(
+                EksError(UNKNOWN_OPERATION, f"No EKS operation for {method} {raw_path}"), request_id
+            )
+            response = WireResponse(404, response.body, response.headers)
+            self._record(UNKNOWN_OPERATION, response.status, None, None, headers)
+            return response
+        operation, labels = routed
+        name = operation.name
+        params: dict[str, Any] = {}
+        try:
+            injected = self.faults.before(name)
+            if injected is not None:
+                # A front-door fault happens before the request is even parsed.
+                params = self._lenient_params(body)
+                raise _Injected(injected.code, injected.message, injected.retry_after_ms)
+            params = self.protocol.parse(operation, labels, query, body)
+            result = self.state.execute(name, params, self.clock.now())
+            if name in MUTATING:
+                self.save()
+            lost = self.faults.after_commit(name)
+            if lost is not None:
+                raise _Injected(lost.code, lost.message, None)
+            response = self.protocol.success(operation, result, request_id)
+        except _Injected as fault:
+            response = self.protocol.error(
+                fault.error, request_id, retry_after_ms=fault.retry_after_ms
+            )
+        except EksError as error:
+            response = self.protocol.error(error, request_id)
+        except Exception:
+            log.exception("internal error in %s", name)
+            response = self.protocol.error(
+                EksError("ServerException", "An internal error occurred in the simulator"),
+                request_id,
+            )
+        cluster = labels.get("name") or labels.get("clusterName")
+        self._record(name, response.status, cluster, params.get("clientRequestToken"), headers)
+        return response
+
+    @staticmethod
+    def _lenient_params(body: bytes) -> dict[str, Any]:
+        """Best-effort body (for the journal) of a request a fault rejected unparsed."""
+        try:
+            document = json.loads(body) if body else {}
+        except ValueError:
+            return {}
+        return document if isinstance(document, dict) else {}
+
+    def _record(
+        self,
+        operation: str,
+        status: int,
+        cluster: str | None,
+        token: Any,
+        headers: Mapping[str, str],
+    ) -> None:
+        self.stats.record(
+            CallRecord(
+                operation=operation,
+                status=status,
+                cluster=cluster,
+                client_request_token=token if isinstance(token, str) else None,
+                attempt=headers.get("amz-sdk-request"),
+                at=self.clock.now(),
+            )
+        )
+
+    # ------------------------------------------------------------------ control
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward and apply every transition that became due."""
+        now = self.clock.advance(seconds)
+        self.state.tick(now)
+        self.save()
+        return now
+
+    def configure(self, patch: ConfigPatch) -> SimConfig:
+        """Apply a runtime configuration change."""
+        self.state.config = patch.apply(self.state.config)
+        self.save()
+        return self.state.config
+
+    def add_fault(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Activate one fault from its JSON description (see ``docs/simulator.md``)."""
+        kind = spec.get("kind")
+        now = self.clock.now()
+        if kind == "phantom-update":
+            update_id = self.state.start_phantom_update(
+                str(spec["cluster"]), float(spec.get("seconds", 60)), now
+            )
+            self.save()
+            return {"kind": kind, "updateId": update_id}
+        if kind == "fail-association":
+            planned = PlannedFailure.model_validate(
+                {
+                    "cluster": spec.get("cluster"),
+                    "error_code": spec.get("errorCode", "Unknown"),
+                    "error_message": spec.get(
+                        "errorMessage", "The identity provider could not be reached"
+                    ),
+                    "remaining": spec.get("count", 1),
+                }
+            )
+            self.state.plan_failure(planned)
+            self.save()
+            return {"kind": kind, **planned.model_dump()}
+        rule = FaultRule.model_validate(spec)
+        self.faults.add(rule)
+        return rule.model_dump(by_alias=True, exclude_none=True)
+
+    def describe_faults(self) -> dict[str, Any]:
+        """Active faults of both kinds."""
+        now = self.clock.now()
+        return {
+            "rules": [r.model_dump(by_alias=True, exclude_none=True) for r in self.faults.rules],
+            "failAssociations": [f.model_dump(by_alias=True) for f in self.state.pending_failures],
+            "phantomUpdates": {
+                c.name: {"updateId": c.phantom_update_id, "until": c.phantom_until}
+                for c in self.state.clusters.values()
+                if c.phantom_until is not None and c.phantom_until > now
+            },
+        }
+
+    def clear_faults(self) -> None:
+        """Remove every fault (rules, planned failures and phantom updates)."""
+        self.faults.clear()
+        self.state.pending_failures.clear()
+        for cluster in self.state.clusters.values():
+            cluster.phantom_update_id = None
+            cluster.phantom_until = None
+        self.save()
+
+    def create_cluster(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        status: str = "ACTIVE",
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a cluster directly (ACTIVE by default, or CREATING), bypassing the quota."""
+        if status not in ("ACTIVE", "CREATING"):
+            raise EksError("InvalidParameterException", "status must be ACTIVE or CREATING")
+        now = self.clock.now()
+        self.state.tick(now)
+        cluster = self.state.new_cluster(
+            name,
+            now=now,
+            version=version,
+            status="ACTIVE" if status == "ACTIVE" else "CREATING",
+            tags=tags,
+        )
+        self.save()
+        return cluster.to_wire()
+
+    def delete_cluster(self, name: str) -> bool:
+        """Remove a cluster immediately (no DELETING phase)."""
+        existed = self.state.remove_cluster(name)
+        self.save()
+        return existed
+
+    def reset(self) -> None:
+        """Forget all resources, faults, counters and runtime configuration changes.
+
+        The clock keeps its time: it never runs backwards.
+        """
+        self.state.reset()
+        self.state.config = self._initial_config
+        self.faults.clear()
+        self.stats.reset()
+        self.save()
+
+
+class _Injected(Exception):  # noqa: N818 - internal control flow, not an error type
+    def __init__(self, code: str, message: str, retry_after_ms: int | None) -> None:
+        super().__init__(message)
+        self.error = EksError(code, message)
+        self.retry_after_ms = retry_after_ms
