@@ -92,13 +92,19 @@ class TimingOverrides(_CamelModel):
     disassociate_seconds: DurationRange | None = None
     failed_config_gc_seconds: DurationRange | None = None
 
+    def _given(self) -> dict[str, DurationRange]:
+        # Attribute access, not model_dump(): dumping would turn the ranges into plain
+        # dicts, and model_copy(update=...) does not validate them back.
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        return {name: value for name, value in values.items() if value is not None}
+
     def apply_to(self, base: Timings) -> Timings:
         """``base`` with every step set here replaced."""
-        return base.model_copy(update=self.model_dump(exclude_none=True, by_alias=False))
+        return base.model_copy(update=self._given())
 
     def merged_over(self, older: TimingOverrides) -> TimingOverrides:
         """These overrides laid over ``older`` ones."""
-        return older.model_copy(update=self.model_dump(exclude_none=True, by_alias=False))
+        return older.model_copy(update=self._given())
 
 
 def _d(low: float, high: float | None = None) -> DurationRange:

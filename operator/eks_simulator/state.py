@@ -423,7 +423,6 @@ class EksState:
             tags=dict(tags),
         )
         self._provider_checks(cluster, oidc, config)
-        cluster.configs[config_name] = config
         update = self._start_update(
             cluster,
             ASSOCIATE,
@@ -434,6 +433,7 @@ class EksState:
             failure=self._take_failure(name, config_name),
             response_tags=dict(tags),
         )
+        cluster.configs[config_name] = config
         return {"update": update.to_wire(), "tags": dict(tags)}
 
     def _arn_uuid(self) -> str:
@@ -484,9 +484,9 @@ class EksState:
             )
         if cluster.status != "ACTIVE":
             raise invalid_request(f"Cluster '{name}' is not in ACTIVE status", name)
-        config.status = "DELETING"
         # "[]": the configs the update adds, as in the documented real response (spec 2.5).
         update = self._start_update(cluster, DISASSOCIATE, config_name, "[]", token, now)
+        config.status = "DELETING"
         return {"update": update.to_wire()}
 
     def describe_config(self, p: dict[str, Any], _now: float) -> dict[str, Any]:
