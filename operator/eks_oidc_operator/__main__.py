@@ -2,6 +2,10 @@
 
 Subcommands:
 
+``run``
+    Run the operator against the cluster of ``KUBECONFIG`` (or the in-cluster config), with
+    boto3's standard credential chain, region variables and ``AWS_ENDPOINT_URL_EKS``. Every
+    other knob is an ``EKS_OIDC_*`` variable (see :mod:`eks_oidc_operator.settings`).
 ``crd``
     Print the CustomResourceDefinition generated from the models (``make crds`` writes it to
     ``crds/``).
@@ -10,6 +14,7 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -24,15 +29,53 @@ def render_crd() -> str:
     return header + yaml.safe_dump(build_crd(), sort_keys=False, width=100)
 
 
+def _run(args: argparse.Namespace) -> int:
+    # Imported here: `crd` must work without kopf's or boto3's start-up cost.
+    import kopf
+    import prometheus_client
+
+    from eks_oidc_operator.handlers import Runtime, build_registry
+    from eks_oidc_operator.settings import OperatorSettings
+
+    settings = OperatorSettings()
+    runtime = Runtime.from_settings(settings)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if settings.metrics_port:
+        prometheus_client.start_http_server(settings.metrics_port)
+    liveness = (
+        f"http://0.0.0.0:{settings.liveness_port}/healthz" if settings.liveness_port else None
+    )
+    kopf.run(
+        registry=build_registry(runtime),
+        memo=kopf.Memo(runtime=runtime),
+        clusterwide=args.all_namespaces,
+        namespaces=args.namespace or [],
+        standalone=True,  # one replica with strategy Recreate; no peering objects needed
+        liveness_endpoint=liveness,
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen subcommand."""
     parser = argparse.ArgumentParser(prog="eks-oidc-operator", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the operator")
+    scope = run.add_mutually_exclusive_group(required=True)
+    scope.add_argument(
+        "-n", "--namespace", action="append", help="watch this namespace (repeatable)"
+    )
+    scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace")
+    run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands.add_parser("crd", help="print the generated CustomResourceDefinition")
     args = parser.parse_args(argv)
     if args.command == "crd":
         sys.stdout.write(render_crd())
-    return 0
+        return 0
+    return _run(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,37 @@
+"""Operator start-up: kopf's own settings, each with its reason."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import kopf
+
+from eks_oidc_operator import constants
+from eks_oidc_operator.handlers.runtime import Runtime
+
+
+def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
+    """Register the start-up handler that configures kopf for this operator."""
+
+    @kopf.on.startup(registry=registry)
+    async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+        # Our own prefix for kopf's bookkeeping, so another kopf operator never reads ours.
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
+            prefix=constants.ANNOTATION_PREFIX
+        )
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+            prefix=constants.ANNOTATION_PREFIX, key="last-handled-configuration"
+        )
+        settings.persistence.finalizer = constants.FINALIZER
+        settings.posting.reporting_component = constants.FIELD_MANAGER
+        # Our events are explicit (kopf.event); log lines are not events (kopf >= 1.45 default).
+        settings.posting.loggers = False
+        # boto3 is synchronous: each in-flight EKS call holds one thread (asyncio.to_thread
+        # uses the loop's default executor), so the pool bounds concurrent EKS calls.
+        workers = runtime.settings.max_workers
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eks")
+        )
+        settings.execution.max_workers = workers

@@ -1,0 +1,45 @@
+"""What the handlers share across objects: built once at start-up, kept in kopf's memo."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+from eks_oidc_operator.eks import EksClientFactory
+from eks_oidc_operator.reconcile.reconciler import ClusterGate
+from eks_oidc_operator.reconcile.timing import Timings
+from eks_oidc_operator.settings import OperatorSettings
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Long-lived collaborators of every reconcile pass."""
+
+    settings: OperatorSettings
+    clients: EksClientFactory
+    timings: Timings
+    gate: ClusterGate
+    rng: random.Random
+    default_region: str | None
+
+    @classmethod
+    def from_settings(cls, settings: OperatorSettings) -> Runtime:
+        """Build the runtime; no network call happens here (clients are made lazily)."""
+        region = (
+            settings.default_region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+        )
+        return cls(
+            settings=settings,
+            clients=EksClientFactory(
+                max_attempts=settings.aws_max_attempts,
+                connect_timeout=settings.aws_connect_timeout_seconds,
+                read_timeout=settings.aws_read_timeout_seconds,
+            ),
+            timings=settings.timings(),
+            gate=ClusterGate(),
+            rng=random.Random(),  # noqa: S311 - jitter, not cryptography
+            default_region=region,
+        )

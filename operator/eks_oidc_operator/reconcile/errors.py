@@ -1,0 +1,124 @@
+"""The error table: what each EKS error means for the resource, implemented in one place.
+
+Input is the EKS error code (an API exception name, a failed update's ``errorCode``, or a
+botocore exception name for failures that never reached EKS); output is the condition reason,
+whether the object is Stalled, how it is retried, and the event type. ``docs/errors.md``
+prints this table for users; ``tests/unit/reconcile/test_errors.py`` pins it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Retry(StrEnum):
+    """How an error is retried."""
+
+    BACKOFF = "Backoff"
+    """Transient: retry with exponential backoff and jitter (Reconciling=True)."""
+    SLOW = "Slow"
+    """Needs a human but may be fixed outside the spec (IAM, quotas): Stalled=True, retried
+    rarely, so the object recovers by itself once the cause is gone."""
+    NEVER = "Never"
+    """The request itself is wrong: Stalled=True until the spec changes."""
+
+
+@dataclass(frozen=True)
+class ErrorPolicy:
+    """The meaning of one error code."""
+
+    reason: str
+    retry: Retry
+
+    @property
+    def stalled(self) -> bool:
+        """kstatus Stalled: only a human (or time) can fix it."""
+        return self.retry is not Retry.BACKOFF
+
+
+# Reasons that are not the EKS code itself: the code is too generic to read well in
+# `kubectl get`, or several codes mean the same thing to the user.
+CLUSTER_UPDATE_IN_PROGRESS = "ClusterUpdateInProgress"
+CLUSTER_NOT_FOUND = "ClusterNotFound"
+CONFIG_CONFLICT = "ConfigConflict"
+EKS_UNREACHABLE = "EksUnreachable"
+CREDENTIALS_INVALID = "CredentialsInvalid"
+
+API_ERRORS: dict[str, ErrorPolicy] = {
+    # One update at a time per cluster (409): wait for it, it ends by itself.
+    "ResourceInUseException": ErrorPolicy(CLUSTER_UPDATE_IN_PROGRESS, Retry.BACKOFF),
+    # GitOps may create the cluster after the object: wait with growing backoff.
+    "ResourceNotFoundException": ErrorPolicy(CLUSTER_NOT_FOUND, Retry.BACKOFF),
+    "NotFoundException": ErrorPolicy("NotFoundException", Retry.BACKOFF),
+    # Cluster state (not ACTIVE, config still CREATING): the state moves on by itself.
+    "InvalidRequestException": ErrorPolicy("InvalidRequestException", Retry.BACKOFF),
+    # The request is wrong: nothing changes until the spec does.
+    "InvalidParameterException": ErrorPolicy("InvalidParameterException", Retry.NEVER),
+    "BadRequestException": ErrorPolicy("BadRequestException", Retry.NEVER),
+    "ParamValidationError": ErrorPolicy("ParamValidationError", Retry.NEVER),
+    # Limits and client-side problems a human resolves outside the spec.
+    "ResourceLimitExceededException": ErrorPolicy("ResourceLimitExceededException", Retry.SLOW),
+    "ClientException": ErrorPolicy("ClientException", Retry.SLOW),
+    "AccessDeniedException": ErrorPolicy("AccessDeniedException", Retry.SLOW),
+    "AccessDenied": ErrorPolicy("AccessDenied", Retry.SLOW),
+    "UnauthorizedOperation": ErrorPolicy("UnauthorizedOperation", Retry.SLOW),
+    # Credentials: missing, expired or rejected. Fixed by rotating secrets or IRSA, not the spec.
+    "NoCredentialsError": ErrorPolicy("NoCredentials", Retry.SLOW),
+    "PartialCredentialsError": ErrorPolicy("NoCredentials", Retry.SLOW),
+    "NoRegionError": ErrorPolicy("NoRegion", Retry.SLOW),
+    "ExpiredTokenException": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
+    "ExpiredToken": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
+    "InvalidClientTokenId": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
+    "UnrecognizedClientException": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
+    "SignatureDoesNotMatch": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
+    "InvalidSignatureException": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
+    # Still failing after botocore's own retries: back off further, never crash-loop.
+    "ThrottlingException": ErrorPolicy("ThrottlingException", Retry.BACKOFF),
+    "TooManyRequestsException": ErrorPolicy("ThrottlingException", Retry.BACKOFF),
+    "ServerException": ErrorPolicy("ServerException", Retry.BACKOFF),
+    "ServiceUnavailableException": ErrorPolicy("ServiceUnavailableException", Retry.BACKOFF),
+    "EndpointConnectionError": ErrorPolicy(EKS_UNREACHABLE, Retry.BACKOFF),
+    "ConnectTimeoutError": ErrorPolicy(EKS_UNREACHABLE, Retry.BACKOFF),
+    "ReadTimeoutError": ErrorPolicy(EKS_UNREACHABLE, Retry.BACKOFF),
+    "ConnectionClosedError": ErrorPolicy(EKS_UNREACHABLE, Retry.BACKOFF),
+}
+"""Exceptions of the API calls (and of botocore before any call)."""
+
+UPDATE_ERRORS: dict[str, ErrorPolicy] = {
+    # Permissions of the caller or of the cluster role: fixed in IAM.
+    "AccessDenied": ErrorPolicy("AccessDenied", Retry.SLOW),
+    "OperationNotPermitted": ErrorPolicy("OperationNotPermitted", Retry.SLOW),
+    # The configuration itself clashes with the cluster: change the spec.
+    "ConfigurationConflict": ErrorPolicy("ConfigurationConflict", Retry.NEVER),
+    "AdmissionRequestDenied": ErrorPolicy("AdmissionRequestDenied", Retry.NEVER),
+    "K8sResourceNotFound": ErrorPolicy("K8sResourceNotFound", Retry.NEVER),
+    "UnsupportedAddonModification": ErrorPolicy("UnsupportedAddonModification", Retry.NEVER),
+    # Infrastructure of the cluster (network, capacity): fixed outside; retry rarely.
+    "SubnetNotFound": ErrorPolicy("SubnetNotFound", Retry.SLOW),
+    "SecurityGroupNotFound": ErrorPolicy("SecurityGroupNotFound", Retry.SLOW),
+    "VpcIdNotFound": ErrorPolicy("VpcIdNotFound", Retry.SLOW),
+    "EniLimitReached": ErrorPolicy("EniLimitReached", Retry.SLOW),
+    "IpNotAvailable": ErrorPolicy("IpNotAvailable", Retry.SLOW),
+    "InsufficientFreeAddresses": ErrorPolicy("InsufficientFreeAddresses", Retry.SLOW),
+    # Transient control-plane trouble: a new association may well succeed.
+    "Unknown": ErrorPolicy("Unknown", Retry.SLOW),
+    "ClusterUnreachable": ErrorPolicy("ClusterUnreachable", Retry.SLOW),
+    "InsufficientNumberOfReplicas": ErrorPolicy("InsufficientNumberOfReplicas", Retry.SLOW),
+    "NodeCreationFailure": ErrorPolicy("NodeCreationFailure", Retry.SLOW),
+    "PodEvictionFailure": ErrorPolicy("PodEvictionFailure", Retry.SLOW),
+}
+"""``errors[].errorCode`` of a Failed update. A failed update always stalls the object (the
+user must learn of it); SLOW ones are associated again later with a fresh token."""
+
+
+def api_error_policy(code: str) -> ErrorPolicy:
+    """The policy of an API/SDK error; unknown codes are treated as transient, with their name."""
+    return API_ERRORS.get(code, ErrorPolicy(code or "EksError", Retry.BACKOFF))
+
+
+def update_error_policy(code: str | None) -> ErrorPolicy:
+    """The policy of a failed update's error code; unknown codes stall and retry slowly."""
+    if not code:
+        return ErrorPolicy("UpdateFailed", Retry.SLOW)
+    return UPDATE_ERRORS.get(code, ErrorPolicy(code, Retry.SLOW))

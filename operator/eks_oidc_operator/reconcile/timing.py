@@ -1,0 +1,50 @@
+"""Pure schedules: how long to wait before the next poll of an EKS update, or the next retry.
+
+Real associations take 15-40 minutes (docs/eks-api-behaviour.md §3.5), and the cluster is
+UPDATING for all of it. Polling fast at the start catches requests EKS fails at once; polling
+at a capped interval afterwards bounds the lag between "EKS finished" and "Ready=True" by the
+cap while keeping the number of DescribeUpdate calls proportional to duration / cap.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Every delay the decision code uses, in seconds. Built from settings by the handlers."""
+
+    poll_initial: float = 5.0
+    """First poll after an update starts: quick rejections show up within seconds."""
+    poll_factor: float = 2.0
+    """Growth of the poll interval between polls."""
+    poll_max: float = 30.0
+    """Upper bound of the poll interval, and so of the completion lag."""
+    retry_base: float = 10.0
+    """First retry after a transient error (throttling, 5xx, cluster busy)."""
+    retry_max: float = 300.0
+    """Cap of the transient retry backoff."""
+    slow_retry_base: float = 60.0
+    """First retry after an error a human usually fixes (IAM, quotas): rare, but not never."""
+    slow_retry_max: float = 1800.0
+    """Cap of the slow retry backoff."""
+    jitter: float = 0.2
+    """+/- fraction of random spread, so N objects that failed together do not retry together."""
+    resync: float = 600.0
+    """Interval of the drift check on Ready objects."""
+
+
+def backoff(attempt: int, base: float, cap: float, jitter: float, rng: random.Random) -> float:
+    """Exponential backoff ``base * 2**attempt`` capped at ``cap``, with +/- ``jitter`` spread."""
+    delay: float = min(cap, base * (2.0 ** max(attempt, 0)))
+    spread = delay * jitter
+    return max(0.0, delay + rng.uniform(-spread, spread))
+
+
+def poll_delay(polls_done: int, timings: Timings) -> float:
+    """Delay before poll number ``polls_done + 1`` of one in-flight update (no jitter: one
+    object, one schedule)."""
+    delay: float = timings.poll_initial * (timings.poll_factor ** max(polls_done, 0))
+    return min(timings.poll_max, delay)

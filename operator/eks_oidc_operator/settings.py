@@ -1,0 +1,63 @@
+"""Every knob of the operator, from ``EKS_OIDC_*`` environment variables (or Helm values).
+
+Read once, at start-up, by :mod:`eks_oidc_operator.handlers.lifecycle` and the CLI; lower layers
+get plain values, never this module (import-linter enforces it). AWS itself is configured the
+standard way (credential chain, ``AWS_REGION``, ``AWS_ENDPOINT_URL_EKS``), not here.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from eks_oidc_operator.reconcile.timing import Timings
+
+
+class OperatorSettings(BaseSettings):
+    """The operator's configuration. Durations are in seconds."""
+
+    model_config = SettingsConfigDict(env_prefix="EKS_OIDC_", extra="forbid", frozen=True)
+
+    default_region: str | None = Field(
+        default=None,
+        description="Region for objects without spec.region; else AWS_REGION / AWS_DEFAULT_REGION.",
+    )
+    poll_initial_seconds: float = Field(default=5.0, gt=0, description="First poll of an update.")
+    poll_factor: float = Field(default=2.0, ge=1, description="Growth of the poll interval.")
+    poll_max_seconds: float = Field(
+        default=30.0, gt=0, description="Poll interval cap: bounds the EKS-done-to-Ready lag."
+    )
+    retry_base_seconds: float = Field(default=10.0, gt=0, description="First transient retry.")
+    retry_max_seconds: float = Field(default=300.0, gt=0, description="Transient retry cap.")
+    slow_retry_base_seconds: float = Field(
+        default=60.0, gt=0, description="First retry of errors a human fixes (IAM, quotas)."
+    )
+    slow_retry_max_seconds: float = Field(default=1800.0, gt=0, description="Slow retry cap.")
+    jitter: float = Field(default=0.2, ge=0, le=1, description="Random spread of retries (+/-).")
+    resync_seconds: float = Field(
+        default=600.0, gt=0, description="Drift check of settled objects (jittered)."
+    )
+    aws_max_attempts: int = Field(
+        default=3, ge=1, description="botocore attempts per call (standard retry mode)."
+    )
+    aws_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    aws_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_workers: int = Field(
+        default=16, ge=1, description="Threads for blocking EKS calls (boto3 is synchronous)."
+    )
+    liveness_port: int = Field(default=8080, ge=0, le=65535, description="0 disables /healthz.")
+    metrics_port: int = Field(default=9090, ge=0, le=65535, description="0 disables /metrics.")
+
+    def timings(self) -> Timings:
+        """The decision code's view of the delays."""
+        return Timings(
+            poll_initial=self.poll_initial_seconds,
+            poll_factor=self.poll_factor,
+            poll_max=self.poll_max_seconds,
+            retry_base=self.retry_base_seconds,
+            retry_max=self.retry_max_seconds,
+            slow_retry_base=self.slow_retry_base_seconds,
+            slow_retry_max=self.slow_retry_max_seconds,
+            jitter=self.jitter,
+            resync=self.resync_seconds,
+        )

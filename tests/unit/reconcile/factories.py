@@ -1,0 +1,65 @@
+"""Builders for objects and EKS observations, so each test row says only what matters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from eks_oidc_operator.eks.types import ObservedConfig, ObservedUpdate, ObservedUpdateError
+from eks_oidc_operator.models import OidcIdentityProvider
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+ARN = "arn:aws:eks:eu-west-1:123456789012:identityproviderconfig/prod/oidc/corp/1111"
+OTHER_ARN = "arn:aws:eks:eu-west-1:123456789012:identityproviderconfig/prod/oidc/corp/2222"
+
+
+def obj(
+    *,
+    status: dict[str, Any] | None = None,
+    generation: int = 1,
+    deleting: bool = False,
+    **spec: Any,
+) -> OidcIdentityProvider:
+    oidc = {"issuerUrl": "https://login.example.com", "clientId": "kubernetes"}
+    oidc.update(spec.pop("oidc", {}))
+    body = {
+        "metadata": {
+            "name": "corp",
+            "namespace": "platform",
+            "uid": "0f1e2d3c-aaaa-bbbb-cccc-000000000001",
+            "generation": generation,
+            **({"deletionTimestamp": "2026-11-28T12:00:00Z"} if deleting else {}),
+        },
+        "spec": {"clusterName": "prod", "oidc": oidc, **spec},
+        "status": status or {},
+    }
+    return OidcIdentityProvider.model_validate(body)
+
+
+def config(status: str = "ACTIVE", arn: str = ARN, **fields: Any) -> ObservedConfig:
+    values: dict[str, Any] = {
+        "name": "corp",
+        "arn": arn,
+        "cluster_name": "prod",
+        "status": status,
+        "issuer_url": "https://login.example.com",
+        "client_id": "kubernetes",
+        **fields,
+    }
+    return ObservedConfig(**values)
+
+
+def update(
+    status: str = "InProgress",
+    type_: str = "AssociateIdentityProviderConfig",
+    id_: str = "u-1",
+    code: str | None = None,
+    message: str | None = None,
+) -> ObservedUpdate:
+    errors = (ObservedUpdateError(error_code=code, error_message=message),) if code else ()
+    return ObservedUpdate(id=id_, type=type_, status=status, errors=errors)
+
+
+def ours(**extra: Any) -> dict[str, Any]:
+    """A status that records ARN as this object's config."""
+    return {"identityProviderConfigArn": ARN, "configStatus": "ACTIVE", "phase": "Active", **extra}
