@@ -37,4 +37,3 @@ def sim(simulator_process: SimulatorHandle) -> SimulatorHandle:
 def eks(sim: SimulatorHandle) -> EKSClient:
     """A boto3 EKS client for the reset simulator (botocore's default retry settings)."""
     return sim.boto3_client()
-

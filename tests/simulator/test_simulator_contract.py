@@ -15,7 +15,7 @@ from tests.support.eks_simulator import SimulatorHandle, oidc_request
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
-VPC = {"subnetIds": ["subnet-1", "subnet-2"], "securityGroupIds": ["sg-1"]}
+VPC: Any = {"subnetIds": ["subnet-1", "subnet-2"], "securityGroupIds": ["sg-1"]}
 ROLE = "arn:aws:iam::123456789012:role/eks"
 CLUSTER_ARN = re.compile(r"arn:aws:eks:us-west-2:123456789012:cluster/(?P<name>[\w-]+)")
 CONFIG_ARN = re.compile(
@@ -37,7 +37,9 @@ def raw(sim: SimulatorHandle, method: str, path: str, body: Any = None) -> tuple
         return error.code, error.headers, json.loads(error.read())
 
 
-def test_create_describe_list_delete_cluster_lifecycle(sim: SimulatorHandle, eks: EKSClient) -> None:
+def test_create_describe_list_delete_cluster_lifecycle(
+    sim: SimulatorHandle, eks: EKSClient
+) -> None:
     created = eks.create_cluster(
         name="c", version="1.31", roleArn=ROLE, resourcesVpcConfig=VPC, tags={"team": "a"}
     )["cluster"]
@@ -67,8 +69,12 @@ def test_create_describe_list_delete_cluster_lifecycle(sim: SimulatorHandle, eks
 
 
 def test_create_cluster_replays_the_same_token(sim: SimulatorHandle, eks: EKSClient) -> None:
-    first = eks.create_cluster(name="c", roleArn=ROLE, resourcesVpcConfig=VPC, clientRequestToken="t")
-    again = eks.create_cluster(name="c", roleArn=ROLE, resourcesVpcConfig=VPC, clientRequestToken="t")
+    first = eks.create_cluster(
+        name="c", roleArn=ROLE, resourcesVpcConfig=VPC, clientRequestToken="t"
+    )
+    again = eks.create_cluster(
+        name="c", roleArn=ROLE, resourcesVpcConfig=VPC, clientRequestToken="t"
+    )
     assert again["cluster"]["arn"] == first["cluster"]["arn"]
     assert sim.count("CreateCluster", 200) == 2
 
@@ -222,7 +228,7 @@ def test_stats_count_per_operation_and_status(sim: SimulatorHandle, eks: EKSClie
 def test_a_user_can_point_boto3_at_it_with_the_standard_variable(
     sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import boto3  # noqa: PLC0415 - imported after the environment is set on purpose
+    import boto3
 
     sim.create_cluster("c")
     monkeypatch.setenv("AWS_ENDPOINT_URL_EKS", sim.url)

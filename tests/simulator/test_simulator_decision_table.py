@@ -17,7 +17,7 @@ from tests.support.eks_simulator import SimulatorError, SimulatorHandle, oidc_re
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
-VPC = {"subnetIds": ["subnet-1", "subnet-2"]}
+VPC: Any = {"subnetIds": ["subnet-1", "subnet-2"]}
 ROLE = "arn:aws:iam::123456789012:role/eks"
 
 

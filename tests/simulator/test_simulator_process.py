@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.eks_simulator import running_simulator, simulator_argv, oidc_request
+from tests.support.eks_simulator import oidc_request, running_simulator, simulator_argv
 
 EVERY_FLAG = [
     "--host",
@@ -75,13 +75,15 @@ def test_flags_shape_the_simulator() -> None:
         assert eks.describe_cluster(name="new")["cluster"]["version"] == "1.33"
         update: Any = eks.associate_identity_provider_config(clusterName="old", oidc=oidc_request())
         sim.advance(599)
-        assert eks.describe_update(name="old", updateId=update["update"]["id"])["update"][
-            "status"
-        ] == "InProgress"
+        assert (
+            eks.describe_update(name="old", updateId=update["update"]["id"])["update"]["status"]
+            == "InProgress"
+        )
         sim.advance(1)
-        assert eks.describe_update(name="old", updateId=update["update"]["id"])["update"][
-            "status"
-        ] == "Successful"
+        assert (
+            eks.describe_update(name="old", updateId=update["update"]["id"])["update"]["status"]
+            == "Successful"
+        )
 
 
 def test_throttle_rate_flag() -> None:

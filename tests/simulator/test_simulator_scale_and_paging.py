@@ -43,9 +43,7 @@ def test_list_updates_and_configs_paginators(sim: SimulatorHandle, eks: EKSClien
             )["update"]["id"]
         )
         sim.advance(2)
-    updates = eks.get_paginator("list_updates").paginate(
-        name="c", PaginationConfig={"PageSize": 3}
-    )
+    updates = eks.get_paginator("list_updates").paginate(name="c", PaginationConfig={"PageSize": 3})
     assert [u for page in updates for u in page["updateIds"]] == ids  # oldest first
     configs = eks.get_paginator("list_identity_provider_configs").paginate(
         clusterName="c", PaginationConfig={"PageSize": 2}

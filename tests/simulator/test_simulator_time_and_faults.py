@@ -68,7 +68,10 @@ def test_realistic_profile_durations_are_15_to_40_minutes_with_jitter(
         update = eks.associate_identity_provider_config(clusterName=f"c{i}", oidc=oidc_request())
         update_id = update["update"]["id"]
         elapsed = 0
-        while eks.describe_update(name=f"c{i}", updateId=update_id)["update"]["status"] != "Successful":
+        while (
+            eks.describe_update(name=f"c{i}", updateId=update_id)["update"]["status"]
+            != "Successful"
+        ):
             sim.advance(60)
             elapsed += 60
         durations.append(elapsed)
@@ -83,9 +86,9 @@ def test_per_cluster_durations_override_the_default(sim: SimulatorHandle, eks: E
     slow = eks.associate_identity_provider_config(clusterName="slow", oidc=oidc_request())
     quick = eks.associate_identity_provider_config(clusterName="quick", oidc=oidc_request())
     sim.advance(5)
-    assert eks.describe_update(name="quick", updateId=quick["update"]["id"])["update"]["status"] == (
-        "Successful"
-    )
+    assert eks.describe_update(name="quick", updateId=quick["update"]["id"])["update"][
+        "status"
+    ] == ("Successful")
     assert eks.describe_update(name="slow", updateId=slow["update"]["id"])["update"]["status"] == (
         "InProgress"
     )
@@ -207,9 +210,7 @@ def test_phantom_update_blocks_mutations_while_the_cluster_looks_active(
     eks.associate_identity_provider_config(clusterName="c", oidc=oidc_request())
 
 
-def test_next_association_fails_with_the_chosen_error(
-    sim: SimulatorHandle, eks: EKSClient
-) -> None:
+def test_next_association_fails_with_the_chosen_error(sim: SimulatorHandle, eks: EKSClient) -> None:
     sim.create_cluster("c")
     sim.configure(failedConfigGcSeconds=600)
     sim.faults(

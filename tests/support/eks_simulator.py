@@ -31,13 +31,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
+    from mypy_boto3_eks.type_defs import OidcIdentityProviderConfigRequestTypeDef
 
 LISTENING_PREFIX = "eks-simulator listening on "
 START_TIMEOUT_SECONDS = 30.0
@@ -191,14 +192,15 @@ class SimulatorHandle:
 
 def oidc_request(
     name: str = "idp", issuer: str = "https://issuer.example.com", **extra: Any
-) -> dict[str, Any]:
+) -> OidcIdentityProviderConfigRequestTypeDef:
     """An ``oidc`` member for AssociateIdentityProviderConfig (client id ``kubernetes``)."""
-    return {
+    request = {
         "identityProviderConfigName": name,
         "issuerUrl": issuer,
         "clientId": "kubernetes",
         **extra,
     }
+    return cast("OidcIdentityProviderConfigRequestTypeDef", request)
 
 
 def simulator_argv(*extra: str, **options: Any) -> list[str]:
