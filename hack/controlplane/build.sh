@@ -6,7 +6,7 @@
 # rebuilt only when its cache entry is missing, so a second build -- also from a fresh clone --
 # costs seconds. Prints the directory that holds the binaries (`bin dir`) on its last line.
 #
-# Cache: ${EKS_OIDC_CACHE:-$HOME/.cache/eks-oidc-operator}/bin/<tool>-<version>/<tool>
+# Cache: ${EKS_OIDC_CACHE:-$HOME/.cache/eks-oidc-operator}/bin/<tool>-<version>-<recipe>/<tool>
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,10 +31,20 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
 helm_ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+# Helm's default .Capabilities.KubeVersion (for `helm template`/`lint`) follows its client-go,
+# as helm's own Makefile does; without it helm believes it talks to Kubernetes 1.20.
+helm_client_go="$(modver helm k8s.io/client-go)"
+helm_ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1"
+helm_ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(echo "$helm_client_go" | cut -d. -f2)"
+helm_ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1"
+helm_ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(echo "$helm_client_go" | cut -d. -f2)"
 
 build() {  # build <module dir> <tool> <version> <package> <ldflags>
   local dir="$1" tool="$2" version="$3" pkg="$4" ldflags="$5"
-  local dest="$cache/bin/$tool-$version/$tool"
+  # The recipe (ldflags) is part of the key: changing it rebuilds instead of reusing a stale binary.
+  local recipe
+  recipe="$(printf '%s' "$pkg $ldflags" | sha256sum | cut -c1-8)"
+  local dest="$cache/bin/$tool-$version-$recipe/$tool"
   if [[ ! -x "$dest" ]]; then
     echo "building $tool $version (first time only; cached in $cache)" >&2
     local start=$SECONDS

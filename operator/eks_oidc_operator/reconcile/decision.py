@@ -160,8 +160,15 @@ def _decide_apply(
     name, cluster = obj.config_name, obj.spec.cluster_name
     if obs.update is not None and obs.update.status == IN_PROGRESS:
         phase, reason = _wait_phase(obs.update)
+        # A config seen CREATING with a matching spec is ours to follow, even when the crash
+        # came before its ARN reached status: record it now.
+        adopt = obs.config is not None and not oidc_differences(obj.spec.oidc, obs.config)
         return Decision(
-            Step.WAIT, phase, reason, f"EKS update {obs.update.id} ({obs.update.type}) in progress"
+            Step.WAIT,
+            phase,
+            reason,
+            f"EKS update {obs.update.id} ({obs.update.type}) in progress",
+            adopt=adopt,
         )
     failed = _failed_update(obj, obs)
     config = obs.config

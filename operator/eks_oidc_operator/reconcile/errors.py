@@ -122,3 +122,24 @@ def update_error_policy(code: str | None) -> ErrorPolicy:
     if not code:
         return ErrorPolicy("UpdateFailed", Retry.SLOW)
     return UPDATE_ERRORS.get(code, ErrorPolicy(code, Retry.SLOW))
+
+
+_MEANING = {
+    Retry.BACKOFF: "Reconciling=True; retried with exponential backoff and jitter (capped)",
+    Retry.SLOW: "Stalled=True; retried rarely (slow backoff), recovers once fixed outside",
+    Retry.NEVER: "Stalled=True; not retried until the spec changes",
+}
+
+
+def markdown_table() -> str:
+    """The error table as Markdown, for ``docs/errors.md`` (a test keeps the doc in sync)."""
+    lines = [
+        "| source | EKS / SDK code | condition reason | what the operator does | event |",
+        "|---|---|---|---|---|",
+    ]
+    for source, table in (("API call", API_ERRORS), ("failed update", UPDATE_ERRORS)):
+        for code, policy in table.items():
+            lines.append(
+                f"| {source} | `{code}` | `{policy.reason}` | {_MEANING[policy.retry]} | Warning |"
+            )
+    return "\n".join(lines) + "\n"

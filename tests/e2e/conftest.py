@@ -1,0 +1,151 @@
+"""E2E wiring for the operator: the CRD, the chart's RBAC, the EKS simulator, the operator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from eks_oidc_operator import constants
+from tests.support.eks_simulator import SimulatorHandle, running_simulator
+from tests.support.kube import REPO, Cluster, unique_name
+from tests.support.operator import OperatorProcess
+
+CHART = REPO / "charts" / "eks-oidc-operator"
+RBAC_TEMPLATES = ("serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml")
+
+
+@pytest.fixture(scope="session")
+def crd_installed(cluster: Cluster) -> None:
+    crd = REPO / "crds" / f"{constants.CRD_NAME}.yaml"
+    cluster.kubectl("apply", "--server-side", "-f", str(crd))
+    cluster.kubectl(
+        "wait", "--for=condition=Established", f"crd/{constants.CRD_NAME}", "--timeout=30s"
+    )
+
+
+@pytest.fixture(scope="session")
+def chart_rbac(cluster: Cluster) -> str:
+    """The chart's own ServiceAccount and least-privilege RBAC, rendered by helm."""
+    helm = cluster.kubectl_path.parent / "helm"
+    shown = [arg for name in RBAC_TEMPLATES for arg in ("--show-only", f"templates/{name}")]
+    rendered = subprocess.run(
+        [
+            str(helm),
+            "template",
+            "eks-oidc-operator",
+            str(CHART),
+            "--namespace",
+            constants.OPERATOR_NAMESPACE,
+            *shown,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    cluster.kubectl("apply", "-f", "-", stdin=rendered)
+    return rendered
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[SimulatorHandle]:
+    with running_simulator(associate_seconds=2, disassociate_seconds=2, seed=7) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def operator(
+    cluster: Cluster,
+    crd_installed: None,
+    chart_rbac: str,
+    simulator: SimulatorHandle,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[OperatorProcess]:
+    log = tmp_path_factory.mktemp("operator") / "operator.log"
+    process = OperatorProcess(cluster.operator_kubeconfig, simulator.url, log)
+    process.start()
+    yield process
+    process.stop()
+    # Permission errors never fail a handler loudly; they must still fail the suite.
+    assert "Forbidden" not in process.log(), process.log_tail(200)
+
+
+@pytest.fixture
+def eks_cluster(simulator: SimulatorHandle) -> str:
+    """A fresh ACTIVE EKS cluster in the simulator, one per test."""
+    name = unique_name("c")
+    simulator.create_cluster(name, "1.33")
+    return name
+
+
+def manifest(name: str, namespace: str, cluster: str, **spec: Any) -> dict[str, Any]:
+    """An OidcIdentityProvider as a user writes it."""
+    oidc = {"issuerUrl": "https://login.example.com", "clientId": "kubernetes"}
+    oidc.update(spec.pop("oidc", {}))
+    return {
+        "apiVersion": constants.API_VERSION,
+        "kind": constants.KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"clusterName": cluster, "oidc": oidc, **spec},
+    }
+
+
+def wait_for(
+    what: str,
+    probe: Callable[[], Any],
+    operator: OperatorProcess,
+    timeout: float = 60,
+    interval: float = 0.3,
+) -> Any:
+    """Poll ``probe`` until it returns something truthy; fail with the operator's log."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    pytest.fail(
+        f"timed out waiting for {what}; last: {last!r}\n--- operator log:\n{operator.log_tail()}"
+    )
+
+
+def get_object(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
+    """The object, or None once it is gone."""
+    result = cluster.kubectl("get", f"oidcidp/{name}", "-n", namespace, "-o", "json", check=False)
+    if result.returncode != 0:
+        return None
+    obj: dict[str, Any] = json.loads(result.stdout)
+    return obj
+
+
+def condition(obj: dict[str, Any] | None, type_: str) -> dict[str, Any]:
+    """One condition of an object ({} when absent)."""
+    for entry in (obj or {}).get("status", {}).get("conditions", []):
+        if entry["type"] == type_:
+            found: dict[str, Any] = entry
+            return found
+    return {}
+
+
+def events_of(cluster: Cluster, namespace: str, name: str) -> list[tuple[str, str, str]]:
+    """(type, reason, message) of every event about the object, oldest first."""
+    items = cluster.get_json(
+        "events", "-n", namespace, f"--field-selector=involvedObject.name={name}"
+    )["items"]
+    items.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+    return [(e["type"], e["reason"], e.get("message", "")) for e in items]
+
+
+def calls(simulator: SimulatorHandle, operation: str, cluster: str) -> int:
+    """How many calls of ``operation`` on ``cluster`` the simulator has seen."""
+    return sum(1 for call in simulator.requests(operation) if call.get("cluster") == cluster)
+
+
+def new_name() -> str:
+    """A name for a test object."""
+    return unique_name("idp")

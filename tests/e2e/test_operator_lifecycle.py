@@ -1,0 +1,342 @@
+"""The operator end to end: a real kube-apiserver, the EKS simulator over HTTP, the operator as a
+real process under the chart's RBAC. Each test uses its own namespace and its own EKS cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import (
+    calls,
+    condition,
+    events_of,
+    get_object,
+    manifest,
+    new_name,
+    wait_for,
+)
+from tests.support.eks_simulator import SimulatorHandle
+from tests.support.kube import Cluster
+from tests.support.operator import OperatorProcess
+
+pytestmark = pytest.mark.e2e
+
+
+def _ready(cluster: Cluster, namespace: str, name: str) -> Any:
+    obj = get_object(cluster, namespace, name)
+    return obj if condition(obj, "Ready").get("status") == "True" else None
+
+
+def _describe(simulator: SimulatorHandle, cluster: str, name: str) -> dict[str, Any] | None:
+    eks = simulator.boto3_client()
+    try:
+        found = eks.describe_identity_provider_config(
+            clusterName=cluster, identityProviderConfig={"type": "oidc", "name": name}
+        )
+    except eks.exceptions.ResourceNotFoundException:
+        return None
+    config: dict[str, Any] = dict(found["identityProviderConfig"]["oidc"])
+    return config
+
+
+def test_apply_goes_ready_and_kubectl_wait_returns(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    name = new_name()
+    spec = {
+        "oidc": {
+            "usernameClaim": "email",
+            "groupsClaim": "groups",
+            "groupsPrefix": "oidc:",
+            "requiredClaims": {"hd": "example.com"},
+        },
+        "tags": {"team": "platform"},
+    }
+    assert cluster.apply(manifest(name, namespace, eks_cluster, **spec)).returncode == 0
+    waited = cluster.kubectl(
+        "wait",
+        f"oidcidp/{name}",
+        "-n",
+        namespace,
+        "--for=condition=Ready",
+        "--timeout=60s",
+        check=False,
+        timeout=90,
+    )
+    assert waited.returncode == 0, waited.stderr + operator.log_tail()
+
+    obj = get_object(cluster, namespace, name)
+    assert obj is not None
+    status = obj["status"]
+    config = _describe(simulator, eks_cluster, name)
+    assert config is not None
+    assert config["status"] == "ACTIVE"
+    assert config["requiredClaims"] == {"hd": "example.com"}
+    assert config["tags"] == {"team": "platform"}
+    assert status["identityProviderConfigArn"] == config["identityProviderConfigArn"]
+    assert status["configStatus"] == "ACTIVE"
+    assert status["phase"] == "Active"
+    assert status["observedGeneration"] == obj["metadata"]["generation"]
+    assert status["update"]["type"] == "AssociateIdentityProviderConfig"
+    assert status["update"]["status"] == "Successful"
+    assert {c["type"]: c["status"] for c in status["conditions"]} == {
+        "Ready": "True",
+        "Reconciling": "False",
+        "Stalled": "False",
+    }
+    assert "eksoidc.io/finalizer" in obj["metadata"]["finalizers"]
+    reasons = [reason for _, reason, _ in events_of(cluster, namespace, name)]
+    assert reasons[:2] == ["Associating", "Associated"]
+    assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
+    printed = cluster.kubectl("get", "oidcidp", name, "-n", namespace).stdout
+    assert "Active" in printed
+    assert "Successful" in printed
+
+
+def test_a_failed_update_stalls_with_eks_code_message_and_a_warning_event(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    simulator.faults(
+        {
+            "kind": "fail-association",
+            "cluster": eks_cluster,
+            "errorCode": "ConfigurationConflict",
+            "errorMessage": "Issuer https://login.example.com is not reachable",
+        }
+    )
+    name = new_name()
+    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
+    obj = wait_for(
+        "Stalled=True",
+        lambda: (
+            o
+            if condition(o := get_object(cluster, namespace, name), "Stalled").get("status")
+            == "True"
+            else None
+        ),
+        operator,
+    )
+    stalled = condition(obj, "Stalled")
+    assert stalled["reason"] == "ConfigurationConflict"
+    assert "not reachable" in stalled["message"]
+    assert condition(obj, "Ready")["status"] == "False"
+    assert obj["status"]["phase"] == "Failed"
+    assert obj["status"]["update"]["status"] == "Failed"
+    assert obj["status"]["update"]["errors"][0]["errorCode"] == "ConfigurationConflict"
+    warnings = [(r, m) for t, r, m in events_of(cluster, namespace, name) if t == "Warning"]
+    assert ("ConfigurationConflict", stalled["message"]) in warnings
+    # ConfigurationConflict is never retried until the spec changes.
+    assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
+
+
+def test_a_busy_cluster_is_waited_for_then_ready(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    simulator.faults({"kind": "phantom-update", "cluster": eks_cluster, "seconds": 4})
+    name = new_name()
+    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
+    wait_for(
+        "Reconciling with ClusterUpdateInProgress",
+        lambda: (
+            condition(get_object(cluster, namespace, name), "Reconciling").get("reason")
+            == "ClusterUpdateInProgress"
+        ),
+        operator,
+    )
+    wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    journal = [
+        c["status"]
+        for c in simulator.requests("AssociateIdentityProviderConfig")
+        if c.get("cluster") == eks_cluster
+    ]
+    assert 409 in journal
+    assert journal[-1] == 200
+
+
+def test_a_missing_cluster_is_waited_for_then_ready_once_created(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+) -> None:
+    future = new_name()
+    name = new_name()
+    assert cluster.apply(manifest(name, namespace, future)).returncode == 0
+    obj = wait_for(
+        "ClusterNotFound",
+        lambda: (
+            o
+            if condition(o := get_object(cluster, namespace, name), "Ready").get("reason")
+            == "ClusterNotFound"
+            else None
+        ),
+        operator,
+    )
+    assert obj["status"]["phase"] == "Pending"
+    simulator.create_cluster(future, "1.33")
+    wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    assert _describe(simulator, future, name) is not None
+
+
+def test_changed_tags_are_synced_without_replacement(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    name = new_name()
+    assert (
+        cluster.apply(manifest(name, namespace, eks_cluster, tags={"a": "1", "b": "2"})).returncode
+        == 0
+    )
+    before = wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    cluster.kubectl(
+        "patch",
+        f"oidcidp/{name}",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"tags": {"a": "9", "b": None, "c": "3"}}}),
+    )
+    wait_for(
+        "tags synced",
+        lambda: (_describe(simulator, eks_cluster, name) or {}).get("tags") == {"a": "9", "c": "3"},
+        operator,
+    )
+    after = wait_for(
+        "Ready at generation 2",
+        lambda: (
+            o
+            if (o := _ready(cluster, namespace, name)) and o["status"]["observedGeneration"] == 2
+            else None
+        ),
+        operator,
+    )
+    arn = before["status"]["identityProviderConfigArn"]
+    assert after["status"]["identityProviderConfigArn"] == arn
+    assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 0
+    assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
+    assert "TagsUpdated" in [r for _, r, _ in events_of(cluster, namespace, name)]
+
+
+def test_changed_oidc_settings_replace_the_config(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    name = new_name()
+    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
+    before = wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    cluster.kubectl(
+        "patch",
+        f"oidcidp/{name}",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"oidc": {"clientId": "new-client"}}}),
+    )
+    wait_for(
+        "Replacing",
+        lambda: (
+            (get_object(cluster, namespace, name) or {}).get("status", {}).get("phase")
+            == "Replacing"
+        ),
+        operator,
+    )
+    after = wait_for(
+        "Ready with the new config",
+        lambda: (
+            o
+            if (o := _ready(cluster, namespace, name)) and o["status"]["observedGeneration"] == 2
+            else None
+        ),
+        operator,
+        timeout=90,
+    )
+    config = _describe(simulator, eks_cluster, name)
+    assert config is not None
+    assert config["clientId"] == "new-client"
+    assert after["status"]["identityProviderConfigArn"] == config["identityProviderConfigArn"]
+    assert (
+        after["status"]["identityProviderConfigArn"]
+        != before["status"]["identityProviderConfigArn"]
+    )
+    assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 1
+    assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 2
+    assert "Replacing" in [r for _, r, _ in events_of(cluster, namespace, name)]
+
+
+def test_delete_disassociates_and_releases_the_finalizer(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    name = new_name()
+    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
+    wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
+    wait_for(
+        "object gone", lambda: get_object(cluster, namespace, name) is None, operator, timeout=90
+    )
+    assert _describe(simulator, eks_cluster, name) is None
+    assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 1
+    reasons = [r for _, r, _ in events_of(cluster, namespace, name)]
+    assert "Disassociating" in reasons
+
+
+def test_retain_releases_at_once_and_leaves_the_association(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    name = new_name()
+    applied = cluster.apply(manifest(name, namespace, eks_cluster, deletionPolicy="Retain"))
+    assert applied.returncode == 0
+    wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
+    wait_for("object gone", lambda: get_object(cluster, namespace, name) is None, operator)
+    config = _describe(simulator, eks_cluster, name)
+    assert config is not None
+    assert config["status"] == "ACTIVE"
+    assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 0
+    assert "Retained" in [r for _, r, _ in events_of(cluster, namespace, name)]
+
+
+def test_delete_while_the_cluster_is_gone_releases_at_once(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    name = new_name()
+    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
+    wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    simulator.delete_cluster(eks_cluster)
+    cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
+    wait_for("object gone", lambda: get_object(cluster, namespace, name) is None, operator)
+    assert "ClusterGone" in [r for _, r, _ in events_of(cluster, namespace, name)]

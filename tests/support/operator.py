@@ -1,0 +1,119 @@
+"""Run the operator as a real process, the way a pod would: its own identity, its own RBAC.
+
+The process gets the operator ServiceAccount's kubeconfig (bound by the chart's ClusterRole, so
+a missing verb fails the tests), boto3's standard variables pointing at the EKS simulator, and
+short ``EKS_OIDC_*`` timings so the lifecycle runs in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+FAST_TIMINGS = {
+    "EKS_OIDC_POLL_INITIAL_SECONDS": "0.5",
+    "EKS_OIDC_POLL_FACTOR": "2",
+    "EKS_OIDC_POLL_MAX_SECONDS": "1",
+    "EKS_OIDC_RETRY_BASE_SECONDS": "0.5",
+    "EKS_OIDC_RETRY_MAX_SECONDS": "2",
+    "EKS_OIDC_SLOW_RETRY_BASE_SECONDS": "3",
+    "EKS_OIDC_SLOW_RETRY_MAX_SECONDS": "6",
+    "EKS_OIDC_RESYNC_SECONDS": "3",
+}
+"""Seconds instead of minutes: the same schedule code, scaled down."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class OperatorProcess:
+    """``python -m eks_oidc_operator run --all-namespaces`` as a subprocess."""
+
+    def __init__(
+        self,
+        kubeconfig: Path,
+        eks_endpoint: str,
+        log_path: Path,
+        *,
+        region: str = "us-west-2",
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.log_path = log_path
+        self.liveness_port = _free_port()
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("AWS_", "EKS_OIDC_", "KUBECONFIG"))
+        }
+        self.env.update(
+            {
+                "KUBECONFIG": str(kubeconfig),
+                "AWS_ENDPOINT_URL_EKS": eks_endpoint,
+                "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                "AWS_SECRET_ACCESS_KEY": "secret",
+                "AWS_REGION": region,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                "EKS_OIDC_LIVENESS_PORT": str(self.liveness_port),
+                "EKS_OIDC_METRICS_PORT": "0",
+                **FAST_TIMINGS,
+                **(extra_env or {}),
+            }
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start it and wait until its liveness endpoint answers."""
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "eks_oidc_operator", "run", "--all-namespaces"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                msg = f"operator exited with {self.process.returncode}:\n{self.log_tail()}"
+                raise RuntimeError(msg)
+            try:
+                url = f"http://127.0.0.1:{self.liveness_port}/healthz"
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        msg = f"operator not live after 30s:\n{self.log_tail()}"
+        raise RuntimeError(msg)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop it (SIGKILL simulates a crash: no cleanup at all)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The end of its log, for failure messages."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def log(self) -> str:
+        """Its whole log."""
+        return self.log_path.read_text(errors="replace")

@@ -1,0 +1,61 @@
+"""The error table: the codes EKS documents map as DESIGN.md §2 says, and the doc is current."""
+
+from __future__ import annotations
+
+import pytest
+
+from eks_oidc_operator.reconcile.errors import (
+    Retry,
+    api_error_policy,
+    markdown_table,
+    update_error_policy,
+)
+from tests.support.kube import REPO
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "retry"),
+    [
+        ("ResourceInUseException", "ClusterUpdateInProgress", Retry.BACKOFF),
+        ("ResourceNotFoundException", "ClusterNotFound", Retry.BACKOFF),
+        ("InvalidParameterException", "InvalidParameterException", Retry.NEVER),
+        ("InvalidRequestException", "InvalidRequestException", Retry.BACKOFF),
+        ("ThrottlingException", "ThrottlingException", Retry.BACKOFF),
+        ("TooManyRequestsException", "ThrottlingException", Retry.BACKOFF),
+        ("ServerException", "ServerException", Retry.BACKOFF),
+        ("ServiceUnavailableException", "ServiceUnavailableException", Retry.BACKOFF),
+        ("AccessDeniedException", "AccessDeniedException", Retry.SLOW),
+        ("NoCredentialsError", "NoCredentials", Retry.SLOW),
+        ("ExpiredTokenException", "CredentialsInvalid", Retry.SLOW),
+        ("EndpointConnectionError", "EksUnreachable", Retry.BACKOFF),
+        ("SomethingNew", "SomethingNew", Retry.BACKOFF),
+    ],
+)
+def test_api_errors_map_to_reason_and_retry(code: str, reason: str, retry: Retry) -> None:
+    policy = api_error_policy(code)
+    assert (policy.reason, policy.retry) == (reason, retry)
+    assert policy.stalled == (retry is not Retry.BACKOFF)
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "retry"),
+    [
+        ("ConfigurationConflict", "ConfigurationConflict", Retry.NEVER),
+        ("AccessDenied", "AccessDenied", Retry.SLOW),
+        ("Unknown", "Unknown", Retry.SLOW),
+        ("ClusterUnreachable", "ClusterUnreachable", Retry.SLOW),
+        (None, "UpdateFailed", Retry.SLOW),
+        ("BrandNewCode", "BrandNewCode", Retry.SLOW),
+    ],
+)
+def test_failed_update_codes_always_stall(code: str | None, reason: str, retry: Retry) -> None:
+    policy = update_error_policy(code)
+    assert (policy.reason, policy.retry) == (reason, retry)
+    assert policy.stalled
+
+
+def test_the_documented_table_is_the_implemented_one() -> None:
+    doc = (REPO / "docs" / "errors.md").read_text()
+    begin, end = "<!-- BEGIN GENERATED TABLE -->\n", "<!-- END GENERATED TABLE -->"
+    generated = doc[doc.index(begin) + len(begin) : doc.index(end)]
+    assert generated == markdown_table(), "docs/errors.md is stale: regenerate the table"
