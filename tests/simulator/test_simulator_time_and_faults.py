@@ -281,12 +281,12 @@ def test_faults_can_be_listed_and_cleared(sim: SimulatorHandle, eks: EKSClient) 
         {"kind": "phantom-update", "cluster": "c", "seconds": 60},
         {"kind": "fail-association"},
     )
-    listed = sim.faults()[0]
+    listed = sim.active_faults()
     assert listed["rules"] == [{"kind": "throttle", "operation": "*", "rate": 1.0}]
     assert set(listed["phantomUpdates"]) == {"c"}
     assert len(listed["failAssociations"]) == 1
     sim.clear_faults()
-    assert sim.faults()[0] == {"rules": [], "failAssociations": [], "phantomUpdates": {}}
+    assert sim.active_faults() == {"rules": [], "failAssociations": [], "phantomUpdates": {}}
     eks.associate_identity_provider_config(clusterName="c", oidc=oidc_request())
     sim.advance(2)
     update_id = eks.list_updates(name="c")["updateIds"][0]

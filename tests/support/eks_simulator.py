@@ -135,13 +135,16 @@ class SimulatorHandle:
         return calls
 
     def faults(self, *specs: dict[str, Any]) -> list[dict[str, Any]]:
-        """Add faults (see docs/simulator.md); with no argument, list the active ones."""
-        if not specs:
-            return [self.call("GET", "/_sim/faults")]
+        """Add faults (see docs/simulator.md); returns what was added."""
         added: list[dict[str, Any]] = self.call("POST", "/_sim/faults", {"faults": list(specs)})[
             "added"
         ]
         return added
+
+    def active_faults(self) -> dict[str, Any]:
+        """``{"rules": [...], "failAssociations": [...], "phantomUpdates": {...}}``."""
+        listing: dict[str, Any] = self.call("GET", "/_sim/faults")
+        return listing
 
     def clear_faults(self) -> None:
         """Remove every fault."""
