@@ -43,6 +43,10 @@ UNMODELED_STATUS: dict[str, int] = {"TooManyRequestsException": 429}
 
 JSON_CONTENT_TYPE = "application/json"
 
+ARN_LABELS = frozenset({"{resourceArn}"})
+"""Trailing URI labels that take the rest of the path, like a greedy ``{label+}``: an ARN
+contains ``/``, which botocore percent-encodes but other clients may not."""
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -52,8 +56,7 @@ class Route:
     literals: tuple[str | None, ...]
     labels: tuple[str, ...]
     greedy_tail: bool
-    """``/tags/{resourceArn}``: the label takes the rest of the path. botocore encodes the
-    ARN's ``/`` as ``%2F``, but other clients may not (moto does the same)."""
+    """The last label takes the rest of the path (see :data:`ARN_LABELS`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +90,11 @@ class EksProtocol:
         self._routes: dict[str, list[Route]] = {}
         for name in OPERATIONS:
             operation = self.model.operation_model(name)
-            template = operation.http["requestUri"].split("?")[0].strip("/").split("/")
+            template = operation.http["requestUri"].split("?")[0].removeprefix("/").split("/")
             literals = tuple(None if part.startswith("{") else part for part in template)
             labels = tuple(part.strip("{}+") for part in template if part.startswith("{"))
-            route = Route(
-                operation,
-                literals,
-                labels,
-                greedy_tail=name.endswith("TagsForResource")
-                or name in ("TagResource", "UntagResource"),
-            )
+            greedy = template[-1].endswith("+}") or template[-1] in ARN_LABELS
+            route = Route(operation, literals, labels, greedy_tail=greedy)
             self._routes.setdefault(operation.http["method"], []).append(route)
         self._error_shapes: dict[str, Shape] = {
             shape.name: shape for shape in self.model.error_shapes
@@ -110,7 +108,9 @@ class EksProtocol:
         Matching is done on the *raw* (still percent-encoded) path so that an encoded
         ``/`` inside a label (``%2F`` in an ARN) does not split it.
         """
-        parts = raw_path.strip("/").split("/") if raw_path.strip("/") else [""]
+        # No stripping: botocore sends an empty label as-is (``GET /clusters/`` is
+        # DescribeCluster with name "", not ListClusters), so every segment counts.
+        parts = raw_path.removeprefix("/").split("/")
         for route in self._routes.get(method, ()):
             literals = route.literals
             if route.greedy_tail:

@@ -207,6 +207,15 @@ def test_request_id_reaches_response_metadata(sim: SimulatorHandle, eks: EKSClie
     assert UUID.fullmatch(eks.describe_cluster(name="c")["ResponseMetadata"]["RequestId"])
 
 
+def test_an_empty_cluster_name_label_is_a_describe_not_a_list(sim: SimulatorHandle) -> None:
+    """botocore sends ``describe_cluster(name="")`` as ``GET /clusters/`` (spec 2)."""
+    sim.create_cluster("c")
+    status, _, body = raw(sim, "GET", "/clusters/")
+    assert (status, body["message"]) == (404, "No cluster found for name: .")
+    status, _, body = raw(sim, "GET", "/clusters//identity-provider-configs")
+    assert status == 404
+
+
 def test_unknown_routes_are_404_and_counted(sim: SimulatorHandle) -> None:
     status, headers, _ = raw(sim, "PUT", "/clusters/c")
     assert status == 404
