@@ -25,7 +25,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field
 
-from eks_simulator import rules
+from eks_simulator import rules, tagging
 from eks_simulator.config import SimConfig, TimingKey
 from eks_simulator.entities import Cluster, ClusterStatus, ErrorDetail, IdpConfig, Update
 from eks_simulator.errors import EksError, invalid_parameter, invalid_request, not_found_cluster
@@ -561,54 +561,20 @@ class EksState:
 
     # ------------------------------------------------------------------ tags
 
-    def _tagged(self, arn: str) -> Cluster | IdpConfig:
-        """The resource an ARN names: a cluster or an identity-provider config."""
-        prefix = self._arn("")
-        parts = arn.split(":", 5)
-        if len(parts) != 6 or parts[0] != "arn" or parts[2] != "eks":
-            raise EksError("BadRequestException", f"Invalid ARN: {arn}")
-        not_found = EksError("NotFoundException", f"Resource not found: {arn}")
-        if not arn.startswith(prefix):
-            raise not_found
-        resource = arn[len(prefix) :].split("/")
-        if resource[0] == "cluster" and len(resource) == 2:
-            cluster = self.clusters.get(resource[1])
-            if cluster is None:
-                raise not_found
-            return cluster
-        if resource[0] == "identityproviderconfig" and len(resource) == 5:
-            cluster = self.clusters.get(resource[1])
-            config = None if cluster is None else cluster.configs.get(resource[3])
-            if config is None or config.arn != arn:
-                raise not_found
-            return config
-        raise EksError("BadRequestException", f"Unsupported resource type in ARN: {arn}")
-
     def tag_resource(self, p: dict[str, Any], _now: float) -> dict[str, Any]:
-        """TagResource: merge (same key overwrites). Allowed during updates (spec 2.10)."""
-        resource = self._tagged(p["resourceArn"])
-        new: dict[str, str] = p["tags"]
-        rules.check_tags(new, code="BadRequestException")
-        rules.check_tags({**resource.tags, **new}, code="BadRequestException")
-        resource.tags.update(new)
+        """TagResource. Allowed even while an update runs (spec 2.10)."""
+        tagging.add_tags(tagging.resolve(self.clusters, self._arn(""), p["resourceArn"]), p["tags"])
         return {}
 
     def untag_resource(self, p: dict[str, Any], _now: float) -> dict[str, Any]:
-        """UntagResource: removing an absent key is a silent no-op."""
-        resource = self._tagged(p["resourceArn"])
-        keys: list[str] = p["tagKeys"]
-        for key in keys:
-            if key.lower().startswith(rules.RESERVED_TAG_PREFIX):
-                raise EksError(
-                    "BadRequestException", f"Tags with the 'aws:' prefix can't be removed: {key}"
-                )
-        for key in keys:
-            resource.tags.pop(key, None)
+        """UntagResource."""
+        resource = tagging.resolve(self.clusters, self._arn(""), p["resourceArn"])
+        tagging.remove_tags(resource, p["tagKeys"])
         return {}
 
     def list_tags(self, p: dict[str, Any], _now: float) -> dict[str, Any]:
         """ListTagsForResource (``{}`` when untagged)."""
-        return {"tags": dict(self._tagged(p["resourceArn"]).tags)}
+        return {"tags": dict(tagging.resolve(self.clusters, self._arn(""), p["resourceArn"]).tags)}
 
     # ------------------------------------------------------------------ control (not EKS API)
 
