@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -68,24 +69,33 @@ def test_100_parallel_associations_on_100_clusters(sim: SimulatorHandle) -> None
     clusters = [f"par-{i:03d}" for i in range(100)]
     for name in clusters:
         sim.create_cluster(name)
+    # One client per thread, made up front; a retry would hide a lost request.
+    clients = {name: sim.boto3_client(max_attempts=1) for name in clusters}
+    start = threading.Barrier(len(clusters))
 
     def associate(name: str) -> tuple[str, str]:
-        client = sim.boto3_client(max_attempts=1)  # a retry would hide a lost request
-        update: Any = client.associate_identity_provider_config(
+        start.wait()  # all 100 requests are released at the same moment
+        update: Any = clients[name].associate_identity_provider_config(
             clusterName=name, oidc=oidc_request(f"idp-{name}", f"https://{name}.example.com")
         )["update"]
         return name, update["id"]
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
+    with ThreadPoolExecutor(max_workers=len(clusters)) as pool:
         results = dict(pool.map(associate, clusters))
 
     assert len(results) == 100
     assert len(set(results.values())) == 100, "every update id is distinct"
     assert sim.stats()["operations"]["AssociateIdentityProviderConfig"] == {"200": 100}
     eks = sim.boto3_client()
+    for name in clusters:  # exactly one update per cluster, none lost, none doubled
+        assert eks.list_updates(name=name)["updateIds"] == [results[name]]
+        assert eks.describe_cluster(name=name)["cluster"]["status"] == "UPDATING"
     sim.advance(2)
     for name in clusters:
-        assert eks.list_updates(name=name)["updateIds"] == [results[name]]
         update = eks.describe_update(name=name, updateId=results[name])["update"]
         assert update["status"] == "Successful"
         assert eks.describe_cluster(name=name)["cluster"]["status"] == "ACTIVE"
+        config = eks.describe_identity_provider_config(
+            clusterName=name, identityProviderConfig={"type": "oidc", "name": f"idp-{name}"}
+        )["identityProviderConfig"]["oidc"]
+        assert config["status"] == "ACTIVE"

@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -58,6 +59,8 @@ class SimulatorHandle:
     process: subprocess.Popen[bytes]
     stderr_path: Path
     argv: list[str] = field(default_factory=list)
+    _session: boto3.session.Session = field(default_factory=boto3.session.Session, repr=False)
+    _session_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -------------------------------------------------------------- EKS
 
@@ -74,14 +77,17 @@ class SimulatorHandle:
         """
         if config is None and max_attempts is not None:
             config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
-        return boto3.client(
-            "eks",
-            endpoint_url=self.url,
-            region_name=region,
-            aws_access_key_id="AKIDSIMULATOR",
-            aws_secret_access_key="simulator-secret",
-            config=config,
-        )
+        # boto3 sessions are not thread-safe, and callers make clients from many threads:
+        # one session per handle (its loaded service model is reused), behind a lock.
+        with self._session_lock:
+            return self._session.client(
+                "eks",
+                endpoint_url=self.url,
+                region_name=region,
+                aws_access_key_id="AKIDSIMULATOR",
+                aws_secret_access_key="simulator-secret",
+                config=config,
+            )
 
     # -------------------------------------------------------------- control API
 
