@@ -2,10 +2,11 @@
 
 Starts one simulator process (one event loop, so one core) on loopback, then drives it
 from *separate* load processes with a mixed load: each worker owns one cluster and loops
-associate -> 3 describes -> disassociate -> 3 describes (DescribeCluster,
-DescribeIdentityProviderConfig, DescribeUpdate), i.e. 25 % mutating calls. Associations are
-set to complete instantly (``--associate-seconds 0``) so every call succeeds and the cycle
-never waits; the lifecycle work (ticks, state transitions) is still done on every call.
+associate -> 3 describes -> disassociate -> 3 reads (DescribeCluster,
+DescribeIdentityProviderConfig, DescribeUpdate, ListIdentityProviderConfigs), i.e. 25 %
+mutating calls. Associations are set to complete instantly (``--associate-seconds 0``) so
+every call succeeds and the cycle never waits; the lifecycle work (ticks, state
+transitions) is still done on every call.
 
 Two client kinds:
 
