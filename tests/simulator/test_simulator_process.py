@@ -147,3 +147,18 @@ def test_a_corrupt_state_file_is_reported(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "eks-simulator:" in result.stderr
+
+
+def test_the_simulator_imports_nothing_from_the_operator() -> None:
+    modules = "app clock config entities errors faults pagination persistence protocol rules"
+    modules += " service state stats tagging __main__"
+    imports = "; ".join(f"import eks_simulator.{name}" for name in modules.split())
+    check = "import sys; print([m for m in sys.modules if m.startswith('eks_oidc_operator')])"
+    result = subprocess.run(
+        [sys.executable, "-c", f"{imports}; {check}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "[]"
