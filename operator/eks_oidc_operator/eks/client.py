@@ -1,0 +1,380 @@
+"""Typed EKS calls for one (region, role): the only place the operator talks to boto3.
+
+Every method **blocks** (boto3 is synchronous, and botocore's retries sleep). The reconcile layer
+calls them from worker threads (``asyncio.to_thread``); they must never be called on kopf's
+event loop, where one slow or throttled call would stall every other object.
+
+Errors are translated once, here (style habit 4): every ``botocore`` failure leaves as
+:class:`~eks_oidc_operator.eks.errors.EksError`, raised ``from`` the original.
+
+* ``ClientError`` (EKS answered with an error): ``code`` is EKS's error code, ``message`` EKS's
+  own words, ``http_status`` the status. A ``ClientError`` of another operation raised inside
+  the call, i.e. STS ``AssumeRole`` while refreshing an assumed role's credentials, keeps STS's
+  code (``AccessDenied``, ``ExpiredToken``, ...) and prefixes the message with that operation.
+* Any other ``BotoCoreError`` (no or partial credentials, no region, connection refused,
+  timeouts, a closed connection, client-side parameter validation, ...): ``code`` is the
+  exception's class name, ``message`` its text, no ``http_status``.
+* A response missing a member the service model promises: ``code`` ``MalformedResponse``.
+
+"Not found" is an answer, not a failure, for the reads that the reconciler uses to observe
+state: :meth:`EksClient.describe_cluster`, :meth:`EksClient.describe_config` and
+:meth:`EksClient.describe_update` return ``None`` on ``ResourceNotFoundException``. Every other
+method raises it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from eks_oidc_operator import constants
+from eks_oidc_operator.eks import mapping
+from eks_oidc_operator.eks.errors import EksError
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
+
+    from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig, ObservedUpdate
+    from eks_oidc_operator.models import OidcConfigSpec
+
+_T = TypeVar("_T")
+
+NOT_FOUND = "ResourceNotFoundException"
+"""EKS's 404 for clusters, configs and updates alike."""
+
+MALFORMED_RESPONSE = "MalformedResponse"
+"""Our code for a response that lacks a member the service model promises."""
+
+
+class EksClient:
+    """The EKS operations the operator uses, typed and with errors translated.
+
+    Parameters
+    ----------
+    client
+        One boto3 ``eks`` client. It carries the region, credentials (possibly an assumed
+        role), endpoint and retry configuration; see
+        :class:`~eks_oidc_operator.eks.clients.EksClientFactory`. boto3 clients are
+        thread-safe, so one instance serves every worker thread.
+    """
+
+    def __init__(self, client: EKSClient) -> None:
+        self._client = client
+
+    @property
+    def boto_client(self) -> EKSClient:
+        """The wrapped boto3 client (for tests and diagnostics: endpoint, region)."""
+        return self._client
+
+    def describe_cluster(self, cluster: str) -> ObservedCluster | None:
+        """DescribeCluster.
+
+        Parameters
+        ----------
+        cluster
+            Cluster name.
+
+        Returns
+        -------
+        ObservedCluster or None
+            ``None`` when the cluster does not exist.
+        """
+        return _or_none(
+            "DescribeCluster",
+            lambda: mapping.observed_cluster(
+                self._client.describe_cluster(name=cluster)["cluster"], name=cluster
+            ),
+        )
+
+    def describe_config(self, cluster: str, name: str) -> ObservedConfig | None:
+        """DescribeIdentityProviderConfig.
+
+        Parameters
+        ----------
+        cluster
+            Cluster name.
+        name
+            Config name.
+
+        Returns
+        -------
+        ObservedConfig or None
+            ``None`` on *every* ``ResourceNotFoundException``, whether EKS means the config or
+            the whole cluster. The two are not told apart on purpose: the only discriminator
+            is free message text ("No cluster found for name: ..." vs "No config found for
+            cluster: ..."), known from issue reports rather than a contract, and both carry
+            ``clusterName``; and "no such config" is true in both cases. The caller asks
+            :meth:`describe_cluster` when it needs to know, which costs one extra call only
+            when the config is missing, and lets a deletion release at once when the cluster
+            is gone instead of failing.
+        """
+        return _or_none(
+            "DescribeIdentityProviderConfig",
+            lambda: mapping.observed_config(
+                self._client.describe_identity_provider_config(
+                    clusterName=cluster,
+                    identityProviderConfig={"type": constants.EKS_CONFIG_TYPE, "name": name},
+                )["identityProviderConfig"]["oidc"],
+                cluster=cluster,
+                name=name,
+            ),
+        )
+
+    def list_config_names(self, cluster: str) -> list[str]:
+        """ListIdentityProviderConfigs, every page.
+
+        Parameters
+        ----------
+        cluster
+            Cluster name.
+
+        Returns
+        -------
+        list[str]
+            Config names in EKS's order. A missing cluster raises ``EksError``
+            (``ResourceNotFoundException``).
+        """
+
+        def names() -> list[str]:
+            paginator = self._client.get_paginator("list_identity_provider_configs")
+            return [
+                config["name"]
+                for page in paginator.paginate(clusterName=cluster)
+                for config in page.get("identityProviderConfigs", [])
+            ]
+
+        return _translated("ListIdentityProviderConfigs", names)
+
+    def associate(
+        self,
+        cluster: str,
+        name: str,
+        oidc: OidcConfigSpec,
+        tags: Mapping[str, str],
+        token: str,
+    ) -> ObservedUpdate:
+        """AssociateIdentityProviderConfig.
+
+        Parameters
+        ----------
+        cluster
+            Cluster name.
+        name
+            Config name (``oidc.identity_provider_config_name`` is ignored here: the caller has
+            already resolved its default).
+        oidc
+            The configuration to associate.
+        tags
+            Tags for the new config (omitted from the request when empty).
+        token
+            ``clientRequestToken``. botocore resends it on its own retries; the caller's
+            deterministic value makes a repeat after a crash safe too.
+
+        Returns
+        -------
+        ObservedUpdate
+            The association's update (``InProgress``).
+        """
+        request = mapping.associate_request(cluster, name, oidc, tags, token)
+        return _translated(
+            "AssociateIdentityProviderConfig",
+            lambda: mapping.observed_update(
+                self._client.associate_identity_provider_config(**request)["update"]
+            ),
+        )
+
+    def disassociate(self, cluster: str, name: str, token: str) -> ObservedUpdate:
+        """DisassociateIdentityProviderConfig.
+
+        Parameters
+        ----------
+        cluster
+            Cluster name.
+        name
+            Config name.
+        token
+            ``clientRequestToken``.
+
+        Returns
+        -------
+        ObservedUpdate
+            The disassociation's update (``InProgress``; its ``config_names`` is empty, as EKS
+            puts ``"[]"`` in the params).
+        """
+        return _translated(
+            "DisassociateIdentityProviderConfig",
+            lambda: mapping.observed_update(
+                self._client.disassociate_identity_provider_config(
+                    clusterName=cluster,
+                    identityProviderConfig={"type": constants.EKS_CONFIG_TYPE, "name": name},
+                    clientRequestToken=token,
+                )["update"]
+            ),
+        )
+
+    def describe_update(self, cluster: str, update_id: str) -> ObservedUpdate | None:
+        """DescribeUpdate of a cluster-level update (no node group, add-on or capability).
+
+        Parameters
+        ----------
+        cluster
+            Cluster name.
+        update_id
+            The update's id.
+
+        Returns
+        -------
+        ObservedUpdate or None
+            ``None`` when EKS knows no such update (or no such cluster).
+        """
+        return _or_none(
+            "DescribeUpdate",
+            lambda: mapping.observed_update(
+                self._client.describe_update(name=cluster, updateId=update_id)["update"]
+            ),
+        )
+
+    def find_config_update(self, cluster: str, name: str, type: str) -> ObservedUpdate | None:
+        """Find the update of config ``name`` after a crash lost its id.
+
+        ListUpdates (every page), then DescribeUpdate for each id, and the choice of
+        :func:`~eks_oidc_operator.eks.mapping.newest_config_update`. It costs one call per
+        update in the cluster's history; it runs only when a config is seen CREATING or
+        DELETING with no update on record, so simplicity wins over cleverness.
+
+        Parameters
+        ----------
+        cluster
+            Cluster name.
+        name
+            Config name.
+        type
+            ``AssociateIdentityProviderConfig`` or ``DisassociateIdentityProviderConfig``.
+
+        Returns
+        -------
+        ObservedUpdate or None
+            The newest matching update; ``None`` if there is none. An id that vanished
+            between the list and the describe is skipped.
+        """
+
+        def update_ids() -> list[str]:
+            paginator = self._client.get_paginator("list_updates")
+            return [
+                update_id
+                for page in paginator.paginate(name=cluster)
+                for update_id in page.get("updateIds", [])
+            ]
+
+        ids = _translated("ListUpdates", update_ids)
+        described = (self.describe_update(cluster, update_id) for update_id in ids)
+        return mapping.newest_config_update(
+            (update for update in described if update is not None), name, type
+        )
+
+    def tag(self, arn: str, tags: Mapping[str, str]) -> None:
+        """TagResource: set (add or overwrite) ``tags``; other tags are left alone.
+
+        Parameters
+        ----------
+        arn
+            The resource's ARN (the config's ``identityProviderConfigArn``).
+        tags
+            Tags to set. Nothing is sent when empty: EKS's ``TagMap`` needs one entry.
+        """
+        if not tags:
+            return
+        _translated(
+            "TagResource",
+            lambda: self._client.tag_resource(resourceArn=arn, tags=dict(tags)),
+        )
+
+    def untag(self, arn: str, keys: Collection[str]) -> None:
+        """UntagResource.
+
+        Parameters
+        ----------
+        arn
+            The resource's ARN.
+        keys
+            Tag keys to remove, sent sorted so the request is deterministic. Nothing is sent
+            when empty: botocore rejects an empty ``tagKeys``.
+        """
+        if not keys:
+            return
+        _translated(
+            "UntagResource",
+            lambda: self._client.untag_resource(resourceArn=arn, tagKeys=sorted(keys)),
+        )
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        """ListTagsForResource.
+
+        Parameters
+        ----------
+        arn
+            The resource's ARN.
+
+        Returns
+        -------
+        dict[str, str]
+            The resource's tags (``{}`` when it has none).
+        """
+        return _translated(
+            "ListTagsForResource",
+            lambda: dict(self._client.list_tags_for_resource(resourceArn=arn).get("tags", {})),
+        )
+
+
+def _translated(operation: str, call: Callable[[], _T]) -> _T:
+    """Run ``call`` (one EKS operation and its mapping); every failure leaves as EksError."""
+    try:
+        return call()
+    except ClientError as error:
+        raise client_error(error, operation) from error
+    except BotoCoreError as error:
+        raise EksError(type(error).__name__, str(error), operation=operation) from error
+    except (KeyError, ValueError) as error:
+        # A member the service model promises is missing (or not what it promises): say so
+        # with EKS's operation, instead of letting a bare KeyError crash the handler.
+        message = f"unexpected {operation} response: {error!r}"
+        raise EksError(MALFORMED_RESPONSE, message, operation=operation) from error
+
+
+def _or_none(operation: str, call: Callable[[], _T]) -> _T | None:
+    """Like :func:`_translated`, but a ResourceNotFoundException is the answer ``None``."""
+    try:
+        return _translated(operation, call)
+    except EksError as error:
+        if error.code == NOT_FOUND:
+            return None
+        raise
+
+
+def client_error(error: ClientError, operation: str) -> EksError:
+    """Translate a botocore ``ClientError`` raised during ``operation``.
+
+    Parameters
+    ----------
+    error
+        The botocore exception.
+    operation
+        The EKS operation that was called.
+
+    Returns
+    -------
+    EksError
+        With EKS's code and message and the HTTP status. When the error comes from another
+        operation made on the way (STS ``AssumeRole`` refreshing an assumed role's
+        credentials), the code is that operation's and the message starts with its name, so
+        "AccessDenied" is not mistaken for EKS refusing the call.
+    """
+    details = error.response.get("Error", {})
+    code = details.get("Code") or "Unknown"
+    message = details.get("Message") or str(error)
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if error.operation_name and error.operation_name != operation:
+        message = f"{error.operation_name}: {message}"
+    return EksError(code, message, operation=operation, http_status=status)
