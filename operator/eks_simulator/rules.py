@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from eks_simulator.errors import EksError, invalid_parameter
+from eks_simulator.entities import Cluster, IdpConfig
+from eks_simulator.errors import EksError, invalid_parameter, invalid_request
 
 RESERVED_TAG_PREFIX = "aws:"
 """Reserved for AWS; "cannot be used on keys or values" (EKS tagging guide)."""
@@ -129,3 +130,41 @@ def check_subnets(subnet_ids: list[str] | None) -> None:
     """CreateCluster needs at least two subnets ("in at least two different AZs")."""
     if subnet_ids is None or len(set(subnet_ids)) < 2:
         raise invalid_parameter("Subnets specified must be in at least two different AZs")
+
+
+def check_room_for_provider(
+    cluster: Cluster, config: IdpConfig, limit_override: int | None, size_limit: int
+) -> None:
+    """Steps 7-8 of the decision table: name and issuer uniqueness, then the limits.
+
+    Every config counts, whatever its status (one left CREATING by a failed association
+    too, until it is garbage-collected).
+    """
+    name = cluster.name
+    if config.name in cluster.configs:
+        raise EksError(
+            "ResourceInUseException",
+            f"Identity provider config {config.name} already exists for cluster {name}",
+            clusterName=name,
+        )
+    issuer = normalise_issuer(config.issuer_url)
+    if any(normalise_issuer(c.issuer_url) == issuer for c in cluster.configs.values()):
+        raise invalid_parameter(
+            f"Identity provider with issuer URL {config.issuer_url} is already associated "
+            f"with cluster {name}",
+            name,
+        )
+    limit = provider_limit_for(cluster.version, limit_override)
+    if len(cluster.configs) >= limit:
+        raise invalid_request(
+            f"Cluster {name} already has the maximum number of identity provider configs "
+            f"({limit}) for Kubernetes version {cluster.version}",
+            name,
+        )
+    total = config.size_bytes() + sum(c.size_bytes() for c in cluster.configs.values())
+    if total > size_limit:
+        raise invalid_request(
+            f"The identity provider configs of cluster {name} would exceed the combined size "
+            f"limit of {size_limit} bytes",
+            name,
+        )

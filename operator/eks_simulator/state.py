@@ -353,37 +353,6 @@ class EksState:
                 )
         return None
 
-    def _provider_checks(self, cluster: Cluster, oidc: dict[str, Any], config: IdpConfig) -> None:
-        """Steps 7-8 of the decision table: name and issuer uniqueness, then limits."""
-        name = cluster.name
-        if config.name in cluster.configs:
-            raise EksError(
-                "ResourceInUseException",
-                f"Identity provider config {config.name} already exists for cluster {name}",
-                clusterName=name,
-            )
-        issuer = rules.normalise_issuer(oidc["issuerUrl"])
-        if any(rules.normalise_issuer(c.issuer_url) == issuer for c in cluster.configs.values()):
-            raise invalid_parameter(
-                f"Identity provider with issuer URL {oidc['issuerUrl']} is already associated "
-                f"with cluster {name}",
-                name,
-            )
-        limit = rules.provider_limit_for(cluster.version, self.config.provider_limit)
-        if len(cluster.configs) >= limit:
-            raise invalid_request(
-                f"Cluster {name} already has the maximum number of identity provider configs "
-                f"({limit}) for Kubernetes version {cluster.version}",
-                name,
-            )
-        total = config.size_bytes() + sum(c.size_bytes() for c in cluster.configs.values())
-        if total > self.config.config_size_limit_bytes:
-            raise invalid_request(
-                f"The identity provider configs of cluster {name} would exceed the combined size "
-                f"limit of {self.config.config_size_limit_bytes} bytes",
-                name,
-            )
-
     def associate(self, p: dict[str, Any], now: float) -> dict[str, Any]:
         """AssociateIdentityProviderConfig (decision table, spec section 8)."""
         cluster = self._cluster(p["clusterName"])
@@ -422,7 +391,9 @@ class EksState:
             required_claims=dict(oidc.get("requiredClaims") or {}),
             tags=dict(tags),
         )
-        self._provider_checks(cluster, oidc, config)
+        rules.check_room_for_provider(
+            cluster, config, self.config.provider_limit, self.config.config_size_limit_bytes
+        )
         update = self._start_update(
             cluster,
             ASSOCIATE,
