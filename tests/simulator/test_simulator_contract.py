@@ -9,7 +9,9 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.validate import ParamValidator
 
+from eks_simulator.protocol import OPERATIONS
 from tests.support.eks_simulator import SimulatorHandle, oidc_request
 
 if TYPE_CHECKING:
@@ -245,3 +247,49 @@ def test_a_user_can_point_boto3_at_it_with_the_standard_variable(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "anything")
     client = boto3.client("eks", region_name="us-west-2")
     assert client.list_clusters()["clusters"] == ["c"]
+
+
+def test_every_success_response_validates_against_its_output_shape(
+    sim: SimulatorHandle, eks: EKSClient
+) -> None:
+    """botocore's own validator (the one Stubber uses) accepts all 13 success responses."""
+    validator = ParamValidator()
+    model = eks.meta.service_model
+    seen: set[str] = set()
+
+    def check(operation: str, response: Any) -> Any:
+        body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+        report = validator.validate(body, model.operation_model(operation).output_shape)
+        assert not report.has_errors(), report.generate_report()
+        seen.add(operation)
+        return response
+
+    ref: Any = {"type": "oidc", "name": "idp"}
+    check("CreateCluster", eks.create_cluster(name="c", roleArn=ROLE, resourcesVpcConfig=VPC))
+    sim.advance(1)
+    arn = check("DescribeCluster", eks.describe_cluster(name="c"))["cluster"]["arn"]
+    check("ListClusters", eks.list_clusters())
+    update = check(
+        "AssociateIdentityProviderConfig",
+        eks.associate_identity_provider_config(
+            clusterName="c", oidc=oidc_request(), tags={"a": "b"}
+        ),
+    )["update"]
+    check(
+        "DescribeIdentityProviderConfig",
+        eks.describe_identity_provider_config(clusterName="c", identityProviderConfig=ref),
+    )
+    check("ListIdentityProviderConfigs", eks.list_identity_provider_configs(clusterName="c"))
+    check("DescribeUpdate", eks.describe_update(name="c", updateId=update["id"]))
+    check("ListUpdates", eks.list_updates(name="c"))
+    check("TagResource", eks.tag_resource(resourceArn=arn, tags={"x": "y"}))
+    check("ListTagsForResource", eks.list_tags_for_resource(resourceArn=arn))
+    check("UntagResource", eks.untag_resource(resourceArn=arn, tagKeys=["x"]))
+    sim.advance(2)
+    check(
+        "DisassociateIdentityProviderConfig",
+        eks.disassociate_identity_provider_config(clusterName="c", identityProviderConfig=ref),
+    )
+    sim.advance(2)
+    check("DeleteCluster", eks.delete_cluster(name="c"))
+    assert seen == set(OPERATIONS)
