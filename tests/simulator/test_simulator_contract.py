@@ -259,7 +259,9 @@ def test_every_success_response_validates_against_its_output_shape(
 
     def check(operation: str, response: Any) -> Any:
         body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-        report = validator.validate(body, model.operation_model(operation).output_shape)
+        shape = model.operation_model(operation).output_shape
+        assert shape is not None
+        report = validator.validate(body, shape)
         assert not report.has_errors(), report.generate_report()
         seen.add(operation)
         return response
