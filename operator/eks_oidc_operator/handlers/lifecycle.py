@@ -13,7 +13,13 @@ from eks_oidc_operator.handlers.runtime import Runtime
 
 
 def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
-    """Register the start-up handler that configures kopf for this operator."""
+    """Register the login and start-up handlers that configure kopf for this operator."""
+
+    # A registry of our own does not carry kopf's default login handlers: in a pod the
+    # ServiceAccount token, elsewhere KUBECONFIG (kopf's own parsers, no client library).
+    @kopf.on.login(registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
 
     @kopf.on.startup(registry=registry)
     async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:

@@ -205,7 +205,7 @@ def _decide_apply(
         )
 
     differences = oidc_differences(obj.spec.oidc, config)
-    ours = obj.status.identity_provider_config_arn == config.arn
+    ours = _created_by_us(obj, config, obs)
     if config.status == ConfigStatus.DELETING:
         phase = Phase.REPLACING if ours else Phase.ASSOCIATING
         return Decision(
@@ -246,7 +246,10 @@ def _decide_apply(
             replacing=True,
         )
 
-    adopt = not ours
+    # Record the ARN when it is not recorded yet; announce an adoption only for a config that
+    # none of our own associations created.
+    adopt = obj.status.identity_provider_config_arn != config.arn
+    foreign = not ours
     if config.status == ConfigStatus.CREATING:
         if failed is not None:
             policy = update_error_policy(failed.errors[0].error_code if failed.errors else None)
@@ -268,13 +271,33 @@ def _decide_apply(
             tags=delta,
             adopt=adopt,
         )
-    return _ready(obj, config, adopt=adopt)
+    return _ready(obj, config, adopt=adopt, foreign=foreign)
 
 
-def _ready(obj: OidcIdentityProvider, config: ObservedConfig, *, adopt: bool) -> Decision:
+def _created_by_us(obj: OidcIdentityProvider, config: ObservedConfig, obs: Observation) -> bool:
+    """Whether ``config`` is this object's: its recorded ARN, or made by our tracked update.
+
+    The Associate response carries no ARN, so right after our own association the ARN is not
+    in status yet; the tracked update (stored before anything else) vouches for the config.
+    """
+    if obj.status.identity_provider_config_arn == config.arn:
+        return True
+    tracked = obj.status.update
+    return (
+        tracked is not None
+        and obs.update is not None
+        and obs.update.id == tracked.id
+        and obs.update.type == ASSOCIATE
+        and (not obs.update.config_names or config.name in obs.update.config_names)
+    )
+
+
+def _ready(
+    obj: OidcIdentityProvider, config: ObservedConfig, *, adopt: bool, foreign: bool
+) -> Decision:
     events: tuple[Event, ...] = ()
     cluster = obj.spec.cluster_name
-    if adopt:
+    if foreign:
         events = (
             Event(
                 "Normal",
