@@ -7,10 +7,11 @@ answers it, so the test sees which credentials signed it. No network.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -20,8 +21,9 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 from eks_oidc_operator import __version__
-from eks_oidc_operator.eks import EksClient, EksClientFactory, EksError
+from eks_oidc_operator.eks import EksClient, EksClientFactory, EksError, ObservedUpdate
 from eks_oidc_operator.eks.clients import ROLE_SESSION_NAME, assume_role_credentials
+from eks_oidc_operator.models import OidcConfigSpec
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
@@ -100,6 +102,17 @@ class _Body:
         yield self._body
 
 
+def _json_response(
+    request: AWSPreparedRequest, status: int, body: bytes, error_type: str | None = None
+) -> AWSResponse:
+    headers = HTTPHeaders()
+    headers["Content-Type"] = "application/json"
+    headers["x-amzn-RequestId"] = "r-1"
+    if error_type is not None:
+        headers["x-amzn-ErrorType"] = error_type
+    return AWSResponse(request.url, status, headers, _Body(body))
+
+
 def _answer_describe_cluster(client: EksClient) -> list[AWSPreparedRequest]:
     """Answer DescribeCluster locally after botocore has signed it; return what was sent."""
     sent: list[AWSPreparedRequest] = []
@@ -107,10 +120,7 @@ def _answer_describe_cluster(client: EksClient) -> list[AWSPreparedRequest]:
     def send(request: AWSPreparedRequest, **_: object) -> AWSResponse:
         sent.append(request)
         body = b'{"cluster": {"name": "prod", "status": "ACTIVE", "version": "1.32"}}'
-        headers = HTTPHeaders()
-        headers["Content-Type"] = "application/json"
-        headers["x-amzn-RequestId"] = "r-1"
-        return AWSResponse(request.url, 200, headers, _Body(body))
+        return _json_response(request, 200, body)
 
     # The stubs type handlers as returning None; a before-send handler returns the response.
     client.boto_client.meta.events.register(
@@ -326,3 +336,95 @@ def test_assumed_credentials_are_refreshed_when_they_are_about_to_expire() -> No
         # The new credentials last an hour: no third AssumeRole (the stub would refuse it).
         assert credentials.get_frozen_credentials().access_key == "ASIASECOND000002"
         stubber.assert_no_pending_responses()
+
+
+# --- botocore's retries, as configured ---------------------------------------------------
+
+ASSOCIATED = (
+    b'{"update": {"id": "u-1", "status": "InProgress", '
+    b'"type": "AssociateIdentityProviderConfig", "createdAt": 1712857609.648, '
+    b'"params": [{"type": "IdentityProviderConfig", '
+    b'"value": "[{\\"type\\":\\"oidc\\",\\"name\\":\\"corp-sso\\"}]"}], "errors": []}, '
+    b'"tags": {}}'
+)
+
+
+def _answer_associate(
+    client: EksClient, failures: list[tuple[int, str]]
+) -> list[AWSPreparedRequest]:
+    """Answer AssociateIdentityProviderConfig with ``failures`` first, then success."""
+    sent: list[AWSPreparedRequest] = []
+
+    def send(request: AWSPreparedRequest, **_: object) -> AWSResponse:
+        sent.append(request)
+        if len(sent) <= len(failures):
+            status, code = failures[len(sent) - 1]
+            return _json_response(request, status, b'{"message": "words of EKS"}', code)
+        return _json_response(request, 200, ASSOCIATED)
+
+    client.boto_client.meta.events.register(
+        "before-send.eks.AssociateIdentityProviderConfig",
+        send,  # type: ignore[arg-type]
+    )
+    return sent
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record botocore's retry sleeps instead of sleeping."""
+    slept: list[float] = []
+    monkeypatch.setattr("botocore.endpoint.time.sleep", slept.append)
+    return slept
+
+
+def _associate(client: EksClient) -> ObservedUpdate:
+    oidc = OidcConfigSpec(issuer_url="https://login.example.com", client_id="kubernetes")
+    return client.associate("prod", "corp-sso", oidc, {}, "uid-1-gen-1")
+
+
+def _tokens(sent: list[AWSPreparedRequest]) -> set[str]:
+    bodies = [request.body for request in sent]
+    assert all(isinstance(body, (bytes, str)) for body in bodies)
+    return {json.loads(cast("bytes | str", body))["clientRequestToken"] for body in bodies}
+
+
+def test_throttles_are_retried_by_botocore_with_the_same_token_before_we_see_them(
+    no_backoff: list[float],
+) -> None:
+    client = EksClientFactory(session_factory=_base_session).get("us-west-2", None)
+    sent = _answer_associate(
+        client, [(429, "ThrottlingException"), (503, "ServiceUnavailableException")]
+    )
+
+    update = _associate(client)
+
+    assert update.id == "u-1"
+    assert len(sent) == 3
+    assert _tokens(sent) == {"uid-1-gen-1"}
+    assert len(no_backoff) == 2
+
+
+def test_throttling_beyond_max_attempts_is_an_eks_error_after_exactly_that_many_requests(
+    no_backoff: list[float],
+) -> None:
+    client = EksClientFactory(max_attempts=2, session_factory=_base_session).get("us-west-2", None)
+    sent = _answer_associate(client, [(429, "ThrottlingException")] * 5)
+
+    with pytest.raises(EksError) as caught:
+        _associate(client)
+
+    assert (caught.value.code, caught.value.http_status) == ("ThrottlingException", 429)
+    assert caught.value.message == "words of EKS"
+    assert len(sent) == 2
+
+
+def test_a_busy_cluster_409_is_not_retried_by_botocore(no_backoff: list[float]) -> None:
+    client = EksClientFactory(session_factory=_base_session).get("us-west-2", None)
+    sent = _answer_associate(client, [(409, "ResourceInUseException")])
+
+    with pytest.raises(EksError) as caught:
+        _associate(client)
+
+    assert (caught.value.code, caught.value.http_status) == ("ResourceInUseException", 409)
+    assert len(sent) == 1
+    assert no_backoff == []
