@@ -30,6 +30,7 @@ from botocore.credentials import (
     DeferredRefreshableCredentials,
 )
 from botocore.exceptions import BotoCoreError
+from botocore.loaders import Loader
 
 from eks_oidc_operator import __version__
 from eks_oidc_operator.eks.client import EksClient
@@ -95,6 +96,7 @@ class EksClientFactory:
         )
         self._session_factory = session_factory or boto3.session.Session
         self._session: boto3.session.Session | None = None
+        self._loader: Loader | None = None
         self._clients: dict[tuple[str, str | None], EksClient] = {}
         # One lock for the cache and for client creation: boto3 sessions are not thread-safe,
         # and building under the lock means two threads never build the same client twice.
@@ -148,12 +150,19 @@ class EksClientFactory:
         base = self._base_session()
         if role_arn is None:
             return base.client("eks", region_name=region, config=self._config)
+        if self._loader is None:
+            # Role sessions share one data loader (made as botocore makes it, honouring
+            # AWS_DATA_PATH): each would otherwise parse the service models again, about
+            # 100 ms per client instead of 25.
+            self._loader = botocore.session.Session().get_component("data_loader")
         sts = base.client("sts", region_name=region, config=self._config)
-        session = assumed_role_session(sts, role_arn)
+        session = assumed_role_session(sts, role_arn, loader=self._loader)
         return session.client("eks", region_name=region, config=self._config)
 
 
-def assumed_role_session(sts: STSClient, role_arn: str) -> boto3.session.Session:
+def assumed_role_session(
+    sts: STSClient, role_arn: str, *, loader: Loader | None = None
+) -> boto3.session.Session:
     """A boto3 session whose credentials are ``role_arn``'s, assumed through ``sts``.
 
     Parameters
@@ -162,6 +171,9 @@ def assumed_role_session(sts: STSClient, role_arn: str) -> boto3.session.Session
         The STS client that assumes the role (its own credentials are the caller's).
     role_arn
         The role to assume.
+    loader
+        A botocore data loader to share (it caches parsed service models); by default the
+        session makes its own.
 
     Returns
     -------
@@ -171,6 +183,8 @@ def assumed_role_session(sts: STSClient, role_arn: str) -> boto3.session.Session
     """
     credentials = assume_role_credentials(sts, role_arn)
     core = botocore.session.Session()
+    if loader is not None:
+        core.register_component("data_loader", loader)
     # A resolver with our provider alone: the session must never fall back to the process's
     # own credentials, which would silently act in the wrong account.
     core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
