@@ -97,5 +97,16 @@ def namespace(cluster: Cluster) -> Iterator[str]:
     name = unique_name("t")
     cluster.kubectl("create", "namespace", name)
     yield name
-    # No controller-manager runs locally, so the namespace stays Terminating: don't wait for it.
+    # Delete our objects first (a running operator finalizes them; others have no finalizer),
+    # so no later operator inherits them. No controller-manager runs locally, so the namespace
+    # itself stays Terminating: don't wait for it.
+    cluster.kubectl(
+        "delete",
+        "oidcidentityproviders.eksoidc.io",
+        "--all",
+        "-n",
+        name,
+        "--wait=false",
+        check=False,
+    )
     cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)

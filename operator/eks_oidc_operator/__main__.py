@@ -29,6 +29,17 @@ def render_crd() -> str:
     return header + yaml.safe_dump(build_crd(), sort_keys=False, width=100)
 
 
+class _RetryIsNotAnError(logging.Filter):
+    """kopf logs every ``TemporaryError`` at ERROR; for us it is a scheduled retry or poll
+    (waiting for EKS, a busy or missing cluster), and conditions and events carry the real
+    errors. Lower those lines to WARNING so an ERROR in the log still means something broke."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and "failed temporarily" in record.getMessage():
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def _run(args: argparse.Namespace) -> int:
     # Imported here: `crd` must work without kopf's or boto3's start-up cost.
     import kopf
@@ -43,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("kopf.objects").addFilter(_RetryIsNotAnError())
     if settings.metrics_port:
         prometheus_client.start_http_server(settings.metrics_port)
     liveness = (

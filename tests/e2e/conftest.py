@@ -70,8 +70,12 @@ def operator(
     process.start()
     yield process
     process.stop()
-    # Permission errors never fail a handler loudly; they must still fail the suite.
-    assert "Forbidden" not in process.log(), process.log_tail(200)
+    # RBAC denials never fail a handler loudly; they must still fail the suite. (Other 403s,
+    # such as events refused in a namespace being terminated, are not about our role.)
+    denied = [
+        line for line in process.log().splitlines() if "cannot" in line and "forbidden" in line
+    ]
+    assert denied == [], "\n".join(denied[:5])
 
 
 @pytest.fixture

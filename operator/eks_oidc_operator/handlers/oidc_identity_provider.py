@@ -76,18 +76,22 @@ async def _pass(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, attempt: in
                 ),
             )
         else:
-            try:
-                eks = runtime.clients.get(region, obj.spec.role_arn)
-            except EksError as error:
-                outcome = fail(obj, ctx, error)
-            else:
-                # boto3 blocks: never on kopf's event loop.
-                outcome = await asyncio.to_thread(reconcile, obj, eks, ctx)
+            # boto3 blocks (client creation may even ask instance metadata for credentials):
+            # never on kopf's event loop.
+            outcome = await asyncio.to_thread(_reconcile_in_thread, runtime, obj, ctx)
         patch.status.update(outcome.status.model_dump(mode="json", by_alias=True))
         memo["status"] = outcome.status
         for event in outcome.events:
             kopf.event(body, type=event.type, reason=event.reason, message=event.message)
         return outcome
+
+
+def _reconcile_in_thread(runtime: Runtime, obj: OidcIdentityProvider, ctx: Context) -> Outcome:
+    try:
+        eks = runtime.clients.get(ctx.region, obj.spec.role_arn)
+    except EksError as error:
+        return fail(obj, ctx, error)
+    return reconcile(obj, eks, ctx)
 
 
 def _retry_signal(outcome: Outcome) -> None:
