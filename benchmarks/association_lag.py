@@ -21,6 +21,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "hack" / "controlplane")]
@@ -92,7 +93,7 @@ def main() -> int:
             capture_output=True,
         )
         deadline = time.monotonic() + args.associate_seconds * 3 + 60
-        body: dict[str, object] = {}
+        body: dict[str, Any] = {}
         while time.monotonic() < deadline:
             out = subprocess.run(
                 [kubectl, *admin, "get", "oidcidp/bench", "-n", "default", "-o", "json"],
@@ -101,7 +102,7 @@ def main() -> int:
                 text=True,
             )
             body = json.loads(out.stdout)
-            conditions = body.get("status", {}).get("conditions", [])  # type: ignore[union-attr]
+            conditions = body.get("status", {}).get("conditions", [])
             if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions):
                 break
             time.sleep(0.1)
