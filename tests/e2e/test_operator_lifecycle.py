@@ -95,6 +95,9 @@ def test_apply_goes_ready_and_kubectl_wait_returns(
     reasons = [reason for _, reason, _ in events_of(cluster, namespace, name)]
     assert reasons[:2] == ["Associating", "Associated"]
     assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
+    metrics = operator.metrics()
+    assert 'eks_oidc_passes_total{phase="Active",trigger="poll"}' in metrics
+    assert 'eks_oidc_events_total{reason="Associated",type="Normal"}' in metrics
     printed = cluster.kubectl("get", "oidcidp", name, "-n", namespace).stdout
     assert "Active" in printed
     assert "Successful" in printed

@@ -51,6 +51,7 @@ class OperatorProcess:
     ) -> None:
         self.log_path = log_path
         self.liveness_port = _free_port()
+        self.metrics_port = _free_port()
         self.env = {
             key: value
             for key, value in os.environ.items()
@@ -65,7 +66,7 @@ class OperatorProcess:
                 "AWS_REGION": region,
                 "AWS_EC2_METADATA_DISABLED": "true",
                 "EKS_OIDC_LIVENESS_PORT": str(self.liveness_port),
-                "EKS_OIDC_METRICS_PORT": "0",
+                "EKS_OIDC_METRICS_PORT": str(self.metrics_port),
                 **FAST_TIMINGS,
                 **(extra_env or {}),
             }
@@ -108,6 +109,13 @@ class OperatorProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def metrics(self) -> str:
+        """Its Prometheus ``/metrics`` page."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text: str = response.read().decode()
+            return text
 
     def log_tail(self, lines: int = 60) -> str:
         """The end of its log, for failure messages."""

@@ -17,13 +17,14 @@ on a status older than the one it wrote itself (the watch event may still be on 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 from pydantic import ValidationError
 
-from eks_oidc_operator import constants
+from eks_oidc_operator import constants, metrics
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.models import OidcIdentityProvider, OidcIdentityProviderStatus
@@ -51,10 +52,13 @@ def _parse(body: kopf.Body, memo: kopf.Memo) -> OidcIdentityProvider:
     return obj
 
 
-async def _pass(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, attempt: int) -> Outcome:
+async def _pass(
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, attempt: int, trigger: str
+) -> Outcome:
     runtime: Runtime = memo["runtime"]
     lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
     async with lock:
+        started = time.monotonic()
         obj = _parse(body, memo)
         region = obj.spec.region or runtime.default_region or ""
         ctx = Context(
@@ -83,6 +87,8 @@ async def _pass(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, attempt: in
         memo["status"] = outcome.status
         for event in outcome.events:
             kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+            metrics.record_event(event.type, event.reason)
+        metrics.record_pass(trigger, outcome.status.phase, time.monotonic() - started)
         return outcome
 
 
@@ -127,7 +133,7 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     async def reconcile_oidc_identity_provider(
         body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **_: Any
     ) -> None:
-        _retry_signal(await _pass(body, memo, patch, retry))
+        _retry_signal(await _pass(body, memo, patch, retry, "reconcile"))
 
     @kopf.timer(*RESOURCE, id="poll", interval=0.5, when=_status_in_flight, registry=registry)
     async def poll_oidc_identity_provider(
@@ -143,7 +149,7 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
             return
         polls.clear()
         polls[update_id] = done + 1
-        outcome = await _pass(body, memo, patch, attempt=done)
+        outcome = await _pass(body, memo, patch, done, "poll")
         if outcome.requeue_after is not None and not outcome.in_flight:
             return  # not in flight any more: the change handler or resync timer takes over
 
@@ -158,13 +164,13 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     async def resync_oidc_identity_provider(
         body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **_: Any
     ) -> None:
-        await _pass(body, memo, patch, attempt=0)
+        await _pass(body, memo, patch, 0, "resync")
 
     @kopf.on.delete(*RESOURCE, id="finalize", registry=registry)
     async def finalize_oidc_identity_provider(
         body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **_: Any
     ) -> None:
-        outcome = await _pass(body, memo, patch, retry)
+        outcome = await _pass(body, memo, patch, retry, "finalize")
         if outcome.release:
             return
         if outcome.requeue_after is None:
