@@ -59,3 +59,13 @@ CONDITION_RECONCILING: Final = "Reconciling"
 
 CONDITION_STALLED: Final = "Stalled"
 """True when progress needs a human: the reason is EKS's error code."""
+
+# EKS vocabulary shared by the eks layer and the decision code.
+UPDATE_ASSOCIATE: Final = "AssociateIdentityProviderConfig"
+"""EKS update type (and operation name) of an association."""
+
+UPDATE_DISASSOCIATE: Final = "DisassociateIdentityProviderConfig"
+"""EKS update type (and operation name) of a disassociation."""
+
+UPDATE_IN_PROGRESS: Final = "InProgress"
+"""EKS update status while it runs; the others (Successful, Failed, Cancelled) are final."""

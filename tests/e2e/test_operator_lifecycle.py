@@ -343,3 +343,66 @@ def test_delete_while_the_cluster_is_gone_releases_at_once(
     cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
     wait_for("object gone", lambda: get_object(cluster, namespace, name) is None, operator)
     assert "ClusterGone" in [r for _, r, _ in events_of(cluster, namespace, name)]
+
+
+def test_a_config_removed_outside_is_detected_and_associated_again(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    name = new_name()
+    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
+    before = wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    simulator.boto3_client().disassociate_identity_provider_config(
+        clusterName=eks_cluster, identityProviderConfig={"type": "oidc", "name": name}
+    )
+    wait_for(
+        "DriftDetected",
+        lambda: "DriftDetected" in [r for _, r, _ in events_of(cluster, namespace, name)],
+        operator,
+    )
+    after = wait_for(
+        "Ready with a new association",
+        lambda: (
+            o
+            if (o := _ready(cluster, namespace, name))
+            and o["status"]["identityProviderConfigArn"]
+            != before["status"]["identityProviderConfigArn"]
+            else None
+        ),
+        operator,
+    )
+    config = _describe(simulator, eks_cluster, name)
+    assert config is not None
+    assert after["status"]["identityProviderConfigArn"] == config["identityProviderConfigArn"]
+    assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 2
+
+
+def test_delete_while_creating_waits_it_out_then_disassociates(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    name = new_name()
+    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
+    wait_for(
+        "association started",
+        lambda: calls(simulator, "AssociateIdentityProviderConfig", eks_cluster),
+        operator,
+    )
+    cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
+    wait_for(
+        "object gone", lambda: get_object(cluster, namespace, name) is None, operator, timeout=90
+    )
+    assert _describe(simulator, eks_cluster, name) is None
+    assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 1
+    statuses = [
+        c["status"]
+        for c in simulator.requests("DisassociateIdentityProviderConfig")
+        if c.get("cluster") == eks_cluster
+    ]
+    assert statuses == [200]  # never called while CREATING (that would be a 400)

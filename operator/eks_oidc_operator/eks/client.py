@@ -179,7 +179,7 @@ class EksClient:
         """
         request = mapping.associate_request(cluster, name, oidc, tags, token)
         return _translated(
-            "AssociateIdentityProviderConfig",
+            constants.UPDATE_ASSOCIATE,
             lambda: mapping.observed_update(
                 self._client.associate_identity_provider_config(**request)["update"]
             ),
@@ -204,7 +204,7 @@ class EksClient:
             puts ``"[]"`` in the params).
         """
         return _translated(
-            "DisassociateIdentityProviderConfig",
+            constants.UPDATE_DISASSOCIATE,
             lambda: mapping.observed_update(
                 self._client.disassociate_identity_provider_config(
                     clusterName=cluster,

@@ -39,11 +39,9 @@ if TYPE_CHECKING:
 IDENTITY_PROVIDER_CONFIG_PARAM = "IdentityProviderConfig"
 """``params[].type`` of identity-provider updates; its ``value`` names the configs."""
 
-IN_PROGRESS = "InProgress"
-"""``Update.status`` of an update EKS is still running."""
-
-DISASSOCIATE = "DisassociateIdentityProviderConfig"
-"""``Update.type`` of a disassociation (its params never name the config, see below)."""
+IN_PROGRESS = constants.UPDATE_IN_PROGRESS
+DISASSOCIATE = constants.UPDATE_DISASSOCIATE
+"""A disassociation's params never name the config (see below)."""
 
 
 def oidc_request(name: str, oidc: OidcConfigSpec) -> OidcIdentityProviderConfigRequestTypeDef:

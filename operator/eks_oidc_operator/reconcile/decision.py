@@ -30,9 +30,9 @@ from eks_oidc_operator.reconcile.errors import (
     update_error_policy,
 )
 
-ASSOCIATE = "AssociateIdentityProviderConfig"
-DISASSOCIATE = "DisassociateIdentityProviderConfig"
-IN_PROGRESS = "InProgress"
+ASSOCIATE = constants.UPDATE_ASSOCIATE
+DISASSOCIATE = constants.UPDATE_DISASSOCIATE
+IN_PROGRESS = constants.UPDATE_IN_PROGRESS
 FINISHED_BADLY = ("Failed", "Cancelled")
 
 
@@ -163,11 +163,17 @@ def _decide_apply(
         # A config seen CREATING with a matching spec is ours to follow, even when the crash
         # came before its ARN reached status: record it now.
         adopt = obs.config is not None and not oidc_differences(obj.spec.oidc, obs.config)
+        tracked = obj.status.update
+        drift: tuple[Event, ...] = ()
+        if obs.update.type == DISASSOCIATE and (tracked is None or tracked.id != obs.update.id):
+            reason = "DriftDetected"
+            drift = (_outside_disassociation(name, cluster),)
         return Decision(
             Step.WAIT,
             phase,
             reason,
             f"EKS update {obs.update.id} ({obs.update.type}) in progress",
+            events=drift,
             adopt=adopt,
         )
     failed = _failed_update(obj, obs)
@@ -208,8 +214,16 @@ def _decide_apply(
     ours = _created_by_us(obj, config, obs)
     if config.status == ConfigStatus.DELETING:
         phase = Phase.REPLACING if ours else Phase.ASSOCIATING
+        tracked = obj.status.update
+        drift = ()
+        if ours and not (tracked is not None and tracked.type == DISASSOCIATE):
+            drift = (_outside_disassociation(name, cluster),)
         return Decision(
-            Step.WAIT, phase, "WaitingForDisassociation", f"Config {name} is DELETING in EKS"
+            Step.WAIT,
+            phase,
+            "WaitingForDisassociation",
+            f"Config {name} is DELETING in EKS",
+            events=drift,
         )
     if differences:
         if not ours:
@@ -272,6 +286,15 @@ def _decide_apply(
             adopt=adopt,
         )
     return _ready(obj, config, adopt=adopt, foreign=foreign)
+
+
+def _outside_disassociation(name: str, cluster: str) -> Event:
+    return Event(
+        "Warning",
+        "DriftDetected",
+        f"Config {name} is being disassociated from cluster {cluster} outside the operator; "
+        "it will be associated again once EKS has removed it",
+    )
 
 
 def _created_by_us(obj: OidcIdentityProvider, config: ObservedConfig, obs: Observation) -> bool:

@@ -119,7 +119,16 @@ CASES: dict[str, tuple[OidcIdentityProvider, Observation, Step, Phase, str]] = {
         "Replacing",
     ),
     "replacement's disassociation in progress: wait (Replacing)": (
-        obj(status=ours(), oidc={"clientId": "new"}),
+        obj(
+            status=ours(
+                update={
+                    "id": "u-1",
+                    "status": "InProgress",
+                    "type": "DisassociateIdentityProviderConfig",
+                }
+            ),
+            oidc={"clientId": "new"},
+        ),
         Observation(config=None, update=update(type_="DisassociateIdentityProviderConfig")),
         Step.WAIT,
         Phase.REPLACING,
@@ -345,3 +354,24 @@ def test_tokens_are_deterministic_and_change_with_generation_and_last_update() -
 
 def test_the_arn_constant_is_what_ours_records() -> None:
     assert obj(status=ours()).status.identity_provider_config_arn == ARN
+
+
+def test_a_disassociation_started_outside_is_reported_as_drift_once() -> None:
+    outside = update(type_="DisassociateIdentityProviderConfig", id_="u-outside")
+    first = _decide(
+        obj(status=ours(update={"id": "u-1", "status": "Successful"})),
+        Observation(config=config("DELETING"), update=outside),
+    )
+    assert (first.step, first.reason) == (Step.WAIT, "DriftDetected")
+    assert [(e.type, e.reason) for e in first.events] == [("Warning", "DriftDetected")]
+    tracked = obj(
+        status=ours(
+            update={
+                "id": "u-outside",
+                "status": "InProgress",
+                "type": "DisassociateIdentityProviderConfig",
+            }
+        )
+    )
+    again = _decide(tracked, Observation(config=None, update=outside))
+    assert again.events == ()
