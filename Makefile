@@ -56,6 +56,10 @@ test: init controlplane lint typecheck ## Everything: lint, types, unit, simulat
 test-unit: init ## Only the tests that need no control plane
 	$(BIN)/pytest -m "not e2e"
 
+.PHONY: demo
+demo: init controlplane ## Control plane + EKS simulator + chart + operator + deploy/examples, live (DEMO_ONESHOT=1: exit when done)
+	$(PY) hack/demo.py
+
 .PHONY: cluster-up
 cluster-up: init controlplane ## Start the local control plane; kubeconfigs in .local/
 	$(CONTROLPLANE) up

@@ -445,14 +445,9 @@ def _server_version(server: str, token: str, ca_file: Path) -> str:
 
 
 def _bootstrap(plane: ControlPlane) -> None:
-    """The operator's namespace and ServiceAccount, as a real cluster would have them."""
+    """The operator's namespace. Its ServiceAccount is the chart's to create (helm refuses to
+    adopt objects it did not make), and the token identity works without the object."""
     _api(plane, "POST", "/api/v1/namespaces", {"metadata": {"name": OPERATOR_NAMESPACE}})
-    _api(
-        plane,
-        "POST",
-        f"/api/v1/namespaces/{OPERATOR_NAMESPACE}/serviceaccounts",
-        {"metadata": {"name": OPERATOR_SERVICE_ACCOUNT}},
-    )
 
 
 def stop(state_dir: Path = DEFAULT_STATE_DIR) -> bool:

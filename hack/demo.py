@@ -1,0 +1,237 @@
+"""``make demo``: the whole thing on one machine, in a couple of minutes.
+
+Starts the local control plane (a real kube-apiserver + etcd), the EKS simulator with the demo
+clusters (associations take about 20 s, so the wait is visible), installs the Helm chart, runs
+the operator as a process with the chart's ServiceAccount identity (the local control plane runs
+no pods), applies ``deploy/examples/``, and shows the objects and their events live until every
+example is Ready -- or Stalled, for the one EKS refuses. Then it keeps everything running until
+Ctrl-C and prints the KUBECONFIG and EKS endpoint to play with. ``DEMO_ONESHOT=1`` exits 0 as
+soon as every example has reached its expected state (non-zero on timeout).
+
+An example may carry the annotation ``eksoidc.io/demo-expect: Stalled``; all others are
+expected to become Ready.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "hack" / "controlplane")]
+
+import controlplane  # noqa: E402
+from tests.support.eks_simulator import running_simulator  # noqa: E402
+from tests.support.operator import OperatorProcess  # noqa: E402
+
+KIND = "OidcIdentityProvider"
+STATE_DIR = REPO / ".local" / "demo"
+EXAMPLES = Path(os.environ.get("DEMO_EXAMPLES", REPO / "deploy" / "examples"))
+CHART = REPO / "charts" / "eks-oidc-operator"
+EXPECT = "eksoidc.io/demo-expect"
+ASSOCIATE_SECONDS = "18-22"
+"""Long enough to see Associating, short enough to wait for."""
+BROKEN_CLUSTER = "demo-broken"
+"""The cluster whose associations EKS fails: its issuer cannot be reached."""
+TIMEOUT_S = 240.0
+DEMO_TIMINGS = {
+    # The operator's real schedule, scaled to a 20-second association.
+    "EKS_OIDC_POLL_INITIAL_SECONDS": "2",
+    "EKS_OIDC_POLL_MAX_SECONDS": "4",
+    "EKS_OIDC_SLOW_RETRY_BASE_SECONDS": "120",
+    "EKS_OIDC_RESYNC_SECONDS": "60",
+}
+
+
+def _examples() -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return [d for d in docs if d.get("kind") == KIND]
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The running parts."""
+
+    plane: controlplane.ControlPlane
+    binaries: Path
+
+    def kubectl(self, *args: str, stdin: str | None = None) -> str:
+        """kubectl as the admin of the demo cluster."""
+        return subprocess.run(
+            [str(self.binaries / "kubectl"), f"--kubeconfig={self.plane.admin_kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    def install_chart(self) -> None:
+        """The CRD, then the chart (ServiceAccount, RBAC, Deployment) with helm."""
+        self.kubectl("apply", "--server-side", "-f", str(REPO / "crds"))
+        self.kubectl("wait", "--for=condition=Established", "crd/oidcidentityproviders.eksoidc.io")
+        installed = subprocess.run(
+            [
+                str(self.binaries / "helm"),
+                "upgrade",
+                "--install",
+                "eks-oidc-operator",
+                str(CHART),
+                "--namespace",
+                controlplane.OPERATOR_NAMESPACE,
+                f"--kubeconfig={self.plane.admin_kubeconfig}",
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if installed.returncode != 0:
+            msg = f"helm install failed:\n{installed.stderr}"
+            raise RuntimeError(msg)
+
+    def watch(self, expected: dict[tuple[str, str], str]) -> bool:
+        """Print the table when it changes and events as they come; True once all arrived."""
+        seen_events: set[str] = set()
+        last_table = ""
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            table = self.kubectl("get", "oidcidp", "-A")
+            # Like `kubectl get -w`: print when a row changes (the AGE column alone does not).
+            shape = "\n".join(line.rsplit(None, 1)[0] for line in table.splitlines() if line)
+            if shape != last_table:
+                print(f"\n--- {time.strftime('%H:%M:%S')}  kubectl get oidcidp -A\n{table}", end="")
+                last_table = shape
+            events = json.loads(self.kubectl("get", "events", "-A", "-o", "json"))["items"]
+            for event in sorted(events, key=lambda e: e.get("lastTimestamp") or ""):
+                involved = event["involvedObject"]
+                if event["metadata"]["uid"] in seen_events or involved.get("kind") != KIND:
+                    continue
+                seen_events.add(event["metadata"]["uid"])
+                who = f"{involved['namespace']}/{involved['name']}"
+                print(f"  event {event['type']:<7} {event['reason']:<22} {who}: {event['message']}")
+            objects = json.loads(self.kubectl("get", "oidcidp", "-A", "-o", "json"))["items"]
+            states = {
+                (o["metadata"]["namespace"], o["metadata"]["name"]): _state(o) for o in objects
+            }
+            if all(states.get(key) == want for key, want in expected.items()):
+                return True
+            time.sleep(1)
+        return False
+
+
+def _state(obj: dict[str, Any]) -> str:
+    conditions = {c["type"]: c for c in obj.get("status", {}).get("conditions", [])}
+    for kind in ("Ready", "Stalled"):
+        if conditions.get(kind, {}).get("status") == "True":
+            return kind
+    return "Pending"
+
+
+def run(oneshot: bool) -> int:
+    """Start everything, apply the examples, watch; keep running unless ``oneshot``."""
+    examples = _examples()
+    if not examples:
+        print(f"no {KIND} in {EXAMPLES}", file=sys.stderr)
+        return 1
+    expected = {
+        (e["metadata"].get("namespace", "default"), e["metadata"]["name"]): e["metadata"]
+        .get("annotations", {})
+        .get(EXPECT, "Ready")
+        for e in examples
+    }
+    clusters = sorted({e["spec"]["clusterName"] for e in examples} | {BROKEN_CLUSTER})
+    started = time.monotonic()
+    binaries = controlplane.bin_dir()
+    controlplane.stop(STATE_DIR)
+    plane = controlplane.start(STATE_DIR, binaries=binaries)
+    demo = Demo(plane, binaries)
+    unreachable = {
+        "kind": "fail-association",
+        "cluster": BROKEN_CLUSTER,
+        "count": 1000,
+        "errorCode": "Unknown",
+        "errorMessage": "Unable to fetch the OpenID configuration of the issuer: "
+        "https://sso.unreachable.example/.well-known/openid-configuration",
+    }
+    try:
+        with running_simulator(
+            clusters=[f"{name}:1.33" for name in clusters],
+            associate_seconds=ASSOCIATE_SECONDS,
+            disassociate_seconds="8-12",
+            fault=[unreachable],
+        ) as sim:
+            demo.install_chart()
+            operator = OperatorProcess(
+                Path(plane.operator_kubeconfig),
+                sim.url,
+                STATE_DIR / "operator.log",
+                extra_env=DEMO_TIMINGS,
+            )
+            operator.start()
+            try:
+                for namespace in sorted({ns for ns, _ in expected}):
+                    demo.kubectl(
+                        "apply",
+                        "-f",
+                        "-",
+                        stdin=json.dumps(
+                            {
+                                "apiVersion": "v1",
+                                "kind": "Namespace",
+                                "metadata": {"name": namespace},
+                            }
+                        ),
+                    )
+                for example in examples:
+                    demo.kubectl("apply", "-f", "-", stdin=json.dumps(example))
+                print(
+                    f"applied {len(examples)} examples from deploy/examples/ "
+                    "(EKS associations take about 20 s)"
+                )
+                arrived = demo.watch(expected)
+                verdict = "every example reached its expected state" if arrived else "TIMED OUT"
+                print(f"\n{verdict} after {time.monotonic() - started:.0f} s (start-up included)")
+                if not arrived:
+                    print(operator.log_tail(), file=sys.stderr)
+                    return 1
+                if oneshot:
+                    return 0
+                print(
+                    f"\nPlay with it (Ctrl-C stops everything):\n"
+                    f"  export KUBECONFIG={plane.admin_kubeconfig}\n"
+                    f"  export PATH={binaries}:$PATH\n"
+                    f"  export AWS_ENDPOINT_URL_EKS={sim.url} AWS_ACCESS_KEY_ID=x "
+                    "AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-west-2\n"
+                    f"  kubectl get oidcidp -A -w\n"
+                    f"  operator log: {operator.log_path}",
+                    flush=True,
+                )
+                while True:
+                    time.sleep(3600)
+            finally:
+                operator.stop()
+    except KeyboardInterrupt:
+        print("\nstopping")
+        return 0
+    finally:
+        controlplane.stop(STATE_DIR)
+
+
+def main() -> int:
+    """``DEMO_ONESHOT=1`` exits as soon as every example arrived."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up like Ctrl-C
+    return run(os.environ.get("DEMO_ONESHOT", "") not in ("", "0", "false"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
