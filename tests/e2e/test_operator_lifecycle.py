@@ -30,6 +30,29 @@ def _ready(cluster: Cluster, namespace: str, name: str) -> Any:
     return obj if condition(obj, "Ready").get("status") == "True" else None
 
 
+def _apply_ready(
+    cluster: Cluster, namespace: str, operator: OperatorProcess, eks_cluster: str, **spec: Any
+) -> tuple[str, dict[str, Any]]:
+    """Apply a new object and wait until it is Ready; return its name and body."""
+    name = new_name()
+    applied = cluster.apply(manifest(name, namespace, eks_cluster, **spec))
+    assert applied.returncode == 0, applied.stderr
+    return name, wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+
+
+def _delete_and_wait_gone(
+    cluster: Cluster, namespace: str, name: str, operator: OperatorProcess
+) -> None:
+    cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
+    wait_for(
+        "object gone", lambda: get_object(cluster, namespace, name) is None, operator, timeout=90
+    )
+
+
+def _reasons(cluster: Cluster, namespace: str, name: str) -> list[str]:
+    return [reason for _, reason, _ in events_of(cluster, namespace, name)]
+
+
 def _describe(simulator: SimulatorHandle, cluster: str, name: str) -> dict[str, Any] | None:
     eks = simulator.boto3_client()
     try:
@@ -92,7 +115,7 @@ def test_apply_goes_ready_and_kubectl_wait_returns(
         "Stalled": "False",
     }
     assert "eksoidc.io/finalizer" in obj["metadata"]["finalizers"]
-    reasons = [reason for _, reason, _ in events_of(cluster, namespace, name)]
+    reasons = _reasons(cluster, namespace, name)
     assert reasons[:2] == ["Associating", "Associated"]
     assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
     metrics = operator.metrics()
@@ -236,7 +259,7 @@ def test_changed_tags_are_synced_without_replacement(
     assert after["status"]["identityProviderConfigArn"] == arn
     assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 0
     assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
-    assert "TagsUpdated" in [r for _, r, _ in events_of(cluster, namespace, name)]
+    assert "TagsUpdated" in _reasons(cluster, namespace, name)
 
 
 def test_changed_oidc_settings_replace_the_config(
@@ -246,9 +269,7 @@ def test_changed_oidc_settings_replace_the_config(
     simulator: SimulatorHandle,
     eks_cluster: str,
 ) -> None:
-    name = new_name()
-    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
-    before = wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    name, before = _apply_ready(cluster, namespace, operator, eks_cluster)
     cluster.kubectl(
         "patch",
         f"oidcidp/{name}",
@@ -286,7 +307,7 @@ def test_changed_oidc_settings_replace_the_config(
     )
     assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 1
     assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 2
-    assert "Replacing" in [r for _, r, _ in events_of(cluster, namespace, name)]
+    assert "Replacing" in _reasons(cluster, namespace, name)
 
 
 def test_delete_disassociates_and_releases_the_finalizer(
@@ -296,16 +317,11 @@ def test_delete_disassociates_and_releases_the_finalizer(
     simulator: SimulatorHandle,
     eks_cluster: str,
 ) -> None:
-    name = new_name()
-    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
-    wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
-    cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
-    wait_for(
-        "object gone", lambda: get_object(cluster, namespace, name) is None, operator, timeout=90
-    )
+    name, _ = _apply_ready(cluster, namespace, operator, eks_cluster)
+    _delete_and_wait_gone(cluster, namespace, name, operator)
     assert _describe(simulator, eks_cluster, name) is None
     assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 1
-    reasons = [r for _, r, _ in events_of(cluster, namespace, name)]
+    reasons = _reasons(cluster, namespace, name)
     assert "Disassociating" in reasons
 
 
@@ -320,13 +336,12 @@ def test_retain_releases_at_once_and_leaves_the_association(
     applied = cluster.apply(manifest(name, namespace, eks_cluster, deletionPolicy="Retain"))
     assert applied.returncode == 0
     wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
-    cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
-    wait_for("object gone", lambda: get_object(cluster, namespace, name) is None, operator)
+    _delete_and_wait_gone(cluster, namespace, name, operator)
     config = _describe(simulator, eks_cluster, name)
     assert config is not None
     assert config["status"] == "ACTIVE"
     assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 0
-    assert "Retained" in [r for _, r, _ in events_of(cluster, namespace, name)]
+    assert "Retained" in _reasons(cluster, namespace, name)
 
 
 def test_delete_while_the_cluster_is_gone_releases_at_once(
@@ -336,13 +351,10 @@ def test_delete_while_the_cluster_is_gone_releases_at_once(
     simulator: SimulatorHandle,
     eks_cluster: str,
 ) -> None:
-    name = new_name()
-    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
-    wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    name, _ = _apply_ready(cluster, namespace, operator, eks_cluster)
     simulator.delete_cluster(eks_cluster)
-    cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
-    wait_for("object gone", lambda: get_object(cluster, namespace, name) is None, operator)
-    assert "ClusterGone" in [r for _, r, _ in events_of(cluster, namespace, name)]
+    _delete_and_wait_gone(cluster, namespace, name, operator)
+    assert "ClusterGone" in _reasons(cluster, namespace, name)
 
 
 def test_a_config_removed_outside_is_detected_and_associated_again(
@@ -352,15 +364,13 @@ def test_a_config_removed_outside_is_detected_and_associated_again(
     simulator: SimulatorHandle,
     eks_cluster: str,
 ) -> None:
-    name = new_name()
-    assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
-    before = wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
+    name, before = _apply_ready(cluster, namespace, operator, eks_cluster)
     simulator.boto3_client().disassociate_identity_provider_config(
         clusterName=eks_cluster, identityProviderConfig={"type": "oidc", "name": name}
     )
     wait_for(
         "DriftDetected",
-        lambda: "DriftDetected" in [r for _, r, _ in events_of(cluster, namespace, name)],
+        lambda: "DriftDetected" in _reasons(cluster, namespace, name),
         operator,
     )
     after = wait_for(
@@ -394,10 +404,7 @@ def test_delete_while_creating_waits_it_out_then_disassociates(
         lambda: calls(simulator, "AssociateIdentityProviderConfig", eks_cluster),
         operator,
     )
-    cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
-    wait_for(
-        "object gone", lambda: get_object(cluster, namespace, name) is None, operator, timeout=90
-    )
+    _delete_and_wait_gone(cluster, namespace, name, operator)
     assert _describe(simulator, eks_cluster, name) is None
     assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 1
     statuses = [

@@ -288,6 +288,13 @@ def _decide_apply(
     return _ready(obj, config, adopt=adopt, foreign=foreign)
 
 
+def _announced(
+    step: Step, phase: Phase, reason: str, message: str, *, type_: str = "Normal"
+) -> Decision:
+    """A decision whose event says the same as its condition."""
+    return Decision(step, phase, reason, message, events=(Event(type_, reason, message),))
+
+
 def _outside_disassociation(name: str, cluster: str) -> Event:
     return Event(
         "Warning",
@@ -359,13 +366,7 @@ def _decide_delete(obj: OidcIdentityProvider, obs: Observation) -> Decision:
     name, cluster = obj.config_name, obj.spec.cluster_name
     if obj.spec.deletion_policy is DeletionPolicy.RETAIN:
         message = f"deletionPolicy is Retain: config {name} stays associated with {cluster}"
-        return Decision(
-            Step.RELEASE,
-            Phase.DISASSOCIATING,
-            "Retained",
-            message,
-            events=(Event("Normal", "Retained", message),),
-        )
+        return _announced(Step.RELEASE, Phase.DISASSOCIATING, "Retained", message)
     if obs.update is not None and obs.update.status == IN_PROGRESS:
         return Decision(
             Step.WAIT,
@@ -375,23 +376,11 @@ def _decide_delete(obj: OidcIdentityProvider, obs: Observation) -> Decision:
         )
     if obs.cluster_missing:
         message = f"Cluster {cluster} no longer exists; nothing to disassociate"
-        return Decision(
-            Step.RELEASE,
-            Phase.DISASSOCIATING,
-            "ClusterGone",
-            message,
-            events=(Event("Normal", "ClusterGone", message),),
-        )
+        return _announced(Step.RELEASE, Phase.DISASSOCIATING, "ClusterGone", message)
     config = obs.config
     if config is None:
         message = f"Config {name} is not associated with cluster {cluster}"
-        return Decision(
-            Step.RELEASE,
-            Phase.DISASSOCIATING,
-            "Disassociated",
-            message,
-            events=(Event("Normal", "Disassociated", message),),
-        )
+        return _announced(Step.RELEASE, Phase.DISASSOCIATING, "Disassociated", message)
     recorded = obj.status.identity_provider_config_arn
     ours = recorded == config.arn or (
         recorded is None and not oidc_differences(obj.spec.oidc, config)
@@ -400,13 +389,7 @@ def _decide_delete(obj: OidcIdentityProvider, obs: Observation) -> Decision:
         message = (
             f"Config {name} on cluster {cluster} was not created by this object; left in place"
         )
-        return Decision(
-            Step.RELEASE,
-            Phase.DISASSOCIATING,
-            "NotOwned",
-            message,
-            events=(Event("Normal", "NotOwned", message),),
-        )
+        return _announced(Step.RELEASE, Phase.DISASSOCIATING, "NotOwned", message)
     if config.status in (ConfigStatus.CREATING, ConfigStatus.DELETING):
         return Decision(
             Step.WAIT,
@@ -415,10 +398,4 @@ def _decide_delete(obj: OidcIdentityProvider, obs: Observation) -> Decision:
             f"Config {name} is {config.status} in EKS; waiting before it can be released",
         )
     message = f"Disassociating config {name} from cluster {cluster}"
-    return Decision(
-        Step.DISASSOCIATE,
-        Phase.DISASSOCIATING,
-        "Disassociating",
-        message,
-        events=(Event("Normal", "Disassociating", message),),
-    )
+    return _announced(Step.DISASSOCIATE, Phase.DISASSOCIATING, "Disassociating", message)
