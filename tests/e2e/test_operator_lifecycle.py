@@ -413,3 +413,47 @@ def test_delete_while_creating_waits_it_out_then_disassociates(
         if c.get("cluster") == eks_cluster
     ]
     assert statuses == [200]  # never called while CREATING (that would be a 400)
+
+
+def test_throttling_beyond_botocore_retries_backs_off_then_goes_ready(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    # 4 throttles: botocore's 3 attempts all fail, the operator backs off, the next pass wins.
+    simulator.faults(
+        {"kind": "throttle", "operation": "AssociateIdentityProviderConfig", "count": 4}
+    )
+    name, _ = _apply_ready(cluster, namespace, operator, eks_cluster)
+    journal = [
+        c
+        for c in simulator.requests("AssociateIdentityProviderConfig")
+        if c.get("cluster") == eks_cluster
+    ]
+    assert [c["status"] for c in journal] == [429, 429, 429, 429, 200]
+    # botocore's retries of one call reuse its token, and so does the operator's next pass.
+    assert len({c["client_request_token"] for c in journal}) == 1
+    assert "ThrottlingException" in _reasons(cluster, namespace, name)
+
+
+def test_a_response_lost_after_commit_is_replayed_not_repeated(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    simulator.faults(
+        {"kind": "lost-response", "operation": "AssociateIdentityProviderConfig", "count": 1}
+    )
+    _, obj = _apply_ready(cluster, namespace, operator, eks_cluster)
+    statuses = [
+        c["status"]
+        for c in simulator.requests("AssociateIdentityProviderConfig")
+        if c.get("cluster") == eks_cluster
+    ]
+    assert statuses == [500, 200]
+    updates = simulator.boto3_client().list_updates(name=eks_cluster)["updateIds"]
+    assert updates == [obj["status"]["update"]["id"]]
