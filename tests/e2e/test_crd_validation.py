@@ -97,6 +97,10 @@ CHANGES = {
     "cluster name changed": ({"clusterName": "other"}, "spec.clusterName is immutable"),
     "region changed": ({"region": "us-east-1"}, "spec.region is immutable"),
     "region removed": ({"region": None}, "spec.region is immutable"),
+    "config name added": (
+        {"oidc": {"identityProviderConfigName": "other"}},
+        "spec.oidc.identityProviderConfigName is immutable",
+    ),
 }
 
 

@@ -62,8 +62,22 @@ class OidcConfigSpec(CamelModel):
     """The OIDC identity-provider configuration, as EKS's AssociateIdentityProviderConfig takes it.
 
     EKS cannot edit a config in place: a change here is carried out as a replacement
-    (disassociate, wait, associate).
+    (disassociate, wait, associate). The config *name* is the exception: it is how the operator
+    finds its config in EKS, so renaming would orphan the old one; it is immutable instead.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "has(self.identityProviderConfigName) == "
+                    "has(oldSelf.identityProviderConfigName)",
+                    "spec.oidc.identityProviderConfigName is immutable: it cannot be added or "
+                    "removed after creation",
+                ),
+            ]
+        }
+    )
 
     identity_provider_config_name: (
         Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=CONFIG_NAME_PATTERN)]
@@ -71,9 +85,12 @@ class OidcConfigSpec(CamelModel):
     ) = Field(
         default=None,
         description=(
-            "Name of the identity-provider config in EKS. Defaults to metadata.name. "
+            "Name of the identity-provider config in EKS. Defaults to metadata.name. Immutable. "
             "1-100 characters: letters, digits, '.', '_' and '-', starting with a letter or digit."
         ),
+        json_schema_extra={
+            "x-kubernetes-validations": [_immutable("oidc.identityProviderConfigName")]
+        },
     )
     issuer_url: Annotated[str, StringConstraints(min_length=9, max_length=2048)] = Field(
         description=(
