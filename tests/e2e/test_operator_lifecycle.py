@@ -457,3 +457,32 @@ def test_a_response_lost_after_commit_is_replayed_not_repeated(
     assert statuses == [500, 200]
     updates = simulator.boto3_client().list_updates(name=eks_cluster)["updateIds"]
     assert updates == [obj["status"]["update"]["id"]]
+
+
+def test_objects_on_one_cluster_are_serialised_without_409s(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    names = [new_name() for _ in range(3)]
+    for index, name in enumerate(names):
+        spec = {"oidc": {"issuerUrl": f"https://login{index}.example.com"}}
+        assert cluster.apply(manifest(name, namespace, eks_cluster, **spec)).returncode == 0
+    for name in names:
+        wait_for(
+            f"{name} Ready",
+            lambda name=name: _ready(cluster, namespace, name),
+            operator,
+            timeout=90,
+        )
+    statuses = [
+        c["status"]
+        for c in simulator.requests("AssociateIdentityProviderConfig")
+        if c.get("cluster") == eks_cluster
+    ]
+    # One update at a time per cluster, ordered inside the operator: EKS never had to say 409.
+    assert statuses == [200, 200, 200]
+    configs = simulator.boto3_client().list_identity_provider_configs(clusterName=eks_cluster)
+    assert sorted(c["name"] for c in configs["identityProviderConfigs"]) == sorted(names)
