@@ -5,6 +5,7 @@ real process under the chart's RBAC. Each test uses its own namespace and its ow
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
@@ -471,12 +472,7 @@ def test_objects_on_one_cluster_are_serialised_without_409s(
         spec = {"oidc": {"issuerUrl": f"https://login{index}.example.com"}}
         assert cluster.apply(manifest(name, namespace, eks_cluster, **spec)).returncode == 0
     for name in names:
-        wait_for(
-            f"{name} Ready",
-            lambda name=name: _ready(cluster, namespace, name),
-            operator,
-            timeout=90,
-        )
+        wait_for(f"{name} Ready", partial(_ready, cluster, namespace, name), operator, timeout=90)
     statuses = [
         c["status"]
         for c in simulator.requests("AssociateIdentityProviderConfig")
