@@ -122,31 +122,6 @@ class EksClient:
             ),
         )
 
-    def list_config_names(self, cluster: str) -> list[str]:
-        """ListIdentityProviderConfigs, every page.
-
-        Parameters
-        ----------
-        cluster
-            Cluster name.
-
-        Returns
-        -------
-        list[str]
-            Config names in EKS's order. A missing cluster raises ``EksError``
-            (``ResourceNotFoundException``).
-        """
-
-        def names() -> list[str]:
-            paginator = self._client.get_paginator("list_identity_provider_configs")
-            return [
-                config["name"]
-                for page in paginator.paginate(clusterName=cluster)
-                for config in page.get("identityProviderConfigs", [])
-            ]
-
-        return _translated("ListIdentityProviderConfigs", names)
-
     def associate(
         self,
         cluster: str,
@@ -307,24 +282,6 @@ class EksClient:
         _translated(
             "UntagResource",
             lambda: self._client.untag_resource(resourceArn=arn, tagKeys=sorted(keys)),
-        )
-
-    def list_tags(self, arn: str) -> dict[str, str]:
-        """ListTagsForResource.
-
-        Parameters
-        ----------
-        arn
-            The resource's ARN.
-
-        Returns
-        -------
-        dict[str, str]
-            The resource's tags (``{}`` when it has none).
-        """
-        return _translated(
-            "ListTagsForResource",
-            lambda: dict(self._client.list_tags_for_resource(resourceArn=arn).get("tags", {})),
         )
 
 

@@ -282,42 +282,6 @@ def test_describe_config_without_an_arn_is_a_malformed_response_not_a_key_error(
     assert isinstance(error.__cause__, KeyError)
 
 
-# --- ListIdentityProviderConfigs ---------------------------------------------------------
-
-
-def test_list_config_names_follows_every_page(stub: Stubber, eks: EksClient) -> None:
-    stub.add_response(
-        "list_identity_provider_configs",
-        {"identityProviderConfigs": [{"type": "oidc", "name": "a"}], "nextToken": "t1"},
-        {"clusterName": CLUSTER},
-    )
-    stub.add_response(
-        "list_identity_provider_configs",
-        {"identityProviderConfigs": [{"type": "oidc", "name": "b"}, {"type": "oidc", "name": "c"}]},
-        {"clusterName": CLUSTER, "nextToken": "t1"},
-    )
-    assert eks.list_config_names(CLUSTER) == ["a", "b", "c"]
-
-
-def test_list_config_names_of_a_missing_cluster_raises_not_found(
-    stub: Stubber, eks: EksClient
-) -> None:
-    stub.add_client_error(
-        "list_identity_provider_configs",
-        "ResourceNotFoundException",
-        "No cluster found for name: prod",
-        404,
-        expected_params={"clusterName": "prod"},
-    )
-    error = _raised(eks.list_config_names, "prod")
-    assert (error.code, error.message, error.operation, error.http_status) == (
-        "ResourceNotFoundException",
-        "No cluster found for name: prod",
-        "ListIdentityProviderConfigs",
-        404,
-    )
-
-
 # --- AssociateIdentityProviderConfig -----------------------------------------------------
 
 
@@ -638,15 +602,6 @@ def test_tag_and_untag_with_nothing_to_change_make_no_call(stub: Stubber, eks: E
     eks.untag(CONFIG_ARN, [])  # the stub fails the test on any unexpected call
 
 
-def test_list_tags_returns_the_resources_tags(stub: Stubber, eks: EksClient) -> None:
-    stub.add_response(
-        "list_tags_for_resource",
-        {"tags": {"my-identity-provider": "test"}},
-        {"resourceArn": CONFIG_ARN},
-    )
-    assert eks.list_tags(CONFIG_ARN) == {"my-identity-provider": "test"}
-
-
 def test_tagging_a_missing_resource_is_a_404_not_found_exception(
     stub: Stubber, eks: EksClient
 ) -> None:
@@ -689,12 +644,12 @@ def test_a_malformed_untag_request_is_a_400_bad_request(stub: Stubber, eks: EksC
 def test_every_eks_error_keeps_its_code_message_and_status(
     stub: Stubber, eks: EksClient, code: str, status: int
 ) -> None:
-    stub.add_client_error("list_tags_for_resource", code, f"words of {code}", status)
-    error = _raised(eks.list_tags, CONFIG_ARN)
+    stub.add_client_error("describe_update", code, f"words of {code}", status)
+    error = _raised(eks.describe_update, CLUSTER, "11111111-2222-3333-4444-555555555555")
     assert (error.code, error.message, error.operation, error.http_status) == (
         code,
         f"words of {code}",
-        "ListTagsForResource",
+        "DescribeUpdate",
         status,
     )
 
