@@ -45,8 +45,9 @@ typecheck: init ## mypy --strict
 	$(BIN)/mypy
 
 .PHONY: crds
-crds: init ## Regenerate crds/ from the pydantic models
+crds: init ## Regenerate crds/ (and the chart's copy) from the pydantic models
 	$(PY) -m eks_oidc_operator crd > crds/oidcidentityproviders.eksoidc.io.yaml
+	cp crds/oidcidentityproviders.eksoidc.io.yaml charts/eks-oidc-operator/crds/
 
 .PHONY: test
 test: init controlplane lint typecheck ## Everything: lint, types, unit, simulator and e2e tests
