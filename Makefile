@@ -45,9 +45,10 @@ typecheck: init ## mypy --strict
 	$(BIN)/mypy
 
 .PHONY: crds
-crds: init ## Regenerate crds/ (and the chart's copy) from the pydantic models
+crds: init controlplane ## Regenerate crds/, the chart's copy and deploy/ from the models and chart
 	$(PY) -m eks_oidc_operator crd > crds/oidcidentityproviders.eksoidc.io.yaml
 	cp crds/oidcidentityproviders.eksoidc.io.yaml charts/eks-oidc-operator/crds/
+	HELM=$(CURDIR)/.local/bin/helm bash hack/render-deploy.sh
 
 .PHONY: test
 test: init controlplane lint typecheck ## Everything: lint, types, unit, simulator and e2e tests

@@ -1,0 +1,62 @@
+"""deploy/ is the chart rendered with its defaults, and `kubectl apply -k deploy/` works."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+import controlplane
+from tests.support.kube import REPO, Cluster
+
+DEPLOY = REPO / "deploy"
+
+
+def test_deploy_is_in_sync_with_the_chart(tmp_path: Path) -> None:
+    env = {**os.environ, "HELM": str(controlplane.bin_dir() / "helm")}
+    subprocess.run(
+        ["bash", str(REPO / "hack" / "render-deploy.sh"), str(tmp_path)], env=env, check=True
+    )
+    assert (tmp_path / "eks-oidc-operator.yaml").read_text() == (
+        DEPLOY / "eks-oidc-operator.yaml"
+    ).read_text(), "deploy/ is stale: run `make crds`"
+
+
+def test_the_plain_manifests_hold_the_crd_rbac_and_deployment() -> None:
+    kinds = {
+        d["kind"] for d in yaml.safe_load_all((DEPLOY / "eks-oidc-operator.yaml").read_text()) if d
+    }
+    assert {
+        "CustomResourceDefinition",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "Service",
+    } <= kinds
+
+
+@pytest.mark.e2e
+def test_kubectl_apply_k_deploy_passes_server_side_dry_run(cluster: Cluster) -> None:
+    crd = REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml"
+    cluster.kubectl("apply", "--server-side", "-f", str(crd))  # dry run cannot create a CRD
+    result = cluster.kubectl("apply", "-k", str(DEPLOY), "--dry-run=server")
+    assert "deployment.apps/eks-oidc-operator created (server dry run)" in result.stdout
+
+
+@pytest.mark.e2e
+def test_every_example_is_accepted_by_the_api_server(cluster: Cluster) -> None:
+    crd = REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml"
+    cluster.kubectl("apply", "--server-side", "-f", str(crd))
+    cluster.kubectl("wait", "--for=condition=Established", "crd/oidcidentityproviders.eksoidc.io")
+    for path in sorted((DEPLOY / "examples").glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            doc["metadata"]["namespace"] = "default"
+            result = cluster.kubectl(
+                "apply", "--dry-run=server", "-f", "-", stdin=json.dumps(doc), check=False
+            )
+            assert result.returncode == 0, f"{path.name}: {result.stderr}"
