@@ -17,7 +17,11 @@ from pathlib import Path
 import pytest
 
 import controlplane
-from tests.support.kube import Cluster, operator_kubeconfig_via_token_request, unique_name
+from eks_oidc_operator import constants
+from tests.support.kube import REPO, Cluster, operator_kubeconfig_via_token_request, unique_name
+
+CHART = REPO / "charts" / "eks-oidc-operator"
+RBAC_TEMPLATES = ("serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,6 +93,38 @@ def cluster(
             version=plane.version,
             kind="local",
         )
+
+
+@pytest.fixture(scope="session")
+def crd_installed(cluster: Cluster) -> None:
+    crd = REPO / "crds" / f"{constants.CRD_NAME}.yaml"
+    cluster.kubectl("apply", "--server-side", "-f", str(crd))
+    cluster.kubectl(
+        "wait", "--for=condition=Established", f"crd/{constants.CRD_NAME}", "--timeout=30s"
+    )
+
+
+@pytest.fixture(scope="session")
+def chart_rbac(cluster: Cluster) -> str:
+    """The chart's own ServiceAccount and least-privilege RBAC, rendered by helm."""
+    helm = cluster.kubectl_path.parent / "helm"
+    shown = [arg for name in RBAC_TEMPLATES for arg in ("--show-only", f"templates/{name}")]
+    rendered = subprocess.run(
+        [
+            str(helm),
+            "template",
+            "eks-oidc-operator",
+            str(CHART),
+            "--namespace",
+            constants.OPERATOR_NAMESPACE,
+            *shown,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    cluster.kubectl("apply", "-f", "-", stdin=rendered)
+    return rendered
 
 
 @pytest.fixture

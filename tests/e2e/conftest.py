@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,43 +11,8 @@ import pytest
 
 from eks_oidc_operator import constants
 from tests.support.eks_simulator import SimulatorHandle, running_simulator
-from tests.support.kube import REPO, Cluster, unique_name
+from tests.support.kube import Cluster, unique_name
 from tests.support.operator import OperatorProcess
-
-CHART = REPO / "charts" / "eks-oidc-operator"
-RBAC_TEMPLATES = ("serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml")
-
-
-@pytest.fixture(scope="session")
-def crd_installed(cluster: Cluster) -> None:
-    crd = REPO / "crds" / f"{constants.CRD_NAME}.yaml"
-    cluster.kubectl("apply", "--server-side", "-f", str(crd))
-    cluster.kubectl(
-        "wait", "--for=condition=Established", f"crd/{constants.CRD_NAME}", "--timeout=30s"
-    )
-
-
-@pytest.fixture(scope="session")
-def chart_rbac(cluster: Cluster) -> str:
-    """The chart's own ServiceAccount and least-privilege RBAC, rendered by helm."""
-    helm = cluster.kubectl_path.parent / "helm"
-    shown = [arg for name in RBAC_TEMPLATES for arg in ("--show-only", f"templates/{name}")]
-    rendered = subprocess.run(
-        [
-            str(helm),
-            "template",
-            "eks-oidc-operator",
-            str(CHART),
-            "--namespace",
-            constants.OPERATOR_NAMESPACE,
-            *shown,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    cluster.kubectl("apply", "-f", "-", stdin=rendered)
-    return rendered
 
 
 @pytest.fixture(scope="module")
