@@ -56,6 +56,7 @@ def test_install_steps_in_a_clean_directory_give_a_working_entrypoint(
     env = {
         k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")
     }
+    env["UV"] = str(REPO / ".venv" / "bin" / "uv")  # the dev environment's pinned uv
     subprocess.run(
         ["sh", "hack/image-install.sh", str(venv)],
         cwd=src,
