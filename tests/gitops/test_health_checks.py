@@ -1,34 +1,68 @@
 """The Argo CD Lua health check and kstatus (Flux, kubectl wait) read the statuses the operator
-writes as intended. Statuses come from the operator's own condition code, not hand-written."""
+writes as intended. Statuses come from the operator's own condition code, not hand-written, and
+objects are seen as the API server serves them (with the CRD's defaults applied)."""
 
 from __future__ import annotations
 
+import copy
+import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import lupa
 import pytest
+import yaml
 
 from eks_oidc_operator.models import OidcIdentityProviderStatus, Phase
 from eks_oidc_operator.reconcile import conditions
 from tests.support.kube import REPO
 
 SCRIPT = (REPO / "docs" / "gitops" / "argocd-health.lua").read_text()
+CRD = yaml.safe_load((REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml").read_text())
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+Shape = Callable[[str, str], list[conditions.ConditionSpec]]
+# The only three condition sets the reconciler writes (reconciler.py picks one per pass).
+SHAPES: dict[str, tuple[Shape, str, str]] = {
+    "ready": (conditions.ready, "Healthy", "Current"),
+    "reconciling": (conditions.reconciling, "Progressing", "InProgress"),
+    "stalled": (conditions.stalled, "Degraded", "Failed"),
+}
+
+
+def _status_default() -> Any:
+    schema = CRD["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema["properties"]["status"].get("default")
+
+
+def served(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object as a client reads it: the API server applies the CRD's ``default``s on read,
+    so a ``status`` default (if the CRD has one) shows up before the operator writes status."""
+    obj = copy.deepcopy(obj)
+    default = _status_default()
+    if "status" not in obj and default is not None:
+        obj["status"] = copy.deepcopy(default)
+    return obj
 
 
 def _object(
-    shape: list[conditions.ConditionSpec] | None, *, generation: int = 2, observed: int = 2
+    history: list[list[conditions.ConditionSpec]] | None,
+    *,
+    generation: int = 2,
+    observed: int = 2,
 ) -> dict[str, Any]:
+    """An object whose status went through ``history`` (each pass one shape), or none yet."""
     body: dict[str, Any] = {"metadata": {"name": "x", "generation": generation}}
-    if shape is not None:
+    if history is not None:
+        found: list[Any] = []
+        for wanted in history:
+            found = conditions.apply_conditions(found, wanted, now=NOW, generation=observed)
         status = OidcIdentityProviderStatus(
-            observed_generation=observed,
-            phase=Phase.ACTIVE,
-            conditions=conditions.apply_conditions([], shape, now=NOW, generation=observed),
+            observed_generation=observed, phase=Phase.ACTIVE, conditions=found
         )
         body["status"] = status.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return body
+    return served(body)
 
 
 def argocd_health(obj: dict[str, Any]) -> dict[str, str]:
@@ -40,54 +74,84 @@ def argocd_health(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def kstatus(obj: dict[str, Any]) -> str:
-    """kstatus's rules for a custom resource (sigs.k8s.io/cli-utils/pkg/kstatus)."""
-    status = obj.get("status", {})
-    if status.get("observedGeneration", 0) < obj["metadata"].get("generation", 0):
+    """kstatus's ``Compute`` for a kind without built-in rules (sigs.k8s.io/cli-utils,
+    pkg/kstatus/status: checkGenericProperties, then "Current" by default). Note what it does
+    NOT do: it ignores ``Ready``, and compares generations only when ``observedGeneration``
+    is present -- so an object without status is Current."""
+    if obj["metadata"].get("deletionTimestamp"):
+        return "Terminating"
+    status = obj.get("status") or {}
+    generation = obj["metadata"].get("generation")
+    observed = status.get("observedGeneration")
+    if generation is not None and observed is not None and observed != generation:
         return "InProgress"
-    by_type = {c["type"]: c["status"] for c in status.get("conditions", [])}
-    if by_type.get("Reconciling") == "True":
-        return "InProgress"
-    if by_type.get("Stalled") == "True":
-        return "Failed"
+    for condition in status.get("conditions", []):
+        if condition["type"] == "Reconciling" and condition["status"] == "True":
+            return "InProgress"
+        if condition["type"] == "Stalled" and condition["status"] == "True":
+            return "Failed"
     return "Current"
 
 
-CASES = {
-    "ready": (_object(conditions.ready("Active", "config ACTIVE")), "Healthy", "Current"),
-    "associating": (
-        _object(conditions.reconciling("Associating", "EKS update u in progress")),
-        "Progressing",
-        "InProgress",
-    ),
-    "stalled": (
-        _object(conditions.stalled("InvalidParameterException", "bad issuer")),
-        "Degraded",
-        "Failed",
-    ),
-    "spec changed, not yet observed": (
-        _object(conditions.ready("Active", "config ACTIVE"), generation=3, observed=2),
-        "Progressing",
-        "InProgress",
-    ),
-    "no status yet": (_object(None), "Progressing", "InProgress"),
-}
+def _ready_is_true(obj: dict[str, Any]) -> bool:
+    """What ``kubectl wait --for=condition=Ready`` waits for."""
+    found = conditions.find(
+        OidcIdentityProviderStatus.model_validate(obj["status"]).conditions, "Ready"
+    )
+    return found is not None and found.status == "True"
 
 
-@pytest.mark.parametrize(("obj", "argo", "flux"), CASES.values(), ids=CASES.keys())
-def test_argo_cd_and_kstatus_agree_with_the_operator(
-    obj: dict[str, Any], argo: str, flux: str
+@pytest.mark.parametrize(
+    ("before", "after"), list(itertools.product([None, *SHAPES], SHAPES)), ids=str
+)
+def test_argo_cd_kstatus_and_kubectl_wait_agree_on_every_status_the_operator_writes(
+    before: str | None, after: str
 ) -> None:
+    # Every transition between the shapes, as set_condition upserts them: a leftover
+    # Stalled=True or Reconciling=True from the previous pass would show up here.
+    history = [SHAPES[before][0]("Before", "earlier pass")] if before else []
+    shape, argo, flux = SHAPES[after]
+    obj = _object([*history, shape("Reason", "what happened")])
     assert argocd_health(obj)["status"] == argo
     assert kstatus(obj) == flux
-    # Once the generation is observed, kubectl wait --for=condition=Ready succeeds exactly
-    # when kstatus says Current. (Before, Ready may still describe the previous spec; the
-    # operator replaces it within one pass, and kstatus already says InProgress.)
-    status = obj.get("status", {})
-    if status.get("observedGeneration") == obj["metadata"]["generation"]:
-        ready = [c for c in status["conditions"] if c["type"] == "Ready"]
-        assert (ready[0]["status"] == "True") == (flux == "Current")
+    # At the observed generation, kubectl wait --for=condition=Ready succeeds exactly when
+    # kstatus says Current: Flux and kubectl wait give the same answer.
+    assert _ready_is_true(obj) == (flux == "Current")
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_spec_change_not_yet_observed_is_in_progress_everywhere(shape: str) -> None:
+    # Before the operator's next pass, Ready may still describe the previous spec; the
+    # generation check is what keeps Flux and Argo CD from reporting it as done.
+    obj = _object([SHAPES[shape][0]("Active", "config ACTIVE")], generation=3, observed=2)
+    assert kstatus(obj) == "InProgress"
+    assert argocd_health(obj)["status"] == "Progressing"
+
+
+def test_a_new_object_is_progressing_in_argo_cd() -> None:
+    assert argocd_health(_object(None))["status"] == "Progressing"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "kstatus calls an object without status.observedGeneration Current; the fix is a "
+        "CRD default `status: {observedGeneration: 0}` (checked on the local API server: it "
+        "is served on read), which needs a change in models/crd.py"
+    ),
+)
+def test_a_new_object_is_in_progress_for_kstatus_before_the_operator_writes_status() -> None:
+    # Between `kubectl apply` and the operator's first pass. strict: once the CRD has the
+    # default this passes, the xfail turns into a failure, and the marker must go.
+    assert kstatus(_object(None)) == "InProgress"
 
 
 def test_a_degraded_object_shows_eks_code_and_words_in_argo_cd() -> None:
-    health = argocd_health(CASES["stalled"][0])
-    assert health["message"] == "InvalidParameterException: bad issuer"
+    obj = _object([conditions.stalled("InvalidParameterException", "bad issuer")])
+    health = argocd_health(obj)
+    assert health == {"status": "Degraded", "message": "InvalidParameterException: bad issuer"}
+
+
+def test_a_progressing_object_says_why_in_argo_cd() -> None:
+    obj = _object([conditions.reconciling("ClusterUpdateInProgress", "EKS is busy")])
+    assert argocd_health(obj)["message"] == "ClusterUpdateInProgress: EKS is busy"
