@@ -4,6 +4,7 @@ setting exposed, the CRD in sync, and (e2e) accepted by a real API server and in
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,8 @@ def test_the_chart_crd_is_the_canonical_one() -> None:
         ({"settings": {"pollMaxSeconds": 0}}, "/settings/pollMaxSeconds"),
         ({"image": {"repository": "x", "pullPolicy": "Sometimes"}}, "/image/pullPolicy"),
         ({"serviceAccount": {"name": "Not_A_Name"}}, "/serviceAccount/name"),
+        ({"replicaCount": 2}, "/replicaCount"),  # one writer: kopf runs standalone
+        ({"replicaCount": "1"}, "/replicaCount"),
     ],
 )
 def test_bad_values_are_refused_by_the_schema(
@@ -71,6 +74,49 @@ def test_bad_values_are_refused_by_the_schema(
     result = _template(helm, "-f", str(path), check=False)
     assert result.returncode != 0
     assert complaint in result.stderr
+
+
+def test_helm_lint_refuses_bad_values_too(helm: Path) -> None:
+    # `helm lint` is what chart CI runs on user values files; it must apply the schema as well.
+    result = subprocess.run(
+        [str(helm), "lint", "--strict", str(CHART), "--set", "replicaCount=2"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "/replicaCount" in result.stdout + result.stderr
+
+
+def test_replica_count_zero_pauses_the_operator(helm: Path) -> None:
+    deployment = _docs(helm, "--set", "replicaCount=0")["Deployment/eks-oidc-operator"]
+    assert deployment["spec"]["replicas"] == 0
+
+
+def _keys_with_line_numbers(text: str) -> list[tuple[int, str]]:
+    """Every block-style key of values.yaml, with its line index (flow mappings are values)."""
+    keys = []
+    for index, line in enumerate(text.splitlines()):
+        match = re.match(r"^(\s*)([A-Za-z][\w.-]*):(\s|$)", line)
+        if match:
+            keys.append((index, match.group(2)))
+    return keys
+
+
+def test_every_value_has_a_helm_docs_comment() -> None:
+    lines = (CHART / "values.yaml").read_text().splitlines()
+    undocumented = []
+    for index, key in _keys_with_line_numbers("\n".join(lines)):
+        # The comment block right above the key must contain a `# --` line (helm-docs).
+        block = []
+        above = index - 1
+        while above >= 0 and lines[above].lstrip().startswith("#"):
+            block.append(lines[above].lstrip())
+            above -= 1
+        if not any(comment.startswith("# --") for comment in block):
+            undocumented.append(key)
+    assert len(_keys_with_line_numbers("\n".join(lines))) > 30  # the parser still sees keys
+    assert undocumented == []
 
 
 def test_every_operator_setting_is_a_chart_value(helm: Path, tmp_path: Path) -> None:
@@ -202,3 +248,37 @@ def test_helm_install_works_on_the_local_control_plane(helm: Path, cluster: Clus
         check=True,
         capture_output=True,
     )
+
+
+@pytest.mark.e2e
+def test_the_operator_pod_is_admitted_under_the_restricted_pod_security_standard(
+    helm: Path, cluster: Cluster
+) -> None:
+    # No controller-manager runs locally, so the Deployment never makes a pod: build the pod
+    # from its template and let the API server's PodSecurity admission judge it, enforcing
+    # "restricted" as a hardened management cluster would.
+    namespace = unique_name("psa")
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl(
+        "label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted"
+    )
+    template = _docs(helm)["Deployment/eks-oidc-operator"]["spec"]["template"]
+
+    def dry_run(spec: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "operator", "namespace": namespace, **template["metadata"]},
+            "spec": spec,
+        }
+        return cluster.apply(pod, "--dry-run=server")
+
+    admitted = dry_run(template["spec"])
+    assert admitted.returncode == 0, admitted.stderr
+    # The control: without the container's securityContext the same pod is refused, so the
+    # admission check above was really enforced.
+    weakened = json.loads(json.dumps(template["spec"]))
+    del weakened["containers"][0]["securityContext"]
+    refused = dry_run(weakened)
+    assert refused.returncode != 0
+    assert 'violates PodSecurity "restricted' in refused.stderr
