@@ -8,10 +8,12 @@ chart's RBAC -- and asks its liveness probe.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -32,11 +34,37 @@ def _copied_paths() -> list[str]:
     return paths
 
 
+def _dockerfile_env() -> dict[str, str]:
+    """The runtime stage's ``ENV`` pairs, except PATH (the test's venv is elsewhere)."""
+    block = DOCKERFILE.split("\nENV ", 1)[1].split("\nUSER", 1)[0]
+    pairs = dict(item.split("=", 1) for item in block.replace("\\", " ").split())
+    pairs.pop("PATH")
+    return pairs
+
+
 def test_the_dockerfile_uses_the_shared_install_step_and_runs_as_non_root() -> None:
     assert "RUN sh hack/image-install.sh /opt/venv" in DOCKERFILE
     assert "USER 10001" in DOCKERFILE
     assert 'ENTRYPOINT ["eks-oidc-operator"]' in DOCKERFILE
     assert DOCKERFILE.count("FROM ") == 2  # build stage, then a runtime stage without uv
+
+
+def test_the_image_uses_the_uv_the_tests_use() -> None:
+    # The image test runs the dev environment's uv; the image must install with that version.
+    docker_pin = re.findall(r'"uv==([^"]+)"', DOCKERFILE)
+    dev = tomllib.loads((REPO / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    dev_pin = [entry.removeprefix("uv==") for entry in dev if entry.startswith("uv==")]
+    assert docker_pin == dev_pin
+    assert len(docker_pin) == 1
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``root`` with its size and modification time."""
+    return {
+        str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in root.rglob("*")
+        if path.is_file() or path.is_symlink()
+    }
 
 
 @pytest.mark.e2e
@@ -68,8 +96,15 @@ def test_install_steps_in_a_clean_directory_give_a_working_entrypoint(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    # As in the image: a HOME that does not exist and a working directory of its own; the
+    # pod's root filesystem is read-only, so the process may write nowhere but /tmp.
+    home, workdir = tmp_path / "no-home", tmp_path / "workdir"
+    workdir.mkdir()
+    installed = _tree(venv)
     run_env = {
+        **_dockerfile_env(),
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(home),
         "KUBECONFIG": str(cluster.operator_kubeconfig),
         "AWS_REGION": "us-west-2",
         "AWS_ACCESS_KEY_ID": "x",
@@ -82,7 +117,7 @@ def test_install_steps_in_a_clean_directory_give_a_working_entrypoint(
         process = subprocess.Popen(
             ["eks-oidc-operator", "run", "--all-namespaces"],
             env=run_env,
-            cwd=tmp_path,
+            cwd=workdir,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -101,3 +136,6 @@ def test_install_steps_in_a_clean_directory_give_a_working_entrypoint(
     finally:
         process.terminate()
         process.wait(timeout=20)
+    assert _tree(venv) == installed, "the operator wrote into its installation"
+    assert not home.exists()
+    assert list(workdir.iterdir()) == []
