@@ -50,6 +50,16 @@ def _delete_and_wait_gone(
     )
 
 
+def _patch_spec(cluster: Cluster, namespace: str, name: str, spec: dict[str, Any]) -> None:
+    patch = json.dumps({"spec": spec})
+    cluster.kubectl("patch", f"oidcidp/{name}", "-n", namespace, "--type=merge", "-p", patch)
+
+
+def _ready_at(cluster: Cluster, namespace: str, name: str, generation: int) -> Any:
+    obj = _ready(cluster, namespace, name)
+    return obj if obj and obj["status"]["observedGeneration"] == generation else None
+
+
 def _reasons(cluster: Cluster, namespace: str, name: str) -> list[str]:
     return [reason for _, reason, _ in events_of(cluster, namespace, name)]
 
@@ -233,15 +243,7 @@ def test_changed_tags_are_synced_without_replacement(
         == 0
     )
     before = wait_for("Ready", lambda: _ready(cluster, namespace, name), operator)
-    cluster.kubectl(
-        "patch",
-        f"oidcidp/{name}",
-        "-n",
-        namespace,
-        "--type=merge",
-        "-p",
-        json.dumps({"spec": {"tags": {"a": "9", "b": None, "c": "3"}}}),
-    )
+    _patch_spec(cluster, namespace, name, {"tags": {"a": "9", "b": None, "c": "3"}})
     wait_for(
         "tags synced",
         lambda: (_describe(simulator, eks_cluster, name) or {}).get("tags") == {"a": "9", "c": "3"},
@@ -249,11 +251,7 @@ def test_changed_tags_are_synced_without_replacement(
     )
     after = wait_for(
         "Ready at generation 2",
-        lambda: (
-            o
-            if (o := _ready(cluster, namespace, name)) and o["status"]["observedGeneration"] == 2
-            else None
-        ),
+        partial(_ready_at, cluster, namespace, name, 2),
         operator,
     )
     arn = before["status"]["identityProviderConfigArn"]
@@ -271,15 +269,7 @@ def test_changed_oidc_settings_replace_the_config(
     eks_cluster: str,
 ) -> None:
     name, before = _apply_ready(cluster, namespace, operator, eks_cluster)
-    cluster.kubectl(
-        "patch",
-        f"oidcidp/{name}",
-        "-n",
-        namespace,
-        "--type=merge",
-        "-p",
-        json.dumps({"spec": {"oidc": {"clientId": "new-client"}}}),
-    )
+    _patch_spec(cluster, namespace, name, {"oidc": {"clientId": "new-client"}})
     wait_for(
         "Replacing",
         lambda: (
@@ -290,11 +280,7 @@ def test_changed_oidc_settings_replace_the_config(
     )
     after = wait_for(
         "Ready with the new config",
-        lambda: (
-            o
-            if (o := _ready(cluster, namespace, name)) and o["status"]["observedGeneration"] == 2
-            else None
-        ),
+        partial(_ready_at, cluster, namespace, name, 2),
         operator,
         timeout=90,
     )
