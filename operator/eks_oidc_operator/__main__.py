@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
     from eks_oidc_operator.settings import OperatorSettings
 
     settings = OperatorSettings()
-    runtime = Runtime.from_settings(settings)
+    runtime = Runtime.from_settings(settings, tuple(args.namespace or ()))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,14 @@ import yaml
 
 import controlplane
 from eks_oidc_operator.settings import OperatorSettings
-from tests.support.kube import REPO, Cluster, unique_name
+from tests.support.eks_simulator import running_simulator
+from tests.support.kube import (
+    REPO,
+    Cluster,
+    operator_kubeconfig_via_token_request,
+    unique_name,
+)
+from tests.support.operator import OperatorProcess
 
 CHART = REPO / "charts" / "eks-oidc-operator"
 
@@ -62,6 +71,7 @@ def test_the_chart_crd_is_the_canonical_one() -> None:
         ({"settings": {"pollMaxSeconds": 0}}, "/settings/pollMaxSeconds"),
         ({"image": {"repository": "x", "pullPolicy": "Sometimes"}}, "/image/pullPolicy"),
         ({"serviceAccount": {"name": "Not_A_Name"}}, "/serviceAccount/name"),
+        ({"operator": {"allNamespaces": False}}, "/operator/watchNamespaces"),
         ({"replicaCount": 2}, "/replicaCount"),  # one writer: kopf runs standalone
         ({"replicaCount": "1"}, "/replicaCount"),
     ],
@@ -74,6 +84,49 @@ def test_bad_values_are_refused_by_the_schema(
     result = _template(helm, "-f", str(path), check=False)
     assert result.returncode != 0
     assert complaint in result.stderr
+
+
+OBJECT_RULES = [
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+    {
+        "apiGroups": ["eksoidc.io"],
+        "resources": ["oidcidentityproviders"],
+        "verbs": ["list", "watch", "patch"],
+    },
+    {
+        "apiGroups": ["eksoidc.io"],
+        "resources": ["oidcidentityproviders/status"],
+        "verbs": ["patch"],
+    },
+]
+CRD_RULE = {
+    "apiGroups": ["apiextensions.k8s.io"],
+    "resources": ["customresourcedefinitions"],
+    "verbs": ["list", "watch"],
+}
+
+
+def test_the_default_cluster_role_is_exactly_the_least_privilege_set(helm: Path) -> None:
+    # The operator e2e tests prove these are enough; this pins that nothing more sneaks in.
+    assert _docs(helm)["ClusterRole/eks-oidc-operator"]["rules"] == [CRD_RULE, *OBJECT_RULES]
+    assert not any(key.startswith(("Role/", "RoleBinding/")) for key in _docs(helm))
+
+
+def test_a_namespaced_install_moves_the_object_rules_into_a_role_per_namespace(
+    helm: Path,
+) -> None:
+    rendered = _template(
+        helm, "--set", "operator.allNamespaces=false", "--set", "operator.watchNamespaces={a,b}"
+    ).stdout
+    docs = [d for d in yaml.safe_load_all(rendered) if d]
+    roles = {d["metadata"]["namespace"]: d["rules"] for d in docs if d["kind"] == "Role"}
+    assert roles == {"a": OBJECT_RULES, "b": OBJECT_RULES}
+    bindings = [d for d in docs if d["kind"] == "RoleBinding"]
+    assert {b["metadata"]["namespace"] for b in bindings} == {"a", "b"}
+    assert all(b["subjects"][0]["namespace"] == "ops" for b in bindings)
+    cluster_role = next(d for d in docs if d["kind"] == "ClusterRole")
+    namespaces = {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}
+    assert cluster_role["rules"] == [CRD_RULE, namespaces]
 
 
 def test_helm_lint_refuses_bad_values_too(helm: Path) -> None:
@@ -282,3 +335,104 @@ def test_the_operator_pod_is_admitted_under_the_restricted_pod_security_standard
     refused = dry_run(weakened)
     assert refused.returncode != 0
     assert 'violates PodSecurity "restricted' in refused.stderr
+
+
+@pytest.mark.e2e
+def test_a_namespaced_install_runs_under_roles_and_cannot_touch_other_namespaces(
+    helm: Path, cluster: Cluster, tmp_path: Path
+) -> None:
+    # operator.allNamespaces=false: the ClusterRole keeps only the CRD rule, and a Role per
+    # watched namespace carries the rest. Run the real operator under exactly that RBAC (its
+    # own ServiceAccount and token) and check it works where it should and nowhere else.
+    crd = REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml"
+    cluster.kubectl("apply", "--server-side", "-f", str(crd))
+    cluster.kubectl("wait", "--for=condition=Established", "crd/oidcidentityproviders.eksoidc.io")
+    home, watched, other = unique_name("op"), unique_name("watched"), unique_name("other")
+    account, release = unique_name("sa"), unique_name("ns")
+    for name in (watched, other):
+        cluster.kubectl("create", "namespace", name)
+    kubeconfig = operator_kubeconfig_via_token_request(
+        cluster.admin_kubeconfig, cluster.kubectl_path, tmp_path / "op.kubeconfig", home, account
+    )
+    rbac = [
+        f"--show-only=templates/{name}"
+        for name in ("clusterrole.yaml", "clusterrolebinding.yaml", "role.yaml")
+    ]
+    rendered = subprocess.run(
+        [
+            str(helm),
+            "template",
+            release,
+            str(CHART),
+            f"--namespace={home}",
+            f"--set=fullnameOverride={release}",
+            f"--set=serviceAccount.name={account}",
+            "--set=operator.allNamespaces=false",
+            f"--set=operator.watchNamespaces={{{watched}}}",
+            *rbac,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    cluster.kubectl("apply", "-f", "-", stdin=rendered)
+
+    def can_i(verb: str, namespace: str) -> str:
+        identity = f"--as=system:serviceaccount:{home}:{account}"
+        resource = "oidcidentityproviders.eksoidc.io"
+        # exit status 1 means "no"
+        answer = cluster.kubectl(
+            "auth", "can-i", verb, resource, "-n", namespace, identity, check=False
+        )
+        return answer.stdout.strip()
+
+    assert (can_i("patch", watched), can_i("list", watched)) == ("yes", "yes")
+    assert (can_i("patch", other), can_i("list", other)) == ("no", "no")
+
+    def provider(namespace: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "eksoidc.io/v1alpha1",
+            "kind": "OidcIdentityProvider",
+            "metadata": {"name": "sso", "namespace": namespace},
+            "spec": {
+                "clusterName": "scoped",
+                "oidc": {"issuerUrl": "https://login.example.com", "clientId": "k8s"},
+            },
+        }
+
+    def ready(namespace: str) -> str:
+        got = cluster.get_json("oidcidp/sso", "-n", namespace)
+        found = [c for c in got.get("status", {}).get("conditions", []) if c["type"] == "Ready"]
+        return str(found[0]["status"]) if found else "absent"
+
+    with running_simulator(associate_seconds=1, disassociate_seconds=1, seed=11) as simulator:
+        simulator.create_cluster("scoped", "1.33")
+        operator = OperatorProcess(kubeconfig, simulator.url, tmp_path / "operator.log")
+        # OperatorProcess.start() watches every namespace; this install watches one.
+        with operator.log_path.open("ab") as log:
+            operator.process = subprocess.Popen(
+                [sys.executable, "-m", "eks_oidc_operator", "run", f"--namespace={watched}"],
+                env=operator.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        try:
+            for namespace in (watched, other):
+                assert cluster.apply(provider(namespace)).returncode == 0
+            deadline = time.monotonic() + 60
+            while ready(watched) != "True" and time.monotonic() < deadline:
+                assert operator.process.poll() is None, operator.log_tail()
+                time.sleep(0.5)
+            assert ready(watched) == "True", operator.log_tail()
+            assert ready(other) == "absent"  # never seen: no status, no finalizer
+            assert (
+                cluster.get_json("oidcidp/sso", "-n", other)["metadata"].get("finalizers", []) == []
+            )
+            # Deleting while the operator runs releases the finalizer (and disassociates).
+            cluster.kubectl("delete", "oidcidp/sso", "-n", watched, "--timeout=60s")
+        finally:
+            operator.stop()
+    denied = [line for line in operator.log().splitlines() if "forbidden" in line]
+    assert denied == [], "\n".join(denied[:5])
+    cluster.kubectl("delete", "oidcidp/sso", "-n", other, "--wait=false")

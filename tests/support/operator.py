@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 FAST_TIMINGS = {
@@ -38,7 +38,7 @@ def _free_port() -> int:
 
 
 class OperatorProcess:
-    """``python -m eks_oidc_operator run --all-namespaces`` as a subprocess."""
+    """``python -m eks_oidc_operator run --all-namespaces`` (or ``-n NS ...``) as a subprocess."""
 
     def __init__(
         self,
@@ -48,7 +48,9 @@ class OperatorProcess:
         *,
         region: str = "us-west-2",
         extra_env: Mapping[str, str] | None = None,
+        namespaces: Sequence[str] = (),
     ) -> None:
+        self.scope = [f"--namespace={ns}" for ns in namespaces] or ["--all-namespaces"]
         self.log_path = log_path
         self.liveness_port = _free_port()
         self.metrics_port = _free_port()
@@ -77,7 +79,7 @@ class OperatorProcess:
         """Start it and wait until its liveness endpoint answers."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "eks_oidc_operator", "run", "--all-namespaces"],
+                [sys.executable, "-m", "eks_oidc_operator", "run", *self.scope],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

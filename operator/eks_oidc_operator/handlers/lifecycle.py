@@ -41,3 +41,7 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eks")
         )
         settings.execution.max_workers = workers
+        if runtime.namespaces:
+            # Named namespaces need no discovery: without this kopf lists and watches all
+            # namespaces, which the least-privilege ClusterRole deliberately does not grant.
+            settings.scanning.disabled = True

@@ -22,9 +22,11 @@ class Runtime:
     gate: ClusterGate
     rng: random.Random
     default_region: str | None
+    namespaces: tuple[str, ...] = ()
+    """Watched namespaces; empty means all of them."""
 
     @classmethod
-    def from_settings(cls, settings: OperatorSettings) -> Runtime:
+    def from_settings(cls, settings: OperatorSettings, namespaces: tuple[str, ...] = ()) -> Runtime:
         """Build the runtime; no network call happens here (clients are made lazily)."""
         region = (
             settings.default_region
@@ -42,4 +44,5 @@ class Runtime:
             gate=ClusterGate(),
             rng=random.Random(),  # noqa: S311 - jitter, not cryptography
             default_region=region,
+            namespaces=namespaces,
         )

@@ -1,0 +1,66 @@
+"""``run --namespace NS``: the operator acts on its namespaces only, under the same RBAC."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import condition, get_object, manifest, new_name, wait_for
+from tests.support.eks_simulator import SimulatorHandle
+from tests.support.kube import Cluster, unique_name
+from tests.support.operator import OperatorProcess
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def watched(cluster: Cluster) -> Iterator[str]:
+    name = unique_name("w")
+    cluster.kubectl("create", "namespace", name)
+    yield name
+    cluster.kubectl(
+        "delete",
+        "oidcidentityproviders.eksoidc.io",
+        "--all",
+        "-n",
+        name,
+        "--wait=false",
+        check=False,
+    )
+
+
+def test_a_namespaced_operator_ignores_other_namespaces(
+    cluster: Cluster,
+    crd_installed: None,
+    chart_rbac: str,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+    watched: str,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    operator = OperatorProcess(
+        cluster.operator_kubeconfig, simulator.url, tmp_path / "operator.log", namespaces=[watched]
+    )
+    operator.start()
+    try:
+        mine, other = new_name(), new_name()
+        spec = {"oidc": {"issuerUrl": "https://other.example.com"}}
+        assert cluster.apply(manifest(mine, watched, eks_cluster)).returncode == 0
+        assert cluster.apply(manifest(other, namespace, eks_cluster, **spec)).returncode == 0
+        wait_for(
+            "Ready in the watched namespace",
+            lambda: condition(get_object(cluster, watched, mine), "Ready").get("status") == "True",
+            operator,
+        )
+        time.sleep(2)  # well past the operator's first pass on anything it could see
+        untouched = get_object(cluster, namespace, other)
+        assert untouched is not None
+        assert "status" not in untouched
+        assert "eksoidc.io/finalizer" not in untouched["metadata"].get("finalizers", [])
+    finally:
+        operator.stop()
+    assert "forbidden" not in operator.log(), operator.log_tail()
