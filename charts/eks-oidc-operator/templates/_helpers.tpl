@@ -22,3 +22,22 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 app.kubernetes.io/name: {{ include "eks-oidc-operator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
+
+{{/*
+The rules the operator needs where it watches objects: in the ClusterRole when it watches every
+namespace, else in a Role per watched namespace. One definition, so the two cannot drift.
+*/}}
+{{- define "eks-oidc-operator.namespacedRules" -}}
+# Framework: kopf posts our Events as core v1 Events.
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create]
+# Application: watch the objects, add/remove the finalizer and kopf's annotations.
+- apiGroups: [eksoidc.io]
+  resources: [oidcidentityproviders]
+  verbs: [list, watch, patch]
+# Application: status is written only through the status subresource.
+- apiGroups: [eksoidc.io]
+  resources: [oidcidentityproviders/status]
+  verbs: [patch]
+{{- end -}}
