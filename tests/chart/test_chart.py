@@ -128,6 +128,31 @@ def test_a_namespaced_install_moves_the_object_rules_into_a_role_per_namespace(
     assert not [d for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding")]
 
 
+def test_the_service_account_carries_the_irsa_annotation(helm: Path, tmp_path: Path) -> None:
+    role = "arn:aws:iam::111122223333:role/eks-oidc-operator"
+    path = tmp_path / "values.json"
+    path.write_text(
+        json.dumps({"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": role}}})
+    )
+    docs = _docs(helm, "-f", str(path))
+    account = docs["ServiceAccount/eks-oidc-operator"]
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role}
+    pod = docs["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "eks-oidc-operator"
+    binding = docs["ClusterRoleBinding/eks-oidc-operator"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "eks-oidc-operator", "namespace": "ops"}
+    ]
+
+
+def test_an_existing_service_account_can_be_used(helm: Path) -> None:
+    docs = _docs(helm, "--set", "serviceAccount.create=false", "--set", "serviceAccount.name=mine")
+    assert not [key for key in docs if key.startswith("ServiceAccount/")]
+    pod = docs["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "mine"
+    assert docs["ClusterRoleBinding/eks-oidc-operator"]["subjects"][0]["name"] == "mine"
+
+
 def test_helm_lint_refuses_bad_values_too(helm: Path) -> None:
     # `helm lint` is what chart CI runs on user values files; it must apply the schema as well.
     result = subprocess.run(
