@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import lupa
+import lupa.lua51
 import pytest
 import yaml
 
@@ -67,7 +67,8 @@ def _object(
 
 def argocd_health(obj: dict[str, Any]) -> dict[str, str]:
     """Run the Lua script the way Argo CD does: ``obj`` global, returns a table."""
-    lua = lupa.LuaRuntime(unpack_returned_tuples=True)
+    # Lua 5.1, the language of gopher-lua, which Argo CD embeds (lupa's default is newer).
+    lua = lupa.lua51.LuaRuntime(unpack_returned_tuples=True)
     lua.globals().obj = lua.table_from(obj, recursive=True)
     result = lua.execute(SCRIPT)
     return {"status": str(result["status"]), "message": str(result["message"])}
@@ -155,3 +156,12 @@ def test_a_degraded_object_shows_eks_code_and_words_in_argo_cd() -> None:
 def test_a_progressing_object_says_why_in_argo_cd() -> None:
     obj = _object([conditions.reconciling("ClusterUpdateInProgress", "EKS is busy")])
     assert argocd_health(obj)["message"] == "ClusterUpdateInProgress: EKS is busy"
+
+
+def test_the_argo_cd_config_map_in_the_docs_holds_the_tested_script() -> None:
+    docs = (REPO / "docs" / "gitops.md").read_text()
+    snippet = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config_map = yaml.safe_load(snippet)
+    assert config_map["metadata"] == {"name": "argocd-cm", "namespace": "argocd"}
+    key = "resource.customizations.health.eksoidc.io_OidcIdentityProvider"
+    assert config_map["data"] == {key: SCRIPT}
