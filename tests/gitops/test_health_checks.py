@@ -165,3 +165,21 @@ def test_the_argo_cd_config_map_in_the_docs_holds_the_tested_script() -> None:
     assert config_map["metadata"] == {"name": "argocd-cm", "namespace": "argocd"}
     key = "resource.customizations.health.eksoidc.io_OidcIdentityProvider"
     assert config_map["data"] == {key: SCRIPT}
+
+
+def test_the_flux_examples_wait_for_our_objects_longer_than_an_association() -> None:
+    docs = list(
+        yaml.safe_load_all((REPO / "docs" / "gitops" / "flux-kustomization.yaml").read_text())
+    )
+    assert {d["kind"] for d in docs} == {"Kustomization"}
+    for doc in docs:
+        spec = doc["spec"]
+        # A real association takes 15-40 minutes: a shorter timeout fails healthy syncs.
+        assert spec["timeout"] == "45m"
+        checks = spec.get("healthChecks", [])
+        assert spec.get("wait") is True or any(
+            c["apiVersion"] == "eksoidc.io/v1alpha1" and c["kind"] == "OidcIdentityProvider"
+            for c in checks
+        )
+    assert any("healthChecks" in d["spec"] for d in docs)
+    assert any(d["spec"].get("wait") for d in docs)
