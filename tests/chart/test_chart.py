@@ -313,6 +313,22 @@ def test_helm_install_works_on_the_local_control_plane(helm: Path, cluster: Clus
     role = cluster.get_json("clusterrole", release)
     assert any("oidcidentityproviders/status" in r["resources"] for r in role["rules"])
     cluster.get_json("crd", "oidcidentityproviders.eksoidc.io")
+    binding = cluster.get_json("clusterrolebinding", release)
+    assert binding["subjects"][0] == {
+        "kind": "ServiceAccount",
+        "name": "eks-oidc-operator",
+        "namespace": namespace,
+    }
+    cluster.get_json("serviceaccount", "eks-oidc-operator", "-n", namespace)
+    service = cluster.get_json("service", f"{release}-metrics", "-n", namespace)
+    assert service["spec"]["ports"][0]["port"] == 9090
+    releases = subprocess.run(
+        [str(helm), "status", release, "-n", namespace, f"--kubeconfig={cluster.admin_kubeconfig}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "STATUS: deployed" in releases
     subprocess.run(
         [
             str(helm),
