@@ -73,6 +73,7 @@ def main() -> int:
                 "EKS_OIDC_POLL_MAX_SECONDS": str(args.poll_max),
                 "EKS_OIDC_POLL_FACTOR": "2",
             },
+            fast=False,
         )
         operator.start()
         sim.reset_stats()

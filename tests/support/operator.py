@@ -49,6 +49,7 @@ class OperatorProcess:
         region: str = "us-west-2",
         extra_env: Mapping[str, str] | None = None,
         namespaces: Sequence[str] = (),
+        fast: bool = True,
     ) -> None:
         self.scope = [f"--namespace={ns}" for ns in namespaces] or ["--all-namespaces"]
         self.log_path = log_path
@@ -69,7 +70,7 @@ class OperatorProcess:
                 "AWS_EC2_METADATA_DISABLED": "true",
                 "EKS_OIDC_LIVENESS_PORT": str(self.liveness_port),
                 "EKS_OIDC_METRICS_PORT": str(self.metrics_port),
-                **FAST_TIMINGS,
+                **(FAST_TIMINGS if fast else {}),
                 **(extra_env or {}),
             }
         )
