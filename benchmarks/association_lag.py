@@ -1,6 +1,6 @@
 """One association of N simulated seconds, end to end: EKS calls made, and completion lag.
 
-Starts the local control plane, the EKS simulator (association takes ``--associate-seconds``),
+Starts the local control plane, the EKS simulator (association takes ``--associate-seconds``)
 and the operator as a real process with its default poll schedule (or the one given), applies
 one OidcIdentityProvider, and prints:
 
@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -26,9 +24,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "hack" / "controlplane")]
 
-import controlplane  # noqa: E402
-from tests.support.eks_simulator import running_simulator  # noqa: E402
-from tests.support.operator import OperatorProcess  # noqa: E402
+from tests.support.stack import local_stack  # noqa: E402
+
+
+def _ready(body: dict[str, Any]) -> bool:
+    conditions = body.get("status", {}).get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
 def main() -> int:
@@ -38,45 +39,14 @@ def main() -> int:
     parser.add_argument("--poll-initial", type=float, default=5.0)
     parser.add_argument("--poll-max", type=float, default=30.0)
     args = parser.parse_args()
-    binaries = controlplane.bin_dir()
-    kubectl = str(binaries / "kubectl")
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-") as tmp,
-        controlplane.running(Path(tmp) / "cp", binaries=binaries) as plane,
-        running_simulator(associate_seconds=args.associate_seconds, clusters=["bench"]) as sim,
-    ):
-        admin = ["--kubeconfig", plane.admin_kubeconfig]
-        crd = REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml"
-        subprocess.run(
-            [kubectl, *admin, "apply", "--server-side", "-f", str(crd)],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [
-                kubectl,
-                *admin,
-                "wait",
-                "--for=condition=Established",
-                "crd/oidcidentityproviders.eksoidc.io",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        # The benchmark measures the operator, not RBAC: run it with the admin identity.
-        operator = OperatorProcess(
-            Path(plane.admin_kubeconfig),
-            sim.url,
-            Path(tmp) / "op.log",
-            extra_env={
+    with local_stack(associate_seconds=args.associate_seconds, clusters=["bench"]) as stack:
+        operator = stack.operator(
+            {
                 "EKS_OIDC_POLL_INITIAL_SECONDS": str(args.poll_initial),
                 "EKS_OIDC_POLL_MAX_SECONDS": str(args.poll_max),
-                "EKS_OIDC_POLL_FACTOR": "2",
-            },
-            fast=False,
+            }
         )
-        operator.start()
-        sim.reset_stats()
+        stack.sim.reset_stats()
         manifest = {
             "apiVersion": "eksoidc.io/v1alpha1",
             "kind": "OidcIdentityProvider",
@@ -86,35 +56,18 @@ def main() -> int:
                 "oidc": {"issuerUrl": "https://login.example.com", "clientId": "k"},
             },
         }
-        subprocess.run(
-            [kubectl, *admin, "apply", "-f", "-"],
-            input=json.dumps(manifest),
-            text=True,
-            check=True,
-            capture_output=True,
-        )
+        stack.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
         deadline = time.monotonic() + args.associate_seconds * 3 + 60
         body: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            out = subprocess.run(
-                [kubectl, *admin, "get", "oidcidp/bench", "-n", "default", "-o", "json"],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            body = json.loads(out.stdout)
-            conditions = body.get("status", {}).get("conditions", [])
-            if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions):
-                break
+        while time.monotonic() < deadline and not _ready(body):
             time.sleep(0.1)
+            body = json.loads(stack.kubectl("get", "oidcidp/bench", "-n", "default", "-o", "json"))
         ready_seen = time.time()
         operator.stop()
-        status = body.get("status", {})
-        assert isinstance(status, dict)
-        created = datetime.fromisoformat(status["update"]["createdAt"]).timestamp()
+        created = datetime.fromisoformat(body["status"]["update"]["createdAt"]).timestamp()
         completed = created + args.associate_seconds
         per_operation = {
-            op: sum(counts.values()) for op, counts in sim.stats()["operations"].items()
+            op: sum(counts.values()) for op, counts in stack.sim.stats()["operations"].items()
         }
         print(
             f"association of {args.associate_seconds:.0f} s, poll schedule "
@@ -122,7 +75,7 @@ def main() -> int:
         )
         print(f"EKS calls by the operator: {sum(per_operation.values())} {per_operation}")
         print(f"lag from EKS completion to Ready=True: {ready_seen - completed:.1f} s")
-    return 0
+    return 0 if _ready(body) else 1
 
 
 if __name__ == "__main__":

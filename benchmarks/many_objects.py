@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "hack" / "controlplane")]
 
-import controlplane  # noqa: E402
-from tests.support.eks_simulator import running_simulator  # noqa: E402
-from tests.support.operator import OperatorProcess  # noqa: E402
+from tests.support.stack import local_stack  # noqa: E402
 
 
 def _rss_mib(pid: int) -> float:
@@ -39,44 +35,13 @@ def main() -> int:
     parser.add_argument("--objects", type=int, default=50)
     parser.add_argument("--associate-seconds", type=float, default=30.0)
     args = parser.parse_args()
-    binaries = controlplane.bin_dir()
-    kubectl = str(binaries / "kubectl")
     clusters = [f"bench-{i}" for i in range(args.objects)]
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-") as tmp,
-        controlplane.running(Path(tmp) / "cp", binaries=binaries) as plane,
-        running_simulator(associate_seconds=args.associate_seconds, clusters=clusters) as sim,
-    ):
-        admin = ["--kubeconfig", plane.admin_kubeconfig]
-        crd = REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml"
-        subprocess.run(
-            [kubectl, *admin, "apply", "--server-side", "-f", str(crd)],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [
-                kubectl,
-                *admin,
-                "wait",
-                "--for=condition=Established",
-                "crd/oidcidentityproviders.eksoidc.io",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        operator = OperatorProcess(
-            Path(plane.admin_kubeconfig),
-            sim.url,
-            Path(tmp) / "op.log",
-            extra_env={"EKS_OIDC_METRICS_PORT": "0"},
-            fast=False,  # the operator's own default schedule, not the tests' scaled one
-        )
-        operator.start()
+    with local_stack(associate_seconds=args.associate_seconds, clusters=clusters) as stack:
+        operator = stack.operator()
         assert operator.process is not None
         pid = operator.process.pid
-        idle_rss = _rss_mib(pid)
-        sim.reset_stats()
+        idle_rss = peak = _rss_mib(pid)
+        stack.sim.reset_stats()
         items = [
             {
                 "apiVersion": "eksoidc.io/v1alpha1",
@@ -90,36 +55,27 @@ def main() -> int:
             for name in clusters
         ]
         started = time.monotonic()
-        subprocess.run(
-            [kubectl, *admin, "apply", "-f", "-"],
-            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
-            text=True,
-            check=True,
-            capture_output=True,
+        stack.kubectl(
+            "apply",
+            "-f",
+            "-",
+            stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
         )
-        peak = idle_rss
         ready = 0
         deadline = started + args.associate_seconds * 4 + 120
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and ready < args.objects:
             peak = max(peak, _rss_mib(pid))
-            out = subprocess.run(
-                [kubectl, *admin, "get", "oidcidp", "-n", "default", "-o", "json"],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
+            objects = json.loads(stack.kubectl("get", "oidcidp", "-n", "default", "-o", "json"))
             ready = sum(
                 any(
                     c["type"] == "Ready" and c["status"] == "True"
                     for c in o.get("status", {}).get("conditions", [])
                 )
-                for o in json.loads(out)["items"]
+                for o in objects["items"]
             )
-            if ready == args.objects:
-                break
             time.sleep(0.5)
         elapsed = time.monotonic() - started
-        operations = {op: sum(c.values()) for op, c in sim.stats()["operations"].items()}
+        operations = {op: sum(c.values()) for op, c in stack.sim.stats()["operations"].items()}
         calls = sum(operations.values())
         operator.stop()
         print(

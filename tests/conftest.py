@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -128,21 +128,34 @@ def chart_rbac(cluster: Cluster) -> str:
 
 
 @pytest.fixture
-def namespace(cluster: Cluster) -> Iterator[str]:
-    """A fresh namespace per test, so tests never see each other's objects."""
-    name = unique_name("t")
-    cluster.kubectl("create", "namespace", name)
-    yield name
-    # Delete our objects first (a running operator finalizes them; others have no finalizer),
-    # so no later operator inherits them. No controller-manager runs locally, so the namespace
-    # itself stays Terminating: don't wait for it.
-    cluster.kubectl(
-        "delete",
-        "oidcidentityproviders.eksoidc.io",
-        "--all",
-        "-n",
-        name,
-        "--wait=false",
-        check=False,
-    )
-    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+def make_namespace(cluster: Cluster) -> Iterator[Callable[[], str]]:
+    """Fresh namespaces on demand, so tests never see each other's objects."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = unique_name("t")
+        cluster.kubectl("create", "namespace", name)
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
+        # Delete our objects first (a running operator finalizes them; others have no
+        # finalizer), so no later operator inherits them. No controller-manager runs locally, so
+        # the namespace itself stays Terminating: don't wait for it.
+        cluster.kubectl(
+            "delete",
+            "oidcidentityproviders.eksoidc.io",
+            "--all",
+            "-n",
+            name,
+            "--wait=false",
+            check=False,
+        )
+        cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def namespace(make_namespace: Callable[[], str]) -> str:
+    """A fresh namespace for this test."""
+    return make_namespace()

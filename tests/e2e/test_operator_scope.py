@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import condition, get_object, manifest, new_name, wait_for
 from tests.support.eks_simulator import SimulatorHandle
-from tests.support.kube import Cluster, unique_name
+from tests.support.kube import Cluster
 from tests.support.operator import OperatorProcess
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def watched(cluster: Cluster) -> Iterator[str]:
-    name = unique_name("w")
-    cluster.kubectl("create", "namespace", name)
-    yield name
-    cluster.kubectl(
-        "delete",
-        "oidcidentityproviders.eksoidc.io",
-        "--all",
-        "-n",
-        name,
-        "--wait=false",
-        check=False,
-    )
 
 
 def test_a_namespaced_operator_ignores_other_namespaces(
@@ -38,10 +22,11 @@ def test_a_namespaced_operator_ignores_other_namespaces(
     chart_rbac: str,
     simulator: SimulatorHandle,
     eks_cluster: str,
-    watched: str,
+    make_namespace: Callable[[], str],
     namespace: str,
     tmp_path: Path,
 ) -> None:
+    watched = make_namespace()
     operator = OperatorProcess(
         cluster.operator_kubeconfig, simulator.url, tmp_path / "operator.log", namespaces=[watched]
     )

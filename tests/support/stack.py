@@ -1,0 +1,70 @@
+"""The whole local stack in one ``with``: control plane, CRD, EKS simulator, and an operator.
+
+For benchmarks (and anything else that wants the parts without pytest's fixtures). The
+operator runs with the admin identity and the operator's *default* schedule: a benchmark
+measures the operator as shipped, not RBAC or the tests' scaled-down timings.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import controlplane
+from tests.support.eks_simulator import SimulatorHandle, running_simulator
+from tests.support.kube import REPO
+from tests.support.operator import OperatorProcess
+
+CRD = REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The running parts."""
+
+    plane: controlplane.ControlPlane
+    sim: SimulatorHandle
+    binaries: Path
+    workdir: Path
+
+    def kubectl(self, *args: str, stdin: str | None = None) -> str:
+        """kubectl as the admin; returns stdout."""
+        return subprocess.run(
+            [str(self.binaries / "kubectl"), f"--kubeconfig={self.plane.admin_kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    def operator(self, env: Mapping[str, str] | None = None) -> OperatorProcess:
+        """A started operator process with the default schedule (plus ``env``)."""
+        process = OperatorProcess(
+            Path(self.plane.admin_kubeconfig),
+            self.sim.url,
+            self.workdir / "operator.log",
+            extra_env={"EKS_OIDC_METRICS_PORT": "0", **(env or {})},
+            fast=False,
+        )
+        process.start()
+        return process
+
+
+@contextmanager
+def local_stack(**simulator_options: Any) -> Iterator[Stack]:
+    """Start everything (simulator options as in ``running_simulator``); stop it all at exit."""
+    binaries = controlplane.bin_dir()
+    with (
+        tempfile.TemporaryDirectory(prefix="stack-") as tmp,
+        controlplane.running(Path(tmp) / "cp", binaries=binaries) as plane,
+        running_simulator(**simulator_options) as sim,
+    ):
+        stack = Stack(plane, sim, binaries, Path(tmp))
+        stack.kubectl("apply", "--server-side", "-f", str(CRD))
+        stack.kubectl("wait", "--for=condition=Established", "crd/oidcidentityproviders.eksoidc.io")
+        yield stack
