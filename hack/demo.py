@@ -99,6 +99,16 @@ class Demo:
             msg = f"helm install failed:\n{installed.stderr}"
             raise RuntimeError(msg)
 
+    def _print_new_events(self, seen: set[str]) -> None:
+        events = json.loads(self.kubectl("get", "events", "-A", "-o", "json"))["items"]
+        for event in sorted(events, key=lambda e: e.get("lastTimestamp") or ""):
+            involved = event["involvedObject"]
+            if event["metadata"]["uid"] in seen or involved.get("kind") != KIND:
+                continue
+            seen.add(event["metadata"]["uid"])
+            who = f"{involved['namespace']}/{involved['name']}"
+            print(f"  event {event['type']:<7} {event['reason']:<22} {who}: {event['message']}")
+
     def watch(self, expected: dict[tuple[str, str], str]) -> bool:
         """Print the table when it changes and events as they come; True once all arrived."""
         seen_events: set[str] = set()
@@ -111,19 +121,22 @@ class Demo:
             if shape != last_table:
                 print(f"\n--- {time.strftime('%H:%M:%S')}  kubectl get oidcidp -A\n{table}", end="")
                 last_table = shape
-            events = json.loads(self.kubectl("get", "events", "-A", "-o", "json"))["items"]
-            for event in sorted(events, key=lambda e: e.get("lastTimestamp") or ""):
-                involved = event["involvedObject"]
-                if event["metadata"]["uid"] in seen_events or involved.get("kind") != KIND:
-                    continue
-                seen_events.add(event["metadata"]["uid"])
-                who = f"{involved['namespace']}/{involved['name']}"
-                print(f"  event {event['type']:<7} {event['reason']:<22} {who}: {event['message']}")
+            self._print_new_events(seen_events)
             objects = json.loads(self.kubectl("get", "oidcidp", "-A", "-o", "json"))["items"]
             states = {
                 (o["metadata"]["namespace"], o["metadata"]["name"]): _state(o) for o in objects
             }
             if all(states.get(key) == want for key, want in expected.items()):
+                # The table and events above came from earlier reads: show the final table, and
+                # the events kopf posts just after the status that completed the picture.
+                print(
+                    f"\n--- {time.strftime('%H:%M:%S')}  kubectl get oidcidp -A\n"
+                    f"{self.kubectl('get', 'oidcidp', '-A')}",
+                    end="",
+                )
+                for _ in range(3):
+                    time.sleep(1)
+                    self._print_new_events(seen_events)
                 return True
             time.sleep(1)
         return False

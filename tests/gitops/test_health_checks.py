@@ -133,17 +133,9 @@ def test_a_new_object_is_progressing_in_argo_cd() -> None:
     assert argocd_health(_object(None))["status"] == "Progressing"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "kstatus calls an object without status.observedGeneration Current; the fix is a "
-        "CRD default `status: {observedGeneration: 0}` (checked on the local API server: it "
-        "is served on read), which needs a change in models/crd.py"
-    ),
-)
 def test_a_new_object_is_in_progress_for_kstatus_before_the_operator_writes_status() -> None:
-    # Between `kubectl apply` and the operator's first pass. strict: once the CRD has the
-    # default this passes, the xfail turns into a failure, and the marker must go.
+    # Between `kubectl apply` and the operator's first pass: the CRD's status default
+    # (observedGeneration 0) keeps kstatus from calling the object Current.
     assert kstatus(_object(None)) == "InProgress"
 
 

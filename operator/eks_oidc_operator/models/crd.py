@@ -94,6 +94,9 @@ def build_crd() -> JsonSchema:
     """Return the complete CustomResourceDefinition as a plain dict, ready for YAML."""
     spec_schema = _schema_of(OidcIdentityProviderSpec)
     status_schema = _schema_of(OidcIdentityProviderStatus)
+    # Served on read before the operator's first write, so kstatus (Flux, kubectl) sees
+    # observedGeneration 0 < generation and says InProgress instead of Current.
+    status_schema["default"] = {"observedGeneration": 0}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
