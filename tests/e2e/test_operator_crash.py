@@ -21,12 +21,15 @@ from tests.support.operator import OperatorProcess
 pytestmark = pytest.mark.e2e
 
 ASSOCIATE = "AssociateIdentityProviderConfig"
+ASSOCIATE_SECONDS = 6
 
 
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[SimulatorHandle]:
     # Slow enough that the restart happens while the association is still in flight.
-    with running_simulator(associate_seconds=6, disassociate_seconds=2, seed=11) as sim:
+    with running_simulator(
+        associate_seconds=ASSOCIATE_SECONDS, disassociate_seconds=2, seed=11
+    ) as sim:
         yield sim
 
 
@@ -44,7 +47,11 @@ def _kill_right_after_the_associate_call(
     operator.stop(signal.SIGKILL)
 
 
-@pytest.mark.parametrize("status_lost", [False, True], ids=["status-kept", "status-lost"])
+@pytest.mark.parametrize(
+    ("status_lost", "down_past_completion"),
+    [(False, False), (True, False), (True, True)],
+    ids=["status-kept", "status-lost", "status-lost-and-eks-finished-meanwhile"],
+)
 def test_sigkill_after_associate_then_restart_gives_ready_and_one_association(
     cluster: Cluster,
     namespace: str,
@@ -54,6 +61,7 @@ def test_sigkill_after_associate_then_restart_gives_ready_and_one_association(
     eks_cluster: str,
     tmp_path: Path,
     status_lost: bool,
+    down_past_completion: bool,
 ) -> None:
     first = _operator(cluster, simulator, tmp_path)
     first.start()
@@ -78,6 +86,8 @@ def test_sigkill_after_associate_then_restart_gives_ready_and_one_association(
         )
         lost = (get_object(cluster, namespace, name) or {}).get("status")
         assert lost == {"observedGeneration": 0}  # only the CRD default is left
+    if down_past_completion:
+        time.sleep(ASSOCIATE_SECONDS + 1)  # EKS finishes while no operator runs
     second = _operator(cluster, simulator, tmp_path)
     second.start()
     try:

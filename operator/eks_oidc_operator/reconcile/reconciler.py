@@ -202,12 +202,13 @@ def _observe(obj: OidcIdentityProvider, eks: EksPort) -> Observation:
     if config is None:
         missing = eks.describe_cluster(cluster) is None
         return Observation(config=None, update=update, cluster_missing=missing)
-    if config.status in (ConfigStatus.CREATING, ConfigStatus.DELETING) and (
-        update is None or update.status != IN_PROGRESS
-    ):
-        # A config in transition whose update we do not know: after a crash between the
-        # Associate call and the status write, or one started outside. Find it, never repeat it.
-        kind = ASSOCIATE if config.status == ConfigStatus.CREATING else DISASSOCIATE
+    in_transition = config.status in (ConfigStatus.CREATING, ConfigStatus.DELETING)
+    unknown = update is None and obj.status.identity_provider_config_arn != config.arn
+    if (in_transition and (update is None or update.status != IN_PROGRESS)) or unknown:
+        # A config whose update we do not know: after a crash between the Associate call and
+        # the status write (whether or not EKS has finished since), or one started outside.
+        # Find it, never repeat it. Once the ARN is recorded this lookup does not recur.
+        kind = DISASSOCIATE if config.status == ConfigStatus.DELETING else ASSOCIATE
         recovered = eks.find_config_update(cluster, name, kind)
         if recovered is not None:
             update = recovered

@@ -239,3 +239,18 @@ def test_credential_failures_stall_and_retry_slowly() -> None:
     assert (stalled.status, stalled.reason) == ("True", "NoCredentials")
     assert outcome.requeue_after is not None
     assert outcome.requeue_after >= 48
+
+
+def test_adopting_an_active_config_records_the_update_that_created_it() -> None:
+    created = update("Successful", id_="u-before-crash")
+    eks = FakeEks(config=config(), recovered=created)
+    outcome = _run(obj(), eks)
+    assert eks.calls == ["DescribeIdentityProviderConfig", "FindUpdate"]
+    assert outcome.status.update is not None
+    assert outcome.status.update.id == "u-before-crash"
+    assert outcome.status.phase == "Active"
+    assert outcome.status.identity_provider_config_arn == ARN
+    # Once the ARN is recorded, settled passes do not look again.
+    again = FakeEks(config=config())
+    _run(obj(status=ours()), again)
+    assert again.calls == ["DescribeIdentityProviderConfig"]
