@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ sys.path[:0] = [str(REPO), str(REPO / "hack" / "controlplane")]
 import controlplane  # noqa: E402
 from tests.support.eks_simulator import running_simulator  # noqa: E402
 from tests.support.operator import OperatorProcess  # noqa: E402
+from tests.support.stack import Stack  # noqa: E402
 
 KIND = "OidcIdentityProvider"
 STATE_DIR = REPO / ".local" / "demo"
@@ -59,27 +59,12 @@ def _examples() -> list[dict[str, Any]]:
     return [d for d in docs if d.get("kind") == KIND]
 
 
-@dataclass(frozen=True)
-class Demo:
-    """The running parts."""
-
-    plane: controlplane.ControlPlane
-    binaries: Path
-
-    def kubectl(self, *args: str, stdin: str | None = None) -> str:
-        """kubectl as the admin of the demo cluster."""
-        return subprocess.run(
-            [str(self.binaries / "kubectl"), f"--kubeconfig={self.plane.admin_kubeconfig}", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+class Demo(Stack):
+    """The running parts, plus what only the demo does: the chart and the live view."""
 
     def install_chart(self) -> None:
         """The CRD, then the chart (ServiceAccount, RBAC, Deployment) with helm."""
-        self.kubectl("apply", "--server-side", "-f", str(REPO / "crds"))
-        self.kubectl("wait", "--for=condition=Established", "crd/oidcidentityproviders.eksoidc.io")
+        self.install_crd()
         installed = subprocess.run(
             [
                 str(self.binaries / "helm"),
@@ -167,7 +152,6 @@ def run(oneshot: bool) -> int:
     binaries = controlplane.bin_dir()
     controlplane.stop(STATE_DIR)
     plane = controlplane.start(STATE_DIR, binaries=binaries)
-    demo = Demo(plane, binaries)
     unreachable = {
         "kind": "fail-association",
         "cluster": BROKEN_CLUSTER,
@@ -183,6 +167,7 @@ def run(oneshot: bool) -> int:
             disassociate_seconds="8-12",
             fault=[unreachable],
         ) as sim:
+            demo = Demo(plane, sim, binaries, STATE_DIR)
             demo.install_chart()
             operator = OperatorProcess(
                 Path(plane.operator_kubeconfig),

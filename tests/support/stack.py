@@ -42,6 +42,11 @@ class Stack:
             check=True,
         ).stdout
 
+    def install_crd(self) -> None:
+        """Apply the CRD (server-side) and wait until the API server serves it."""
+        self.kubectl("apply", "--server-side", "-f", str(CRD))
+        self.kubectl("wait", "--for=condition=Established", "crd/oidcidentityproviders.eksoidc.io")
+
     def operator(self, env: Mapping[str, str] | None = None) -> OperatorProcess:
         """A started operator process with the default schedule (plus ``env``)."""
         process = OperatorProcess(
@@ -65,6 +70,5 @@ def local_stack(**simulator_options: Any) -> Iterator[Stack]:
         running_simulator(**simulator_options) as sim,
     ):
         stack = Stack(plane, sim, binaries, Path(tmp))
-        stack.kubectl("apply", "--server-side", "-f", str(CRD))
-        stack.kubectl("wait", "--for=condition=Established", "crd/oidcidentityproviders.eksoidc.io")
+        stack.install_crd()
         yield stack

@@ -217,7 +217,8 @@ class EksClient:
         ListUpdates (every page), then DescribeUpdate for each id, and the choice of
         :func:`~eks_oidc_operator.eks.mapping.newest_config_update`. It costs one call per
         update in the cluster's history; it runs only when a config is seen CREATING or
-        DELETING with no update on record, so simplicity wins over cleverness.
+        DELETING with no update on record, or is adopted before its ARN was recorded, so
+        simplicity wins over cleverness.
 
         Parameters
         ----------
