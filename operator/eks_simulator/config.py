@@ -75,7 +75,7 @@ class Timings(_CamelModel):
     disassociate_seconds: DurationRange
     failed_config_gc_seconds: DurationRange
     """How long a config whose association failed lingers (still CREATING) before AWS
-    garbage-collects it (spec 3.1; the real window is unknown)."""
+    garbage-collects it (docs/eks-behaviour.md §4.1; the real window is unknown)."""
 
     def get(self, key: TimingKey) -> DurationRange:
         """The range for one step."""
@@ -121,8 +121,8 @@ PROFILES: dict[ProfileName, Timings] = {
         disassociate_seconds=_d(2),
         failed_config_gc_seconds=_d(10),
     ),
-    # Realistic: the durations observed on real EKS (spec 3.5): ~10 min to create a
-    # cluster, 15-40 min per association or disassociation, with jitter.
+    # Realistic: the durations observed on real EKS (docs/eks-behaviour.md §3.5): ~10 min to
+    # create a cluster, 15-40 min per association or disassociation, with jitter.
     "realistic": Timings(
         create_cluster_seconds=_d(540, 720),
         delete_cluster_seconds=_d(300, 600),

@@ -45,7 +45,7 @@ class Update(BaseModel):
     status: UpdateStatus = "InProgress"
     config_name: str
     params_value: str
-    """``params[0].value``: the JSON *string* EKS puts there (spec 2.4/2.5)."""
+    """``params[0].value``: the JSON *string* EKS puts there (docs/eks-behaviour.md §3.3)."""
     created_at: float
     completes_at: float
     planned_failure: ErrorDetail | None = None
@@ -107,7 +107,7 @@ class IdpConfig(BaseModel):
 
         Unset optional members are omitted rather than defaulted, and ``requiredClaims``
         and ``tags`` are always present (``{}`` when empty), as in the observed responses
-        (spec 2.6).
+        (docs/eks-behaviour.md §4.2).
         """
         wire: dict[str, Any] = {
             "identityProviderConfigName": self.name,

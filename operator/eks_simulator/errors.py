@@ -36,7 +36,7 @@ def not_found_cluster(name: str, *, trailing_period: bool = True) -> EksError:
     """404 for a missing cluster, with the message AWS was observed to send.
 
     The period is present on DescribeCluster and absent on ListIdentityProviderConfigs in
-    the captures the spec cites (2.2, 2.7), so callers choose.
+    the public captures (docs/eks-behaviour.md §2.3), so callers choose.
     """
     suffix = "." if trailing_period else ""
     return EksError(

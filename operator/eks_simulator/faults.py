@@ -30,7 +30,7 @@ FaultKind = Literal[
 * ``throttle`` - 429 ``ThrottlingException`` "Rate exceeded" (optionally with
   ``x-amz-retry-after``);
 * ``too-many-requests`` - 429 ``TooManyRequestsException`` "Too Many Requests", the
-  unmodeled code EKS has been seen to send (spec 2.2);
+  unmodeled code EKS has been seen to send (docs/eks-behaviour.md §2.2);
 * ``server-error`` - 500 ``ServerException``;
 * ``unavailable`` - 503 ``ServiceUnavailableException``;
 * ``lost-response`` - the operation *runs and commits*, then the client gets a 500, as

@@ -39,7 +39,7 @@ OPERATIONS: tuple[str, ...] = (
 """The EKS operations the simulator serves."""
 
 UNMODELED_STATUS: dict[str, int] = {"TooManyRequestsException": 429}
-"""Codes EKS has sent that are not in the model (spec 2.2), with their status."""
+"""Codes EKS has sent that are not in the model (docs/eks-behaviour.md §2.2), with their status."""
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -316,7 +316,7 @@ class EksProtocol:
     def error(
         self, error: EksError, request_id: str, *, retry_after_ms: int | None = None
     ) -> WireResponse:
-        """An error response as botocore parses it (spec 1.3).
+        """An error response as botocore parses it (docs/eks-behaviour.md §2.1).
 
         Status from the model's error shape; ``x-amzn-ErrorType`` names the code; the JSON
         body carries ``message`` plus the shape's modeled members only.

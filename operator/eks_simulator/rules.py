@@ -2,8 +2,8 @@
 
 Length, count, range, pattern and enum constraints *are* in the model and are enforced
 generically by ``protocol.py``; what is here comes from the EKS documentation and the
-observed responses in the behaviour spec. Each function returns ``None`` when the value is
-acceptable, or raises :class:`~eks_simulator.errors.EksError`.
+observed responses collected in docs/eks-behaviour.md. Each function returns ``None`` when
+the value is acceptable, or raises :class:`~eks_simulator.errors.EksError`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ SAME_AS_CLUSTER_ISSUER_MESSAGE = (
     "Incorrect Identity Provider URL configuration. The Identity Provider URL cannot be same "
     "as OpenID Connect (OIDC) issuer URL"
 )
-"""Verbatim AWS message (spec 2.4, observed in terraform-aws-eks#3328)."""
+"""Verbatim AWS message (docs/eks-behaviour.md §2.4, observed in terraform-aws-eks#3328)."""
 
 _CONFIG_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
 """Our choice for the unspecified config-name rule: 1-100 characters, the cluster-name
@@ -135,7 +135,8 @@ def check_subnets(subnet_ids: list[str] | None) -> None:
 def check_room_for_provider(
     cluster: Cluster, config: IdpConfig, limit_override: int | None, size_limit: int
 ) -> None:
-    """Steps 7-8 of the decision table: name and issuer uniqueness, then the limits.
+    """Steps 7-8 of Associate's checks (docs/eks-behaviour.md §2.4): name and issuer
+    uniqueness, then the limits.
 
     Every config counts, whatever its status (one left CREATING by a failed association
     too, until it is garbage-collected).

@@ -8,9 +8,9 @@ Lifecycle progress is *lazy*: every deadline is stored on its entity and queued 
 and :meth:`EksState.tick` applies all transitions that are due at a given time, each at its
 own deadline. Callers tick before every request, so a clock advance of N seconds is exact
 and no background task ever sleeps. Transitions are applied atomically: when an update
-finishes, the update, the config and the cluster change in one step (spec section 9).
+finishes, the update, the config and the cluster change in one step (docs/eks-behaviour.md §3.1).
 
-Check order in Associate and Disassociate follows the spec's decision table (section 8).
+Check order in Associate and Disassociate follows docs/eks-behaviour.md §2.4 and §2.5.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from eks_simulator.pagination import paginate
 
 _UPDATE_ID_NAMESPACE = uuid.UUID("6f1e3c1e-8a55-4c3e-9f59-0e5b8b7f2a10")
 """Namespace for name-based update ids: ``uuid3(ns, cluster:operation:token)``. Real EKS
-update ids are often version-3 UUIDs (spec 4), and a deterministic id makes replay exact."""
+update ids are often version-3 UUIDs (docs/eks-behaviour.md §3.4), and a deterministic id
+makes replay exact."""
 
 ASSOCIATE: Final = "AssociateIdentityProviderConfig"
 DISASSOCIATE: Final = "DisassociateIdentityProviderConfig"
@@ -141,7 +142,7 @@ class EksState:
         config = cluster.configs.get(update.config_name)
         if update.planned_failure is not None:
             # Failed association: the config lingers (still CREATING; the model has no
-            # FAILED config status) until AWS garbage-collects it (spec 3.1).
+            # FAILED config status) until AWS garbage-collects it (docs/eks-behaviour.md §4.1).
             update.status = "Failed"
             update.errors = [update.planned_failure]
             if config is not None:
@@ -354,7 +355,7 @@ class EksState:
         return None
 
     def associate(self, p: dict[str, Any], now: float) -> dict[str, Any]:
-        """AssociateIdentityProviderConfig (decision table, spec section 8)."""
+        """AssociateIdentityProviderConfig, checks in the order of docs/eks-behaviour.md §2.4."""
         cluster = self._cluster(p["clusterName"])
         name = cluster.name
         token: str | None = p.get("clientRequestToken")
@@ -408,7 +409,10 @@ class EksState:
         return {"update": update.to_wire(), "tags": dict(tags)}
 
     def _arn_uuid(self) -> str:
-        """32 random hex digits as 8-4-4-4-12; real ones are not RFC 4122 (spec 4)."""
+        """32 random hex digits as 8-4-4-4-12; real ones are not RFC 4122.
+
+        See docs/eks-behaviour.md §8.
+        """
         h = self._hex(32)
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
@@ -435,7 +439,7 @@ class EksState:
         return config
 
     def disassociate(self, p: dict[str, Any], now: float) -> dict[str, Any]:
-        """DisassociateIdentityProviderConfig (decision table, spec section 8)."""
+        """DisassociateIdentityProviderConfig, checks in the order of docs/eks-behaviour.md §2.5."""
         kind, config_name = self._config_ref(p)
         cluster = self._cluster(p["clusterName"])
         name = cluster.name
@@ -455,7 +459,8 @@ class EksState:
             )
         if cluster.status != "ACTIVE":
             raise invalid_request(f"Cluster '{name}' is not in ACTIVE status", name)
-        # "[]": the configs the update adds, as in the documented real response (spec 2.5).
+        # "[]": the configs the update adds, as in the documented real response
+        # (docs/eks-behaviour.md §3.3).
         update = self._start_update(cluster, DISASSOCIATE, config_name, "[]", token, now)
         config.status = "DELETING"
         return {"update": update.to_wire()}
@@ -533,7 +538,7 @@ class EksState:
     # ------------------------------------------------------------------ tags
 
     def tag_resource(self, p: dict[str, Any], _now: float) -> dict[str, Any]:
-        """TagResource. Allowed even while an update runs (spec 2.10)."""
+        """TagResource. Allowed even while an update runs (docs/eks-behaviour.md §6)."""
         tagging.add_tags(tagging.resolve(self.clusters, self._arn(""), p["resourceArn"]), p["tags"])
         return {}
 
@@ -557,7 +562,7 @@ class EksState:
         """Fault: an invisible platform update blocks mutations (409) for ``seconds``.
 
         DescribeCluster still shows ACTIVE, as reported for AWS-initiated updates
-        (spec 3.4). The id appears only in the 409 message, never in ListUpdates.
+        (docs/eks-behaviour.md §3.2). The id appears only in the 409 message, never in ListUpdates.
         """
         self.tick(now)
         cluster = self._cluster(name)

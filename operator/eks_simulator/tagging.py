@@ -3,7 +3,8 @@
 Only clusters and identity-provider configs are taggable here; their tags are independent
 ("tags don't propagate"). The tag operations model only two errors, so everything wrong
 with the request is ``BadRequestException`` (400) and every unknown resource is
-``NotFoundException`` (404) - not ``ResourceNotFoundException`` as moto sends (spec 2.10).
+``NotFoundException`` (404) - not ``ResourceNotFoundException`` as moto sends
+(docs/eks-behaviour.md §2.3).
 """
 
 from __future__ import annotations

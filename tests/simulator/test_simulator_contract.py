@@ -210,7 +210,10 @@ def test_request_id_reaches_response_metadata(sim: SimulatorHandle, eks: EKSClie
 
 
 def test_an_empty_cluster_name_label_is_a_describe_not_a_list(sim: SimulatorHandle) -> None:
-    """botocore sends ``describe_cluster(name="")`` as ``GET /clusters/`` (spec 2)."""
+    """botocore sends ``describe_cluster(name="")`` as ``GET /clusters/``.
+
+    See docs/eks-behaviour.md §1.3.
+    """
     sim.create_cluster("c")
     status, _, body = raw(sim, "GET", "/clusters/")
     assert (status, body["message"]) == (404, "No cluster found for name: .")

@@ -1,4 +1,4 @@
-"""Every error row of the spec's decision tables (sections 2 and 8), through real boto3.
+"""Every error row of docs/eks-behaviour.md §2.3-§2.5 (and the other errors), through real boto3.
 
 Each test provokes one row and checks the exception class botocore raised (so the status,
 ``x-amzn-ErrorType`` and modeled shape all line up), the message, and modeled members such
