@@ -81,6 +81,12 @@ def _coral_message(path: str, value: Any, constraint: str) -> str:
     )
 
 
+def _require(ok: bool, path: str, value: Any, constraint: str) -> None:
+    """Raise :class:`ValidationFailedError` for ``path`` unless ``ok``."""
+    if not ok:
+        raise ValidationFailedError(_coral_message(path, value, constraint))
+
+
 class EksProtocol:
     """Parses EKS requests and serialises EKS responses using botocore's model."""
 
@@ -190,79 +196,95 @@ class EksProtocol:
         return value
 
     def _validate(self, shape: Shape, value: Any, path: str) -> None:
-        """Type, required, length/count/range, pattern and enum checks; first error wins."""
-        kind = shape.type_name
+        """Type, required, length/count/range, pattern and enum checks; first error wins.
+
+        One checker per kind of shape; containers recurse into their members.
+        """
         name = path or "request"
         if isinstance(shape, StructureShape):
-            if not isinstance(value, dict):
-                raise ValidationFailedError(_coral_message(name, value, "Member must be an object"))
-            for required in shape.required_members:
-                if value.get(required) is None:
-                    where = f"{path}.{required}" if path else required
-                    raise ValidationFailedError(
-                        _coral_message(where, "null", "Member must not be null")
-                    )
-            members = shape.members
-            for key, item in value.items():
-                member = members.get(key)
-                if member is not None and item is not None:
-                    self._validate(member, item, f"{path}.{key}" if path else key)
-            return
-        if isinstance(shape, ListShape):
-            if not isinstance(value, list):
-                raise ValidationFailedError(_coral_message(name, value, "Member must be a list"))
-            self._check_size(shape, value, name)
-            for index, item in enumerate(value):
-                self._validate(shape.member, item, f"{name}.{index + 1}.member")
-            return
-        if isinstance(shape, MapShape):
-            if not isinstance(value, dict):
-                raise ValidationFailedError(_coral_message(name, value, "Member must be a map"))
-            self._check_size(shape, value, name)
-            for key, item in value.items():
-                self._validate(shape.key, key, f"{name}.key")
-                self._validate(shape.value, item, f"{name}.{key}")
-            return
-        if kind == "string":
-            if not isinstance(value, str):
-                raise ValidationFailedError(_coral_message(name, value, "Member must be a string"))
-            self._check_size(shape, value, name)
-            pattern = shape.metadata.get("pattern")
-            # Model patterns are anchored at the start only; EKS documents the rules as
-            # "can contain only ...", so the whole value must match.
-            if pattern and not re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value):
+            self._validate_structure(shape, value, path)
+        elif isinstance(shape, ListShape):
+            self._validate_list(shape, value, name)
+        elif isinstance(shape, MapShape):
+            self._validate_map(shape, value, name)
+        elif shape.type_name == "string":
+            self._validate_string(shape, value, name)
+        elif shape.type_name in ("integer", "long"):
+            self._validate_integer(shape, value, name)
+        elif shape.type_name == "boolean":
+            _require(isinstance(value, bool), name, value, "Member must be a boolean")
+
+    def _validate_structure(self, shape: StructureShape, value: Any, path: str) -> None:
+        """An object: required members present, then each known member (unknown ones pass)."""
+        _require(isinstance(value, dict), path or "request", value, "Member must be an object")
+        for required in shape.required_members:
+            if value.get(required) is None:
+                where = f"{path}.{required}" if path else required
                 raise ValidationFailedError(
-                    _coral_message(
-                        name, value, f"Member must satisfy regular expression pattern: {pattern}"
-                    )
+                    _coral_message(where, "null", "Member must not be null")
                 )
-            enum = shape.metadata.get("enum")
-            if enum and value not in enum:
-                raise ValidationFailedError(
-                    _coral_message(
-                        name, value, f"Member must satisfy enum value set: [{', '.join(enum)}]"
-                    )
-                )
-        elif kind in ("integer", "long"):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ValidationFailedError(
-                    _coral_message(name, value, "Member must be an integer")
-                )
-            low, high = shape.metadata.get("min"), shape.metadata.get("max")
-            if low is not None and value < low:
-                raise ValidationFailedError(
-                    _coral_message(
-                        name, value, f"Member must have value greater than or equal to {low}"
-                    )
-                )
-            if high is not None and value > high:
-                raise ValidationFailedError(
-                    _coral_message(
-                        name, value, f"Member must have value less than or equal to {high}"
-                    )
-                )
-        elif kind == "boolean" and not isinstance(value, bool):
-            raise ValidationFailedError(_coral_message(name, value, "Member must be a boolean"))
+        members = shape.members
+        for key, item in value.items():
+            member = members.get(key)
+            if member is not None and item is not None:
+                self._validate(member, item, f"{path}.{key}" if path else key)
+
+    def _validate_list(self, shape: ListShape, value: Any, name: str) -> None:
+        """A list: its length, then each item (``name.1.member``, ...)."""
+        _require(isinstance(value, list), name, value, "Member must be a list")
+        self._check_size(shape, value, name)
+        for index, item in enumerate(value):
+            self._validate(shape.member, item, f"{name}.{index + 1}.member")
+
+    def _validate_map(self, shape: MapShape, value: Any, name: str) -> None:
+        """A map: its size, then each key and each value."""
+        _require(isinstance(value, dict), name, value, "Member must be a map")
+        self._check_size(shape, value, name)
+        for key, item in value.items():
+            self._validate(shape.key, key, f"{name}.key")
+            self._validate(shape.value, item, f"{name}.{key}")
+
+    def _validate_string(self, shape: Shape, value: Any, name: str) -> None:
+        """A string: its length, its pattern, its enum."""
+        _require(isinstance(value, str), name, value, "Member must be a string")
+        self._check_size(shape, value, name)
+        pattern = shape.metadata.get("pattern")
+        # Model patterns are anchored at the start only; EKS documents the rules as
+        # "can contain only ...", so the whole value must match.
+        if pattern:
+            _require(
+                re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None,
+                name,
+                value,
+                f"Member must satisfy regular expression pattern: {pattern}",
+            )
+        enum = shape.metadata.get("enum")
+        if enum:
+            _require(
+                value in enum,
+                name,
+                value,
+                f"Member must satisfy enum value set: [{', '.join(enum)}]",
+            )
+
+    @staticmethod
+    def _validate_integer(shape: Shape, value: Any, name: str) -> None:
+        """An integer (``bool`` is not one): its range."""
+        _require(
+            isinstance(value, int) and not isinstance(value, bool),
+            name,
+            value,
+            "Member must be an integer",
+        )
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        if low is not None:
+            _require(
+                value >= low, name, value, f"Member must have value greater than or equal to {low}"
+            )
+        if high is not None:
+            _require(
+                value <= high, name, value, f"Member must have value less than or equal to {high}"
+            )
 
     @staticmethod
     def _check_size(shape: Shape, value: str | list[Any] | dict[Any, Any], name: str) -> None:
