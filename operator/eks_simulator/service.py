@@ -23,7 +23,7 @@ from eks_simulator.config import ConfigPatch, SimConfig
 from eks_simulator.errors import EksError
 from eks_simulator.faults import FaultPlan, FaultRule
 from eks_simulator.protocol import EksProtocol, WireResponse
-from eks_simulator.state import EksState, PlannedFailure
+from eks_simulator.state import EksState, NewCluster, PlannedFailure
 from eks_simulator.stats import CallRecord, Stats
 
 log = logging.getLogger(__name__)
@@ -263,11 +263,13 @@ class Simulator:
         now = self.clock.now()
         self.state.tick(now)
         cluster = self.state.new_cluster(
-            name,
+            NewCluster(
+                name,
+                version=version,
+                status="ACTIVE" if status == "ACTIVE" else "CREATING",
+                tags=tags,
+            ),
             now=now,
-            version=version,
-            status="ACTIVE" if status == "ACTIVE" else "CREATING",
-            tags=tags,
         )
         self.save()
         return cluster.to_wire()

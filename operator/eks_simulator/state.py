@@ -21,6 +21,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field
@@ -59,6 +60,38 @@ class StateSnapshot(BaseModel):
 
     clusters: list[Cluster]
     pending_failures: list[PlannedFailure] = Field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCluster:
+    """What a new cluster is made from (CreateCluster, the control API, ``--clusters``)."""
+
+    name: str
+    version: str | None = None
+    """Kubernetes version; ``None`` means the configured default."""
+    status: ClusterStatus = "ACTIVE"
+    """``CREATING`` schedules the move to ``ACTIVE``."""
+    role_arn: str | None = None
+    vpc: dict[str, Any] | None = None
+    """``resourcesVpcConfig`` as requested."""
+    tags: dict[str, str] | None = None
+    token: str | None = None
+    """The ``clientRequestToken`` of the CreateCluster call, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRequest:
+    """An accepted Associate or Disassociate, about to become an ``InProgress`` update."""
+
+    operation: Literal["AssociateIdentityProviderConfig", "DisassociateIdentityProviderConfig"]
+    config_name: str
+    params_value: str
+    """``params[0].value`` of the update (a JSON string)."""
+    token: str | None
+    failure: ErrorDetail | None = None
+    """A planned failure: the update ends ``Failed`` with it."""
+    response_tags: dict[str, str] | None = None
+    """The ``tags`` of an Associate response, kept for replay."""
 
 
 def _busy_message(action: str, cluster: str, update_id: str) -> str:
@@ -191,36 +224,26 @@ class EksState:
 
     # ------------------------------------------------------------------ clusters
 
-    def new_cluster(
-        self,
-        name: str,
-        *,
-        now: float,
-        version: str | None = None,
-        status: ClusterStatus = "ACTIVE",
-        role_arn: str | None = None,
-        vpc: dict[str, Any] | None = None,
-        tags: dict[str, str] | None = None,
-        token: str | None = None,
-    ) -> Cluster:
+    def new_cluster(self, new: NewCluster, *, now: float) -> Cluster:
         """Create and register a cluster (also used by the control API and ``--clusters``)."""
+        name, status = new.name, new.status
         if name in self.clusters:
             raise EksError(
                 "ResourceInUseException",
                 f"Cluster already exists with name: {name}",
                 clusterName=name,
             )
-        version = version or self.config.default_kubernetes_version
+        version = new.version or self.config.default_kubernetes_version
         rules.parse_version(version)
         region = self.config.region
-        vpc = vpc or {}
+        vpc = new.vpc or {}
         cluster = Cluster(
             uid=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
             name=name,
             arn=self._arn(f"cluster/{name}"),
             created_at=now,
             version=version,
-            role_arn=role_arn or f"arn:aws:iam::{self.config.account_id}:role/eks-cluster-role",
+            role_arn=new.role_arn or f"arn:aws:iam::{self.config.account_id}:role/eks-cluster-role",
             status=status,
             issuer=f"https://oidc.eks.{region}.amazonaws.com/id/{self._hex(32).upper()}",
             endpoint=f"https://{self._hex(32).upper()}.gr7.{region}.eks.amazonaws.com",
@@ -234,8 +257,8 @@ class EksState:
                 "endpointPrivateAccess": vpc.get("endpointPrivateAccess", False),
                 "publicAccessCidrs": list(vpc.get("publicAccessCidrs") or ["0.0.0.0/0"]),
             },
-            tags=dict(tags or {}),
-            client_request_token=token,
+            tags=dict(new.tags or {}),
+            client_request_token=new.token,
         )
         self.clusters[name] = cluster
         if status == "CREATING":
@@ -262,14 +285,16 @@ class EksState:
                     clusterName=name,
                 )
         cluster = self.new_cluster(
-            name,
+            NewCluster(
+                name,
+                version=p.get("version"),
+                status="CREATING",
+                role_arn=p["roleArn"],
+                vpc=p["resourcesVpcConfig"],
+                tags=p.get("tags"),
+                token=token,
+            ),
             now=now,
-            version=p.get("version"),
-            status="CREATING",
-            role_arn=p["roleArn"],
-            vpc=p["resourcesVpcConfig"],
-            tags=p.get("tags"),
-            token=token,
         )
         return {"cluster": cluster.to_wire()}
 
@@ -310,28 +335,18 @@ class EksState:
         update_id = cluster.tokens.get(f"{operation}:{token}")
         return None if update_id is None else cluster.updates[update_id]
 
-    def _start_update(
-        self,
-        cluster: Cluster,
-        operation: Literal["AssociateIdentityProviderConfig", "DisassociateIdentityProviderConfig"],
-        config_name: str,
-        params_value: str,
-        token: str | None,
-        now: float,
-        *,
-        failure: ErrorDetail | None = None,
-        response_tags: dict[str, str] | None = None,
-    ) -> Update:
+    def _start_update(self, cluster: Cluster, request: UpdateRequest, now: float) -> Update:
+        operation, token = request.operation, request.token
         key: TimingKey = "associate_seconds" if operation == ASSOCIATE else "disassociate_seconds"
         update = Update(
             id=self._update_id(cluster.name, operation, token),
             type=operation,
-            config_name=config_name,
-            params_value=params_value,
+            config_name=request.config_name,
+            params_value=request.params_value,
             created_at=now,
             completes_at=now + self._duration(cluster.name, key),
-            planned_failure=failure,
-            response_tags=response_tags,
+            planned_failure=request.failure,
+            response_tags=request.response_tags,
         )
         cluster.updates[update.id] = update
         cluster.active_update_id = update.id
@@ -395,16 +410,15 @@ class EksState:
         rules.check_room_for_provider(
             cluster, config, self.config.provider_limit, self.config.config_size_limit_bytes
         )
-        update = self._start_update(
-            cluster,
+        request = UpdateRequest(
             ASSOCIATE,
             config_name,
             json.dumps([{"type": OIDC, "name": config_name}], separators=(",", ":")),
             token,
-            now,
             failure=self._take_failure(name, config_name),
             response_tags=dict(tags),
         )
+        update = self._start_update(cluster, request, now)
         cluster.configs[config_name] = config
         return {"update": update.to_wire(), "tags": dict(tags)}
 
@@ -461,7 +475,9 @@ class EksState:
             raise invalid_request(f"Cluster '{name}' is not in ACTIVE status", name)
         # "[]": the configs the update adds, as in the documented real response
         # (docs/eks-behaviour.md §3.3).
-        update = self._start_update(cluster, DISASSOCIATE, config_name, "[]", token, now)
+        update = self._start_update(
+            cluster, UpdateRequest(DISASSOCIATE, config_name, "[]", token), now
+        )
         config.status = "DELETING"
         return {"update": update.to_wire()}
 

@@ -12,7 +12,7 @@ from eks_simulator.errors import EksError
 from eks_simulator.faults import FaultPlan, FaultRule
 from eks_simulator.pagination import paginate
 from eks_simulator.protocol import EksProtocol
-from eks_simulator.state import EksState, PlannedFailure
+from eks_simulator.state import EksState, NewCluster, PlannedFailure
 
 
 def status_of(state: EksState, name: str) -> str:
@@ -143,7 +143,7 @@ def test_errors_drop_unmodeled_members(protocol: EksProtocol) -> None:
 def test_transitions_apply_at_their_own_deadline_in_order() -> None:
     patch = ConfigPatch.model_validate({"associateSeconds": 10, "failedConfigGcSeconds": 5})
     state = EksState(patch.apply(SimConfig()))
-    state.new_cluster("c", now=0)
+    state.new_cluster(NewCluster("c"), now=0)
     oidc = {"identityProviderConfigName": "i", "issuerUrl": "https://i.example", "clientId": "k"}
     state.plan_failure(PlannedFailure())
     update = state.execute("AssociateIdentityProviderConfig", {"clusterName": "c", "oidc": oidc}, 0)
@@ -158,9 +158,9 @@ def test_transitions_apply_at_their_own_deadline_in_order() -> None:
 
 def test_a_stale_transition_never_touches_a_recreated_cluster() -> None:
     state = EksState(SimConfig())
-    state.new_cluster("c", now=0, status="CREATING")  # becomes ACTIVE at t=1
+    state.new_cluster(NewCluster("c", status="CREATING"), now=0)  # becomes ACTIVE at t=1
     state.remove_cluster("c")
-    state.new_cluster("c", now=0.5, status="CREATING")  # becomes ACTIVE at t=1.5
+    state.new_cluster(NewCluster("c", status="CREATING"), now=0.5)  # becomes ACTIVE at t=1.5
     state.tick(1.2)
     assert status_of(state, "c") == "CREATING"
     state.tick(1.5)
