@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-CONTROLPLANE := $(PY) hack/controlplane/controlplane.py
+CONTROLPLANE := $(PY) -m eks_oidc_testing.controlplane
 export PATH := $(CURDIR)/.local/bin:$(PATH)
 
 .PHONY: help
@@ -21,7 +21,7 @@ $(UV):
 .PHONY: init
 init: $(VENV)/.synced ## Create .venv with every dependency (from uv.lock)
 
-$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+$(VENV)/.synced: pyproject.toml hack/testing/pyproject.toml uv.lock | $(UV)
 	"$(UV)" sync --frozen
 	touch $@
 

@@ -18,13 +18,9 @@ import json
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "hack" / "controlplane")]
-
-from tests.support.stack import local_stack  # noqa: E402
+from eks_oidc_testing.stack import local_stack
 
 
 def _ready(body: dict[str, Any]) -> bool:

@@ -16,10 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "hack" / "controlplane")]
-
-from tests.support.stack import local_stack  # noqa: E402
+from eks_oidc_testing.stack import local_stack
 
 
 def _rss_mib(pid: int) -> float:

@@ -25,18 +25,15 @@ from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "hack" / "controlplane")]
-
-import controlplane  # noqa: E402
-from tests.support.eks_simulator import running_simulator  # noqa: E402
-from tests.support.operator import OperatorProcess  # noqa: E402
-from tests.support.stack import Stack  # noqa: E402
+from eks_oidc_testing import controlplane
+from eks_oidc_testing.operator_process import OperatorProcess
+from eks_oidc_testing.paths import CHART, REPO
+from eks_oidc_testing.simulator import running_simulator
+from eks_oidc_testing.stack import Stack
 
 KIND = "OidcIdentityProvider"
 STATE_DIR = REPO / ".local" / "demo"
 EXAMPLES = Path(os.environ.get("DEMO_EXAMPLES", REPO / "deploy" / "examples"))
-CHART = REPO / "charts" / "eks-oidc-operator"
 EXPECT = "eksoidc.io/demo-expect"
 ASSOCIATE_SECONDS = "18-22"
 """Long enough to see Associating, short enough to wait for."""

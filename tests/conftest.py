@@ -1,7 +1,7 @@
 """Test-wide wiring: the ``e2e`` marker's cluster, chosen by ``--cluster`` or ``E2E_KUBECONFIG``.
 
 - default (``--cluster=local``): a real etcd + kube-apiserver built from Go modules and started
-  on loopback for this session (``hack/controlplane``); this is what CI runs, never skipped;
+  on loopback for this session (``eks_oidc_testing.controlplane``); what CI runs, never skipped;
 - ``--cluster=kind``: a kind cluster through pytest-kind, where a Docker engine exists;
 - ``E2E_KUBECONFIG=path``: any existing cluster (its admin kubeconfig).
 """
@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-import controlplane
 from eks_oidc_operator import constants
-from tests.support.kube import REPO, Cluster, operator_kubeconfig_via_token_request, unique_name
+from eks_oidc_testing import controlplane
+from eks_oidc_testing.kube import Cluster, operator_kubeconfig_via_token_request, unique_name
+from eks_oidc_testing.paths import REPO
 
 CHART = REPO / "charts" / "eks-oidc-operator"
 RBAC_TEMPLATES = ("serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml")

@@ -10,7 +10,7 @@ import yaml
 from eks_oidc_operator import constants
 from eks_oidc_operator.__main__ import render_crd
 from eks_oidc_operator.models.crd import build_crd
-from tests.support.kube import REPO
+from eks_oidc_testing.paths import REPO
 
 CRD_FILE = REPO / "crds" / f"{constants.CRD_NAME}.yaml"
 

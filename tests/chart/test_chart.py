@@ -14,16 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
-import controlplane
 from eks_oidc_operator.settings import OperatorSettings
-from tests.support.eks_simulator import running_simulator
-from tests.support.kube import (
-    REPO,
-    Cluster,
-    operator_kubeconfig_via_token_request,
-    unique_name,
-)
-from tests.support.operator import OperatorProcess
+from eks_oidc_testing import controlplane
+from eks_oidc_testing.kube import Cluster, operator_kubeconfig_via_token_request, unique_name
+from eks_oidc_testing.operator_process import OperatorProcess
+from eks_oidc_testing.paths import REPO
+from eks_oidc_testing.simulator import running_simulator
 
 CHART = REPO / "charts" / "eks-oidc-operator"
 

@@ -12,7 +12,7 @@ import json
 
 import botocore.session
 
-from tests.support.kube import REPO
+from eks_oidc_testing.paths import REPO
 
 CLIENT = REPO / "operator" / "eks_oidc_operator" / "eks" / "client.py"
 CLIENTS = REPO / "operator" / "eks_oidc_operator" / "eks" / "clients.py"

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import controlplane
-from tests.support.kube import REPO, Cluster
+from eks_oidc_testing import controlplane
+from eks_oidc_testing.kube import Cluster
+from eks_oidc_testing.paths import REPO
 
 DEPLOY = REPO / "deploy"
 

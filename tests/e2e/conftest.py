@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from eks_oidc_operator import constants
-from tests.support.eks_simulator import SimulatorHandle, running_simulator
-from tests.support.kube import Cluster, unique_name
-from tests.support.operator import OperatorProcess
+from eks_oidc_testing.kube import Cluster, unique_name
+from eks_oidc_testing.operator_process import OperatorProcess
+from eks_oidc_testing.simulator import SimulatorHandle, running_simulator
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-import controlplane
 from eks_oidc_operator import constants
-from tests.support.kube import REPO, Cluster, unique_name
+from eks_oidc_testing import controlplane
+from eks_oidc_testing.kube import Cluster, unique_name
+from eks_oidc_testing.paths import REPO
 
 pytestmark = pytest.mark.e2e
 

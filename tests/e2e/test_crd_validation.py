@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from eks_oidc_operator import constants
-from tests.support.kube import REPO, Cluster, unique_name
+from eks_oidc_testing.kube import Cluster, unique_name
+from eks_oidc_testing.paths import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.support.kube import REPO
+from eks_oidc_testing.paths import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from eks_oidc_testing.kube import Cluster
+from eks_oidc_testing.operator_process import OperatorProcess
+from eks_oidc_testing.simulator import SimulatorHandle, running_simulator
 from tests.e2e.conftest import calls, condition, get_object, manifest, new_name, wait_for
-from tests.support.eks_simulator import SimulatorHandle, running_simulator
-from tests.support.kube import Cluster
-from tests.support.operator import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

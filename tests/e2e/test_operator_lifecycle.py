@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from eks_oidc_testing.kube import Cluster
+from eks_oidc_testing.operator_process import OperatorProcess
+from eks_oidc_testing.simulator import SimulatorHandle
 from tests.e2e.conftest import (
     calls,
     condition,
@@ -19,9 +22,6 @@ from tests.e2e.conftest import (
     new_name,
     wait_for,
 )
-from tests.support.eks_simulator import SimulatorHandle
-from tests.support.kube import Cluster
-from tests.support.operator import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from eks_oidc_testing.kube import Cluster
+from eks_oidc_testing.operator_process import OperatorProcess
+from eks_oidc_testing.simulator import SimulatorHandle
 from tests.e2e.conftest import condition, get_object, manifest, new_name, wait_for
-from tests.support.eks_simulator import SimulatorHandle
-from tests.support.kube import Cluster
-from tests.support.operator import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

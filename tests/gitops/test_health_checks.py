@@ -16,7 +16,7 @@ import yaml
 
 from eks_oidc_operator.models import OidcIdentityProviderStatus, Phase
 from eks_oidc_operator.reconcile import conditions
-from tests.support.kube import REPO
+from eks_oidc_testing.paths import REPO
 
 SCRIPT = (REPO / "docs" / "gitops" / "argocd-health.lua").read_text()
 CRD = yaml.safe_load((REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml").read_text())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import controlplane
+from eks_oidc_testing import controlplane
 
 
 def _fake_binary(path: Path, script: str) -> None:

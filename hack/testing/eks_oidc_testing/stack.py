@@ -1,6 +1,6 @@
 """The whole local stack in one ``with``: control plane, CRD, EKS simulator, and an operator.
 
-For benchmarks (and anything else that wants the parts without pytest's fixtures). The
+For benchmarks and ``make demo`` (anything that wants the parts without pytest's fixtures). The
 operator runs with the admin identity and the operator's *default* schedule: a benchmark
 measures the operator as shipped, not RBAC or the tests' scaled-down timings.
 """
@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import controlplane
-from tests.support.eks_simulator import SimulatorHandle, running_simulator
-from tests.support.kube import REPO
-from tests.support.operator import OperatorProcess
-
-CRD = REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml"
+from eks_oidc_testing import controlplane
+from eks_oidc_testing.operator_process import OperatorProcess
+from eks_oidc_testing.paths import CRD_FILE
+from eks_oidc_testing.simulator import SimulatorHandle, running_simulator
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ class Stack:
 
     def install_crd(self) -> None:
         """Apply the CRD (server-side) and wait until the API server serves it."""
-        self.kubectl("apply", "--server-side", "-f", str(CRD))
+        self.kubectl("apply", "--server-side", "-f", str(CRD_FILE))
         self.kubectl("wait", "--for=condition=Established", "crd/oidcidentityproviders.eksoidc.io")
 
     def operator(self, env: Mapping[str, str] | None = None) -> OperatorProcess:

@@ -1,7 +1,8 @@
 """Start and stop a real local Kubernetes control plane: etcd + kube-apiserver on loopback.
 
-Used by pytest (the ``cluster`` fixture) and by ``make cluster-up`` / ``make cluster-down``.
-The binaries come from ``build.sh`` beside this file (built from published Go modules). This
+Used by pytest (the ``cluster`` fixture), ``make demo``, the benchmarks, and by ``make
+cluster-up`` / ``make cluster-down`` (``python -m eks_oidc_testing.controlplane up|down``). The
+binaries come from ``hack/controlplane/build.sh`` (built from published Go modules). This
 module brings its own PKI, a static token file with two identities (an admin in
 ``system:masters`` and the operator's ServiceAccount identity, so RBAC bound to that
 ServiceAccount applies to it exactly as in a pod), free loopback ports, and kubeconfigs.
@@ -10,8 +11,8 @@ Everything one control plane needs lives in one state directory, so two runs sid
 never collide. Processes are stopped by pid; with ``die_with_parent`` they also die with the
 process that started them (pytest), so a killed test run leaves nothing behind.
 
-Only the standard library and ``cryptography`` are used: it runs before the project's own
-packages are importable.
+Only the standard library and ``cryptography`` are used: it imports nothing from the
+operator or the simulator.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-REPO = Path(__file__).resolve().parents[2]
+from eks_oidc_testing.paths import BUILD_SCRIPT, REPO
+
 DEFAULT_STATE_DIR = REPO / ".local"
 OPERATOR_NAMESPACE = "eks-oidc-system"
 OPERATOR_SERVICE_ACCOUNT = "eks-oidc-operator"
@@ -93,7 +95,7 @@ def bin_dir() -> Path:
     if override:
         return Path(override)
     result = subprocess.run(
-        ["bash", str(Path(__file__).with_name("build.sh"))],
+        ["bash", str(BUILD_SCRIPT)],
         check=False,
         stdout=subprocess.PIPE,
         text=True,
@@ -473,7 +475,7 @@ def running(state_dir: Path, *, binaries: Path | None = None) -> Iterator[Contro
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python hack/controlplane/controlplane.py up|down|status [--state-dir DIR]``."""
+    """``python -m eks_oidc_testing.controlplane up|down|status|build [--state-dir DIR]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["up", "down", "status", "build"])
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)

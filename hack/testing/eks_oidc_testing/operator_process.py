@@ -40,7 +40,7 @@ def _free_port() -> int:
 class OperatorProcess:
     """``python -m eks_oidc_operator run --all-namespaces`` (or ``-n NS ...``) as a subprocess."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - three places to reach, four keyword-only options
         self,
         kubeconfig: Path,
         eks_endpoint: str,
