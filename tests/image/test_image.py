@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.kube import REPO, Cluster
+from eks_oidc_testing.kube import Cluster
+from eks_oidc_testing.paths import REPO
 
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 
@@ -93,6 +94,7 @@ def test_install_steps_in_a_clean_directory_give_a_working_entrypoint(
         capture_output=True,
     )
     assert not (venv / "bin" / "pytest").exists()  # no dev dependencies in the image
+    assert not list(venv.glob("lib/*/site-packages/eks_oidc_testing*"))  # nor the local stack
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
