@@ -1,4 +1,4 @@
-"""The checkout this package belongs to: found by a marker file, never by ``sys.path``.
+"""The checkout this package belongs to, found by a marker file (no import-path edits).
 
 The package is installed editable from ``<repo>/hack/testing``, so the checkout is normally an
 ancestor of this file. A non-editable install (a copy in site-packages) falls back to the
