@@ -44,8 +44,9 @@ FIELD_MANAGER: Final = "eks-oidc-operator"
 OPERATOR_NAMESPACE: Final = "eks-oidc-system"
 """Namespace the operator is installed into by default (chart and local control plane)."""
 
-OPERATOR_SERVICE_ACCOUNT: Final = "eks-oidc-operator"
-"""ServiceAccount the operator runs as; RBAC is bound to it."""
+RESERVED_TAG_PREFIX: Final = "aws:"
+"""AWS owns tags with this prefix (in any case): the spec may not set them, the operator never
+compares or removes them."""
 
 EKS_CONFIG_TYPE: Final = "oidc"
 """EKS knows one identity-provider config type; it is part of every describe/disassociate call."""

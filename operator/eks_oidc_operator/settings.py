@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eks_oidc_operator.reconcile.timing import Timings
 
+_DEFAULT = Timings()
+"""The delays' defaults are written once, in :class:`Timings`; the settings take them from it."""
+
 
 class OperatorSettings(BaseSettings):
     """The operator's configuration. Durations are in seconds."""
@@ -22,20 +25,36 @@ class OperatorSettings(BaseSettings):
         default=None,
         description="Region for objects without spec.region; else AWS_REGION / AWS_DEFAULT_REGION.",
     )
-    poll_initial_seconds: float = Field(default=5.0, gt=0, description="First poll of an update.")
-    poll_factor: float = Field(default=2.0, ge=1, description="Growth of the poll interval.")
+    poll_initial_seconds: float = Field(
+        default=_DEFAULT.poll_initial, gt=0, description="First poll of an update."
+    )
+    poll_factor: float = Field(
+        default=_DEFAULT.poll_factor, ge=1, description="Growth of the poll interval."
+    )
     poll_max_seconds: float = Field(
-        default=30.0, gt=0, description="Poll interval cap: bounds the EKS-done-to-Ready lag."
+        default=_DEFAULT.poll_max,
+        gt=0,
+        description="Poll interval cap: bounds the EKS-done-to-Ready lag.",
     )
-    retry_base_seconds: float = Field(default=10.0, gt=0, description="First transient retry.")
-    retry_max_seconds: float = Field(default=300.0, gt=0, description="Transient retry cap.")
+    retry_base_seconds: float = Field(
+        default=_DEFAULT.retry_base, gt=0, description="First transient retry."
+    )
+    retry_max_seconds: float = Field(
+        default=_DEFAULT.retry_max, gt=0, description="Transient retry cap."
+    )
     slow_retry_base_seconds: float = Field(
-        default=60.0, gt=0, description="First retry of errors a human fixes (IAM, quotas)."
+        default=_DEFAULT.slow_retry_base,
+        gt=0,
+        description="First retry of errors a human fixes (IAM, quotas).",
     )
-    slow_retry_max_seconds: float = Field(default=1800.0, gt=0, description="Slow retry cap.")
-    jitter: float = Field(default=0.2, ge=0, le=1, description="Random spread of retries (+/-).")
+    slow_retry_max_seconds: float = Field(
+        default=_DEFAULT.slow_retry_max, gt=0, description="Slow retry cap."
+    )
+    jitter: float = Field(
+        default=_DEFAULT.jitter, ge=0, le=1, description="Random spread of retries (+/-)."
+    )
     resync_seconds: float = Field(
-        default=600.0, gt=0, description="Drift check of settled objects (jittered)."
+        default=_DEFAULT.resync, gt=0, description="Drift check of settled objects (jittered)."
     )
     aws_max_attempts: int = Field(
         default=3, ge=1, description="botocore attempts per call (standard retry mode)."

@@ -1,6 +1,6 @@
 """deploy/iam-policy.json grants exactly the EKS actions the code calls, and nothing else.
 
-The calls are read from ``eks/client.py`` itself (every ``self._client.<method>(...)`` and
+The calls are read from ``eks/calls.py`` itself (every ``self._client.<method>(...)`` and
 ``get_paginator("<method>")``), and mapped to EKS operation names with botocore's own service
 model, so a new call without a policy line -- or a policy line nobody calls -- fails here.
 """
@@ -14,8 +14,8 @@ import botocore.session
 
 from eks_oidc_testing.paths import REPO
 
-CLIENT = REPO / "operator" / "eks_oidc_operator" / "eks" / "client.py"
-CLIENTS = REPO / "operator" / "eks_oidc_operator" / "eks" / "clients.py"
+CLIENT = REPO / "operator" / "eks_oidc_operator" / "eks" / "calls.py"
+CLIENTS = REPO / "operator" / "eks_oidc_operator" / "eks" / "factory.py"
 POLICY = REPO / "deploy" / "iam-policy.json"
 
 

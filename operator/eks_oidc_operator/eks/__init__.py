@@ -2,18 +2,17 @@
 
 :class:`EksClientFactory` builds (and caches) one :class:`EksClient` per region and role;
 :class:`EksClient` makes the typed, blocking EKS calls and translates every botocore failure
-into :class:`EksError`; the ``Observed*`` models are what the calls return.
+into :class:`EksError`; the ``Observed*`` models and :class:`~eks_oidc_operator.models.EksUpdate`
+are what the calls return.
+
+Two modules, two jobs: :mod:`.calls` is the typed port (one boto3 client's EKS operations),
+:mod:`.factory` makes those clients per (region, role), assuming roles through STS.
 """
 
-from eks_oidc_operator.eks.client import EksClient
-from eks_oidc_operator.eks.clients import EksClientFactory
+from eks_oidc_operator.eks.calls import EksClient
 from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import (
-    ObservedCluster,
-    ObservedConfig,
-    ObservedUpdate,
-    ObservedUpdateError,
-)
+from eks_oidc_operator.eks.factory import EksClientFactory
+from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 
 __all__ = [
     "EksClient",
@@ -21,6 +20,4 @@ __all__ = [
     "EksError",
     "ObservedCluster",
     "ObservedConfig",
-    "ObservedUpdate",
-    "ObservedUpdateError",
 ]

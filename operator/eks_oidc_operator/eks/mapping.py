@@ -17,12 +17,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.eks.types import (
-    ObservedCluster,
-    ObservedConfig,
-    ObservedUpdate,
-    ObservedUpdateError,
-)
+from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
+from eks_oidc_operator.models import EksUpdate, EksUpdateError
 
 if TYPE_CHECKING:
     from mypy_boto3_eks.type_defs import (
@@ -125,14 +121,9 @@ def observed_cluster(cluster: ClusterTypeDef, *, name: str) -> ObservedCluster:
     Returns
     -------
     ObservedCluster
-        Name, status, Kubernetes version and the cluster's own OIDC issuer.
+        Name and status: the decision code only needs to know the cluster exists.
     """
-    return ObservedCluster(
-        name=cluster.get("name", name),
-        status=cluster["status"],
-        version=cluster.get("version"),
-        oidc_issuer=cluster.get("identity", {}).get("oidc", {}).get("issuer"),
-    )
+    return ObservedCluster(name=cluster.get("name", name), status=cluster["status"])
 
 
 def observed_config(
@@ -169,7 +160,7 @@ def observed_config(
     )
 
 
-def observed_update(update: UpdateTypeDef) -> ObservedUpdate:
+def observed_update(update: UpdateTypeDef) -> EksUpdate:
     """Map an ``Update`` (from Associate, Disassociate or DescribeUpdate).
 
     Parameters
@@ -179,17 +170,17 @@ def observed_update(update: UpdateTypeDef) -> ObservedUpdate:
 
     Returns
     -------
-    ObservedUpdate
+    EksUpdate
         ``created_at`` in UTC; ``config_names`` decoded from the identity-provider params.
     """
     created = update.get("createdAt")
-    return ObservedUpdate(
+    return EksUpdate(
         id=update["id"],
         type=update.get("type"),
         status=update["status"],
         created_at=_utc(created) if created is not None else None,
         errors=tuple(
-            ObservedUpdateError(
+            EksUpdateError(
                 error_code=detail.get("errorCode"),
                 error_message=detail.get("errorMessage"),
                 resource_ids=tuple(detail.get("resourceIds") or ()),
@@ -236,9 +227,7 @@ def config_names(params: Iterable[UpdateParamTypeDef]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def newest_config_update(
-    updates: Iterable[ObservedUpdate], name: str, type: str
-) -> ObservedUpdate | None:
+def newest_config_update(updates: Iterable[EksUpdate], name: str, type: str) -> EksUpdate | None:
     """Pick the update that most likely belongs to config ``name``: crash recovery.
 
     Parameters
@@ -252,14 +241,14 @@ def newest_config_update(
 
     Returns
     -------
-    ObservedUpdate or None
+    EksUpdate or None
         The newest (by ``createdAt``) update of ``type`` whose params name ``name``. EKS puts
         ``"[]"`` in a disassociation's params, so for that type the newest *InProgress*
         disassociation is taken instead: EKS runs one update per cluster at a time, so at most
         one can be in flight, and a finished one cannot be told apart from another config's.
     """
 
-    def matches(update: ObservedUpdate) -> bool:
+    def matches(update: EksUpdate) -> bool:
         if update.type != type:
             return False
         if name in update.config_names:

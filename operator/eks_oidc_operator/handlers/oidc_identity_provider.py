@@ -1,22 +1,29 @@
-"""The kopf handlers of ``OidcIdentityProvider``: parse, reconcile in a thread, write status.
+"""The kopf handlers of ``OidcIdentityProvider``: parse, run one pass in a thread, write it.
 
-- ``reconcile`` (create / update of spec / resume): one idempotent pass; kopf retries it with
-  ``TemporaryError(delay=...)`` when the pass asks for a retry (cluster busy or missing, ...).
-- ``poll`` (timer, only while an EKS update or config transition is in flight): sleeps by the
-  poll schedule, then one pass (usually one DescribeUpdate). Its filter stops it as soon as the
-  status says nothing is in flight, so settled objects cost no EKS calls.
+- ``reconcile`` (create / update of spec / resume): one idempotent pass; kopf runs it again
+  (``TemporaryError``) when the plan says when to retry (cluster busy or missing, ...).
+- ``poll`` (timer, only while an EKS update or config transition is in flight): waits as long as
+  the last plan said, then one pass (usually one DescribeUpdate). Its filter stops it as soon as
+  the status says nothing is in flight, so settled objects cost no EKS calls.
 - ``resync`` (timer, only while nothing is in flight): a jittered, slow pass that notices drift
   (the config removed or changed outside) and retries stalled failures that may have cleared.
-- ``finalize`` (delete): disassociate (unless Retain), poll until EKS says it is gone, release.
+- ``finalize`` (delete): passes until the plan releases the object (disassociated, retained, or
+  nothing to do), each retry as soon as the plan says.
 
-A per-object lock keeps the change handler and the timers from running a pass at the same time,
-and the status each pass wrote is remembered in the per-object memo, so the next pass never acts
-on a status older than the one it wrote itself (the watch event may still be on its way).
+The handlers decide nothing: the plan carries the status, the events, and when to look again.
+They keep three things per object in kopf's memo, each with a reason:
+
+- ``lock``: the change handler and the timers never run a pass at the same time;
+- ``status``: the status the last pass wrote, read instead of the body's, so the next pass never
+  acts on a status older than its own (the watch event may still be on its way);
+- ``polls`` and ``poll_after``: where the poll schedule of the work in flight stands, as the last
+  plan said.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -25,10 +32,9 @@ import kopf
 from pydantic import ValidationError
 
 from eks_oidc_operator import constants, metrics
-from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.models import OidcIdentityProvider, OidcIdentityProviderStatus
-from eks_oidc_operator.reconcile.reconciler import Context, Outcome, fail, in_flight, reconcile
+from eks_oidc_operator.reconcile.reconciler import Context, Plan, in_flight, reconcile
 from eks_oidc_operator.reconcile.timing import poll_delay
 
 RESOURCE = (constants.GROUP, constants.VERSION, constants.PLURAL)
@@ -53,58 +59,40 @@ def _parse(body: kopf.Body, memo: kopf.Memo) -> OidcIdentityProvider:
 
 
 async def _pass(
-    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, attempt: int, trigger: str
-) -> Outcome:
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, trigger: str, *, retries: int, polls: int
+) -> Plan:
     runtime: Runtime = memo["runtime"]
     lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
     async with lock:
         started = time.monotonic()
         obj = _parse(body, memo)
-        region = obj.spec.region or runtime.default_region or ""
         ctx = Context(
-            region=region,
+            region=obj.spec.region or runtime.default_region or "",
             now=datetime.now(UTC),
             timings=runtime.timings,
-            gate=runtime.gate,
             rng=runtime.rng,
-            attempt=attempt,
+            retries=retries,
+            polls=polls,
         )
-        if not region:
-            outcome = fail(
-                obj,
-                ctx,
-                EksError(
-                    "NoRegionError",
-                    "no region: set spec.region, or EKS_OIDC_DEFAULT_REGION / AWS_REGION",
-                    operation="ResolveRegion",
-                ),
-            )
-        else:
-            # boto3 blocks (client creation may even ask instance metadata for credentials):
-            # never on kopf's event loop.
-            outcome = await asyncio.to_thread(_reconcile_in_thread, runtime, obj, ctx)
-        patch.status.update(outcome.status.model_dump(mode="json", by_alias=True))
-        memo["status"] = outcome.status
-        for event in outcome.events:
-            kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+        # boto3 blocks (client creation may even ask instance metadata for credentials):
+        # the whole pass runs in a worker thread, never on kopf's event loop.
+        connect = functools.partial(runtime.clients.get, ctx.region, obj.spec.role_arn)
+        plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate)
+        patch.status.update(plan.status.model_dump(mode="json", by_alias=True))
+        memo["status"] = plan.status
+        memo["polls"] = plan.polls
+        memo["poll_after"] = plan.poll_after
+        for event in plan.events:
+            runtime.post_event(body, event)
             metrics.record_event(event.type, event.reason)
-        metrics.record_pass(trigger, outcome.status.phase, time.monotonic() - started)
-        return outcome
+        metrics.record_pass(trigger, plan.status.phase, time.monotonic() - started)
+        return plan
 
 
-def _reconcile_in_thread(runtime: Runtime, obj: OidcIdentityProvider, ctx: Context) -> Outcome:
-    try:
-        eks = runtime.clients.get(ctx.region, obj.spec.role_arn)
-    except EksError as error:
-        return fail(obj, ctx, error)
-    return reconcile(obj, eks, ctx)
-
-
-def _retry_signal(outcome: Outcome) -> None:
-    if outcome.requeue_after is not None:
-        ready = next((c for c in outcome.status.conditions if c.type == "Ready"), None)
-        why = f"{ready.reason}: {ready.message}" if ready else "retry"
-        raise kopf.TemporaryError(why, delay=outcome.requeue_after)
+def _again(plan: Plan) -> kopf.TemporaryError:
+    """kopf's signal to run the handler again after the plan's delay."""
+    verdict = plan.verdict
+    return kopf.TemporaryError(f"{verdict.reason}: {verdict.message}", delay=plan.retry_after)
 
 
 def _status_in_flight(status: kopf.Status, memo: kopf.Memo, **_: Any) -> bool:
@@ -123,56 +111,58 @@ def _settled(status: kopf.Status, memo: kopf.Memo, meta: kopf.Meta, **kwargs: An
     return not _status_in_flight(status, memo, **kwargs)
 
 
+async def reconcile_handler(
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **_: Any
+) -> None:
+    """Create, spec update, resume: one pass; run again when the plan asks for a retry."""
+    plan = await _pass(body, memo, patch, "reconcile", retries=retry, polls=memo.get("polls", 0))
+    if plan.retry_after is not None:
+        raise _again(plan)
+
+
+async def poll_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any) -> None:
+    """While EKS works: wait as the last plan said, then one pass (this poll counted in it)."""
+    stopped: kopf.DaemonStopped = kwargs["stopped"]
+    runtime: Runtime = memo["runtime"]
+    # No plan yet in this process (just restarted, the resume pass still running): the
+    # schedule's first step.
+    wait = memo.get("poll_after") or poll_delay(0, runtime.timings)
+    await stopped.wait(wait)
+    if stopped:
+        return
+    await _pass(body, memo, patch, "poll", retries=0, polls=memo.get("polls", 0) + 1)
+
+
+async def resync_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **_: Any) -> None:
+    """Settled objects, now and then: drift, and stalled failures whose retry is due."""
+    await _pass(body, memo, patch, "resync", retries=0, polls=memo.get("polls", 0))
+
+
+async def finalize_handler(
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **_: Any
+) -> None:
+    """Deletion: passes until the plan releases the object (timers stop on deletion, so the
+    handler's own retries are the polls)."""
+    plan = await _pass(body, memo, patch, "finalize", retries=retry, polls=retry)
+    if not plan.release:
+        raise _again(plan)
+
+
 def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     """Register every handler, with the timings of ``runtime`` (known only at start-up)."""
     timings = runtime.timings
-
-    @kopf.on.resume(*RESOURCE, id="reconcile", registry=registry)
-    @kopf.on.create(*RESOURCE, id="reconcile", registry=registry)
-    @kopf.on.update(*RESOURCE, id="reconcile", field="spec", registry=registry)
-    async def reconcile_oidc_identity_provider(
-        body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **_: Any
-    ) -> None:
-        _retry_signal(await _pass(body, memo, patch, retry, "reconcile"))
-
-    @kopf.timer(*RESOURCE, id="poll", interval=0.5, when=_status_in_flight, registry=registry)
-    async def poll_oidc_identity_provider(
-        body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any
-    ) -> None:
-        stopped: kopf.DaemonStopped = kwargs["stopped"]
-        remembered: OidcIdentityProviderStatus | None = memo.get("status")
-        update_id = remembered.update.id if remembered and remembered.update else ""
-        polls: dict[str, int] = memo.setdefault("polls", {})
-        done = polls.get(update_id, 0)
-        await stopped.wait(poll_delay(done, timings))
-        if stopped:
-            return
-        polls.clear()
-        polls[update_id] = done + 1
-        outcome = await _pass(body, memo, patch, done, "poll")
-        if outcome.requeue_after is not None and not outcome.in_flight:
-            return  # not in flight any more: the change handler or resync timer takes over
-
-    @kopf.timer(
+    kopf.on.resume(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
+    kopf.on.create(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
+    kopf.on.update(*RESOURCE, id="reconcile", field="spec", registry=registry)(reconcile_handler)
+    kopf.timer(*RESOURCE, id="poll", interval=0.5, when=_status_in_flight, registry=registry)(
+        poll_handler
+    )
+    kopf.timer(
         *RESOURCE,
         id="resync",
         interval=timings.resync,
         initial_delay=lambda **_: runtime.rng.uniform(0, timings.resync),
         when=_settled,
         registry=registry,
-    )
-    async def resync_oidc_identity_provider(
-        body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **_: Any
-    ) -> None:
-        await _pass(body, memo, patch, 0, "resync")
-
-    @kopf.on.delete(*RESOURCE, id="finalize", registry=registry)
-    async def finalize_oidc_identity_provider(
-        body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **_: Any
-    ) -> None:
-        outcome = await _pass(body, memo, patch, retry, "finalize")
-        if outcome.release:
-            return
-        if outcome.requeue_after is None:
-            outcome.requeue_after = timings.poll_max
-        _retry_signal(outcome)
+    )(resync_handler)
+    kopf.on.delete(*RESOURCE, id="finalize", registry=registry)(finalize_handler)

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import kopf
+
 from eks_oidc_operator.eks import EksClientFactory
+from eks_oidc_operator.reconcile.plan import Event
 from eks_oidc_operator.reconcile.reconciler import ClusterGate
 from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.settings import OperatorSettings
+
+EventPoster = Callable[[kopf.Body, Event], None]
+"""Posts one of a plan's events about the object ``body``."""
+
+
+def post_with_kopf(body: kopf.Body, event: Event) -> None:
+    """kopf's own posting: queued, sent by kopf's poster task, retried with backoff."""
+    kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,8 @@ class Runtime:
     default_region: str | None
     namespaces: tuple[str, ...] = ()
     """Watched namespaces; empty means all of them."""
+    post_event: EventPoster = post_with_kopf
+    """How events reach Kubernetes (tests record them instead)."""
 
     @classmethod
     def from_settings(cls, settings: OperatorSettings, namespaces: tuple[str, ...] = ()) -> Runtime:

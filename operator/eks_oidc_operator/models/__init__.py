@@ -6,10 +6,10 @@ from eks_oidc_operator.models.status import (
     Condition,
     ConditionStatus,
     ConfigStatus,
+    EksUpdate,
+    EksUpdateError,
     OidcIdentityProviderStatus,
     Phase,
-    UpdateError,
-    UpdateStatus,
 )
 
 __all__ = [
@@ -17,12 +17,12 @@ __all__ = [
     "ConditionStatus",
     "ConfigStatus",
     "DeletionPolicy",
+    "EksUpdate",
+    "EksUpdateError",
     "ObjectMeta",
     "OidcConfigSpec",
     "OidcIdentityProvider",
     "OidcIdentityProviderSpec",
     "OidcIdentityProviderStatus",
     "Phase",
-    "UpdateError",
-    "UpdateStatus",
 ]

@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from pydantic.config import JsonDict
 
+from eks_oidc_operator.constants import RESERVED_TAG_PREFIX
 from eks_oidc_operator.models.base import CamelModel
 
 CLUSTER_NAME_PATTERN = r"^[0-9A-Za-z][A-Za-z0-9\-_]*$"
@@ -29,6 +30,11 @@ ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"
 
 CONFIG_NAME_PATTERN = r"^[0-9A-Za-z][A-Za-z0-9._-]*$"
 """EKS documents no rule for config names; we accept what a Kubernetes name can hold."""
+
+RESERVED_TAG_MESSAGE = (
+    f"spec.tags keys must not start with '{RESERVED_TAG_PREFIX}' (reserved by AWS)"
+)
+"""Said by the CRD's CEL rule at apply time and by the model for a body that slipped past it."""
 
 MAX_TAGS = 50
 """EKS ``TagMap`` limit: 50 tags per resource."""
@@ -243,7 +249,7 @@ class OidcIdentityProviderSpec(CamelModel):
         description=(
             "Tags on the EKS identity-provider config. Changing them re-tags the config without "
             "replacing it. At most 50; keys 1-128 characters, values up to 256; keys must not "
-            "start with 'aws:'."
+            f"start with '{RESERVED_TAG_PREFIX}'."
         ),
         json_schema_extra={
             "x-kubernetes-validations": [
@@ -252,8 +258,8 @@ class OidcIdentityProviderSpec(CamelModel):
                     "spec.tags keys must be 1-128 characters long",
                 ),
                 _cel(
-                    "self.all(k, !k.lowerAscii().startsWith('aws:'))",
-                    "spec.tags keys must not start with 'aws:' (reserved by AWS)",
+                    f"self.all(k, !k.lowerAscii().startsWith('{RESERVED_TAG_PREFIX}'))",
+                    RESERVED_TAG_MESSAGE,
                 ),
             ]
         },
@@ -278,7 +284,6 @@ class OidcIdentityProviderSpec(CamelModel):
     @field_validator("tags")
     @classmethod
     def _no_aws_prefix(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        if value and any(key.lower().startswith("aws:") for key in value):
-            msg = "keys must not start with 'aws:' (reserved by AWS)"
-            raise ValueError(msg)
+        if value and any(key.lower().startswith(RESERVED_TAG_PREFIX) for key in value):
+            raise ValueError(RESERVED_TAG_MESSAGE)
         return value

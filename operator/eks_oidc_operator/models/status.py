@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from eks_oidc_operator.models.base import CamelModel
 
@@ -70,18 +71,22 @@ class Condition(_StatusModel):
     )
 
 
-class UpdateError(_StatusModel):
+class EksUpdateError(_StatusModel):
     """One entry of an EKS update's ``errors[]``."""
 
     error_code: str | None = Field(default=None, description="EKS's error code.")
     error_message: str | None = Field(default=None, description="EKS's error message.")
-    resource_ids: list[str] = Field(
-        default_factory=list, description="The resources the error refers to."
+    resource_ids: tuple[str, ...] = Field(
+        default_factory=tuple, description="The resources the error refers to."
     )
 
 
-class UpdateStatus(_StatusModel):
-    """The EKS update (association or disassociation) the operator follows, as EKS reports it."""
+class EksUpdate(_StatusModel):
+    """One EKS update (an association or a disassociation), as EKS reports it.
+
+    The one model of an update: the ``eks`` layer returns it from Associate, Disassociate and
+    DescribeUpdate, the decision code reads it, and ``status.update`` is its camelCase dump.
+    """
 
     id: str = Field(description="EKS update id, stored as soon as EKS returns it.")
     type: str | None = Field(
@@ -92,9 +97,14 @@ class UpdateStatus(_StatusModel):
         default=None, description="InProgress, Successful, Failed or Cancelled."
     )
     created_at: datetime | None = Field(default=None, description="When EKS created the update.")
-    errors: list[UpdateError] = Field(
-        default_factory=list, description="EKS's errors for a failed update."
+    errors: tuple[EksUpdateError, ...] = Field(
+        default_factory=tuple, description="EKS's errors for a failed update."
     )
+    config_names: SkipJsonSchema[tuple[str, ...]] = Field(default=(), exclude=True)
+    """Config names decoded from the update's ``params`` (a JSON string in EKS's answer).
+
+    Only a freshly described update has them; they are not written to status (nor in the CRD
+    schema): the decision code reads them only from EKS's own answer."""
 
 
 class OidcIdentityProviderStatus(_StatusModel):
@@ -114,7 +124,7 @@ class OidcIdentityProviderStatus(_StatusModel):
     config_status: ConfigStatus | None = Field(
         default=None, description="CREATING, ACTIVE or DELETING, as EKS reports it."
     )
-    update: UpdateStatus | None = Field(
+    update: EksUpdate | None = Field(
         default=None, description="The last EKS update the operator started or adopted."
     )
     conditions: list[Condition] = Field(

@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from eks_oidc_operator.constants import RESERVED_TAG_PREFIX
 from eks_oidc_operator.eks.types import ObservedConfig
 from eks_oidc_operator.models import OidcConfigSpec
 
 DEFAULT_USERNAME_CLAIM = "sub"
 """EKS's documented default for ``usernameClaim``."""
-
-RESERVED_TAG_PREFIX = "aws:"
-"""AWS-owned tags: never compared, never removed."""
 
 
 def _same(desired: str | None, observed: str | None, *defaults: str) -> bool:

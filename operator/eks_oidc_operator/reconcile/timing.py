@@ -1,6 +1,6 @@
 """Pure schedules: how long to wait before the next poll of an EKS update, or the next retry.
 
-Real associations take 15-40 minutes (docs/eks-api-behaviour.md §3.5), and the cluster is
+Real associations take 15-40 minutes (docs/eks-behaviour.md §3.5), and the cluster is
 UPDATING for all of it. Polling fast at the start catches requests EKS fails at once; polling
 at a capped interval afterwards bounds the lag between "EKS finished" and "Ready=True" by the
 cap while keeping the number of DescribeUpdate calls proportional to duration / cap.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,24 @@ def poll_delay(polls_done: int, timings: Timings) -> float:
     object, one schedule)."""
     delay: float = timings.poll_initial * (timings.poll_factor ** max(polls_done, 0))
     return min(timings.poll_max, delay)
+
+
+class Backoff(StrEnum):
+    """The retry schedules: which base and cap of :class:`Timings` a retry follows."""
+
+    QUEUE = "Queue"
+    """Waiting for our turn on a busy cluster: paced like polls (the ``poll_*`` pair)."""
+    TRANSIENT = "Transient"
+    """Transient trouble (throttling, 5xx, a 409, a missing cluster): the ``retry_*`` pair."""
+    SLOW = "Slow"
+    """Trouble a human usually fixes outside the spec (IAM, quotas): the slow pair."""
+
+
+def retry_delay(schedule: Backoff, retries: int, timings: Timings, rng: random.Random) -> float:
+    """The jittered backoff of retry number ``retries + 1`` on ``schedule``."""
+    base, cap = {
+        Backoff.QUEUE: (timings.poll_initial, timings.poll_max),
+        Backoff.TRANSIENT: (timings.retry_base, timings.retry_max),
+        Backoff.SLOW: (timings.slow_retry_base, timings.slow_retry_max),
+    }[schedule]
+    return backoff(retries, base, cap, timings.jitter, rng)

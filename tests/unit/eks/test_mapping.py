@@ -8,8 +8,7 @@ from typing import Final
 import pytest
 
 from eks_oidc_operator.eks import mapping
-from eks_oidc_operator.eks.types import ObservedUpdate, ObservedUpdateError
-from eks_oidc_operator.models import OidcConfigSpec
+from eks_oidc_operator.models import EksUpdate, EksUpdateError, OidcConfigSpec
 
 ASSOCIATE: Final = "AssociateIdentityProviderConfig"
 DISASSOCIATE: Final = "DisassociateIdentityProviderConfig"
@@ -22,8 +21,8 @@ def _update(
     minute: int,
     names: tuple[str, ...] = (),
     status: str = "Successful",
-) -> ObservedUpdate:
-    return ObservedUpdate(
+) -> EksUpdate:
+    return EksUpdate(
         id=update_id,
         type=kind,
         status=status,
@@ -89,7 +88,7 @@ def test_associate_request_omits_empty_tags_and_keeps_the_token() -> None:
     assert tagged["tags"] == {"team": "platform"}
 
 
-def test_observed_cluster_reads_status_version_and_own_issuer() -> None:
+def test_observed_cluster_reads_name_and_status_and_ignores_the_rest() -> None:
     cluster = mapping.observed_cluster(
         {
             "name": "prod",
@@ -99,13 +98,12 @@ def test_observed_cluster_reads_status_version_and_own_issuer() -> None:
         },
         name="prod",
     )
-    assert (cluster.name, cluster.status, cluster.version) == ("prod", "ACTIVE", "1.32")
-    assert cluster.oidc_issuer == "https://oidc.eks.us-west-2.amazonaws.com/id/AB"
+    assert (cluster.name, cluster.status) == ("prod", "ACTIVE")
 
 
-def test_observed_cluster_without_identity_has_no_issuer() -> None:
+def test_observed_cluster_without_a_name_takes_the_one_asked_for() -> None:
     cluster = mapping.observed_cluster({"status": "CREATING"}, name="prod")
-    assert (cluster.name, cluster.oidc_issuer, cluster.version) == ("prod", None, None)
+    assert (cluster.name, cluster.status) == ("prod", "CREATING")
 
 
 def test_observed_config_keeps_omitted_prefixes_unset_and_empty_maps_empty() -> None:
@@ -165,7 +163,7 @@ def test_observed_update_decodes_params_errors_and_time_in_utc() -> None:
     assert update.created_at is not None
     assert update.created_at.tzinfo is UTC
     assert update.errors == (
-        ObservedUpdateError(
+        EksUpdateError(
             error_code="Unknown", error_message="issuer unreachable", resource_ids=("p",)
         ),
     )
@@ -235,7 +233,7 @@ def test_newest_config_update_finds_nothing_when_nothing_matches() -> None:
 
 
 def test_newest_config_update_ranks_an_update_without_a_time_last() -> None:
-    timeless = ObservedUpdate(
+    timeless = EksUpdate(
         id="timeless", type=ASSOCIATE, status="Successful", config_names=("corp-sso",)
     )
     timed = _update("timed", ASSOCIATE, 0, ("corp-sso",))

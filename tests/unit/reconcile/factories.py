@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
-from eks_oidc_operator.eks.types import ObservedConfig, ObservedUpdate, ObservedUpdateError
-from eks_oidc_operator.models import OidcIdentityProvider
+from eks_oidc_operator.eks.types import ObservedConfig
+from eks_oidc_operator.models import EksUpdate, EksUpdateError, OidcIdentityProvider
+from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.timing import Timings
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ARN = "arn:aws:eks:eu-west-1:123456789012:identityproviderconfig/prod/oidc/corp/1111"
@@ -55,11 +58,25 @@ def update(
     id_: str = "u-1",
     code: str | None = None,
     message: str | None = None,
-) -> ObservedUpdate:
-    errors = (ObservedUpdateError(error_code=code, error_message=message),) if code else ()
-    return ObservedUpdate(id=id_, type=type_, status=status, errors=errors)
+) -> EksUpdate:
+    errors = (EksUpdateError(error_code=code, error_message=message),) if code else ()
+    return EksUpdate(id=id_, type=type_, status=status, errors=errors)
 
 
 def ours(**extra: Any) -> dict[str, Any]:
     """A status that records ARN as this object's config."""
     return {"identityProviderConfigArn": ARN, "configStatus": "ACTIVE", "phase": "Active", **extra}
+
+
+def ctx(
+    *, retries: int = 0, polls: int = 0, timings: Timings | None = None, region: str = "eu-west-1"
+) -> Context:
+    """The pass's context at NOW, with the default schedule and a seeded jitter."""
+    return Context(
+        region=region,
+        now=NOW,
+        timings=timings or Timings(),
+        rng=random.Random(0),
+        retries=retries,
+        polls=polls,
+    )

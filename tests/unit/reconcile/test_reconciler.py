@@ -1,63 +1,62 @@
-"""reconcile(): which EKS calls one pass makes, and the status and events it produces.
+"""reconcile(): which EKS calls one pass makes, and the plan (status, events) it ends with.
 
 EKS is a small in-memory fake of the EksPort protocol here (the e2e tests use the simulator);
-what matters is the number and kind of calls, and that errors land in status the right way.
+what matters is the number and kind of calls, and that every answer that changes the plan (an
+error, the update a call started, a lost turn at the gate) lands in status the right way.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedConfig, ObservedUpdate
-from eks_oidc_operator.models import OidcConfigSpec, OidcIdentityProvider
-from eks_oidc_operator.reconcile.reconciler import ClusterGate, Context, Outcome, reconcile
-from eks_oidc_operator.reconcile.timing import Timings
-from tests.unit.reconcile.factories import ARN, NOW, config, obj, ours, update
+from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
+from eks_oidc_operator.models import EksUpdate, OidcConfigSpec, OidcIdentityProvider
+from eks_oidc_operator.reconcile.reconciler import ClusterGate, Plan, reconcile
+from tests.unit.reconcile.factories import ARN, config, ctx, obj, ours, update
 
 
 @dataclass
 class FakeEks:
     cluster_exists: bool = True
     config: ObservedConfig | None = None
-    updates: dict[str, ObservedUpdate] = field(default_factory=dict)
+    updates: dict[str, EksUpdate] = field(default_factory=dict)
     fail: dict[str, EksError] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
-    recovered: ObservedUpdate | None = None
+    recovered: EksUpdate | None = None
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
         if name in self.fail:
             raise self.fail[name]
 
-    def describe_cluster(self, cluster: str) -> object | None:
+    def describe_cluster(self, cluster: str) -> ObservedCluster | None:
         self._call("DescribeCluster")
-        return object() if self.cluster_exists else None
+        return ObservedCluster(name=cluster, status="ACTIVE") if self.cluster_exists else None
 
     def describe_config(self, cluster: str, name: str) -> ObservedConfig | None:
         self._call("DescribeIdentityProviderConfig")
         return self.config
 
-    def describe_update(self, cluster: str, update_id: str) -> ObservedUpdate | None:
+    def describe_update(self, cluster: str, update_id: str) -> EksUpdate | None:
         self._call("DescribeUpdate")
         return self.updates.get(update_id)
 
-    def find_config_update(self, cluster: str, name: str, type: str) -> ObservedUpdate | None:
+    def find_config_update(self, cluster: str, name: str, type: str) -> EksUpdate | None:
         self._call("FindUpdate")
         return self.recovered
 
     def associate(
         self, cluster: str, name: str, oidc: OidcConfigSpec, tags: Mapping[str, str], token: str
-    ) -> ObservedUpdate:
+    ) -> EksUpdate:
         self._call("AssociateIdentityProviderConfig")
         self.config = config("CREATING")
         self.updates["u-new"] = update(id_="u-new")
         return self.updates["u-new"]
 
-    def disassociate(self, cluster: str, name: str, token: str) -> ObservedUpdate:
+    def disassociate(self, cluster: str, name: str, token: str) -> EksUpdate:
         self._call("DisassociateIdentityProviderConfig")
         return update(id_="u-del", type_="DisassociateIdentityProviderConfig")
 
@@ -68,34 +67,25 @@ class FakeEks:
         self._call("UntagResource")
 
 
-def _ctx(gate: ClusterGate | None = None, attempt: int = 0) -> Context:
-    return Context(
-        region="eu-west-1",
-        now=NOW,
-        timings=Timings(),
-        gate=gate or ClusterGate(),
-        rng=random.Random(0),
-        attempt=attempt,
-    )
-
-
-def _run(resource: OidcIdentityProvider, eks: FakeEks, **kwargs: Any) -> Outcome:
-    return reconcile(resource, eks, _ctx(**kwargs))
+def _run(
+    resource: OidcIdentityProvider, eks: FakeEks, gate: ClusterGate | None = None, **kwargs: Any
+) -> Plan:
+    return reconcile(resource, ctx(**kwargs), lambda: eks, gate or ClusterGate())
 
 
 def test_a_new_object_is_associated_and_the_update_id_stored() -> None:
     eks = FakeEks()
-    outcome = _run(obj(), eks)
+    plan = _run(obj(), eks)
     assert eks.calls == [
         "DescribeIdentityProviderConfig",
         "DescribeCluster",
         "AssociateIdentityProviderConfig",
     ]
-    assert outcome.status.update is not None
-    assert outcome.status.update.id == "u-new"
-    assert outcome.status.config_status == "CREATING"
-    assert outcome.in_flight
-    assert [e.reason for e in outcome.events] == ["Associating"]
+    assert plan.status.update is not None
+    assert plan.status.update.id == "u-new"
+    assert plan.status.config_status == "CREATING"
+    assert plan.in_flight
+    assert [e.reason for e in plan.events] == ["Associating"]
 
 
 def test_a_poll_while_the_update_runs_is_one_describe_update() -> None:
@@ -107,10 +97,10 @@ def test_a_poll_while_the_update_runs_is_one_describe_update() -> None:
             "phase": "Associating",
         }
     )
-    outcome = _run(resource, eks)
+    plan = _run(resource, eks)
     assert eks.calls == ["DescribeUpdate"]
-    assert outcome.in_flight
-    assert outcome.events == []
+    assert plan.in_flight
+    assert plan.events == ()
 
 
 def test_the_poll_that_sees_success_makes_it_ready() -> None:
@@ -122,31 +112,30 @@ def test_the_poll_that_sees_success_makes_it_ready() -> None:
             "phase": "Associating",
         }
     )
-    outcome = _run(resource, eks)
+    plan = _run(resource, eks)
     assert eks.calls == ["DescribeUpdate", "DescribeIdentityProviderConfig"]
-    assert outcome.status.phase == "Active"
-    assert outcome.status.identity_provider_config_arn == ARN
-    assert not outcome.in_flight
-    assert [e.reason for e in outcome.events] == ["Adopted"] or [
-        e.reason for e in outcome.events
-    ] == ["Associated"]
+    assert plan.status.phase == "Active"
+    assert plan.status.identity_provider_config_arn == ARN
+    assert not plan.in_flight
+    # Our own tracked association finished: announced as ours, not as an adoption.
+    assert [e.reason for e in plan.events] == ["Associated"]
 
 
 def test_a_settled_pass_is_one_describe_config() -> None:
     eks = FakeEks(config=config())
-    outcome = _run(obj(status=ours(update={"id": "u-1", "status": "Successful"})), eks)
+    plan = _run(obj(status=ours(update={"id": "u-1", "status": "Successful"})), eks)
     assert eks.calls == ["DescribeIdentityProviderConfig"]
-    assert outcome.requeue_after is None
-    assert outcome.events == []
+    assert plan.retry_after is None
+    assert plan.events == ()
 
 
 def test_after_a_crash_the_update_is_recovered_not_repeated() -> None:
     eks = FakeEks(config=config("CREATING"), recovered=update(id_="u-lost"))
-    outcome = _run(obj(), eks)
+    plan = _run(obj(), eks)
     assert "AssociateIdentityProviderConfig" not in eks.calls
-    assert outcome.status.update is not None
-    assert outcome.status.update.id == "u-lost"
-    assert outcome.status.identity_provider_config_arn == ARN
+    assert plan.status.update is not None
+    assert plan.status.update.id == "u-lost"
+    assert plan.status.identity_provider_config_arn == ARN
 
 
 def test_a_409_is_retried_with_backoff_and_reported_as_cluster_busy() -> None:
@@ -158,13 +147,13 @@ def test_a_409_is_retried_with_backoff_and_reported_as_cluster_busy() -> None:
         http_status=409,
     )
     eks = FakeEks(fail={"AssociateIdentityProviderConfig": busy})
-    outcome = _run(obj(), eks)
-    reconciling = next(c for c in outcome.status.conditions if c.type == "Reconciling")
+    plan = _run(obj(), eks)
+    reconciling = next(c for c in plan.status.conditions if c.type == "Reconciling")
     assert (reconciling.status, reconciling.reason) == ("True", "ClusterUpdateInProgress")
     assert "currently has update x in progress" in reconciling.message
-    assert outcome.requeue_after is not None
-    assert 8 <= outcome.requeue_after <= 12
-    assert [(e.type, e.reason) for e in outcome.events] == [("Warning", "ClusterUpdateInProgress")]
+    assert plan.retry_after is not None
+    assert 8 <= plan.retry_after <= 12
+    assert [(e.type, e.reason) for e in plan.events] == [("Warning", "ClusterUpdateInProgress")]
 
 
 def test_an_invalid_parameter_stalls_without_retry() -> None:
@@ -174,11 +163,11 @@ def test_an_invalid_parameter_stalls_without_retry() -> None:
         operation="AssociateIdentityProviderConfig",
         http_status=400,
     )
-    outcome = _run(obj(), FakeEks(fail={"AssociateIdentityProviderConfig": bad}))
-    stalled = next(c for c in outcome.status.conditions if c.type == "Stalled")
+    plan = _run(obj(), FakeEks(fail={"AssociateIdentityProviderConfig": bad}))
+    stalled = next(c for c in plan.status.conditions if c.type == "Stalled")
     assert (stalled.status, stalled.reason) == ("True", "InvalidParameterException")
-    assert outcome.requeue_after is None
-    assert outcome.status.phase == "Failed"
+    assert plan.retry_after is None
+    assert plan.status.phase == "Failed"
 
 
 def test_the_gate_makes_a_second_object_on_the_same_cluster_wait_without_calling() -> None:
@@ -189,11 +178,11 @@ def test_the_gate_makes_a_second_object_on_the_same_cluster_wait_without_calling
     other = obj().model_copy(
         update={"metadata": obj().metadata.model_copy(update={"uid": "another", "name": "other"})}
     )
-    outcome = _run(other, second, gate=gate)
+    plan = _run(other, second, gate=gate)
     assert "AssociateIdentityProviderConfig" not in second.calls
-    ready = next(c for c in outcome.status.conditions if c.type == "Reconciling")
+    ready = next(c for c in plan.status.conditions if c.type == "Reconciling")
     assert ready.reason == "ClusterUpdateInProgress"
-    assert outcome.requeue_after is not None
+    assert plan.retry_after is not None
 
 
 def test_the_gate_is_released_when_the_update_ends() -> None:
@@ -212,18 +201,18 @@ def test_the_gate_is_released_when_the_update_ends() -> None:
 
 def test_tags_are_synced_in_place() -> None:
     eks = FakeEks(config=config(tags={"old": "1"}))
-    outcome = _run(obj(status=ours(), tags={"new": "2"}), eks)
+    plan = _run(obj(status=ours(), tags={"new": "2"}), eks)
     assert eks.calls == ["DescribeIdentityProviderConfig", "TagResource", "UntagResource"]
-    assert outcome.status.phase == "Active"
-    assert [e.reason for e in outcome.events] == ["TagsUpdated"]
+    assert plan.status.phase == "Active"
+    assert [e.reason for e in plan.events] == ["TagsUpdated"]
 
 
 def test_deletion_disassociates_then_polls_then_releases() -> None:
     eks = FakeEks(config=config())
-    outcome = _run(obj(status=ours(), deleting=True), eks)
+    plan = _run(obj(status=ours(), deleting=True), eks)
     assert eks.calls[-1] == "DisassociateIdentityProviderConfig"
-    assert outcome.requeue_after is not None
-    assert not outcome.release
+    assert plan.retry_after is not None
+    assert not plan.release
     gone = _run(obj(status=ours(), deleting=True), FakeEks(config=None))
     assert gone.release
 
@@ -234,23 +223,103 @@ def test_credential_failures_stall_and_retry_slowly() -> None:
         "Unable to locate credentials",
         operation="DescribeIdentityProviderConfig",
     )
-    outcome = _run(obj(), FakeEks(fail={"DescribeIdentityProviderConfig": error}))
-    stalled = next(c for c in outcome.status.conditions if c.type == "Stalled")
+    plan = _run(obj(), FakeEks(fail={"DescribeIdentityProviderConfig": error}))
+    stalled = next(c for c in plan.status.conditions if c.type == "Stalled")
     assert (stalled.status, stalled.reason) == ("True", "NoCredentials")
-    assert outcome.requeue_after is not None
-    assert outcome.requeue_after >= 48
+    assert plan.retry_after is not None
+    assert plan.retry_after >= 48
 
 
 def test_adopting_an_active_config_records_the_update_that_created_it() -> None:
     created = update("Successful", id_="u-before-crash")
     eks = FakeEks(config=config(), recovered=created)
-    outcome = _run(obj(), eks)
+    plan = _run(obj(), eks)
     assert eks.calls == ["DescribeIdentityProviderConfig", "FindUpdate"]
-    assert outcome.status.update is not None
-    assert outcome.status.update.id == "u-before-crash"
-    assert outcome.status.phase == "Active"
-    assert outcome.status.identity_provider_config_arn == ARN
+    assert plan.status.update is not None
+    assert plan.status.update.id == "u-before-crash"
+    assert plan.status.phase == "Active"
+    assert plan.status.identity_provider_config_arn == ARN
     # Once the ARN is recorded, settled passes do not look again.
     again = FakeEks(config=config())
     _run(obj(status=ours()), again)
     assert again.calls == ["DescribeIdentityProviderConfig"]
+
+
+class _GateTakenOnAcquire(ClusterGate):
+    """A gate that looks free, then is taken by another object just before our call."""
+
+    def acquire(self, key: tuple[str, str], owner: str) -> str | None:
+        super().acquire(key, "sneaky-other")
+        return super().acquire(key, owner)
+
+
+def test_losing_the_race_for_the_gate_replans_as_busy_without_calling() -> None:
+    eks = FakeEks()
+    plan = _run(obj(), eks, gate=_GateTakenOnAcquire())
+    assert "AssociateIdentityProviderConfig" not in eks.calls
+    assert plan.rule == "cluster_busy"
+    assert "sneaky-other" in plan.verdict.message
+    assert plan.retry_after is not None
+
+
+def test_the_associate_answer_is_recorded_and_announced_with_the_update_id() -> None:
+    plan = _run(obj(), FakeEks())
+    assert plan.status.update is not None
+    assert (plan.status.update.id, plan.status.update.status) == ("u-new", "InProgress")
+    assert [(e.reason, e.message) for e in plan.events] == [
+        ("Associating", "Associating config corp with cluster prod (EKS update u-new)")
+    ]
+    # EKS works on it now: the timer polls from the start of its schedule.
+    assert (plan.poll_after, plan.polls, plan.retry_after) == (5.0, 0, None)
+
+
+def test_drift_is_reported_next_to_the_new_association() -> None:
+    resource = obj(status=ours(update={"id": "u-1", "status": "Successful"}))
+    plan = _run(resource, FakeEks(updates={"u-1": update("Successful")}))
+    assert [(e.type, e.reason) for e in plan.events] == [
+        ("Warning", "DriftDetected"),
+        ("Normal", "Associating"),
+    ]
+
+
+def test_an_error_from_a_planned_call_replans_through_the_error_policy() -> None:
+    denied = EksError("AccessDeniedException", "no", operation="TagResource", http_status=403)
+    eks = FakeEks(config=config(), fail={"TagResource": denied})
+    plan = _run(obj(status=ours(), tags={"team": "a"}), eks)
+    assert plan.rule == "eks_error"
+    assert plan.status.phase == "Failed"
+    assert [(e.type, e.reason) for e in plan.events] == [("Warning", "AccessDeniedException")]
+
+
+def test_without_a_region_no_client_is_made_and_the_object_stalls() -> None:
+    made: list[str] = []
+
+    def connect() -> FakeEks:
+        made.append("client")
+        return FakeEks()
+
+    plan = reconcile(obj(), ctx(region=""), connect, ClusterGate())
+    assert made == []
+    assert (plan.rule, plan.verdict.reason) == ("eks_error", "NoRegion")
+    assert plan.status.phase == "Failed"
+
+
+def test_a_client_that_cannot_be_made_is_an_eks_error() -> None:
+    def connect() -> FakeEks:
+        raise EksError("InvalidRegionError", "bad region", operation="CreateClient")
+
+    plan = reconcile(obj(), ctx(), connect, ClusterGate())
+    assert (plan.rule, plan.verdict.reason) == ("eks_error", "InvalidRegionError")
+    assert plan.retry_after is not None
+
+
+def test_an_update_recovered_while_adopting_with_other_tags_is_recorded() -> None:
+    # Before the rule chain this case re-tagged but dropped the recovered update, so the next
+    # pass could not know which update made the config.
+    created = update("Successful", id_="u-before-crash")
+    eks = FakeEks(config=config(tags={"old": "1"}), recovered=created)
+    plan = _run(obj(), eks)
+    assert eks.calls == ["DescribeIdentityProviderConfig", "FindUpdate", "UntagResource"]
+    assert plan.status.update is not None
+    assert plan.status.update.id == "u-before-crash"
+    assert plan.status.identity_provider_config_arn == ARN

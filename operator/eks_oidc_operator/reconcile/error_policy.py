@@ -1,4 +1,4 @@
-"""The error table: what each EKS error means for the resource, implemented in one place.
+"""The error policy table: what each EKS error means for the resource, in one place.
 
 Input is the EKS error code (an API exception name, a failed update's ``errorCode``, or a
 botocore exception name for failures that never reached EKS); output is the condition reason,
@@ -10,6 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from eks_oidc_operator.reconcile import reasons
+from eks_oidc_operator.reconcile.reasons import (
+    CLUSTER_NOT_FOUND,
+    CLUSTER_UPDATE_IN_PROGRESS,
+    CREDENTIALS_INVALID,
+    EKS_UNREACHABLE,
+)
 
 
 class Retry(StrEnum):
@@ -37,14 +45,8 @@ class ErrorPolicy:
         return self.retry is not Retry.BACKOFF
 
 
-# Reasons that are not the EKS code itself: the code is too generic to read well in
-# `kubectl get`, or several codes mean the same thing to the user.
-CLUSTER_UPDATE_IN_PROGRESS = "ClusterUpdateInProgress"
-CLUSTER_NOT_FOUND = "ClusterNotFound"
-CONFIG_CONFLICT = "ConfigConflict"
-EKS_UNREACHABLE = "EksUnreachable"
-CREDENTIALS_INVALID = "CredentialsInvalid"
-
+# Where a reason is not the EKS code itself (see `reasons`), the code is too generic to read
+# well in `kubectl get`, or several codes mean the same thing to the user.
 API_ERRORS: dict[str, ErrorPolicy] = {
     # One update at a time per cluster (409): wait for it, it ends by itself.
     "ResourceInUseException": ErrorPolicy(CLUSTER_UPDATE_IN_PROGRESS, Retry.BACKOFF),
@@ -64,9 +66,9 @@ API_ERRORS: dict[str, ErrorPolicy] = {
     "AccessDenied": ErrorPolicy("AccessDenied", Retry.SLOW),
     "UnauthorizedOperation": ErrorPolicy("UnauthorizedOperation", Retry.SLOW),
     # Credentials: missing, expired or rejected. Fixed by rotating secrets or IRSA, not the spec.
-    "NoCredentialsError": ErrorPolicy("NoCredentials", Retry.SLOW),
-    "PartialCredentialsError": ErrorPolicy("NoCredentials", Retry.SLOW),
-    "NoRegionError": ErrorPolicy("NoRegion", Retry.SLOW),
+    "NoCredentialsError": ErrorPolicy(reasons.NO_CREDENTIALS, Retry.SLOW),
+    "PartialCredentialsError": ErrorPolicy(reasons.NO_CREDENTIALS, Retry.SLOW),
+    "NoRegionError": ErrorPolicy(reasons.NO_REGION, Retry.SLOW),
     "ExpiredTokenException": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
     "ExpiredToken": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
     "InvalidClientTokenId": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
@@ -114,13 +116,13 @@ user must learn of it); SLOW ones are associated again later with a fresh token.
 
 def api_error_policy(code: str) -> ErrorPolicy:
     """The policy of an API/SDK error; unknown codes are treated as transient, with their name."""
-    return API_ERRORS.get(code, ErrorPolicy(code or "EksError", Retry.BACKOFF))
+    return API_ERRORS.get(code, ErrorPolicy(code or reasons.EKS_ERROR, Retry.BACKOFF))
 
 
 def update_error_policy(code: str | None) -> ErrorPolicy:
     """The policy of a failed update's error code; unknown codes stall and retry slowly."""
     if not code:
-        return ErrorPolicy("UpdateFailed", Retry.SLOW)
+        return ErrorPolicy(reasons.UPDATE_FAILED, Retry.SLOW)
     return UPDATE_ERRORS.get(code, ErrorPolicy(code, Retry.SLOW))
 
 

@@ -1,6 +1,6 @@
 """One :class:`EksClient` per (region, role), built lazily and cached for the operator's life.
 
-Clients carry botocore's retry configuration (standard mode by default: throttles, 5xx and
+Clients carry botocore's retry configuration (standard mode: throttles, 5xx and
 connection errors are retried with jittered backoff, reusing the same ``clientRequestToken``),
 connect/read timeouts, and a user agent naming the operator, so its calls can be told apart in
 CloudTrail.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, Literal, cast
+from typing import TYPE_CHECKING, Final
 
 import boto3
 import botocore.session
@@ -33,7 +33,7 @@ from botocore.exceptions import BotoCoreError
 from botocore.loaders import Loader
 
 from eks_oidc_operator import __version__
-from eks_oidc_operator.eks.client import EksClient
+from eks_oidc_operator.eks.calls import EksClient
 from eks_oidc_operator.eks.errors import EksError
 
 if TYPE_CHECKING:
@@ -46,10 +46,8 @@ ROLE_SESSION_NAME: Final = "eks-oidc-operator"
 USER_AGENT_EXTRA: Final = f"eks-oidc-operator/{__version__}"
 """Appended to botocore's user agent, so the operator's calls are recognisable."""
 
-RETRY_MODES: Final = ("legacy", "standard", "adaptive")
-"""botocore's retry modes."""
-
-_RetryMode = Literal["legacy", "standard", "adaptive"]
+RETRY_MODE: Final = "standard"
+"""botocore's retry mode for every client; the operator's own backoff takes over after it."""
 
 
 class EksClientFactory:
@@ -60,36 +58,24 @@ class EksClientFactory:
     max_attempts
         botocore's ``total_max_attempts``: attempts per call including the first (1 disables
         botocore's retries).
-    retry_mode
-        ``standard`` (default), ``adaptive`` or ``legacy``.
     connect_timeout, read_timeout
         Socket timeouts in seconds.
     session_factory
         Makes the base boto3 session (its credentials sign EKS calls, or assume the roles).
         Defaults to ``boto3.session.Session`` with the standard credential chain; tests pass
         their own. Called once, on the first :meth:`get`.
-
-    Raises
-    ------
-    ValueError
-        If ``retry_mode`` is not a botocore retry mode (checked here, at start-up, rather
-        than on the first call).
     """
 
     def __init__(
         self,
         *,
         max_attempts: int = 3,
-        retry_mode: str = "standard",
         connect_timeout: float = 5,
         read_timeout: float = 30,
         session_factory: Callable[[], boto3.session.Session] | None = None,
     ) -> None:
-        if retry_mode not in RETRY_MODES:
-            msg = f"retry_mode must be one of {', '.join(RETRY_MODES)}, not {retry_mode!r}"
-            raise ValueError(msg)
         self._config = Config(
-            retries={"mode": cast("_RetryMode", retry_mode), "total_max_attempts": max_attempts},
+            retries={"mode": RETRY_MODE, "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             user_agent_extra=USER_AGENT_EXTRA,

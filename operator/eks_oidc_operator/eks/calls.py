@@ -4,7 +4,7 @@ Every method **blocks** (boto3 is synchronous, and botocore's retries sleep). Th
 calls them from worker threads (``asyncio.to_thread``); they must never be called on kopf's
 event loop, where one slow or throttled call would stall every other object.
 
-Errors are translated once, here (style habit 4): every ``botocore`` failure leaves as
+Errors are translated once, here, and nowhere else: every ``botocore`` failure leaves as
 :class:`~eks_oidc_operator.eks.errors.EksError`, raised ``from`` the original.
 
 * ``ClientError`` (EKS answered with an error): ``code`` is EKS's error code, ``message`` EKS's
@@ -36,8 +36,8 @@ from eks_oidc_operator.eks.errors import EksError
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
-    from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig, ObservedUpdate
-    from eks_oidc_operator.models import OidcConfigSpec
+    from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
+    from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
 
 _T = TypeVar("_T")
 
@@ -56,7 +56,7 @@ class EksClient:
     client
         One boto3 ``eks`` client. It carries the region, credentials (possibly an assumed
         role), endpoint and retry configuration; see
-        :class:`~eks_oidc_operator.eks.clients.EksClientFactory`. boto3 clients are
+        :class:`~eks_oidc_operator.eks.factory.EksClientFactory`. boto3 clients are
         thread-safe, so one instance serves every worker thread.
     """
 
@@ -129,7 +129,7 @@ class EksClient:
         oidc: OidcConfigSpec,
         tags: Mapping[str, str],
         token: str,
-    ) -> ObservedUpdate:
+    ) -> EksUpdate:
         """AssociateIdentityProviderConfig.
 
         Parameters
@@ -149,7 +149,7 @@ class EksClient:
 
         Returns
         -------
-        ObservedUpdate
+        EksUpdate
             The association's update (``InProgress``).
         """
         request = mapping.associate_request(cluster, name, oidc, tags, token)
@@ -160,7 +160,7 @@ class EksClient:
             ),
         )
 
-    def disassociate(self, cluster: str, name: str, token: str) -> ObservedUpdate:
+    def disassociate(self, cluster: str, name: str, token: str) -> EksUpdate:
         """DisassociateIdentityProviderConfig.
 
         Parameters
@@ -174,7 +174,7 @@ class EksClient:
 
         Returns
         -------
-        ObservedUpdate
+        EksUpdate
             The disassociation's update (``InProgress``; its ``config_names`` is empty, as EKS
             puts ``"[]"`` in the params).
         """
@@ -189,7 +189,7 @@ class EksClient:
             ),
         )
 
-    def describe_update(self, cluster: str, update_id: str) -> ObservedUpdate | None:
+    def describe_update(self, cluster: str, update_id: str) -> EksUpdate | None:
         """DescribeUpdate of a cluster-level update (no node group, add-on or capability).
 
         Parameters
@@ -201,7 +201,7 @@ class EksClient:
 
         Returns
         -------
-        ObservedUpdate or None
+        EksUpdate or None
             ``None`` when EKS knows no such update (or no such cluster).
         """
         return _or_none(
@@ -211,7 +211,7 @@ class EksClient:
             ),
         )
 
-    def find_config_update(self, cluster: str, name: str, type: str) -> ObservedUpdate | None:
+    def find_config_update(self, cluster: str, name: str, type: str) -> EksUpdate | None:
         """Find the update of config ``name`` after a crash lost its id.
 
         ListUpdates (every page), then DescribeUpdate for each id, and the choice of
@@ -231,7 +231,7 @@ class EksClient:
 
         Returns
         -------
-        ObservedUpdate or None
+        EksUpdate or None
             The newest matching update; ``None`` if there is none. An id that vanished
             between the list and the describe is skipped.
         """

@@ -1,10 +1,10 @@
-"""The error table: the codes EKS documents map as DESIGN.md §2 says, and the doc is current."""
+"""The error policy table: each code maps as docs/errors.md says, and the doc is current."""
 
 from __future__ import annotations
 
 import pytest
 
-from eks_oidc_operator.reconcile.errors import (
+from eks_oidc_operator.reconcile.error_policy import (
     Retry,
     api_error_policy,
     markdown_table,

@@ -21,9 +21,9 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 from eks_oidc_operator import __version__
-from eks_oidc_operator.eks import EksClient, EksClientFactory, EksError, ObservedUpdate
-from eks_oidc_operator.eks.clients import ROLE_SESSION_NAME, assume_role_credentials
-from eks_oidc_operator.models import OidcConfigSpec
+from eks_oidc_operator.eks import EksClient, EksClientFactory, EksError
+from eks_oidc_operator.eks.factory import ROLE_SESSION_NAME, assume_role_credentials
+from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
@@ -143,16 +143,15 @@ def _header(request: AWSPreparedRequest, name: str) -> str:
 # --- Configuration -----------------------------------------------------------------------
 
 
-def test_clients_carry_retry_mode_attempts_timeouts_and_the_operator_user_agent() -> None:
+def test_clients_carry_standard_retries_attempts_timeouts_and_the_operator_user_agent() -> None:
     factory = EksClientFactory(
         max_attempts=5,
-        retry_mode="adaptive",
         connect_timeout=2,
         read_timeout=7,
         session_factory=_base_session,
     )
     config = _settings(factory.get("us-west-2", None).boto_client.meta.config)
-    assert config["retries"] == {"mode": "adaptive", "total_max_attempts": 5}
+    assert config["retries"] == {"mode": "standard", "total_max_attempts": 5}
     assert (config["connect_timeout"], config["read_timeout"]) == (2, 7)
     assert config["user_agent_extra"] == f"eks-oidc-operator/{__version__}"
 
@@ -161,11 +160,6 @@ def test_the_defaults_are_standard_retries_with_three_attempts() -> None:
     config = _settings(EksClientFactory(session_factory=_base_session).config)
     assert config["retries"] == {"mode": "standard", "total_max_attempts": 3}
     assert (config["connect_timeout"], config["read_timeout"]) == (5, 30)
-
-
-def test_an_unknown_retry_mode_is_refused_at_construction() -> None:
-    with pytest.raises(ValueError, match="retry_mode"):
-        EksClientFactory(retry_mode="eager")
 
 
 def test_the_client_is_built_for_the_requested_region() -> None:
@@ -377,7 +371,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return slept
 
 
-def _associate(client: EksClient) -> ObservedUpdate:
+def _associate(client: EksClient) -> EksUpdate:
     oidc = OidcConfigSpec(issuer_url="https://login.example.com", client_id="kubernetes")
     return client.associate("prod", "corp-sso", oidc, {}, "uid-1-gen-1")
 

@@ -1,0 +1,57 @@
+"""Gathering: the EKS reads of one pass, into one :class:`Observation`. I/O, no decisions.
+
+EKS calls are kept few on purpose. While a tracked update is in flight one poll is one
+DescribeUpdate; the config is described only when the update has ended (or nothing is in
+flight), and the cluster only when the config is missing. An EKS error ends gathering and is
+part of the observation: what it means is the rules' business.
+"""
+
+from __future__ import annotations
+
+from eks_oidc_operator import constants
+from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.models import ConfigStatus, EksUpdate
+from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.port import EksPort
+
+IN_PROGRESS = constants.UPDATE_IN_PROGRESS
+
+
+def gather(base: Observation, eks: EksPort) -> Observation:
+    """``base`` (the object and the gate's answer) completed with what EKS says."""
+    try:
+        return _observe(base, eks)
+    except EksError as error:
+        return base.but(error=error)
+
+
+def _observe(base: Observation, eks: EksPort) -> Observation:
+    obj = base.obj
+    cluster, name = obj.spec.cluster_name, obj.config_name
+    tracked = obj.status.update
+    update: EksUpdate | None = None
+    if tracked is not None and tracked.status == IN_PROGRESS:
+        update = eks.describe_update(cluster, tracked.id)
+        if update is not None and update.status == IN_PROGRESS:
+            return base.but(update=update)
+    elif tracked is not None and tracked.status:
+        update = tracked  # already final: no need to ask EKS again
+    config = eks.describe_config(cluster, name)
+    if config is None:
+        missing = eks.describe_cluster(cluster) is None
+        return base.but(update=update, cluster_missing=missing)
+    in_transition = config.status in (ConfigStatus.CREATING, ConfigStatus.DELETING)
+    unknown = update is None and obj.status.identity_provider_config_arn != config.arn
+    if (in_transition and (update is None or update.status != IN_PROGRESS)) or unknown:
+        # A config whose update we do not know: after a crash between the Associate call and
+        # the status write (whether or not EKS has finished since), or one started outside.
+        # Find it, never repeat it. Once the ARN is recorded this lookup does not recur.
+        kind = (
+            constants.UPDATE_DISASSOCIATE
+            if config.status == ConfigStatus.DELETING
+            else constants.UPDATE_ASSOCIATE
+        )
+        recovered = eks.find_config_update(cluster, name, kind)
+        if recovered is not None:
+            update = recovered
+    return base.but(config=config, update=update)

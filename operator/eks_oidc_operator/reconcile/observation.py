@@ -1,0 +1,101 @@
+"""Pure: one immutable observation of an object and of EKS, gathered once per pass.
+
+The rules read nothing else, so a rule's answer depends on what the observation says and on
+nothing that could change under it. Gathering (:mod:`eks_oidc_operator.reconcile.gather`) fills
+it; the derived views below are computed from it, never stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from eks_oidc_operator import constants
+from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.eks.types import ObservedConfig
+from eks_oidc_operator.models import ConfigStatus, EksUpdate, OidcIdentityProvider
+from eks_oidc_operator.reconcile.delta import oidc_differences
+
+FINISHED_BADLY = ("Failed", "Cancelled")
+"""Final update statuses that leave no association behind."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The object as the pass read it, and what EKS (and the cluster gate) said about it."""
+
+    obj: OidcIdentityProvider
+    config: ObservedConfig | None = None
+    """The config of that name on the cluster; ``None`` when absent or not looked at (while the
+    tracked update is still in progress, one DescribeUpdate is all a poll asks)."""
+    update: EksUpdate | None = None
+    """The tracked (``status.update``) or recovered update, freshly described when it mattered."""
+    cluster_missing: bool = False
+    """DescribeCluster said 404. Only asked when the config is missing."""
+    gate_holder: str | None = None
+    """Another object of this operator that is updating the same cluster, if any."""
+    error: EksError | None = None
+    """The EKS (or SDK) error that ended gathering, or that a planned call met."""
+
+    def but(self, **changes: Any) -> Observation:
+        """This observation with some fields replaced (a call's answer, a lost race)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def deleting(self) -> bool:
+        """The object has a deletionTimestamp."""
+        return self.obj.metadata.deletion_timestamp is not None
+
+    @property
+    def tracked(self) -> EksUpdate | None:
+        """The update status records (the one this object started or adopted last)."""
+        return self.obj.status.update
+
+    @property
+    def in_progress(self) -> EksUpdate | None:
+        """The observed update, if EKS is still running it."""
+        update = self.update
+        return (
+            update if update is not None and update.status == constants.UPDATE_IN_PROGRESS else None
+        )
+
+    @property
+    def failed(self) -> EksUpdate | None:
+        """The observed update, if it ended Failed or Cancelled."""
+        update = self.update
+        return update if update is not None and update.status in FINISHED_BADLY else None
+
+    @property
+    def differences(self) -> list[str]:
+        """The ``spec.oidc`` fields the observed config does not have (none without a config)."""
+        if self.config is None:
+            return []
+        return oidc_differences(self.obj.spec.oidc, self.config)
+
+    @property
+    def config_status(self) -> ConfigStatus | None:
+        """The observed config's status."""
+        return ConfigStatus(self.config.status) if self.config is not None else None
+
+    @property
+    def created_by_us(self) -> bool:
+        """Whether the observed config is this object's: its recorded ARN, or made by our
+        tracked update.
+
+        The Associate response carries no ARN, so right after our own association the ARN is not
+        in status yet; the tracked update (stored before anything else) vouches for the config.
+        """
+        config = self.config
+        if config is None:
+            return False
+        if self.obj.status.identity_provider_config_arn == config.arn:
+            return True
+        tracked, update = self.tracked, self.update
+        return (
+            tracked is not None
+            and update is not None
+            and update.id == tracked.id
+            and update.type == constants.UPDATE_ASSOCIATE
+            and (not update.config_names or config.name in update.config_names)
+        )

@@ -1,0 +1,141 @@
+"""Pure: from an observation to the whole plan of a pass.
+
+:func:`plan` asks the rule chain for a verdict and adds what follows from it mechanically: the
+new status (conditions with kstatus semantics), the events worth posting, and when to look
+again. :func:`started` is the same for the one answer that changes a plan: the update an
+Associate or Disassociate call started, which status records at once.
+"""
+
+from __future__ import annotations
+
+from eks_oidc_operator import constants
+from eks_oidc_operator.models import (
+    ConfigStatus,
+    EksUpdate,
+    OidcIdentityProviderStatus,
+)
+from eks_oidc_operator.reconcile import conditions, rules
+from eks_oidc_operator.reconcile.conditions import ConditionSpec
+from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.plan import Associate, Event, Kind, Plan, Verdict, in_flight
+from eks_oidc_operator.reconcile.reasons import EventType
+from eks_oidc_operator.reconcile.timing import poll_delay, retry_delay
+
+
+def plan(obs: Observation, ctx: Context) -> Plan:
+    """The plan of a pass that observed ``obs``."""
+    verdict = rules.verdict(obs, ctx)
+    status = _status(obs, ctx, verdict)
+    events = (*_worth_posting(obs.obj.status, verdict), *verdict.notices)
+    return _scheduled(Plan(verdict, status, events), obs, ctx)
+
+
+def started(obs: Observation, ctx: Context, draft: Plan, update: EksUpdate) -> Plan:
+    """``draft`` once its Associate or Disassociate call has returned ``update``.
+
+    Status records the update (and the config's new EKS status) so that it is written before
+    anything else can fail; the event that announces the call names the update.
+    """
+    verdict = draft.verdict
+    creating = isinstance(verdict.starts_update, Associate)
+    status = draft.status.model_copy(
+        update={
+            "update": update,
+            "config_status": ConfigStatus.CREATING if creating else ConfigStatus.DELETING,
+        }
+    )
+    announcement = Event(
+        EventType.NORMAL, verdict.reason, f"{verdict.message} (EKS update {update.id})"
+    )
+    return _scheduled(Plan(verdict, status, (*draft.events, announcement)), obs, ctx)
+
+
+def _status(obs: Observation, ctx: Context, verdict: Verdict) -> OidcIdentityProviderStatus:
+    previous, obj = obs.obj.status, obs.obj
+    arn, config_status, update = _eks_view(obs, verdict)
+    return OidcIdentityProviderStatus(
+        observed_generation=obj.metadata.generation,
+        phase=verdict.phase,
+        region=ctx.region,
+        identity_provider_config_name=obj.config_name,
+        identity_provider_config_arn=arn,
+        config_status=config_status,
+        update=update,
+        conditions=conditions.apply_conditions(
+            previous.conditions,
+            _conditions(verdict),
+            now=ctx.now,
+            generation=obj.metadata.generation,
+        ),
+    )
+
+
+def _eks_view(
+    obs: Observation, verdict: Verdict
+) -> tuple[str | None, ConfigStatus | None, EksUpdate | None]:
+    """What status says about EKS after this pass: ARN, config status and update."""
+    previous = obs.obj.status
+    if verdict.keep_recorded:
+        return previous.identity_provider_config_arn, previous.config_status, previous.update
+    config, arn = obs.config, previous.identity_provider_config_arn
+    if config is not None and (verdict.adopt or arn == config.arn):
+        arn = config.arn
+    if config is not None:
+        config_status = obs.config_status
+    elif obs.in_progress is not None:
+        config_status = previous.config_status  # not looked at while EKS works on the update
+    else:
+        config_status = None  # looked at, and gone
+    return arn, config_status, obs.update or previous.update
+
+
+def _conditions(verdict: Verdict) -> list[ConditionSpec]:
+    if verdict.kind is Kind.READY:
+        return conditions.ready(verdict.reason, verdict.message)
+    if verdict.kind is Kind.STALL:
+        return conditions.stalled(verdict.reason, verdict.message)
+    return conditions.reconciling(verdict.reason, verdict.message)
+
+
+def _worth_posting(previous: OidcIdentityProviderStatus, verdict: Verdict) -> tuple[Event, ...]:
+    """Events on transitions only: a pass that ends the same way as the last is not news."""
+    old = conditions.find(previous.conditions, constants.CONDITION_READY)
+    if old is not None and (old.reason, old.message) == (verdict.reason, verdict.message):
+        return ()
+    return verdict.events
+
+
+def _scheduled(draft: Plan, obs: Observation, ctx: Context) -> Plan:
+    """``draft`` with when to look again, and the poll count the next pass continues from."""
+    verdict, timings = draft.verdict, ctx.timings
+    polls = 0 if verdict.starts_update is not None else ctx.polls
+    retry_after = (
+        retry_delay(verdict.retry, ctx.retries, timings, ctx.rng) if verdict.retry else None
+    )
+    if obs.deleting:
+        # Timers do not run on a deleted object: the delete handler polls by being retried, and
+        # never waits for a change that cannot come (a stuck finalizer blocks the namespace).
+        if verdict.kind is Kind.RELEASE:
+            retry_after = None
+        elif verdict.kind is Kind.WAIT:
+            retry_after = poll_delay(polls, timings)
+        elif retry_after is None:
+            retry_after = timings.poll_max
+        return _with(draft, retry_after=retry_after, polls=polls)
+    if not in_flight(draft.status):
+        return _with(draft, retry_after=retry_after, polls=0)
+    return _with(draft, retry_after=retry_after, poll_after=poll_delay(polls, timings), polls=polls)
+
+
+def _with(
+    draft: Plan, *, retry_after: float | None, polls: int, poll_after: float | None = None
+) -> Plan:
+    return Plan(
+        draft.verdict,
+        draft.status,
+        draft.events,
+        retry_after=retry_after,
+        poll_after=poll_after,
+        polls=polls,
+    )

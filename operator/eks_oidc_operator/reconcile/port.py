@@ -1,0 +1,33 @@
+"""The EKS calls the reconcile layer makes: a protocol, so tests can stand in for EKS.
+
+:class:`eks_oidc_operator.eks.EksClient` implements it. Every method blocks; the handlers run
+the whole pass in a worker thread, never on kopf's event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Protocol
+
+from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
+from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
+
+
+class EksPort(Protocol):
+    """The EKS calls of one (region, role)."""
+
+    def describe_cluster(self, cluster: str) -> ObservedCluster | None: ...
+    def describe_config(self, cluster: str, name: str) -> ObservedConfig | None: ...
+    def describe_update(self, cluster: str, update_id: str) -> EksUpdate | None: ...
+    def find_config_update(self, cluster: str, name: str, type: str) -> EksUpdate | None: ...
+    def associate(
+        self,
+        cluster: str,
+        name: str,
+        oidc: OidcConfigSpec,
+        tags: Mapping[str, str],
+        token: str,
+    ) -> EksUpdate: ...
+    def disassociate(self, cluster: str, name: str, token: str) -> EksUpdate: ...
+    def tag(self, arn: str, tags: Mapping[str, str]) -> None: ...
+    def untag(self, arn: str, keys: Collection[str]) -> None: ...

@@ -1,0 +1,68 @@
+"""Every event type and condition/event reason the operator writes, in one place.
+
+A reason is a stable CamelCase word that users grep for, alert on and match in GitOps health
+checks, so each is written once, here. Error reasons that are EKS's own codes (for example
+``InvalidParameterException``) are not listed: the error policy passes them through as EKS
+spelled them (see :mod:`eks_oidc_operator.reconcile.error_policy`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class EventType(StrEnum):
+    """Kubernetes Event types: progress is ``Normal``, anything a human should see ``Warning``."""
+
+    NORMAL = "Normal"
+    WARNING = "Warning"
+
+
+# Progress
+ASSOCIATING: Final = "Associating"
+"""An association is being started or followed."""
+ASSOCIATED: Final = "Associated"
+"""The config became ACTIVE (event)."""
+ACTIVE: Final = "Active"
+"""Ready: the config is ACTIVE in EKS and matches the spec."""
+ADOPTED: Final = "Adopted"
+"""A matching config that none of our associations created was taken over (event)."""
+REPLACING: Final = "Replacing"
+"""spec.oidc changed: the config is disassociated and associated again."""
+WAITING_FOR_DISASSOCIATION: Final = "WaitingForDisassociation"
+"""The config is DELETING in EKS; nothing can be done until it is gone."""
+TAGS_UPDATED: Final = "TagsUpdated"
+"""Tags were synced in place (event)."""
+DISASSOCIATING: Final = "Disassociating"
+"""Deletion: the config is being disassociated, or deletion waits for EKS."""
+DISASSOCIATED: Final = "Disassociated"
+"""Deletion: the config is not associated any more; the finalizer goes."""
+RETAINED: Final = "Retained"
+"""Deletion with ``deletionPolicy: Retain``: the config stays in EKS."""
+CLUSTER_GONE: Final = "ClusterGone"
+"""Deletion: the cluster no longer exists, so there is nothing to disassociate."""
+NOT_OWNED: Final = "NotOwned"
+"""Deletion: the config of that name is not this object's; it is left in place."""
+
+# Trouble
+DRIFT_DETECTED: Final = "DriftDetected"
+"""The config was removed, or is being removed, outside the operator."""
+CLUSTER_UPDATE_IN_PROGRESS: Final = "ClusterUpdateInProgress"
+"""EKS runs one update per cluster: another one is running (a 409, or our own queue)."""
+CLUSTER_NOT_FOUND: Final = "ClusterNotFound"
+"""No EKS cluster of that name (yet)."""
+CONFIG_CONFLICT: Final = "ConfigConflict"
+"""A config of that name exists with other settings and is not this object's."""
+UPDATE_FAILED: Final = "UpdateFailed"
+"""A failed EKS update that carries no error code."""
+EKS_UNREACHABLE: Final = "EksUnreachable"
+"""The EKS endpoint could not be reached (connection refused, timeouts)."""
+CREDENTIALS_INVALID: Final = "CredentialsInvalid"
+"""AWS refused the credentials (expired, unknown, bad signature)."""
+NO_CREDENTIALS: Final = "NoCredentials"
+"""No credentials found (or only part of them)."""
+NO_REGION: Final = "NoRegion"
+"""No region: not in the spec, the operator's default or the environment."""
+EKS_ERROR: Final = "EksError"
+"""An EKS error without a code (should not happen; better than an empty reason)."""

@@ -1,0 +1,335 @@
+"""Pure: the rules of an object that exists (create, update, resume, polls, resync), in order.
+
+Each rule recognises one situation from the observation and returns the verdict for it, or
+``None`` to pass. The chain in :mod:`eks_oidc_operator.reconcile.rules` tries them in the order
+of :data:`RULES`; a rule may rely on the ones before it having passed (said where it does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from eks_oidc_operator import constants
+from eks_oidc_operator.models import ConditionStatus, ConfigStatus, Phase
+from eks_oidc_operator.reconcile import conditions, reasons
+from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.delta import tag_delta
+from eks_oidc_operator.reconcile.error_policy import (
+    ErrorPolicy,
+    Retry,
+    update_error_policy,
+)
+from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.plan import (
+    Associate,
+    Call,
+    Disassociate,
+    Event,
+    Kind,
+    Tag,
+    Untag,
+    Verdict,
+)
+from eks_oidc_operator.reconcile.reasons import EventType
+from eks_oidc_operator.reconcile.rules.common import (
+    eks_error,
+    in_progress_message,
+    outside_disassociation,
+    stalled_on,
+)
+from eks_oidc_operator.reconcile.timing import Backoff
+from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
+
+DISASSOCIATE = constants.UPDATE_DISASSOCIATE
+
+
+def outside_disassociation_in_flight(obs: Observation, ctx: Context) -> Verdict | None:
+    """A disassociation that this object did not start is running: drift, wait it out."""
+    update = obs.in_progress
+    if update is None or update.type != DISASSOCIATE:
+        return None
+    if obs.tracked is not None and obs.tracked.id == update.id:
+        return None
+    return Verdict(
+        Kind.WAIT,
+        Phase.REPLACING,
+        reasons.DRIFT_DETECTED,
+        in_progress_message(update),
+        events=(outside_disassociation(obs),),
+        adopt=_matches(obs),
+    )
+
+
+def update_in_flight(obs: Observation, ctx: Context) -> Verdict | None:
+    """Our (or a recovered) update is running: wait; outside deletion a disassociation is the
+    first half of a replacement."""
+    update = obs.in_progress
+    if update is None:
+        return None
+    phase = Phase.REPLACING if update.type == DISASSOCIATE else Phase.ASSOCIATING
+    reason = reasons.REPLACING if update.type == DISASSOCIATE else reasons.ASSOCIATING
+    # A config seen CREATING with a matching spec is ours to follow, even when the crash came
+    # before its ARN reached status: record it now.
+    return Verdict(Kind.WAIT, phase, reason, in_progress_message(update), adopt=_matches(obs))
+
+
+def cluster_missing(obs: Observation, ctx: Context) -> Verdict | None:
+    """No such cluster (yet): GitOps may create it after the object, so retry with backoff."""
+    if obs.config is not None or not obs.cluster_missing:
+        return None
+    cluster = obs.obj.spec.cluster_name
+    return Verdict(
+        Kind.RETRY,
+        Phase.PENDING,
+        reasons.CLUSTER_NOT_FOUND,
+        f"EKS cluster {cluster} does not exist (yet); retrying with growing backoff",
+        events=(
+            Event(EventType.WARNING, reasons.CLUSTER_NOT_FOUND, f"No EKS cluster named {cluster}"),
+        ),
+        retry=Backoff.TRANSIENT,
+    )
+
+
+def update_failed(obs: Observation, ctx: Context) -> Verdict | None:
+    """Our association failed and left nothing behind: stalled until its retry is due (a new
+    generation always is); then the chain goes on to associate again."""
+    failed = obs.failed
+    if obs.config is not None or failed is None:
+        return None
+    policy = _policy_of(obs)
+    if _retry_due(obs, policy, ctx):
+        return None
+    return stalled_on(failed, policy)
+
+
+def failed_config_lingers(obs: Observation, ctx: Context) -> Verdict | None:
+    """The update failed but EKS still shows the config CREATING (it is removed later, there is
+    no FAILED status): stalled, whatever the retry policy, until EKS collects it."""
+    failed, config = obs.failed, obs.config
+    if failed is None or config is None or config.status != ConfigStatus.CREATING:
+        return None
+    if obs.differences:
+        return None
+    return stalled_on(failed, _policy_of(obs))
+
+
+def config_removed_outside(obs: Observation, ctx: Context) -> Verdict | None:
+    """Our ACTIVE config is gone, and not through a failed update: drift, associate again."""
+    status = obs.obj.status
+    if obs.config is not None or obs.failed is not None:
+        return None
+    if not status.identity_provider_config_arn or status.config_status != ConfigStatus.ACTIVE:
+        return None
+    name, cluster = obs.obj.config_name, obs.obj.spec.cluster_name
+    drift = Event(
+        EventType.WARNING,
+        reasons.DRIFT_DETECTED,
+        f"Config {name} is no longer associated with cluster {cluster} "
+        "(removed outside the operator); associating it again",
+    )
+    return dataclasses.replace(_associate(obs), notices=(drift,))
+
+
+def config_missing(obs: Observation, ctx: Context) -> Verdict | None:
+    """Nothing of that name on the cluster: associate."""
+    if obs.config is not None:
+        return None
+    return _associate(obs)
+
+
+def config_deleting_outside(obs: Observation, ctx: Context) -> Verdict | None:
+    """Our config is DELETING and we did not ask for it: drift, wait until EKS has removed it."""
+    config, tracked = obs.config, obs.tracked
+    if config is None or config.status != ConfigStatus.DELETING or not obs.created_by_us:
+        return None
+    if tracked is not None and tracked.type == DISASSOCIATE:
+        return None
+    return dataclasses.replace(
+        _deleting(obs, Phase.REPLACING), events=(outside_disassociation(obs),)
+    )
+
+
+def config_deleting(obs: Observation, ctx: Context) -> Verdict | None:
+    """The config is DELETING (our replacement, or someone else's): wait until it is gone."""
+    config = obs.config
+    if config is None or config.status != ConfigStatus.DELETING:
+        return None
+    return _deleting(obs, Phase.REPLACING if obs.created_by_us else Phase.ASSOCIATING)
+
+
+def config_conflicts(obs: Observation, ctx: Context) -> Verdict | None:
+    """A config of that name with other settings, not created by this object: leave it alone."""
+    differences = obs.differences
+    if not differences or obs.created_by_us:
+        return None
+    name, cluster = obs.obj.config_name, obs.obj.spec.cluster_name
+    message = (
+        f"Config {name} already exists on cluster {cluster} with other settings "
+        f"({', '.join(differences)}); it was not created by this object, so it is "
+        "left alone. Delete it, or change spec.oidc.identityProviderConfigName."
+    )
+    return Verdict(
+        Kind.STALL,
+        Phase.FAILED,
+        reasons.CONFIG_CONFLICT,
+        message,
+        events=(Event(EventType.WARNING, reasons.CONFIG_CONFLICT, message),),
+    )
+
+
+def replacement_waits_for_creation(obs: Observation, ctx: Context) -> Verdict | None:
+    """spec.oidc changed while our config is still CREATING: EKS must finish it first."""
+    config = obs.config
+    if config is None or config.status != ConfigStatus.CREATING or not obs.differences:
+        return None
+    return Verdict(
+        Kind.WAIT,
+        Phase.REPLACING,
+        reasons.REPLACING,
+        f"Waiting for config {config.name} to finish CREATING before replacing it",
+    )
+
+
+def oidc_changed(obs: Observation, ctx: Context) -> Verdict | None:
+    """spec.oidc differs from our ACTIVE config (CREATING and DELETING were waited out above):
+    EKS cannot edit a config, so disassociate it; the association follows once it is gone."""
+    config, differences = obs.config, obs.differences
+    if config is None or not differences:
+        return None
+    message = (
+        f"{', '.join(differences)} changed; EKS cannot edit a config, so {config.name} is "
+        "disassociated and associated again"
+    )
+    token = disassociation_token(obs.obj, config)
+    call = Disassociate(obs.obj.spec.cluster_name, config.name, token)
+    return Verdict(Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message, calls=(call,))
+
+
+def config_creating(obs: Observation, ctx: Context) -> Verdict | None:
+    """The matching config is CREATING: wait for EKS (recording its ARN if not yet recorded)."""
+    config = obs.config
+    if config is None or config.status != ConfigStatus.CREATING:
+        return None
+    return Verdict(
+        Kind.WAIT,
+        Phase.ASSOCIATING,
+        reasons.ASSOCIATING,
+        f"Config {config.name} is CREATING in EKS",
+        adopt=_unrecorded(obs),
+    )
+
+
+def tags_drifted(obs: Observation, ctx: Context) -> Verdict | None:
+    """The config matches but its tags do not: re-tag in place; the pass then ends in sync."""
+    config = obs.config
+    if config is None:
+        return None
+    delta = tag_delta(obs.obj.spec.tags, config.tags)
+    if delta.empty:
+        return None
+    calls: list[Call] = []
+    if delta.to_set:
+        calls.append(Tag(config.arn, delta.to_set))
+    if delta.to_remove:
+        calls.append(Untag(config.arn, delta.to_remove))
+    changed = ", ".join(sorted([*delta.to_set, *delta.to_remove]))
+    synced = Event(
+        EventType.NORMAL, reasons.TAGS_UPDATED, f"Tags of config {config.name} synced: {changed}"
+    )
+    return dataclasses.replace(in_sync(obs, ctx), calls=tuple(calls), notices=(synced,))
+
+
+def in_sync(obs: Observation, ctx: Context) -> Verdict:
+    """The config is ACTIVE and matches the spec: Ready. Announced when it first becomes so, or
+    when it is adopted (a matching config that none of our associations created)."""
+    config = obs.config
+    if config is None:  # every earlier rule passed, so there is a config; say so to mypy
+        raise ValueError("in_sync needs a config")
+    cluster = obs.obj.spec.cluster_name
+    events: tuple[Event, ...] = ()
+    if not obs.created_by_us:
+        adopted = (
+            f"Config {config.name} already existed on cluster {cluster} with matching "
+            "settings; adopted it"
+        )
+        events = (Event(EventType.NORMAL, reasons.ADOPTED, adopted),)
+    elif obs.obj.status.phase != Phase.ACTIVE:
+        associated = f"Config {config.name} is ACTIVE on cluster {cluster}"
+        events = (Event(EventType.NORMAL, reasons.ASSOCIATED, associated),)
+    return Verdict(
+        Kind.READY,
+        Phase.ACTIVE,
+        reasons.ACTIVE,
+        f"Config {config.name} is ACTIVE on cluster {cluster} and matches the spec",
+        events=events,
+        adopt=_unrecorded(obs),
+    )
+
+
+RULES = (
+    eks_error,
+    outside_disassociation_in_flight,
+    update_in_flight,
+    cluster_missing,
+    update_failed,
+    failed_config_lingers,
+    config_removed_outside,
+    config_missing,
+    config_deleting_outside,
+    config_deleting,
+    config_conflicts,
+    replacement_waits_for_creation,
+    oidc_changed,
+    config_creating,
+    tags_drifted,
+    in_sync,
+)
+"""The apply chain, first match wins. ``in_sync`` is last and always matches."""
+
+
+def _associate(obs: Observation) -> Verdict:
+    obj = obs.obj
+    name, cluster = obj.config_name, obj.spec.cluster_name
+    call = Associate(cluster, name, obj.spec.oidc, obj.spec.tags or {}, association_token(obj))
+    return Verdict(
+        Kind.WAIT,
+        Phase.ASSOCIATING,
+        reasons.ASSOCIATING,
+        f"Associating config {name} with cluster {cluster}",
+        calls=(call,),
+    )
+
+
+def _deleting(obs: Observation, phase: Phase) -> Verdict:
+    message = f"Config {obs.obj.config_name} is DELETING in EKS"
+    return Verdict(Kind.WAIT, phase, reasons.WAITING_FOR_DISASSOCIATION, message)
+
+
+def _matches(obs: Observation) -> bool:
+    return obs.config is not None and not obs.differences
+
+
+def _unrecorded(obs: Observation) -> bool:
+    """The observed config's ARN is not the one status records (so record it)."""
+    return obs.config is not None and obs.obj.status.identity_provider_config_arn != obs.config.arn
+
+
+def _policy_of(obs: Observation) -> ErrorPolicy:
+    failed = obs.failed
+    code = failed.errors[0].error_code if failed is not None and failed.errors else None
+    return update_error_policy(code)
+
+
+def _retry_due(obs: Observation, policy: ErrorPolicy, ctx: Context) -> bool:
+    """Whether a stalled failure may be retried now (a new generation always may)."""
+    obj = obs.obj
+    stalled = conditions.find(obj.status.conditions, constants.CONDITION_STALLED)
+    if stalled is None or stalled.status != ConditionStatus.TRUE:
+        return False
+    if stalled.observed_generation != obj.metadata.generation:
+        return True
+    if policy.retry is Retry.NEVER:
+        return False
+    due = stalled.last_transition_time + timedelta(seconds=ctx.timings.slow_retry_base)
+    return ctx.now >= due

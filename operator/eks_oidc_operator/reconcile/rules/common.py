@@ -1,0 +1,106 @@
+"""Pure: the verdicts both chains share, and the words they are made of."""
+
+from __future__ import annotations
+
+from eks_oidc_operator.models import EksUpdate, Phase
+from eks_oidc_operator.reconcile import reasons
+from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, Retry, api_error_policy
+from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.plan import Event, Kind, Verdict
+from eks_oidc_operator.reconcile.reasons import EventType
+from eks_oidc_operator.reconcile.timing import Backoff
+
+BACKOFF_OF: dict[Retry, Backoff | None] = {
+    Retry.BACKOFF: Backoff.TRANSIENT,
+    Retry.SLOW: Backoff.SLOW,
+    Retry.NEVER: None,
+}
+"""The retry schedule of each retry policy (``None``: only a spec change moves it)."""
+
+
+def eks_error(obs: Observation, ctx: Context) -> Verdict | None:
+    """An EKS (or SDK) error ended gathering or a call: the error policy says what it means.
+
+    What status recorded about EKS is kept, since this pass learned nothing reliable about it.
+    """
+    error = obs.error
+    if error is None:
+        return None
+    policy = api_error_policy(error.code)
+    message = f"{error.operation}: {error.message}"
+    events = (Event(EventType.WARNING, policy.reason, message),)
+    if policy.stalled:
+        kind, phase = Kind.STALL, Phase.FAILED
+    else:
+        kind, phase = Kind.RETRY, obs.obj.status.phase or Phase.PENDING
+    return Verdict(
+        kind,
+        phase,
+        policy.reason,
+        message,
+        events=events,
+        retry=BACKOFF_OF[policy.retry],
+        keep_recorded=True,
+    )
+
+
+def cluster_busy(obs: Observation) -> Verdict:
+    """Another object of this operator is updating the cluster: wait for our turn, call nothing.
+
+    EKS runs one update per cluster and answers a second with a 409; the gate saves those calls.
+    """
+    message = f"another object ({obs.gate_holder}) is updating cluster {obs.obj.spec.cluster_name}"
+    return Verdict(
+        Kind.RETRY,
+        obs.obj.status.phase or Phase.PENDING,
+        reasons.CLUSTER_UPDATE_IN_PROGRESS,
+        message,
+        retry=Backoff.QUEUE,
+        keep_recorded=True,
+    )
+
+
+def stalled_on(update: EksUpdate, policy: ErrorPolicy) -> Verdict:
+    """A failed update stalls the object with EKS's code and words, retried as its policy says."""
+    message = failure_message(update)
+    return Verdict(
+        Kind.STALL,
+        Phase.FAILED,
+        policy.reason,
+        message,
+        events=(Event(EventType.WARNING, policy.reason, message),),
+        retry=BACKOFF_OF[policy.retry],
+    )
+
+
+def failure_message(update: EksUpdate) -> str:
+    """EKS's messages of a failed update, each with the resources it names."""
+    parts = []
+    for error in update.errors:
+        text = error.error_message or "no message"
+        if error.resource_ids:
+            text += f" (resources: {', '.join(error.resource_ids)})"
+        parts.append(text)
+    return "; ".join(parts) or f"EKS update {update.id} ended {update.status}"
+
+
+def announced(kind: Kind, phase: Phase, reason: str, message: str) -> Verdict:
+    """A verdict whose event says the same as its condition."""
+    return Verdict(kind, phase, reason, message, events=(Event(EventType.NORMAL, reason, message),))
+
+
+def outside_disassociation(obs: Observation) -> Event:
+    """The warning for a disassociation that this operator did not start."""
+    return Event(
+        EventType.WARNING,
+        reasons.DRIFT_DETECTED,
+        f"Config {obs.obj.config_name} is being disassociated from cluster "
+        f"{obs.obj.spec.cluster_name} outside the operator; it will be associated again once "
+        "EKS has removed it",
+    )
+
+
+def in_progress_message(update: EksUpdate) -> str:
+    """How a wait for a running update reads."""
+    return f"EKS update {update.id} ({update.type}) in progress"

@@ -1,0 +1,125 @@
+"""The planner: what follows from a verdict mechanically (status, events, when to look again)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.models import OidcIdentityProvider
+from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.plan import Plan
+from eks_oidc_operator.reconcile.planner import plan, started
+from eks_oidc_operator.reconcile.timing import Timings, poll_delay
+from tests.unit.reconcile.factories import ARN, config, ctx, obj, ours, update
+from tests.unit.reconcile.test_rules import CASES
+
+TIMINGS = Timings()
+IN_FLIGHT = {
+    "update": {"id": "u-1", "status": "InProgress", "type": "AssociateIdentityProviderConfig"},
+    "configStatus": "CREATING",
+    "phase": "Associating",
+}
+
+
+def _plan(resource: OidcIdentityProvider, *, polls: int = 0, retries: int = 0, **seen: Any) -> Plan:
+    return plan(Observation(resource, **seen), ctx(polls=polls, retries=retries))
+
+
+@pytest.mark.parametrize("polls", [0, 1, 2, 5])
+def test_while_eks_works_the_timer_follows_the_poll_schedule(polls: int) -> None:
+    result = _plan(obj(status=IN_FLIGHT), polls=polls, config=None, update=update())
+    assert result.poll_after == poll_delay(polls, TIMINGS)
+    assert result.polls == polls
+    assert result.retry_after is None
+
+
+def test_once_nothing_is_in_flight_the_poll_schedule_starts_over() -> None:
+    done = _plan(obj(status=IN_FLIGHT), polls=4, config=config(), update=update("Successful"))
+    assert (done.poll_after, done.polls) == (None, 0)
+
+
+def test_a_started_update_starts_its_poll_schedule_from_the_first_step() -> None:
+    draft = _plan(obj(), polls=7, config=None)
+    result = started(Observation(obj()), ctx(polls=7), draft, update(id_="u-new"))
+    assert (result.poll_after, result.polls) == (TIMINGS.poll_initial, 0)
+    assert result.status.config_status == "CREATING"
+    assert result.status.update is not None
+    assert result.status.update.id == "u-new"
+
+
+def test_a_started_disassociation_records_the_config_deleting() -> None:
+    resource = obj(status=ours(), oidc={"clientId": "new"})
+    draft = _plan(resource, config=config())
+    gone = update(id_="u-del", type_="DisassociateIdentityProviderConfig")
+    result = started(Observation(resource, config=config()), ctx(), draft, gone)
+    assert result.status.config_status == "DELETING"
+    assert result.status.identity_provider_config_arn == ARN
+    assert [(e.reason, e.message.endswith("(EKS update u-del)")) for e in result.events] == [
+        ("Replacing", True)
+    ]
+
+
+DELETIONS = {key: row for key, row in CASES.items() if row[0].metadata.deletion_timestamp}
+
+
+@pytest.mark.parametrize(
+    ("resource", "seen"), [row[:2] for row in DELETIONS.values()], ids=DELETIONS
+)
+def test_deletion_always_comes_back_until_it_releases(
+    resource: OidcIdentityProvider, seen: dict[str, Any]
+) -> None:
+    result = _plan(resource, **seen)
+    assert result.poll_after is None, "timers do not run on deleted objects"
+    assert result.release or result.retry_after is not None
+
+
+def test_deletion_polls_by_retrying_on_the_poll_schedule() -> None:
+    deleting = obj(status=ours(), deleting=True)
+    assert _plan(deleting, polls=3, config=config("DELETING")).retry_after == poll_delay(3, TIMINGS)
+
+
+def test_an_error_that_waits_for_a_spec_change_still_retries_a_deletion() -> None:
+    bad = EksError(
+        "InvalidParameterException", "no", operation="DisassociateIdentityProviderConfig"
+    )
+    result = _plan(obj(status=ours(), deleting=True), error=bad)
+    assert result.retry_after == TIMINGS.poll_max
+    outside_deletion = _plan(obj(status=ours()), error=bad)
+    assert outside_deletion.retry_after is None
+
+
+def test_retries_back_off_with_the_retry_count() -> None:
+    first = _plan(obj(), retries=0, config=None, cluster_missing=True).retry_after
+    later = _plan(obj(), retries=3, config=None, cluster_missing=True).retry_after
+    assert first is not None
+    assert later is not None
+    assert 8 <= first <= 12
+    assert 64 <= later <= 96
+
+
+def test_waiting_for_a_busy_cluster_is_paced_like_polls() -> None:
+    result = _plan(obj(), config=None, gate_holder="other")
+    assert result.retry_after is not None
+    assert 4 <= result.retry_after <= 6
+
+
+def test_events_are_posted_on_transitions_only() -> None:
+    first = _plan(obj(), config=None, cluster_missing=True)
+    assert [e.reason for e in first.events] == ["ClusterNotFound"]
+    again = _plan(
+        obj(status=first.status.model_dump(by_alias=True)), config=None, cluster_missing=True
+    )
+    assert again.events == ()
+
+
+def test_an_error_keeps_what_status_recorded_about_eks() -> None:
+    recorded = ours(update={"id": "u-1", "status": "Successful"})
+    throttled = EksError("ThrottlingException", "Rate exceeded", operation="DescribeUpdate")
+    result = _plan(obj(status=recorded), error=throttled)
+    assert result.status.identity_provider_config_arn == ARN
+    assert result.status.config_status == "ACTIVE"
+    assert result.status.update is not None
+    assert result.status.update.id == "u-1"
+    assert result.status.phase == "Active"

@@ -1,0 +1,554 @@
+"""The rule chains: every situation of the lifecycle, as a table, and what each plan holds.
+
+Each row is one situation (the object, what EKS reports), the rule that must recognise it, and
+what the plan does: the EKS call it makes, or how the pass ends, with the phase and reason that
+status carries. Adding a situation means adding a rule and a row here; a test below fails when a
+rule has no row.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.models import OidcIdentityProvider, Phase
+from eks_oidc_operator.reconcile import rules
+from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
+from eks_oidc_operator.reconcile.planner import plan
+from eks_oidc_operator.reconcile.timing import Backoff
+from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
+from tests.unit.reconcile.factories import ARN, NOW, OTHER_ARN, config, ctx, obj, ours, update
+
+SLOW = 60.0
+"""The default ``slow_retry_base``."""
+
+THROTTLED = EksError(
+    "ThrottlingException", "Rate exceeded", operation="DescribeIdentityProviderConfig"
+)
+DENIED = EksError("AccessDeniedException", "not allowed", operation="DescribeUpdate")
+
+# What a plan does, in one word: the call that changes EKS, or how the pass ends.
+ASSOCIATE, DISASSOCIATE, SYNC_TAGS = "Associate", "Disassociate", "SyncTags"
+WAIT, READY, RETRY, STALL, RELEASE = "Wait", "Ready", "Retry", "Stall", "Release"
+
+
+def seen(**fields: Any) -> dict[str, Any]:
+    """What EKS reports in one row (the fields of an Observation besides the object)."""
+    return fields
+
+
+def what(result: Plan) -> str:
+    """The one word for what ``result`` does."""
+    calls = result.calls
+    if any(isinstance(c, Associate) for c in calls):
+        return ASSOCIATE
+    if any(isinstance(c, Disassociate) for c in calls):
+        return DISASSOCIATE
+    if calls and all(isinstance(c, Tag | Untag) for c in calls):
+        return SYNC_TAGS
+    return {
+        Kind.WAIT: WAIT,
+        Kind.READY: READY,
+        Kind.RETRY: RETRY,
+        Kind.STALL: STALL,
+        Kind.RELEASE: RELEASE,
+    }[result.verdict.kind]
+
+
+def _plan(resource: OidcIdentityProvider, **fields: Any) -> Plan:
+    return plan(Observation(resource, **fields), ctx())
+
+
+def _stalled_since(
+    seconds_ago: float, generation: int = 1, reason: str = "Unknown"
+) -> dict[str, Any]:
+    when = (NOW - timedelta(seconds=seconds_ago)).isoformat()
+    return {
+        "conditions": [
+            {
+                "type": "Stalled",
+                "status": "True",
+                "reason": reason,
+                "message": "m",
+                "lastTransitionTime": when,
+                "observedGeneration": generation,
+            }
+        ],
+        "update": {
+            "id": "u-1",
+            "type": "AssociateIdentityProviderConfig",
+            "status": "Failed",
+            "errors": [{"errorCode": reason, "errorMessage": "m"}],
+        },
+        "phase": "Failed",
+    }
+
+
+CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, str]] = {
+    "new object, nothing in EKS: associate": (
+        obj(),
+        seen(config=None),
+        "config_missing",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    "cluster missing: retry with backoff": (
+        obj(),
+        seen(config=None, cluster_missing=True),
+        "cluster_missing",
+        RETRY,
+        Phase.PENDING,
+        "ClusterNotFound",
+    ),
+    "our update in progress: wait": (
+        obj(status={"update": {"id": "u-1", "status": "InProgress"}}),
+        seen(config=None, update=update()),
+        "update_in_flight",
+        WAIT,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    "config CREATING and matching: wait (adopting it)": (
+        obj(),
+        seen(config=config("CREATING")),
+        "config_creating",
+        WAIT,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    "config ACTIVE and ours: ready": (
+        obj(status=ours()),
+        seen(config=config()),
+        "in_sync",
+        READY,
+        Phase.ACTIVE,
+        "Active",
+    ),
+    "config ACTIVE, matching, not ours: adopt and ready": (
+        obj(),
+        seen(config=config()),
+        "in_sync",
+        READY,
+        Phase.ACTIVE,
+        "Active",
+    ),
+    "EKS default usernameClaim echoed: still matches": (
+        obj(status=ours()),
+        seen(config=config(username_claim="sub")),
+        "in_sync",
+        READY,
+        Phase.ACTIVE,
+        "Active",
+    ),
+    "config exists with other settings, not ours: conflict": (
+        obj(),
+        seen(config=config(client_id="other")),
+        "config_conflicts",
+        STALL,
+        Phase.FAILED,
+        "ConfigConflict",
+    ),
+    "spec.oidc changed on our ACTIVE config: replace": (
+        obj(status=ours(), oidc={"clientId": "new"}),
+        seen(config=config()),
+        "oidc_changed",
+        DISASSOCIATE,
+        Phase.REPLACING,
+        "Replacing",
+    ),
+    "spec.oidc changed while ours is CREATING: wait, then replace": (
+        obj(status=ours(), oidc={"clientId": "new"}),
+        seen(config=config("CREATING")),
+        "replacement_waits_for_creation",
+        WAIT,
+        Phase.REPLACING,
+        "Replacing",
+    ),
+    "replacement's disassociation in progress: wait (Replacing)": (
+        obj(
+            status=ours(
+                update={
+                    "id": "u-1",
+                    "status": "InProgress",
+                    "type": "DisassociateIdentityProviderConfig",
+                }
+            ),
+            oidc={"clientId": "new"},
+        ),
+        seen(config=None, update=update(type_="DisassociateIdentityProviderConfig")),
+        "update_in_flight",
+        WAIT,
+        Phase.REPLACING,
+        "Replacing",
+    ),
+    "our config DELETING: wait": (
+        obj(status=ours()),
+        seen(config=config("DELETING")),
+        "config_deleting_outside",
+        WAIT,
+        Phase.REPLACING,
+        "WaitingForDisassociation",
+    ),
+    "tags differ: sync tags": (
+        obj(status=ours(), tags={"team": "a"}),
+        seen(config=config(tags={"old": "x"})),
+        "tags_drifted",
+        SYNC_TAGS,
+        Phase.ACTIVE,
+        "Active",
+    ),
+    "aws: tags are never removed": (
+        obj(status=ours()),
+        seen(config=config(tags={"aws:cloudformation": "x"})),
+        "in_sync",
+        READY,
+        Phase.ACTIVE,
+        "Active",
+    ),
+    "our ACTIVE config vanished: drift, associate again": (
+        obj(status=ours(update={"id": "u-1", "status": "Successful"})),
+        seen(config=None, update=update("Successful")),
+        "config_removed_outside",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    "update failed just now: stall with EKS's code": (
+        obj(status={"update": {"id": "u-1", "status": "InProgress"}}),
+        seen(config=None, update=update("Failed", code="ClusterUnreachable", message="m")),
+        "update_failed",
+        STALL,
+        Phase.FAILED,
+        "ClusterUnreachable",
+    ),
+    "failed update, config still CREATING (not yet collected): stall": (
+        obj(status={"update": {"id": "u-1", "status": "InProgress"}}),
+        seen(
+            config=config("CREATING"),
+            update=update("Failed", code="Unknown", message="issuer unreachable"),
+        ),
+        "failed_config_lingers",
+        STALL,
+        Phase.FAILED,
+        "Unknown",
+    ),
+    "failed (slow retry) long enough ago: associate again": (
+        obj(status=_stalled_since(SLOW + 1)),
+        seen(config=None, update=update("Failed", code="Unknown", message="m")),
+        "config_missing",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    "failed (slow retry) too recently: stay stalled": (
+        obj(status=_stalled_since(SLOW - 1)),
+        seen(config=None, update=update("Failed", code="Unknown", message="m")),
+        "update_failed",
+        STALL,
+        Phase.FAILED,
+        "Unknown",
+    ),
+    "failed (never retried) stays stalled however long": (
+        obj(status=_stalled_since(10 * SLOW, reason="ConfigurationConflict")),
+        seen(config=None, update=update("Failed", code="ConfigurationConflict", message="m")),
+        "update_failed",
+        STALL,
+        Phase.FAILED,
+        "ConfigurationConflict",
+    ),
+    "failed (never retried) but the spec changed: associate": (
+        obj(status=_stalled_since(1, reason="ConfigurationConflict"), generation=2),
+        seen(config=None, update=update("Failed", code="ConfigurationConflict", message="m")),
+        "config_missing",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    # Deletion
+    "delete, Retain: release at once": (
+        obj(status=ours(), deleting=True, deletionPolicy="Retain"),
+        seen(config=config()),
+        "retained",
+        RELEASE,
+        Phase.DISASSOCIATING,
+        "Retained",
+    ),
+    "delete, our ACTIVE config: disassociate": (
+        obj(status=ours(), deleting=True),
+        seen(config=config()),
+        "disassociate",
+        DISASSOCIATE,
+        Phase.DISASSOCIATING,
+        "Disassociating",
+    ),
+    "delete, config CREATING: wait it out": (
+        obj(status=ours(), deleting=True),
+        seen(config=config("CREATING")),
+        "deletion_waits_for_config",
+        WAIT,
+        Phase.DISASSOCIATING,
+        "Disassociating",
+    ),
+    "delete, our association still in progress: wait": (
+        obj(status={"update": {"id": "u-1", "status": "InProgress"}}, deleting=True),
+        seen(config=None, update=update()),
+        "deletion_waits_for_update",
+        WAIT,
+        Phase.DISASSOCIATING,
+        "Disassociating",
+    ),
+    "delete, disassociation in progress: wait": (
+        obj(status=ours(), deleting=True),
+        seen(config=None, update=update(type_="DisassociateIdentityProviderConfig")),
+        "deletion_waits_for_update",
+        WAIT,
+        Phase.DISASSOCIATING,
+        "Disassociating",
+    ),
+    "delete, config gone: release": (
+        obj(status=ours(), deleting=True),
+        seen(config=None),
+        "config_gone",
+        RELEASE,
+        Phase.DISASSOCIATING,
+        "Disassociated",
+    ),
+    "delete, cluster gone: release": (
+        obj(status=ours(), deleting=True),
+        seen(config=None, cluster_missing=True),
+        "cluster_gone",
+        RELEASE,
+        Phase.DISASSOCIATING,
+        "ClusterGone",
+    ),
+    "delete, someone else's config: leave it, release": (
+        obj(status=ours(), deleting=True),
+        seen(config=config(arn=OTHER_ARN, client_id="x")),
+        "not_owned",
+        RELEASE,
+        Phase.DISASSOCIATING,
+        "NotOwned",
+    ),
+    "delete after a crash before the ARN was written: matching config is ours": (
+        obj(deleting=True),
+        seen(config=config()),
+        "disassociate",
+        DISASSOCIATE,
+        Phase.DISASSOCIATING,
+        "Disassociating",
+    ),
+    # Situations the chains share
+    "EKS error while gathering: the error policy (transient: retry)": (
+        obj(status=ours()),
+        seen(error=THROTTLED),
+        "eks_error",
+        RETRY,
+        Phase.ACTIVE,
+        "ThrottlingException",
+    ),
+    "EKS error while deleting: the error policy (a human: stall)": (
+        obj(status=ours(), deleting=True),
+        seen(error=DENIED),
+        "eks_error",
+        STALL,
+        Phase.FAILED,
+        "AccessDeniedException",
+    ),
+    "another object is updating the cluster: wait for our turn, call nothing": (
+        obj(),
+        seen(config=None, gate_holder="other-uid"),
+        "cluster_busy",
+        RETRY,
+        Phase.PENDING,
+        "ClusterUpdateInProgress",
+    ),
+    "deletion waits for its turn on a busy cluster too": (
+        obj(status=ours(), deleting=True),
+        seen(config=config(), gate_holder="other-uid"),
+        "cluster_busy",
+        RETRY,
+        Phase.ACTIVE,
+        "ClusterUpdateInProgress",
+    ),
+    "a busy cluster does not hold back a pass that starts nothing": (
+        obj(status=ours()),
+        seen(config=config(), gate_holder="other-uid"),
+        "in_sync",
+        READY,
+        Phase.ACTIVE,
+        "Active",
+    ),
+    # More apply situations
+    "a disassociation we did not start is running: drift, wait": (
+        obj(status=ours(update={"id": "u-1", "status": "Successful"})),
+        seen(
+            config=config("DELETING"),
+            update=update(type_="DisassociateIdentityProviderConfig", id_="u-outside"),
+        ),
+        "outside_disassociation_in_flight",
+        WAIT,
+        Phase.REPLACING,
+        "DriftDetected",
+    ),
+    "someone else's config is DELETING: wait, then associate ours": (
+        obj(),
+        seen(config=config("DELETING", arn=OTHER_ARN, client_id="x")),
+        "config_deleting",
+        WAIT,
+        Phase.ASSOCIATING,
+        "WaitingForDisassociation",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("resource", "observed", "rule", "does", "phase", "reason"), CASES.values(), ids=CASES.keys()
+)
+def test_the_rule_that_recognises_the_situation_makes_the_plan(
+    resource: OidcIdentityProvider,
+    observed: dict[str, Any],
+    rule: str,
+    does: str,
+    phase: Phase,
+    reason: str,
+) -> None:
+    result = _plan(resource, **observed)
+    assert (result.rule, what(result), result.status.phase, result.verdict.reason) == (
+        rule,
+        does,
+        phase,
+        reason,
+    )
+
+
+def test_every_rule_has_a_row() -> None:
+    covered = {row[2] for row in CASES.values()}
+    chains = {rule.__name__ for rule in (*rules.APPLY, *rules.DELETE)}
+    assert chains | {"cluster_busy"} <= covered, f"rules without a row: {chains - covered}"
+
+
+def test_a_failed_update_reports_eks_code_message_and_resource_ids() -> None:
+    failed = update("Failed", code="ClusterUnreachable", message="The cluster is unreachable")
+    failed = failed.model_copy(
+        update={"errors": (failed.errors[0].model_copy(update={"resource_ids": ("prod",)}),)}
+    )
+    result = _plan(obj(), config=None, update=failed)
+    assert result.verdict.message == "The cluster is unreachable (resources: prod)"
+    assert [(e.type, e.reason) for e in result.events] == [("Warning", "ClusterUnreachable")]
+    assert result.verdict.retry is Backoff.SLOW
+    stalled = next(c for c in result.status.conditions if c.type == "Stalled")
+    assert (stalled.status, stalled.reason) == ("True", "ClusterUnreachable")
+
+
+def test_a_conflict_names_the_differing_fields_and_never_retries() -> None:
+    result = _plan(obj(), config=config(client_id="x", groups_claim="g"))
+    assert "spec.oidc.clientId" in result.verdict.message
+    assert "spec.oidc.groupsClaim" in result.verdict.message
+    assert result.verdict.retry is None
+    assert result.retry_after is None
+    assert result.calls == ()
+
+
+def test_tag_sync_sets_changed_and_removes_extra_keys_then_is_ready() -> None:
+    result = _plan(
+        obj(status=ours(), tags={"team": "a", "env": "prod"}),
+        config=config(tags={"team": "b", "old": "x", "env": "prod"}),
+    )
+    assert result.calls == (Tag(ARN, {"team": "a"}), Untag(ARN, ("old",)))
+    ready = next(c for c in result.status.conditions if c.type == "Ready")
+    assert ready.status == "True"
+    assert [e.reason for e in result.events] == ["TagsUpdated"]
+    assert "old, team" in result.events[0].message
+
+
+def test_only_the_tag_call_that_has_work_is_planned() -> None:
+    added = _plan(obj(status=ours(), tags={"team": "a"}), config=config())
+    assert added.calls == (Tag(ARN, {"team": "a"}),)
+    removed = _plan(obj(status=ours()), config=config(tags={"old": "x"}))
+    assert removed.calls == (Untag(ARN, ("old",)),)
+
+
+def test_adoption_is_announced_once_with_an_event() -> None:
+    result = _plan(obj(), config=config())
+    assert result.verdict.adopt
+    assert result.status.identity_provider_config_arn == ARN
+    assert [e.reason for e in result.events] == ["Adopted"]
+    again = _plan(obj(status=ours()), config=config())
+    assert not again.verdict.adopt
+    assert again.events == ()
+
+
+def test_drift_posts_a_warning() -> None:
+    result = _plan(
+        obj(status=ours(update={"id": "u-1", "status": "Successful"})),
+        config=None,
+        update=update("Successful"),
+    )
+    assert [(e.type, e.reason) for e in result.events] == [("Warning", "DriftDetected")]
+
+
+def test_tokens_are_deterministic_and_change_with_generation_and_last_update() -> None:
+    first = obj()
+    assert association_token(first) == association_token(obj())
+    assert association_token(first) != association_token(obj(generation=2))
+    after_failure = obj(status={"update": {"id": "u-1", "status": "Failed"}})
+    assert association_token(after_failure) != association_token(first)
+    assert len(association_token(obj(clientRequestToken="x" * 64))) <= 64
+    assert disassociation_token(first, config()) == disassociation_token(obj(), config())
+    assert disassociation_token(first, config()) != disassociation_token(
+        first, config(arn=OTHER_ARN)
+    )
+
+
+def test_the_planned_calls_carry_the_tokens() -> None:
+    associate = _plan(obj(), config=None).calls
+    assert associate == (Associate("prod", "corp", obj().spec.oidc, {}, association_token(obj())),)
+    deleting = obj(status=ours(), deleting=True)
+    disassociate = _plan(deleting, config=config()).calls
+    assert disassociate == (Disassociate("prod", "corp", disassociation_token(deleting, config())),)
+
+
+def test_the_arn_constant_is_what_ours_records() -> None:
+    assert obj(status=ours()).status.identity_provider_config_arn == ARN
+
+
+def test_a_disassociation_started_outside_is_reported_as_drift_once() -> None:
+    outside = update(type_="DisassociateIdentityProviderConfig", id_="u-outside")
+    first = _plan(
+        obj(status=ours(update={"id": "u-1", "status": "Successful"})),
+        config=config("DELETING"),
+        update=outside,
+    )
+    assert (what(first), first.verdict.reason) == (WAIT, "DriftDetected")
+    assert [(e.type, e.reason) for e in first.events] == [("Warning", "DriftDetected")]
+    tracked = obj(
+        status=ours(
+            update={
+                "id": "u-outside",
+                "status": "InProgress",
+                "type": "DisassociateIdentityProviderConfig",
+            }
+        )
+    )
+    again = _plan(tracked, config=None, update=outside)
+    assert again.events == ()
+
+
+def test_a_busy_cluster_keeps_what_status_recorded_and_drops_the_plans_warnings() -> None:
+    recorded = ours(update={"id": "u-1", "status": "Successful"})
+    result = _plan(
+        obj(status=recorded), config=None, update=update("Successful"), gate_holder="other-uid"
+    )
+    assert result.rule == "cluster_busy"
+    assert result.calls == ()
+    assert result.events == ()
+    assert result.status.identity_provider_config_arn == ARN
+    assert result.status.config_status == "ACTIVE"
+    assert result.status.update is not None
+    assert result.status.update.id == "u-1"
+    assert "other-uid" in result.verdict.message
