@@ -5,6 +5,7 @@ SHELL := bash
 
 UV_VERSION ?= 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+CRD := crds/oidcidentityproviders.eksoidc.io.yaml
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
@@ -30,10 +31,12 @@ controlplane: ## Build kube-apiserver, etcd, kubectl and helm from Go modules (c
 	bash hack/controlplane/build.sh
 
 .PHONY: lint
-lint: init ## ruff, the layering contracts, and the generated CRD is current
+lint: init ## ruff (style, complexity), the import contracts, and crds/ and the chart's copy match the models
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(PY) -m eks_oidc_operator crd | diff -u $(CRD) - >/dev/null || { echo "$(CRD) is stale: run make crds"; exit 1; }
+	diff -u $(CRD) charts/eks-oidc-operator/crds/ >/dev/null || { echo "the chart's CRD differs from $(CRD): run make crds"; exit 1; }
 
 .PHONY: fmt
 fmt: init ## Format and auto-fix
@@ -46,8 +49,8 @@ typecheck: init ## mypy --strict
 
 .PHONY: crds
 crds: init controlplane ## Regenerate crds/, the chart's copy and deploy/ from the models and chart
-	$(PY) -m eks_oidc_operator crd > crds/oidcidentityproviders.eksoidc.io.yaml
-	cp crds/oidcidentityproviders.eksoidc.io.yaml charts/eks-oidc-operator/crds/
+	$(PY) -m eks_oidc_operator crd > $(CRD)
+	cp $(CRD) charts/eks-oidc-operator/crds/
 	HELM=$(CURDIR)/.local/bin/helm bash hack/render-deploy.sh
 
 .PHONY: test

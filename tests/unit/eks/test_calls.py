@@ -2,7 +2,7 @@
 
 The client still validates every request against the EKS model, ``expected_params`` pins the
 exact request, and every stubbed response is checked against the operation's output shape.
-Responses are shaped like the real examples in docs/eks-api-behaviour.md. No network.
+Responses are shaped like the examples in docs/eks-behaviour.md §10. No network.
 """
 
 from __future__ import annotations
