@@ -6,14 +6,22 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import kopf
 
 from eks_oidc_operator.eks import EksClientFactory
 from eks_oidc_operator.reconcile.plan import Event
+from eks_oidc_operator.reconcile.port import EksPort
 from eks_oidc_operator.reconcile.reconciler import ClusterGate
 from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.settings import OperatorSettings
+
+class Clients(Protocol):
+    """Where a pass gets its EKS client (:class:`EksClientFactory`; tests give a fake)."""
+
+    def get(self, region: str, role_arn: str | None) -> EksPort: ...
+
 
 EventPoster = Callable[[kopf.Body, Event], None]
 """Posts one of a plan's events about the object ``body``."""
@@ -29,7 +37,7 @@ class Runtime:
     """Long-lived collaborators of every reconcile pass."""
 
     settings: OperatorSettings
-    clients: EksClientFactory
+    clients: Clients
     timings: Timings
     gate: ClusterGate
     rng: random.Random

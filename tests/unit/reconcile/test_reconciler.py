@@ -7,64 +7,12 @@ error, the update a call started, a lost turn at the gate) lands in status the r
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
-from eks_oidc_operator.models import EksUpdate, OidcConfigSpec, OidcIdentityProvider
+from eks_oidc_operator.models import OidcIdentityProvider
 from eks_oidc_operator.reconcile.reconciler import ClusterGate, Plan, reconcile
-from tests.unit.reconcile.factories import ARN, config, ctx, obj, ours, update
-
-
-@dataclass
-class FakeEks:
-    cluster_exists: bool = True
-    config: ObservedConfig | None = None
-    updates: dict[str, EksUpdate] = field(default_factory=dict)
-    fail: dict[str, EksError] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
-    recovered: EksUpdate | None = None
-
-    def _call(self, name: str) -> None:
-        self.calls.append(name)
-        if name in self.fail:
-            raise self.fail[name]
-
-    def describe_cluster(self, cluster: str) -> ObservedCluster | None:
-        self._call("DescribeCluster")
-        return ObservedCluster(name=cluster, status="ACTIVE") if self.cluster_exists else None
-
-    def describe_config(self, cluster: str, name: str) -> ObservedConfig | None:
-        self._call("DescribeIdentityProviderConfig")
-        return self.config
-
-    def describe_update(self, cluster: str, update_id: str) -> EksUpdate | None:
-        self._call("DescribeUpdate")
-        return self.updates.get(update_id)
-
-    def find_config_update(self, cluster: str, name: str, type: str) -> EksUpdate | None:
-        self._call("FindUpdate")
-        return self.recovered
-
-    def associate(
-        self, cluster: str, name: str, oidc: OidcConfigSpec, tags: Mapping[str, str], token: str
-    ) -> EksUpdate:
-        self._call("AssociateIdentityProviderConfig")
-        self.config = config("CREATING")
-        self.updates["u-new"] = update(id_="u-new")
-        return self.updates["u-new"]
-
-    def disassociate(self, cluster: str, name: str, token: str) -> EksUpdate:
-        self._call("DisassociateIdentityProviderConfig")
-        return update(id_="u-del", type_="DisassociateIdentityProviderConfig")
-
-    def tag(self, arn: str, tags: Mapping[str, str]) -> None:
-        self._call("TagResource")
-
-    def untag(self, arn: str, keys: Collection[str]) -> None:
-        self._call("UntagResource")
+from tests.unit.reconcile.factories import ARN, FakeEks, config, ctx, obj, ours, update
 
 
 def _run(

@@ -1,0 +1,199 @@
+"""The kopf handlers, called directly with a fake runtime: the state they keep is pinned here.
+
+Each handler parses the body, runs one pass, patches status, posts the plan's events and turns
+the plan's "when to look again" into kopf's signals. What they keep in the per-object memo (the
+status they last wrote, where the poll schedule stands) is what these tests hold them to.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+import pytest
+
+from eks_oidc_operator.handlers import oidc_identity_provider as handlers
+from eks_oidc_operator.handlers.runtime import Runtime
+from eks_oidc_operator.reconcile.gate import ClusterGate
+from eks_oidc_operator.reconcile.plan import Event
+from eks_oidc_operator.reconcile.port import EksPort
+from eks_oidc_operator.reconcile.timing import Timings
+from eks_oidc_operator.settings import OperatorSettings
+from tests.unit.reconcile.factories import FakeEks, config, update
+
+TIMINGS = Timings()
+
+
+@dataclass
+class FakeClients:
+    eks: FakeEks
+    asked: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def get(self, region: str, role_arn: str | None) -> EksPort:
+        self.asked.append((region, role_arn))
+        return self.eks
+
+
+@dataclass
+class Recorder:
+    events: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(self, body: kopf.Body, event: Event) -> None:
+        self.events.append((event.type, event.reason))
+
+
+@dataclass
+class Stopped:
+    """Stands in for kopf's ``stopped`` flag of a timer: records how long it was asked to wait."""
+
+    set: bool = False
+    waits: list[float] = field(default_factory=list)
+
+    async def wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    def __bool__(self) -> bool:
+        return self.set
+
+
+@dataclass
+class World:
+    eks: FakeEks
+    clients: FakeClients
+    events: Recorder
+    memo: kopf.Memo
+
+
+@pytest.fixture
+def world() -> World:
+    eks = FakeEks()
+    clients = FakeClients(eks)
+    events = Recorder()
+    runtime = Runtime(
+        settings=OperatorSettings(),
+        clients=clients,
+        timings=TIMINGS,
+        gate=ClusterGate(),
+        rng=random.Random(0),
+        default_region="eu-west-1",
+        post_event=events,
+    )
+    return World(eks, clients, events, kopf.Memo(runtime=runtime))
+
+
+def body(*, status: dict[str, Any] | None = None, deleting: bool = False) -> kopf.Body:
+    metadata: dict[str, Any] = {
+        "name": "corp",
+        "namespace": "platform",
+        "uid": "u",
+        "generation": 1,
+    }
+    if deleting:
+        metadata["deletionTimestamp"] = "2026-11-28T12:00:00Z"
+    spec = {
+        "clusterName": "prod",
+        "oidc": {"issuerUrl": "https://login.example.com", "clientId": "kubernetes"},
+    }
+    raw: Any = {"metadata": metadata, "spec": spec, "status": status or {}}
+    return kopf.Body(raw)
+
+
+async def test_a_create_associates_writes_status_and_remembers_the_poll_schedule(
+    world: World,
+) -> None:
+    patch = kopf.Patch()
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=patch, retry=0)
+    assert world.eks.calls[-1] == "AssociateIdentityProviderConfig"
+    assert patch["status"]["update"]["id"] == "u-new"
+    assert world.clients.asked == [("eu-west-1", None)]
+    assert world.events.events == [("Normal", "Associating")]
+    assert world.memo["status"].update.id == "u-new"
+    assert (world.memo["polls"], world.memo["poll_after"]) == (0, TIMINGS.poll_initial)
+
+
+async def test_a_retry_the_plan_asks_for_becomes_kopfs_temporary_error(world: World) -> None:
+    world.eks.cluster_exists = False
+    with pytest.raises(kopf.TemporaryError) as raised:
+        await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    assert raised.value.delay is not None
+    assert 8 <= raised.value.delay <= 12
+    assert "ClusterNotFound" in str(raised.value)
+    assert world.events.events == [("Warning", "ClusterNotFound")]
+
+
+async def test_the_next_pass_reads_the_status_it_wrote_not_the_stale_body(world: World) -> None:
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    world.eks.calls.clear()
+    # The watch event with the new status has not arrived: the body still has none.
+    await handlers.resync_handler(body=body(), memo=world.memo, patch=kopf.Patch())
+    assert world.eks.calls == ["DescribeUpdate"], "it follows its update, never associates again"
+
+
+async def test_polls_wait_as_the_last_plan_said_and_start_over_for_the_next_update(
+    world: World,
+) -> None:
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    stopped = Stopped()
+    for _ in range(3):
+        await handlers.poll_handler(
+            body=body(), memo=world.memo, patch=kopf.Patch(), stopped=stopped
+        )
+    assert stopped.waits == [5.0, 10.0, 20.0]
+    assert world.memo["polls"] == 3
+    world.eks.updates["u-new"] = update("Successful", id_="u-new")
+    world.eks.config = config()
+    await handlers.poll_handler(body=body(), memo=world.memo, patch=kopf.Patch(), stopped=stopped)
+    assert world.memo["status"].phase == "Active"
+    assert (world.memo["polls"], world.memo["poll_after"]) == (0, None)
+    assert world.events.events[-1] == ("Normal", "Associated")
+
+
+async def test_a_poll_before_any_plan_in_this_process_waits_the_first_step(world: World) -> None:
+    in_flight = {
+        "update": {"id": "u-1", "status": "InProgress"},
+        "configStatus": "CREATING",
+        "phase": "Associating",
+    }
+    world.eks.updates["u-1"] = update(id_="u-1")
+    stopped = Stopped()
+    await handlers.poll_handler(
+        body=body(status=in_flight), memo=world.memo, patch=kopf.Patch(), stopped=stopped
+    )
+    assert stopped.waits == [TIMINGS.poll_initial]
+    assert world.eks.calls == ["DescribeUpdate"]
+    assert world.memo["polls"] == 1
+
+
+async def test_a_stopped_timer_makes_no_pass(world: World) -> None:
+    stopped = Stopped(set=True)
+    await handlers.poll_handler(body=body(), memo=world.memo, patch=kopf.Patch(), stopped=stopped)
+    assert world.eks.calls == []
+    assert "status" not in world.memo
+
+
+async def test_deletion_is_retried_until_the_plan_releases(world: World) -> None:
+    ours = {"identityProviderConfigArn": config().arn, "configStatus": "ACTIVE", "phase": "Active"}
+    world.eks.config = config()
+    with pytest.raises(kopf.TemporaryError) as raised:
+        await handlers.finalize_handler(
+            body=body(status=ours, deleting=True), memo=world.memo, patch=kopf.Patch(), retry=0
+        )
+    assert world.eks.calls[-1] == "DisassociateIdentityProviderConfig"
+    assert raised.value.delay == TIMINGS.poll_initial
+    world.eks.config = None
+    world.eks.updates["u-del"] = update("Successful", "DisassociateIdentityProviderConfig", "u-del")
+    await handlers.finalize_handler(
+        body=body(status=ours, deleting=True), memo=world.memo, patch=kopf.Patch(), retry=1
+    )
+    assert world.events.events[-1] == ("Normal", "Disassociated")
+
+
+async def test_the_timer_filters_read_the_remembered_status_first(world: World) -> None:
+    empty, meta = body().status, body().meta
+    assert not handlers._status_in_flight(empty, world.memo)
+    assert handlers._settled(empty, world.memo, meta)
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    assert handlers._status_in_flight(empty, world.memo)
+    assert not handlers._settled(empty, world.memo, meta)
