@@ -10,7 +10,7 @@ from eks_oidc_operator.reconcile.error_policy import (
     markdown_table,
     update_error_policy,
 )
-from tests.support.kube import REPO
+from eks_oidc_testing.paths import REPO
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan
 from eks_oidc_operator.reconcile.planner import plan
 from eks_oidc_operator.reconcile.timing import Backoff
 from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
+from eks_oidc_testing.paths import REPO
 from tests.unit.reconcile.factories import ARN, NOW, OTHER_ARN, config, ctx, obj, ours, update
 
 SLOW = 60.0
@@ -552,3 +553,15 @@ def test_a_busy_cluster_keeps_what_status_recorded_and_drops_the_plans_warnings(
     assert result.status.update is not None
     assert result.status.update.id == "u-1"
     assert "other-uid" in result.verdict.message
+
+
+def _documented_chain(doc: str, heading: str) -> list[str]:
+    """The rule names of the table that follows ``heading`` in docs/architecture.md."""
+    table = doc.split(heading, 1)[1].split("\n\n", 2)[1]
+    return [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
+
+
+def test_the_architecture_doc_lists_the_chains_as_they_are() -> None:
+    doc = (REPO / "docs" / "architecture.md").read_text()
+    assert _documented_chain(doc, "Object in use") == [r.__name__ for r in rules.APPLY]
+    assert _documented_chain(doc, "Object being deleted") == [r.__name__ for r in rules.DELETE]
