@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.eks_simulator import SimulatorHandle, running_simulator
+from eks_oidc_testing.simulator import SimulatorHandle, running_simulator
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.validate import ParamValidator
 
+from eks_oidc_testing.simulator import SimulatorHandle, oidc_request
 from eks_simulator.protocol import OPERATIONS
-from tests.support.eks_simulator import SimulatorHandle, oidc_request
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

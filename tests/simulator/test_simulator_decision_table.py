@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.eks_simulator import SimulatorError, SimulatorHandle, oidc_request
+from eks_oidc_testing.simulator import SimulatorError, SimulatorHandle, oidc_request
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

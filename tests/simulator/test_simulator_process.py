@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.eks_simulator import oidc_request, running_simulator, simulator_argv
+from eks_oidc_testing.simulator import oidc_request, running_simulator, simulator_argv
 
 EVERY_FLAG = [
     "--host",

@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from tests.support.eks_simulator import SimulatorHandle, oidc_request
+from eks_oidc_testing.simulator import SimulatorHandle, oidc_request
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

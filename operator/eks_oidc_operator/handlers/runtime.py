@@ -17,6 +17,7 @@ from eks_oidc_operator.reconcile.reconciler import ClusterGate
 from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.settings import OperatorSettings
 
+
 class Clients(Protocol):
     """Where a pass gets its EKS client (:class:`EksClientFactory`; tests give a fake)."""
 
