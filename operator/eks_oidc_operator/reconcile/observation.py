@@ -92,10 +92,13 @@ class Observation:
         if self.obj.status.identity_provider_config_arn == config.arn:
             return True
         tracked, update = self.tracked, self.update
+        # An association that failed or was cancelled made nothing: a config seen after it
+        # was made by someone else, even under the same name.
         return (
             tracked is not None
             and update is not None
             and update.id == tracked.id
             and update.type == constants.UPDATE_ASSOCIATE
+            and update.status not in FINISHED_BADLY
             and (not update.config_names or config.name in update.config_names)
         )

@@ -565,3 +565,26 @@ def test_the_architecture_doc_lists_the_chains_as_they_are() -> None:
     doc = (REPO / "docs" / "architecture.md").read_text()
     assert _documented_chain(doc, "Object in use") == [r.__name__ for r in rules.APPLY]
     assert _documented_chain(doc, "Object being deleted") == [r.__name__ for r in rules.DELETE]
+
+
+FAILED_OURS = {
+    "update": {"id": "u-1", "status": "Failed", "type": "AssociateIdentityProviderConfig"}
+}
+
+
+def test_a_config_seen_after_our_failed_association_is_not_ours() -> None:
+    # Our association failed; later someone else made a config of that name with other
+    # settings. It is a conflict to report, never a config of ours to replace (disassociate).
+    failed = update("Failed", code="Unknown", message="m")
+    result = _plan(
+        obj(status=FAILED_OURS), config=config(arn=OTHER_ARN, client_id="x"), update=failed
+    )
+    assert result.rule == "config_conflicts"
+    assert result.calls == ()
+
+
+def test_a_matching_config_seen_after_our_failed_association_is_adopted() -> None:
+    failed = update("Failed", code="Unknown", message="m")
+    result = _plan(obj(status=FAILED_OURS), config=config(arn=OTHER_ARN), update=failed)
+    assert result.rule == "in_sync"
+    assert [e.reason for e in result.events] == ["Adopted"]
