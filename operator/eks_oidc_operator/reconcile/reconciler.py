@@ -45,9 +45,10 @@ def reconcile(obj: OidcIdentityProvider, ctx: Context, connect: Connect, gate: C
         return planner.plan(base.but(error=error), ctx)
     observation = gather(base, eks)
     plan = _execute(planner.plan(observation, ctx), observation, ctx, eks, seat)
-    if not plan.in_flight:
-        # The gate is held from a mutating call until its update ends. It only saves calls
-        # (EKS's 409 guards correctness), so releasing it on any doubt is safe.
+    if plan.release or not plan.in_flight:
+        # The gate is held from a mutating call until its update ends, or until the object is
+        # gone (a released object never passes again, so it could not free the gate later).
+        # It only saves calls (EKS's 409 guards correctness): releasing it on any doubt is safe.
         seat.release()
     return plan
 

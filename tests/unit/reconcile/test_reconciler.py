@@ -271,3 +271,23 @@ def test_an_update_recovered_while_adopting_with_other_tags_is_recorded() -> Non
     assert plan.status.update is not None
     assert plan.status.update.id == "u-before-crash"
     assert plan.status.identity_provider_config_arn == ARN
+
+
+def test_an_object_released_while_its_update_runs_frees_the_gate() -> None:
+    # Retain releases even while our association is still in flight; the object never passes
+    # again, so if it kept the gate every other object on the cluster would queue forever.
+    gate = ClusterGate()
+    resource = obj(
+        status={
+            "update": {"id": "u-1", "status": "InProgress"},
+            "configStatus": "CREATING",
+            "phase": "Associating",
+        },
+        deleting=True,
+        deletionPolicy="Retain",
+    )
+    assert gate.acquire(("eu-west-1", "prod"), resource.metadata.uid or "") is None
+    plan = _run(resource, FakeEks(updates={"u-1": update()}), gate=gate)
+    assert plan.release
+    assert plan.in_flight
+    assert gate.acquire(("eu-west-1", "prod"), "someone-else") is None
