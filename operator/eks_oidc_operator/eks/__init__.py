@@ -1,23 +1,14 @@
 """The EKS layer: the only code of the operator that imports boto3/botocore.
 
-:class:`EksClientFactory` builds (and caches) one :class:`EksClient` per region and role;
-:class:`EksClient` makes the typed, blocking EKS calls and translates every botocore failure
-into :class:`EksError`; the ``Observed*`` models and :class:`~eks_oidc_operator.models.EksUpdate`
-are what the calls return.
+- :mod:`.calls`: :class:`~.calls.EksClient`, the typed port of one boto3 client: blocking EKS
+  calls, every botocore failure translated into :class:`~.errors.EksError`;
+- :mod:`.factory`: :class:`~.factory.EksClientFactory`, one client per (region, role), cached,
+  assuming roles through STS;
+- :mod:`.mapping`: pure translation between our models and EKS's request/response shapes;
+- :mod:`.errors` and :mod:`.types`: the values the reconcile layer reads (``EksError``,
+  ``ObservedConfig``, ``ObservedCluster``); an update is
+  :class:`eks_oidc_operator.models.EksUpdate`.
 
-Two modules, two jobs: :mod:`.calls` is the typed port (one boto3 client's EKS operations),
-:mod:`.factory` makes those clients per (region, role), assuming roles through STS.
+This package imports none of its modules itself, so reading its values (as the pure decision
+code does) never loads boto3.
 """
-
-from eks_oidc_operator.eks.calls import EksClient
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.factory import EksClientFactory
-from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
-
-__all__ = [
-    "EksClient",
-    "EksClientFactory",
-    "EksError",
-    "ObservedCluster",
-    "ObservedConfig",
-]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -34,10 +35,13 @@ from pydantic import ValidationError
 from eks_oidc_operator import constants, metrics
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.models import OidcIdentityProvider, OidcIdentityProviderStatus
-from eks_oidc_operator.reconcile.reconciler import Context, Plan, in_flight, reconcile
+from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.plan import Plan, in_flight
+from eks_oidc_operator.reconcile.reconciler import reconcile
 from eks_oidc_operator.reconcile.timing import poll_delay
 
 RESOURCE = (constants.GROUP, constants.VERSION, constants.PLURAL)
+_log = logging.getLogger(__name__)
 
 
 def _parse(body: kopf.Body, memo: kopf.Memo) -> OidcIdentityProvider:
@@ -78,6 +82,16 @@ async def _pass(
         # the whole pass runs in a worker thread, never on kopf's event loop.
         connect = functools.partial(runtime.clients.get, ctx.region, obj.spec.role_arn)
         plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate)
+        # Which rule recognised the situation is the first thing to know when debugging one.
+        _log.debug(
+            "%s/%s %s: rule %s, %d call(s), phase %s",
+            obj.metadata.namespace,
+            obj.metadata.name,
+            trigger,
+            plan.rule,
+            len(plan.calls),
+            plan.status.phase,
+        )
         patch.status.update(plan.status.model_dump(mode="json", by_alias=True))
         memo["status"] = plan.status
         memo["polls"] = plan.polls

@@ -10,10 +10,10 @@ from typing import Protocol
 
 import kopf
 
-from eks_oidc_operator.eks import EksClientFactory
+from eks_oidc_operator.eks.factory import EksClientFactory
+from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.plan import Event
 from eks_oidc_operator.reconcile.port import EksPort
-from eks_oidc_operator.reconcile.reconciler import ClusterGate
 from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.settings import OperatorSettings
 

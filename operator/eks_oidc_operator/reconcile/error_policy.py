@@ -3,7 +3,7 @@
 Input is the EKS error code (an API exception name, a failed update's ``errorCode``, or a
 botocore exception name for failures that never reached EKS); output is the condition reason,
 whether the object is Stalled, how it is retried, and the event type. ``docs/errors.md``
-prints this table for users; ``tests/unit/reconcile/test_errors.py`` pins it.
+prints this table for users; ``tests/unit/reconcile/test_error_policy.py`` pins it.
 """
 
 from __future__ import annotations

@@ -134,7 +134,8 @@ class Plan:
     timers do not run and :attr:`retry_after` polls instead)."""
     polls: int = 0
     """The poll count the next pass continues from: 0 once nothing is in flight or an update
-    starts, so each update's poll schedule starts over."""
+    starts, so each period of waiting for EKS starts its schedule over. (In deletion the delete
+    handler's own retry count is the poll count, and this is only carried along.)"""
 
     @property
     def calls(self) -> tuple[Call, ...]:

@@ -8,6 +8,8 @@ Associate or Disassociate call started, which status records at once.
 
 from __future__ import annotations
 
+import dataclasses
+
 from eks_oidc_operator import constants
 from eks_oidc_operator.models import (
     ConfigStatus,
@@ -41,7 +43,7 @@ def started(obs: Observation, ctx: Context, draft: Plan, update: EksUpdate) -> P
     creating = isinstance(verdict.starts_update, Associate)
     status = draft.status.model_copy(
         update={
-            "update": update,
+            "update": _recorded(update),
             "config_status": ConfigStatus.CREATING if creating else ConfigStatus.DELETING,
         }
     )
@@ -87,7 +89,7 @@ def _eks_view(
         config_status = previous.config_status  # not looked at while EKS works on the update
     else:
         config_status = None  # looked at, and gone
-    return arn, config_status, obs.update or previous.update
+    return arn, config_status, _recorded(obs.update) or previous.update
 
 
 def _conditions(verdict: Verdict) -> list[ConditionSpec]:
@@ -122,20 +124,15 @@ def _scheduled(draft: Plan, obs: Observation, ctx: Context) -> Plan:
             retry_after = poll_delay(polls, timings)
         elif retry_after is None:
             retry_after = timings.poll_max
-        return _with(draft, retry_after=retry_after, polls=polls)
+        return dataclasses.replace(draft, retry_after=retry_after, polls=polls)
     if not in_flight(draft.status):
-        return _with(draft, retry_after=retry_after, polls=0)
-    return _with(draft, retry_after=retry_after, poll_after=poll_delay(polls, timings), polls=polls)
-
-
-def _with(
-    draft: Plan, *, retry_after: float | None, polls: int, poll_after: float | None = None
-) -> Plan:
-    return Plan(
-        draft.verdict,
-        draft.status,
-        draft.events,
-        retry_after=retry_after,
-        poll_after=poll_after,
-        polls=polls,
+        return dataclasses.replace(draft, retry_after=retry_after, polls=0)
+    return dataclasses.replace(
+        draft, retry_after=retry_after, poll_after=poll_delay(polls, timings), polls=polls
     )
+
+
+def _recorded(update: EksUpdate | None) -> EksUpdate | None:
+    """An update as status keeps it: without the config names only EKS's own answer carries
+    (they are not written, so a status read back from the API server never has them either)."""
+    return update.model_copy(update={"config_names": ()}) if update is not None else None

@@ -1,6 +1,6 @@
 """The EKS calls the reconcile layer makes: a protocol, so tests can stand in for EKS.
 
-:class:`eks_oidc_operator.eks.EksClient` implements it. Every method blocks; the handlers run
+:class:`eks_oidc_operator.eks.calls.EksClient` implements it. Every method blocks; the handlers run
 the whole pass in a worker thread, never on kopf's event loop.
 """
 

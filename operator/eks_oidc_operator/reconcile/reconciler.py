@@ -17,21 +17,11 @@ from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.gate import ClusterGate, Seat
 from eks_oidc_operator.reconcile.gather import gather
 from eks_oidc_operator.reconcile.observation import Observation
-from eks_oidc_operator.reconcile.plan import (
-    Associate,
-    Call,
-    Disassociate,
-    Plan,
-    Tag,
-    Untag,
-    in_flight,
-)
+from eks_oidc_operator.reconcile.plan import Associate, Call, Disassociate, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.port import EksPort
 
 Connect = Callable[[], EksPort]
 """Makes (or returns the cached) EKS client for the pass's region and role; may raise EksError."""
-
-__all__ = ["ClusterGate", "Connect", "Context", "Plan", "in_flight", "reconcile"]
 
 
 def reconcile(obj: OidcIdentityProvider, ctx: Context, connect: Connect, gate: ClusterGate) -> Plan:

@@ -29,7 +29,8 @@ from botocore.exceptions import (
 )
 from botocore.stub import Stubber
 
-from eks_oidc_operator.eks import EksClient, EksError
+from eks_oidc_operator.eks.calls import EksClient
+from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import EksUpdateError, OidcConfigSpec
 
 if TYPE_CHECKING:

@@ -21,8 +21,13 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 from eks_oidc_operator import __version__
-from eks_oidc_operator.eks import EksClient, EksClientFactory, EksError
-from eks_oidc_operator.eks.factory import ROLE_SESSION_NAME, assume_role_credentials
+from eks_oidc_operator.eks.calls import EksClient
+from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.eks.factory import (
+    ROLE_SESSION_NAME,
+    EksClientFactory,
+    assume_role_credentials,
+)
 from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
 
 if TYPE_CHECKING:

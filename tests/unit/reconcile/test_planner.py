@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -123,3 +125,14 @@ def test_an_error_keeps_what_status_recorded_about_eks() -> None:
     assert result.status.update is not None
     assert result.status.update.id == "u-1"
     assert result.status.phase == "Active"
+
+
+def test_the_pure_planner_loads_no_aws_sdk() -> None:
+    # The decision code reads EKS's values (errors, observed configs) but must never need
+    # boto3: a fresh interpreter imports the planner and the rules and finds no botocore.
+    probe = (
+        "import sys, eks_oidc_operator.reconcile.planner, eks_oidc_operator.reconcile.rules;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'kopf')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

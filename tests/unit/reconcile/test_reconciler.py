@@ -11,7 +11,9 @@ from typing import Any
 
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import OidcIdentityProvider
-from eks_oidc_operator.reconcile.reconciler import ClusterGate, Plan, reconcile
+from eks_oidc_operator.reconcile.gate import ClusterGate
+from eks_oidc_operator.reconcile.plan import Plan
+from eks_oidc_operator.reconcile.reconciler import reconcile
 from tests.unit.reconcile.factories import ARN, FakeEks, config, ctx, obj, ours, update
 
 
@@ -291,3 +293,24 @@ def test_an_object_released_while_its_update_runs_frees_the_gate() -> None:
     assert plan.release
     assert plan.in_flight
     assert gate.acquire(("eu-west-1", "prod"), "someone-else") is None
+
+
+def test_the_pass_that_sees_success_and_retags_records_the_finished_update() -> None:
+    # Before the rule chain a re-tagging pass kept the update as status had it (InProgress),
+    # so the object stayed in flight, and announced our own config as adopted.
+    resource = obj(
+        status={
+            "identityProviderConfigArn": ARN,
+            "update": {"id": "u-1", "status": "InProgress"},
+            "configStatus": "CREATING",
+            "phase": "Associating",
+        },
+        tags={"team": "a"},
+    )
+    eks = FakeEks(updates={"u-1": update("Successful")}, config=config())
+    plan = _run(resource, eks)
+    assert eks.calls == ["DescribeUpdate", "DescribeIdentityProviderConfig", "TagResource"]
+    assert plan.status.update is not None
+    assert plan.status.update.status == "Successful"
+    assert not plan.in_flight
+    assert [e.reason for e in plan.events] == ["Associated", "TagsUpdated"]

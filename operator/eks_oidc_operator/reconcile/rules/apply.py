@@ -187,7 +187,7 @@ def replacement_waits_for_creation(obs: Observation, ctx: Context) -> Verdict | 
         Kind.WAIT,
         Phase.REPLACING,
         reasons.REPLACING,
-        f"Waiting for config {config.name} to finish CREATING before replacing it",
+        f"Waiting for config {obs.obj.config_name} to finish CREATING before replacing it",
     )
 
 
@@ -198,11 +198,11 @@ def oidc_changed(obs: Observation, ctx: Context) -> Verdict | None:
     if config is None or not differences:
         return None
     message = (
-        f"{', '.join(differences)} changed; EKS cannot edit a config, so {config.name} is "
+        f"{', '.join(differences)} changed; EKS cannot edit a config, so {obs.obj.config_name} is "
         "disassociated and associated again"
     )
     token = disassociation_token(obs.obj, config)
-    call = Disassociate(obs.obj.spec.cluster_name, config.name, token)
+    call = Disassociate(obs.obj.spec.cluster_name, obs.obj.config_name, token)
     return Verdict(Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message, calls=(call,))
 
 
@@ -215,7 +215,7 @@ def config_creating(obs: Observation, ctx: Context) -> Verdict | None:
         Kind.WAIT,
         Phase.ASSOCIATING,
         reasons.ASSOCIATING,
-        f"Config {config.name} is CREATING in EKS",
+        f"Config {obs.obj.config_name} is CREATING in EKS",
         adopt=_unrecorded(obs),
     )
 
@@ -235,7 +235,9 @@ def tags_drifted(obs: Observation, ctx: Context) -> Verdict | None:
         calls.append(Untag(config.arn, delta.to_remove))
     changed = ", ".join(sorted([*delta.to_set, *delta.to_remove]))
     synced = Event(
-        EventType.NORMAL, reasons.TAGS_UPDATED, f"Tags of config {config.name} synced: {changed}"
+        EventType.NORMAL,
+        reasons.TAGS_UPDATED,
+        f"Tags of config {obs.obj.config_name} synced: {changed}",
     )
     return dataclasses.replace(in_sync(obs, ctx), calls=tuple(calls), notices=(synced,))
 
@@ -250,18 +252,18 @@ def in_sync(obs: Observation, ctx: Context) -> Verdict:
     events: tuple[Event, ...] = ()
     if not obs.created_by_us:
         adopted = (
-            f"Config {config.name} already existed on cluster {cluster} with matching "
+            f"Config {obs.obj.config_name} already existed on cluster {cluster} with matching "
             "settings; adopted it"
         )
         events = (Event(EventType.NORMAL, reasons.ADOPTED, adopted),)
     elif obs.obj.status.phase != Phase.ACTIVE:
-        associated = f"Config {config.name} is ACTIVE on cluster {cluster}"
+        associated = f"Config {obs.obj.config_name} is ACTIVE on cluster {cluster}"
         events = (Event(EventType.NORMAL, reasons.ASSOCIATED, associated),)
     return Verdict(
         Kind.READY,
         Phase.ACTIVE,
         reasons.ACTIVE,
-        f"Config {config.name} is ACTIVE on cluster {cluster} and matches the spec",
+        f"Config {obs.obj.config_name} is ACTIVE on cluster {cluster} and matches the spec",
         events=events,
         adopt=_unrecorded(obs),
     )

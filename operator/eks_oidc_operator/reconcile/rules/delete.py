@@ -81,7 +81,9 @@ def deletion_waits_for_config(obs: Observation, ctx: Context) -> Verdict | None:
     config = obs.config
     if config is None or config.status not in (ConfigStatus.CREATING, ConfigStatus.DELETING):
         return None
-    message = f"Config {config.name} is {config.status} in EKS; waiting before it can be released"
+    message = (
+        f"Config {obs.obj.config_name} is {config.status} in EKS; waiting before it can be released"
+    )
     return Verdict(Kind.WAIT, _PHASE, reasons.DISASSOCIATING, message)
 
 
@@ -96,8 +98,8 @@ def disassociate(obs: Observation, ctx: Context) -> Verdict:
         Kind.WAIT,
         _PHASE,
         reasons.DISASSOCIATING,
-        f"Disassociating config {config.name} from cluster {obj.spec.cluster_name}",
-        calls=(Disassociate(obj.spec.cluster_name, config.name, token),),
+        f"Disassociating config {obs.obj.config_name} from cluster {obj.spec.cluster_name}",
+        calls=(Disassociate(obj.spec.cluster_name, obj.config_name, token),),
     )
 
 
