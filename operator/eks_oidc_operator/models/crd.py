@@ -83,7 +83,11 @@ PRINTER_COLUMNS: list[JsonSchema] = [
     _column("Cluster", ".spec.clusterName", "EKS cluster"),
     _column("Config", ".status.identityProviderConfigName", "EKS identity-provider config name"),
     _column("Phase", ".status.phase", "One-word summary"),
-    _column("Ready", '.status.conditions[?(@.type=="Ready")].status', "Ready condition"),
+    _column(
+        "Ready",
+        f'.status.conditions[?(@.type=="{constants.CONDITION_READY}")].status',
+        "Ready condition",
+    ),
     _column("Update", ".status.update.status", "Status of the last EKS update"),
     _column("Age", ".metadata.creationTimestamp", "Age", type="date"),
 ]
