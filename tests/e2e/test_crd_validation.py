@@ -72,6 +72,7 @@ INVALID = {
         "spec.oidc.clientId",
     ),
     "aws: tag": (_spec(tags={"aws:owner": "me"}), "spec.tags"),
+    "aws: tag value": (_spec(tags={"owner": "AWS:me"}), "spec.tags values"),
     "51 tags": (_spec(tags={f"k{i}": "v" for i in range(51)}), "spec.tags"),
     "tag key too long": (_spec(tags={"k" * 129: "v"}), "spec.tags"),
     "tag value too long": (_spec(tags={"k": "v" * 257}), "spec.tags"),
@@ -92,6 +93,19 @@ def test_an_invalid_object_is_refused_naming_the_field(
     assert result.returncode != 0
     assert field in result.stderr, result.stderr
     assert cluster.kubectl("get", "oidcidp", "-n", namespace, "-o", "name").stdout == ""
+
+
+def test_a_name_too_long_for_an_eks_config_needs_an_explicit_config_name(
+    cluster: Cluster, namespace: str
+) -> None:
+    long_name = "n" * 101
+    refused = cluster.apply(_manifest(long_name, namespace, _spec()))
+    assert refused.returncode != 0
+    assert "spec.oidc.identityProviderConfigName" in refused.stderr, refused.stderr
+    assert "metadata.name" in refused.stderr, refused.stderr
+    named = _spec(oidc={"identityProviderConfigName": "corp"})
+    accepted = cluster.apply(_manifest(long_name, namespace, named))
+    assert accepted.returncode == 0, accepted.stderr
 
 
 CHANGES = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.models.spec import OidcIdentityProviderSpec
+from eks_oidc_operator.models.spec import MAX_CONFIG_NAME, OidcIdentityProviderSpec
 from eks_oidc_operator.models.status import OidcIdentityProviderStatus
 
 JsonSchema = dict[str, Any]
@@ -94,6 +94,19 @@ PRINTER_COLUMNS: list[JsonSchema] = [
 """What ``kubectl get oidcidp`` shows."""
 
 
+NAME_FITS_EKS: JsonSchema = {
+    "rule": (
+        "has(self.spec.oidc.identityProviderConfigName) || "
+        f"size(self.metadata.name) <= {MAX_CONFIG_NAME}"
+    ),
+    "message": (
+        f"metadata.name is longer than {MAX_CONFIG_NAME} characters, EKS's limit for the config "
+        "name it defaults to: set spec.oidc.identityProviderConfigName (1-100 characters)"
+    ),
+}
+"""Refused at apply time: the config name defaults to metadata.name, which EKS would refuse."""
+
+
 def build_crd() -> JsonSchema:
     """Return the complete CustomResourceDefinition as a plain dict, ready for YAML."""
     spec_schema = _schema_of(OidcIdentityProviderSpec)
@@ -132,6 +145,7 @@ def build_crd() -> JsonSchema:
                                 "keeps it in line with the spec and disassociates it on delete."
                             ),
                             "required": ["spec"],
+                            "x-kubernetes-validations": [NAME_FITS_EKS],
                             "properties": {
                                 "apiVersion": {"type": "string"},
                                 "kind": {"type": "string"},

@@ -29,12 +29,17 @@ ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"
 """An IAM role ARN in any partition."""
 
 CONFIG_NAME_PATTERN = r"^[0-9A-Za-z][A-Za-z0-9._-]*$"
+MAX_CONFIG_NAME = 100
+"""EKS's limit on an identity-provider config name (and so on a metadata.name used as one)."""
 """EKS documents no rule for config names; we accept what a Kubernetes name can hold."""
 
 RESERVED_TAG_MESSAGE = (
     f"spec.tags keys must not start with '{RESERVED_TAG_PREFIX}' (reserved by AWS)"
 )
-"""Said by the CRD's CEL rule at apply time and by the model for a body that slipped past it."""
+RESERVED_TAG_VALUE_MESSAGE = (
+    f"spec.tags values must not start with '{RESERVED_TAG_PREFIX}' (reserved by AWS)"
+)
+"""Said by the CRD's CEL rules at apply time and by the model for a body that slipped past them."""
 
 MAX_TAGS = 50
 """EKS ``TagMap`` limit: 50 tags per resource."""
@@ -86,7 +91,12 @@ class OidcConfigSpec(CamelModel):
     )
 
     identity_provider_config_name: (
-        Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=CONFIG_NAME_PATTERN)]
+        Annotated[
+            str,
+            StringConstraints(
+                min_length=1, max_length=MAX_CONFIG_NAME, pattern=CONFIG_NAME_PATTERN
+            ),
+        ]
         | None
     ) = Field(
         default=None,
@@ -248,8 +258,8 @@ class OidcIdentityProviderSpec(CamelModel):
         max_length=MAX_TAGS,
         description=(
             "Tags on the EKS identity-provider config. Changing them re-tags the config without "
-            "replacing it. At most 50; keys 1-128 characters, values up to 256; keys must not "
-            f"start with '{RESERVED_TAG_PREFIX}'."
+            "replacing it. At most 50; keys 1-128 characters, values up to 256; neither keys "
+            f"nor values may start with '{RESERVED_TAG_PREFIX}'."
         ),
         json_schema_extra={
             "x-kubernetes-validations": [
@@ -260,6 +270,10 @@ class OidcIdentityProviderSpec(CamelModel):
                 _cel(
                     f"self.all(k, !k.lowerAscii().startsWith('{RESERVED_TAG_PREFIX}'))",
                     RESERVED_TAG_MESSAGE,
+                ),
+                _cel(
+                    f"self.all(k, !self[k].lowerAscii().startsWith('{RESERVED_TAG_PREFIX}'))",
+                    RESERVED_TAG_VALUE_MESSAGE,
                 ),
             ]
         },
@@ -286,4 +300,6 @@ class OidcIdentityProviderSpec(CamelModel):
     def _no_aws_prefix(cls, value: dict[str, str] | None) -> dict[str, str] | None:
         if value and any(key.lower().startswith(RESERVED_TAG_PREFIX) for key in value):
             raise ValueError(RESERVED_TAG_MESSAGE)
+        if value and any(v.lower().startswith(RESERVED_TAG_PREFIX) for v in value.values()):
+            raise ValueError(RESERVED_TAG_VALUE_MESSAGE)
         return value

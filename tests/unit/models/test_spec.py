@@ -60,6 +60,7 @@ def test_camel_case_round_trips_to_the_wire_names() -> None:
         ({"region": "Europe"}, "region"),
         ({"roleArn": "arn:aws:iam::12:role/x"}, "roleArn"),
         ({"tags": {"aws:owner": "me"}}, "tags"),
+        ({"tags": {"owner": "aws:me"}}, "tags"),
         ({"tags": {f"k{i}": "v" for i in range(51)}}, "tags"),
         ({"tags": {"k": "v" * 257}}, "tags"),
         ({"deletionPolicy": "Orphan"}, "deletionPolicy"),
