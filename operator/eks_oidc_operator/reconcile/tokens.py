@@ -22,16 +22,36 @@ def association_token(obj: OidcIdentityProvider) -> str:
     Same object, generation and last known update -> same token, so a call repeated after a
     crash is replayed by EKS instead of creating a second association. A retry after a failed
     update, or a re-association after drift, follows a different last update and so gets a
-    fresh token (a reused token would only replay the old outcome).
+    fresh token (a reused token would only replay the old outcome). A base from
+    ``spec.clientRequestToken`` is joined by the object's uid, so two objects given the same
+    base never replay each other's association.
     """
-    base = obj.spec.client_request_token or obj.metadata.uid or obj.metadata.name
     last = obj.status.update.id if obj.status.update else ""
-    salt = hashlib.sha256(last.encode()).hexdigest()[:8] if last else "0"
-    return f"{base}-g{obj.metadata.generation}-{salt}"[:MAX_TOKEN_LENGTH]
+    salt = _digest(last, 8) if last else "0"
+    base = _object_base(obj)
+    if obj.spec.client_request_token:
+        base = f"{obj.spec.client_request_token}-{_digest(base, 8)}"
+    return _bounded(base, f"-g{obj.metadata.generation}-{salt}")
 
 
 def disassociation_token(obj: OidcIdentityProvider, config: ObservedConfig) -> str:
     """Deterministic per config instance (its ARN): repeating a disassociation is a replay."""
-    digest = hashlib.sha256(config.arn.encode()).hexdigest()[:16]
-    base = obj.metadata.uid or obj.metadata.name
-    return f"{base}-d-{digest}"[:MAX_TOKEN_LENGTH]
+    return _bounded(_object_base(obj), f"-d-{_digest(config.arn, 16)}")
+
+
+def _object_base(obj: OidcIdentityProvider) -> str:
+    return obj.metadata.uid or obj.metadata.name
+
+
+def _digest(text: str, length: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def _bounded(base: str, suffix: str) -> str:
+    """``base + suffix`` within EKS's limit. The suffix (generation, last update, operation)
+    is what makes a token change when it must, so a base too long to leave it room is shortened
+    to a prefix and a digest of the whole base, never the suffix cut off."""
+    room = MAX_TOKEN_LENGTH - len(suffix)
+    if len(base) > room:
+        base = f"{base[: room - 13]}-{_digest(base, 12)}"
+    return base + suffix

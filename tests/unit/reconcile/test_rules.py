@@ -588,3 +588,33 @@ def test_a_matching_config_seen_after_our_failed_association_is_adopted() -> Non
     result = _plan(obj(status=FAILED_OURS), config=config(arn=OTHER_ARN), update=failed)
     assert result.rule == "in_sync"
     assert [e.reason for e in result.events] == ["Adopted"]
+
+
+def test_a_long_token_base_never_pushes_the_generation_or_last_update_out() -> None:
+    long_base = "t" * 64
+    first = obj(clientRequestToken=long_base)
+    tokens = {
+        association_token(first),
+        association_token(obj(clientRequestToken=long_base, generation=2)),
+        association_token(
+            obj(clientRequestToken=long_base, status={"update": {"id": "u-1", "status": "Failed"}})
+        ),
+    }
+    assert len(tokens) == 3, "generation and last update each change the token"
+    assert all(len(token) <= 64 for token in tokens)
+    assert association_token(first) == association_token(obj(clientRequestToken=long_base))
+
+
+def test_two_objects_given_the_same_token_base_get_their_own_tokens() -> None:
+    mine = obj(clientRequestToken="team-a")
+    theirs = mine.model_copy(
+        update={"metadata": mine.metadata.model_copy(update={"uid": "another-uid"})}
+    )
+    assert association_token(mine) != association_token(theirs)
+    assert association_token(mine).startswith("team-a-")
+
+
+def test_association_and_disassociation_tokens_never_meet() -> None:
+    resource = obj(status=ours())
+    assert association_token(resource) != disassociation_token(resource, config())
+    assert "-d-" in disassociation_token(resource, config())
