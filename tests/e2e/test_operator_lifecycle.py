@@ -331,6 +331,35 @@ def test_retain_releases_at_once_and_leaves_the_association(
     assert "Retained" in _reasons(cluster, namespace, name)
 
 
+def test_retain_delete_mid_update_frees_the_cluster_for_the_next_object(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    # The first object is released while its association still runs. The operator must not
+    # keep the cluster for an object that no longer exists: the next one on the cluster gets
+    # its turn as soon as EKS's own update ends.
+    simulator.configure(clusters={eks_cluster: {"associateSeconds": 6}})
+    first = new_name()
+    applied = cluster.apply(manifest(first, namespace, eks_cluster, deletionPolicy="Retain"))
+    assert applied.returncode == 0, applied.stderr
+    wait_for(
+        "association started",
+        lambda: calls(simulator, "AssociateIdentityProviderConfig", eks_cluster),
+        operator,
+    )
+    _delete_and_wait_gone(cluster, namespace, first, operator)
+    assert "Retained" in _reasons(cluster, namespace, first)
+    # Another issuer: EKS allows one config per issuer on a cluster, and the first one stays.
+    second, _ = _apply_ready(
+        cluster, namespace, operator, eks_cluster, oidc={"issuerUrl": "https://other.example.com"}
+    )
+    assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) >= 2
+    assert _describe(simulator, eks_cluster, second) is not None
+
+
 def test_delete_while_the_cluster_is_gone_releases_at_once(
     cluster: Cluster,
     namespace: str,
