@@ -112,6 +112,7 @@ CHANGES = {
     "cluster name changed": ({"clusterName": "other"}, "spec.clusterName is immutable"),
     "region changed": ({"region": "us-east-1"}, "spec.region is immutable"),
     "region removed": ({"region": None}, "spec.region is immutable"),
+    "role added": ({"roleArn": "arn:aws:iam::222222222222:role/new"}, "spec.roleArn is immutable"),
     "config name added": (
         {"oidc": {"identityProviderConfigName": "other"}},
         "spec.oidc.identityProviderConfigName is immutable",
@@ -138,6 +139,31 @@ def test_immutable_fields_cannot_change_after_creation(
     )
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "role", ["arn:aws:iam::222222222222:role/other", None], ids=["changed", "removed"]
+)
+def test_the_role_cannot_change_or_go_after_creation(
+    cluster: Cluster, namespace: str, role: str | None
+) -> None:
+    name = unique_name("idp")
+    created = cluster.apply(
+        _manifest(name, namespace, _spec(roleArn="arn:aws:iam::111111111111:role/idp"))
+    )
+    assert created.returncode == 0, created.stderr
+    result = cluster.kubectl(
+        "patch",
+        f"oidcidp/{name}",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"roleArn": role}}),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "spec.roleArn is immutable" in result.stderr, result.stderr
 
 
 def test_mutable_fields_can_change(cluster: Cluster, namespace: str) -> None:

@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from eks_oidc_operator import constants, metrics
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.models import OidcIdentityProvider, OidcIdentityProviderStatus
-from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.context import Context, pinned_region
 from eks_oidc_operator.reconcile.plan import Plan, in_flight
 from eks_oidc_operator.reconcile.reconciler import reconcile
 from eks_oidc_operator.reconcile.timing import poll_delay
@@ -71,7 +71,7 @@ async def _pass(
         started = time.monotonic()
         obj = _parse(body, memo)
         ctx = Context(
-            region=obj.spec.region or runtime.default_region or "",
+            region=pinned_region(obj, runtime.default_region),
             now=datetime.now(UTC),
             timings=runtime.timings,
             rng=runtime.rng,

@@ -209,13 +209,17 @@ class OidcIdentityProviderSpec(CamelModel):
     """Desired state: which cluster, which OIDC provider, which tags, and what deletion does."""
 
     # A field-level ``self == oldSelf`` only runs when the field exists on both sides, so adding
-    # or removing ``region`` after creation is caught here, one level up.
+    # or removing ``region`` or ``roleArn`` after creation is caught here, one level up.
     model_config = ConfigDict(
         json_schema_extra={
             "x-kubernetes-validations": [
                 _cel(
                     "has(self.region) == has(oldSelf.region)",
                     "spec.region is immutable: it cannot be added or removed after creation",
+                ),
+                _cel(
+                    "has(self.roleArn) == has(oldSelf.roleArn)",
+                    "spec.roleArn is immutable: it cannot be added or removed after creation",
                 ),
             ]
         }
@@ -236,8 +240,9 @@ class OidcIdentityProviderSpec(CamelModel):
     ) = Field(
         default=None,
         description=(
-            "AWS region of the cluster, such as eu-west-1. Defaults to the operator's region. "
-            "Immutable."
+            "AWS region of the cluster, such as eu-west-1. Defaults to the operator's region "
+            "when the object is first seen; that region is kept in status.region and used from "
+            "then on. Immutable."
         ),
         json_schema_extra={"x-kubernetes-validations": [_immutable("region")]},
     )
@@ -247,8 +252,10 @@ class OidcIdentityProviderSpec(CamelModel):
         default=None,
         description=(
             "IAM role the operator assumes to reach this cluster (cross-account). Defaults "
-            "to the operator's own credentials."
+            "to the operator's own credentials. Immutable: another role may reach a cluster of "
+            "the same name in another account, which would orphan the first association."
         ),
+        json_schema_extra={"x-kubernetes-validations": [_immutable("roleArn")]},
     )
     oidc: OidcConfigSpec = Field(
         description="The OIDC identity-provider configuration, field for field as EKS takes it."

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
+from eks_oidc_operator.models import OidcIdentityProvider
 from eks_oidc_operator.reconcile.timing import Timings
 
 
@@ -25,3 +26,13 @@ class Context:
     polls: int = 0
     """How many polls of the work now in flight were made, this pass included when it is one:
     the position in the poll schedule. Kept by the handlers as :attr:`Plan.polls` says."""
+
+
+def pinned_region(obj: OidcIdentityProvider, default: str | None) -> str:
+    """The region a pass for ``obj`` works in; empty when none is known.
+
+    The spec's region; else the one an earlier pass resolved and wrote to status, so that a
+    changed operator default never repoints an existing object at a same-named cluster in
+    another region (orphaning its association); else the operator's default.
+    """
+    return obj.spec.region or obj.status.region or default or ""

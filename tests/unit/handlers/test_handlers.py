@@ -7,6 +7,7 @@ status they last wrote, where the poll schedule stands) is what these tests hold
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,3 +198,16 @@ async def test_the_timer_filters_read_the_remembered_status_first(world: World) 
     await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
     assert handlers._status_in_flight(empty, world.memo)
     assert not handlers._settled(empty, world.memo, meta)
+
+
+async def test_an_object_keeps_the_region_it_was_created_in(world: World) -> None:
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    runtime: Runtime = world.memo["runtime"]
+    # The operator's default region changes (a new install, a changed setting): objects that
+    # did not name a region stay where they were created, never repointed at another region.
+    world.memo["runtime"] = dataclasses.replace(runtime, default_region="us-east-1")
+    await handlers.resync_handler(body=body(), memo=world.memo, patch=kopf.Patch())
+    assert [region for region, _ in world.clients.asked] == ["eu-west-1", "eu-west-1"]
+    fresh = kopf.Memo(runtime=world.memo["runtime"])
+    await handlers.reconcile_handler(body=body(), memo=fresh, patch=kopf.Patch(), retry=0)
+    assert world.clients.asked[-1] == ("us-east-1", None), "a new object takes the new default"
