@@ -3,8 +3,8 @@
 Pure decision code over a list of rules; the HTTP layer asks :meth:`FaultPlan.before` before
 running an operation and :meth:`FaultPlan.after_commit` after the state has changed. Two
 faults live in the domain instead (they are state, not transport): the phantom update in
-progress (``EksState.start_phantom_update``) and the association that ends Failed
-(``EksState.plan_failure``).
+progress (``EksState.start_phantom_update``) and the association or disassociation that ends
+Failed (``EksState.plan_failure``).
 
 A rule fires either on each of the *next N* matching calls (``count``) or at random with
 probability ``rate``; a rule with a count is removed once used up.

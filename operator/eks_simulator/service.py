@@ -20,10 +20,11 @@ from typing import Any
 from eks_simulator import persistence
 from eks_simulator.clock import SimClock
 from eks_simulator.config import ConfigPatch, SimConfig
+from eks_simulator.entities import UpdateType
 from eks_simulator.errors import EksError
 from eks_simulator.faults import FaultPlan, FaultRule
 from eks_simulator.protocol import EksProtocol, WireResponse
-from eks_simulator.state import EksState, NewCluster, PlannedFailure
+from eks_simulator.state import ASSOCIATE, DISASSOCIATE, EksState, NewCluster, PlannedFailure
 from eks_simulator.stats import CallRecord, Stats
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,16 @@ MUTATING = frozenset(
 save: they are recomputed from the deadlines stored on the entities.)"""
 
 UNKNOWN_OPERATION = "UnknownOperation"
+
+PLANNED_FAILURE_KINDS: dict[str, tuple[UpdateType, str]] = {
+    "fail-association": (ASSOCIATE, "The identity provider could not be reached"),
+    "fail-disassociation": (
+        DISASSOCIATE,
+        "The identity provider config could not be removed from the cluster",
+    ),
+}
+"""Fault kind -> the operation it fails and its default ``errorMessage``. EKS does not
+document the errors either operation ends with, so both messages are our own."""
 
 
 class Simulator:
@@ -209,20 +220,21 @@ class Simulator:
             )
             self.save()
             return {"kind": kind, "updateId": update_id}
-        if kind == "fail-association":
+        if kind in PLANNED_FAILURE_KINDS:
+            operation, message = PLANNED_FAILURE_KINDS[kind]
             planned = PlannedFailure.model_validate(
                 {
+                    "operation": operation,
                     "cluster": spec.get("cluster"),
                     "error_code": spec.get("errorCode", "Unknown"),
-                    "error_message": spec.get(
-                        "errorMessage", "The identity provider could not be reached"
-                    ),
+                    "error_message": spec.get("errorMessage", message),
                     "remaining": spec.get("count", 1),
                 }
             )
             self.state.plan_failure(planned)
             self.save()
-            return {"kind": kind, **planned.model_dump()}
+            # The kind already says which operation fails.
+            return {"kind": kind, **planned.model_dump(exclude={"operation"})}
         rule = FaultRule.model_validate(spec)
         self.faults.add(rule)
         return rule.model_dump(by_alias=True, exclude_none=True)
@@ -232,13 +244,21 @@ class Simulator:
         now = self.clock.now()
         return {
             "rules": [r.model_dump(by_alias=True, exclude_none=True) for r in self.faults.rules],
-            "failAssociations": [f.model_dump(by_alias=True) for f in self.state.pending_failures],
+            "failAssociations": self._planned_failures(ASSOCIATE),
+            "failDisassociations": self._planned_failures(DISASSOCIATE),
             "phantomUpdates": {
                 c.name: {"updateId": c.phantom_update_id, "until": c.phantom_until}
                 for c in self.state.clusters.values()
                 if c.phantom_until is not None and c.phantom_until > now
             },
         }
+
+    def _planned_failures(self, operation: UpdateType) -> list[dict[str, Any]]:
+        return [
+            f.model_dump(by_alias=True, exclude={"operation"})
+            for f in self.state.pending_failures
+            if f.operation == operation
+        ]
 
     def clear_faults(self) -> None:
         """Remove every fault (rules, planned failures and phantom updates)."""

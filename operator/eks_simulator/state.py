@@ -28,7 +28,14 @@ from pydantic import BaseModel, Field
 
 from eks_simulator import rules, tagging
 from eks_simulator.config import SimConfig, TimingKey
-from eks_simulator.entities import Cluster, ClusterStatus, ErrorDetail, IdpConfig, Update
+from eks_simulator.entities import (
+    Cluster,
+    ClusterStatus,
+    ErrorDetail,
+    IdpConfig,
+    Update,
+    UpdateType,
+)
 from eks_simulator.errors import EksError, invalid_parameter, invalid_request, not_found_cluster
 from eks_simulator.pagination import paginate
 
@@ -46,10 +53,13 @@ Handler = Callable[[dict[str, Any], float], dict[str, Any]]
 
 
 class PlannedFailure(BaseModel):
-    """A fault: the next matching association(s) end ``Failed`` with this error."""
+    """A fault: the next matching association(s) or disassociation(s) end ``Failed``."""
 
+    operation: UpdateType = ASSOCIATE
+    """Which calls it fails. The default keeps state files written before disassociations
+    could be failed meaning what they meant."""
     cluster: str | None = None
-    """Only associations on this cluster; ``None`` means any cluster."""
+    """Only calls on this cluster; ``None`` means any cluster."""
     error_code: str = "Unknown"
     error_message: str = "The identity provider could not be reached"
     remaining: int = Field(default=1, ge=1)
@@ -174,13 +184,10 @@ class EksState:
             return
         config = cluster.configs.get(update.config_name)
         if update.planned_failure is not None:
-            # Failed association: the config lingers (still CREATING; the model has no
-            # FAILED config status) until AWS garbage-collects it (docs/eks-behaviour.md §4.1).
             update.status = "Failed"
             update.errors = [update.planned_failure]
             if config is not None:
-                config.gc_at = due + self._duration(cluster.name, "failed_config_gc_seconds")
-                self._schedule(config.gc_at, "config-gc", cluster, config.name)
+                self._after_failure(cluster, update, config, due)
         elif update.type == ASSOCIATE:
             update.status = "Successful"
             if config is not None:
@@ -192,6 +199,20 @@ class EksState:
             cluster.active_update_id = None
         if cluster.status == "UPDATING":
             cluster.status = "ACTIVE"
+
+    def _after_failure(
+        self, cluster: Cluster, update: Update, config: IdpConfig, due: float
+    ) -> None:
+        """What a failed update leaves of its config."""
+        if update.type == DISASSOCIATE:
+            # Nothing was removed, so the config is still associated and usable; a later
+            # Disassociate may try again (docs/simulator.md, choices for unknown behaviour).
+            config.status = "ACTIVE"
+            return
+        # Failed association: the config lingers (still CREATING; the model has no FAILED
+        # config status) until AWS garbage-collects it (docs/eks-behaviour.md §4.1).
+        config.gc_at = due + self._duration(cluster.name, "failed_config_gc_seconds")
+        self._schedule(config.gc_at, "config-gc", cluster, config.name)
 
     def _duration(self, cluster: str, key: TimingKey) -> float:
         return self.config.timings_for(cluster).get(key).sample(self._rng)
@@ -356,9 +377,11 @@ class EksState:
         self._schedule(update.completes_at, "update-done", cluster, update.id)
         return update
 
-    def _take_failure(self, cluster: str, config_name: str) -> ErrorDetail | None:
+    def _take_failure(
+        self, operation: UpdateType, cluster: str, config_name: str
+    ) -> ErrorDetail | None:
         for planned in self.pending_failures:
-            if planned.cluster in (None, cluster):
+            if planned.operation == operation and planned.cluster in (None, cluster):
                 planned.remaining -= 1
                 if planned.remaining == 0:
                     self.pending_failures.remove(planned)
@@ -415,7 +438,7 @@ class EksState:
             config_name,
             json.dumps([{"type": OIDC, "name": config_name}], separators=(",", ":")),
             token,
-            failure=self._take_failure(name, config_name),
+            failure=self._take_failure(ASSOCIATE, name, config_name),
             response_tags=dict(tags),
         )
         update = self._start_update(cluster, request, now)
@@ -475,9 +498,14 @@ class EksState:
             raise invalid_request(f"Cluster '{name}' is not in ACTIVE status", name)
         # "[]": the configs the update adds, as in the documented real response
         # (docs/eks-behaviour.md §3.3).
-        update = self._start_update(
-            cluster, UpdateRequest(DISASSOCIATE, config_name, "[]", token), now
+        request = UpdateRequest(
+            DISASSOCIATE,
+            config_name,
+            "[]",
+            token,
+            failure=self._take_failure(DISASSOCIATE, name, config_name),
         )
+        update = self._start_update(cluster, request, now)
         config.status = "DELETING"
         return {"update": update.to_wire()}
 
@@ -587,7 +615,7 @@ class EksState:
         return cluster.phantom_update_id
 
     def plan_failure(self, planned: PlannedFailure) -> None:
-        """Fault: make the next matching association(s) end Failed."""
+        """Fault: make the next matching association(s) or disassociation(s) end Failed."""
         self.pending_failures.append(planned)
 
     def reset(self) -> None:

@@ -126,6 +126,41 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         )
 
 
+def test_planned_disassociation_failures_survive_a_restart(tmp_path: Path) -> None:
+    options: dict[str, Any] = {"state_file": tmp_path / "eks.json", "manual_clock": True}
+    ref: Any = {"type": "oidc", "name": "idp"}
+    with running_simulator(clusters=["c"], **options) as sim:
+        eks = sim.boto3_client()
+        eks.associate_identity_provider_config(clusterName="c", oidc=oidc_request())
+        sim.advance(2)
+        sim.faults({"kind": "fail-disassociation", "errorCode": "AccessDenied", "count": 2})
+        first = eks.disassociate_identity_provider_config(
+            clusterName="c", identityProviderConfig=ref
+        )["update"]
+        assert sim.stop() == 0
+
+    with running_simulator(**options) as sim:
+        eks = sim.boto3_client()
+        # One failure is still planned; the other was saved with the update that took it.
+        assert [f["remaining"] for f in sim.active_faults()["failDisassociations"]] == [1]
+        sim.advance(2)
+        second = eks.disassociate_identity_provider_config(
+            clusterName="c", identityProviderConfig=ref
+        )["update"]
+        sim.advance(2)
+        for update_id in (first["id"], second["id"]):
+            failed = eks.describe_update(name="c", updateId=update_id)["update"]
+            assert (failed["status"], failed["errors"][0]["errorCode"]) == (
+                "Failed",
+                "AccessDenied",
+            )
+        assert sim.active_faults()["failDisassociations"] == []
+        described = eks.describe_identity_provider_config(
+            clusterName="c", identityProviderConfig=ref
+        )
+        assert described["identityProviderConfig"]["oidc"]["status"] == "ACTIVE"
+
+
 def test_sigterm_stops_cleanly_and_saves(tmp_path: Path) -> None:
     state_file = tmp_path / "eks.json"
     with running_simulator(state_file=state_file) as sim:

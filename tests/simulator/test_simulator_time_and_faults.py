@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
 ASSOCIATE = "AssociateIdentityProviderConfig"
+DISASSOCIATE = "DisassociateIdentityProviderConfig"
 REF: Any = {"type": "oidc", "name": "idp"}
 
 
@@ -247,6 +248,119 @@ def test_next_association_fails_with_the_chosen_error(sim: SimulatorHandle, eks:
     assert eks.describe_update(name="c", updateId=retry["id"])["update"]["status"] == "Successful"
 
 
+def config_status(eks: EKSClient) -> str:
+    described = eks.describe_identity_provider_config(clusterName="c", identityProviderConfig=REF)
+    return described["identityProviderConfig"]["oidc"]["status"]
+
+
+def test_next_disassociation_fails_and_leaves_the_config_associated(
+    sim: SimulatorHandle, eks: EKSClient
+) -> None:
+    sim.create_cluster("c")
+    sim.faults(
+        {
+            "kind": "fail-disassociation",
+            "cluster": "c",
+            "errorCode": "ClusterUnreachable",
+            "errorMessage": "the API server did not answer",
+        }
+    )
+    # A planned disassociation failure is not spent on an association.
+    associated = eks.associate_identity_provider_config(clusterName="c", oidc=oidc_request())
+    sim.advance(2)
+    assert update_status(eks, associated["update"]["id"]) == "Successful"
+
+    accepted = eks.disassociate_identity_provider_config(
+        clusterName="c", identityProviderConfig=REF, clientRequestToken="tok"
+    )
+    assert accepted["ResponseMetadata"]["HTTPStatusCode"] == 200
+    update = accepted["update"]
+    assert (update["type"], update["status"], update["errors"]) == (DISASSOCIATE, "InProgress", [])
+    assert config_status(eks) == "DELETING"
+    assert eks.describe_cluster(name="c")["cluster"]["status"] == "UPDATING"
+    sim.advance(2)
+    failed = eks.describe_update(name="c", updateId=update["id"])["update"]
+    assert failed["status"] == "Failed"
+    assert failed["errors"] == [
+        {
+            "errorCode": "ClusterUnreachable",
+            "errorMessage": "the API server did not answer",
+            "resourceIds": ["idp"],
+        }
+    ]
+    # Nothing was removed: the config is associated again, and stays (no garbage collection).
+    assert config_status(eks) == "ACTIVE"
+    assert eks.describe_cluster(name="c")["cluster"]["status"] == "ACTIVE"
+    sim.advance(3600)
+    assert config_status(eks) == "ACTIVE"
+    # The same token replays the failed update instead of trying again.
+    replay = eks.disassociate_identity_provider_config(
+        clusterName="c", identityProviderConfig=REF, clientRequestToken="tok"
+    )["update"]
+    assert (replay["id"], replay["status"], replay["errors"]) == (
+        update["id"],
+        "Failed",
+        failed["errors"],
+    )
+    assert config_status(eks) == "ACTIVE"
+    # Only the next disassociation failed: a new call succeeds and removes the config.
+    retry = eks.disassociate_identity_provider_config(clusterName="c", identityProviderConfig=REF)
+    sim.advance(2)
+    assert update_status(eks, retry["update"]["id"]) == "Successful"
+    with pytest.raises(eks.exceptions.ResourceNotFoundException):
+        config_status(eks)
+    assert eks.list_updates(name="c")["updateIds"] == [
+        associated["update"]["id"],
+        update["id"],
+        retry["update"]["id"],
+    ]
+
+
+def test_a_disassociation_failure_has_a_default_error_and_honours_cluster_and_count(
+    sim: SimulatorHandle, eks: EKSClient
+) -> None:
+    for name in ("c", "other"):
+        sim.create_cluster(name)
+        eks.associate_identity_provider_config(clusterName=name, oidc=oidc_request())
+    sim.advance(2)
+    added = sim.faults({"kind": "fail-disassociation", "cluster": "c", "count": 2})
+    assert added == [
+        {
+            "kind": "fail-disassociation",
+            "cluster": "c",
+            "error_code": "Unknown",
+            "error_message": "The identity provider config could not be removed from the cluster",
+            "remaining": 2,
+        }
+    ]
+    # A rejected call does not use the fault up.
+    with pytest.raises(eks.exceptions.ResourceNotFoundException):
+        eks.disassociate_identity_provider_config(
+            clusterName="c", identityProviderConfig={"type": "oidc", "name": "absent"}
+        )
+    elsewhere = eks.disassociate_identity_provider_config(
+        clusterName="other", identityProviderConfig=REF
+    )
+    sim.advance(2)
+    assert (
+        eks.describe_update(name="other", updateId=elsewhere["update"]["id"])["update"]["status"]
+        == "Successful"
+    )
+    for remaining in (1, 0):
+        update = eks.disassociate_identity_provider_config(
+            clusterName="c", identityProviderConfig=REF
+        )["update"]
+        sim.advance(2)
+        errors = eks.describe_update(name="c", updateId=update["id"])["update"]["errors"]
+        assert [e["errorCode"] for e in errors] == ["Unknown"]
+        assert [f["remaining"] for f in sim.active_faults()["failDisassociations"]] == (
+            [remaining] if remaining else []
+        )
+    last = eks.disassociate_identity_provider_config(clusterName="c", identityProviderConfig=REF)
+    sim.advance(2)
+    assert update_status(eks, last["update"]["id"]) == "Successful"
+
+
 def test_lost_response_after_commit_is_absorbed_by_token_replay(sim: SimulatorHandle) -> None:
     sim.create_cluster("c")
     sim.faults({"kind": "lost-response", "operation": ASSOCIATE, "count": 1})
@@ -280,17 +394,38 @@ def test_faults_can_be_listed_and_cleared(sim: SimulatorHandle, eks: EKSClient) 
         {"kind": "throttle", "rate": 1.0},
         {"kind": "phantom-update", "cluster": "c", "seconds": 60},
         {"kind": "fail-association"},
+        {"kind": "fail-disassociation", "cluster": "c", "errorCode": "AccessDenied"},
     )
     listed = sim.active_faults()
     assert listed["rules"] == [{"kind": "throttle", "operation": "*", "rate": 1.0}]
     assert set(listed["phantomUpdates"]) == {"c"}
     assert len(listed["failAssociations"]) == 1
+    assert listed["failAssociations"][0]["error_code"] == "Unknown"
+    assert [(f["cluster"], f["error_code"]) for f in listed["failDisassociations"]] == [
+        ("c", "AccessDenied")
+    ]
     sim.clear_faults()
-    assert sim.active_faults() == {"rules": [], "failAssociations": [], "phantomUpdates": {}}
+    assert sim.active_faults() == {
+        "rules": [],
+        "failAssociations": [],
+        "failDisassociations": [],
+        "phantomUpdates": {},
+    }
     eks.associate_identity_provider_config(clusterName="c", oidc=oidc_request())
     sim.advance(2)
-    update_id = eks.list_updates(name="c")["updateIds"][0]
-    assert update_status(eks, update_id) == "Successful"
+    eks.disassociate_identity_provider_config(clusterName="c", identityProviderConfig=REF)
+    sim.advance(2)
+    assert [update_status(eks, u) for u in eks.list_updates(name="c")["updateIds"]] == [
+        "Successful",
+        "Successful",
+    ]
+
+
+def test_reset_forgets_planned_disassociation_failures(sim: SimulatorHandle) -> None:
+    sim.faults({"kind": "fail-disassociation"})
+    assert len(sim.active_faults()["failDisassociations"]) == 1
+    sim.reset()
+    assert sim.active_faults()["failDisassociations"] == []
 
 
 def test_a_bad_fault_is_rejected(sim: SimulatorHandle) -> None:

@@ -12,7 +12,7 @@ from eks_simulator.errors import EksError
 from eks_simulator.faults import FaultPlan, FaultRule
 from eks_simulator.pagination import paginate
 from eks_simulator.protocol import EksProtocol
-from eks_simulator.state import EksState, NewCluster, PlannedFailure
+from eks_simulator.state import EksState, NewCluster, PlannedFailure, StateSnapshot
 
 
 def status_of(state: EksState, name: str) -> str:
@@ -154,6 +154,19 @@ def test_transitions_apply_at_their_own_deadline_in_order() -> None:
     assert state.clusters["c"].updates[update["update"]["id"]].status == "Failed"
     assert state.clusters["c"].configs == {}
     assert status_of(state, "c") == "ACTIVE"
+
+
+def test_a_planned_failure_saved_without_an_operation_still_fails_an_association() -> None:
+    # State files written before disassociations could be failed carry no "operation".
+    saved = {"clusters": [], "pending_failures": [{"cluster": None, "remaining": 1}]}
+    state = EksState(SimConfig())
+    state.restore(StateSnapshot.model_validate(saved))
+    state.new_cluster(NewCluster("c"), now=0)
+    oidc = {"identityProviderConfigName": "i", "issuerUrl": "https://i.example", "clientId": "k"}
+    update = state.execute("AssociateIdentityProviderConfig", {"clusterName": "c", "oidc": oidc}, 0)
+    state.tick(100)
+    assert state.clusters["c"].updates[update["update"]["id"]].status == "Failed"
+    assert state.pending_failures == []
 
 
 def test_a_stale_transition_never_touches_a_recreated_cluster() -> None:

@@ -148,7 +148,7 @@ class SimulatorHandle:
         return added
 
     def active_faults(self) -> dict[str, Any]:
-        """``{"rules": [...], "failAssociations": [...], "phantomUpdates": {...}}``."""
+        """``{"rules", "failAssociations", "failDisassociations", "phantomUpdates"}``."""
         listing: dict[str, Any] = self.call("GET", "/_sim/faults")
         return listing
 
