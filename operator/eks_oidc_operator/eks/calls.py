@@ -9,8 +9,11 @@ Errors are translated once, here, and nowhere else: every ``botocore`` failure l
 
 * ``ClientError`` (EKS answered with an error): ``code`` is EKS's error code, ``message`` EKS's
   own words, ``http_status`` the status. A ``ClientError`` of another operation raised inside
-  the call, i.e. STS ``AssumeRole`` while refreshing an assumed role's credentials, keeps STS's
-  code (``AccessDenied``, ``ExpiredToken``, ...) and prefixes the message with that operation.
+  the call keeps that operation's code and prefixes the message with its name.
+* An ``EksError`` raised inside the call leaves unchanged: that is how a failed STS
+  ``AssumeRole`` (refreshing an assumed role's credentials, see
+  :mod:`eks_oidc_operator.eks.factory`) arrives, with operation ``AssumeRole``, STS's code or
+  botocore's exception name, and a message naming the role, whatever the EKS operation was.
 * Any other ``BotoCoreError`` (no or partial credentials, no region, connection refused,
   timeouts, a closed connection, client-side parameter validation, ...): ``code`` is the
   exception's class name, ``message`` its text, no ``http_status``.
@@ -290,6 +293,7 @@ def _translated(operation: str, call: Callable[[], _T]) -> _T:
     """Run ``call`` (one EKS operation and its mapping); every failure leaves as EksError."""
     try:
         return call()
+    # An EksError (a failed AssumeRole) is none of these, so it passes through as raised.
     except ClientError as error:
         raise client_error(error, operation) from error
     except BotoCoreError as error:
@@ -302,11 +306,13 @@ def _translated(operation: str, call: Callable[[], _T]) -> _T:
 
 
 def _or_none(operation: str, call: Callable[[], _T]) -> _T | None:
-    """Like :func:`_translated`, but a ResourceNotFoundException is the answer ``None``."""
+    """Like :func:`_translated`, but ``operation``'s ResourceNotFoundException is ``None``."""
     try:
         return _translated(operation, call)
     except EksError as error:
-        if error.code == NOT_FOUND:
+        # Only EKS's own answer to this operation means "no such thing": an error of another
+        # operation on the way (AssumeRole) says nothing about the cluster.
+        if error.code == NOT_FOUND and error.operation == operation:
             return None
         raise
 
@@ -325,9 +331,9 @@ def client_error(error: ClientError, operation: str) -> EksError:
     -------
     EksError
         With EKS's code and message and the HTTP status. When the error comes from another
-        operation made on the way (STS ``AssumeRole`` refreshing an assumed role's
-        credentials), the code is that operation's and the message starts with its name, so
-        "AccessDenied" is not mistaken for EKS refusing the call.
+        operation made on the way, the code is that operation's and the message starts with
+        its name, so e.g. an "AccessDenied" is not mistaken for EKS refusing the call. (STS
+        ``AssumeRole`` no longer arrives here: the factory translates it itself.)
     """
     details = error.response.get("Error", {})
     code = details.get("Code") or "Unknown"

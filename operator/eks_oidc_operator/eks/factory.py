@@ -1,22 +1,39 @@
-"""One :class:`EksClient` per (region, role), built lazily and cached for the operator's life.
+"""One :class:`EksClient` per (region, role, external id, session name), built lazily, cached.
 
 Clients carry botocore's retry configuration (standard mode: throttles, 5xx and
 connection errors are retried with jittered backoff, reusing the same ``clientRequestToken``),
 connect/read timeouts, and a user agent naming the operator, so its calls can be told apart in
 CloudTrail.
 
-There is deliberately no endpoint code here: boto3 already honours ``AWS_ENDPOINT_URL_EKS`` and
-``AWS_ENDPOINT_URL`` (that is how tests and the demo point the operator at the simulator).
+There is deliberately no endpoint code here: boto3 already honours ``AWS_ENDPOINT_URL_EKS``,
+``AWS_ENDPOINT_URL_STS`` and ``AWS_ENDPOINT_URL`` (that is how tests and the demo point the
+operator at the simulator).
 
 Cross-account access: for a ``role_arn`` the client signs with credentials of that role, assumed
-through STS (``AssumeRole`` in the same region, with the base session's own credentials) and
-refreshed automatically by botocore before they expire. The first ``AssumeRole`` happens on the
-first EKS call, not in :meth:`EksClientFactory.get`, so ``get`` makes no network call of its own
-(the base session's credential chain may still be resolved there, as boto3 does for any client).
+through STS (``AssumeRole`` in the same region, with the base session's own credentials, the
+caller's ``ExternalId`` if any, and a ``RoleSessionName`` that the caller may choose per object,
+see :func:`session_name_for`) and refreshed automatically by botocore before they expire. The
+first ``AssumeRole`` happens on the first EKS call, not in :meth:`EksClientFactory.get`, so
+``get`` makes no network call of its own (the base session's credential chain may still be
+resolved there, as boto3 does for any client). Every failure of ``AssumeRole`` leaves that EKS
+call as an :class:`EksError` of operation ``AssumeRole`` naming the role, never as a failure of
+the EKS operation itself.
+
+Cost of a client, and so of a session name per object: each distinct key is its own botocore
+session and ``eks`` client (about 20 ms to build and 350 KiB of Python objects, measured with
+botocore 1.44), its own HTTPS connection pool to EKS, and its own credentials, so its own
+``AssumeRole``: on its first call, then about every 45 minutes while it is used (STS's default
+hour, refreshed by botocore in its last 15 minutes). What is shared by every role client is
+what can be: the data loader (the parsed service models, most of a client's build time and
+memory) and one ``sts`` client per region. Clients are cached for the operator's life and never
+evicted, so a session name per object costs one client per object ever reconciled (per region
+and role) until the operator restarts.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
@@ -29,7 +46,7 @@ from botocore.credentials import (
     CredentialResolver,
     DeferredRefreshableCredentials,
 )
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 from botocore.loaders import Loader
 
 from eks_oidc_operator import __version__
@@ -39,9 +56,19 @@ from eks_oidc_operator.eks.errors import EksError
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
     from mypy_boto3_sts import STSClient
+    from mypy_boto3_sts.type_defs import AssumeRoleRequestTypeDef
 
 ROLE_SESSION_NAME: Final = "eks-oidc-operator"
-"""``RoleSessionName`` of every assumed role: CloudTrail shows it next to the role."""
+"""Default ``RoleSessionName`` of an assumed role: CloudTrail shows it next to the role."""
+
+SESSION_NAME_PREFIX: Final = "eks-oidc."
+"""Start of every name :func:`session_name_for` makes, so CloudTrail shows who assumed."""
+
+ASSUME_ROLE: Final = "AssumeRole"
+"""The ``operation`` of every :class:`EksError` about assuming a role."""
+
+PARAM_VALIDATION: Final = "ParamValidationError"
+"""``code`` of a session name or external id STS would refuse (botocore's name for it)."""
 
 USER_AGENT_EXTRA: Final = f"eks-oidc-operator/{__version__}"
 """Appended to botocore's user agent, so the operator's calls are recognisable."""
@@ -49,15 +76,64 @@ USER_AGENT_EXTRA: Final = f"eks-oidc-operator/{__version__}"
 RETRY_MODE: Final = "standard"
 """botocore's retry mode for every client; the operator's own backoff takes over after it."""
 
+# STS's own patterns. Its ``\w`` is ASCII: re.ASCII keeps Python from accepting other letters.
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+_NOT_IN_SESSION_NAME = re.compile(r"[^\w+=,.@-]", re.ASCII)
+# What session_name_for leaves readable as is: Kubernetes' own characters. The namespace has no
+# dot (a DNS label), so the first dot after the prefix splits the two unambiguously.
+_PLAIN_NAMESPACE = re.compile(r"[A-Za-z0-9-]+", re.ASCII)
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9.-]+", re.ASCII)
+_SESSION_NAME_MAX: Final = 64
+_DIGEST_CHARS: Final = 16
+# Marks a digested name. A plain name never contains it, so the two forms cannot meet.
+_DIGEST_MARK: Final = "_"
+
+_Key = tuple[str, str | None, str | None, str]
+
+
+def session_name_for(namespace: str, name: str) -> str:
+    r"""A ``RoleSessionName`` that identifies the Kubernetes object ``namespace``/``name``.
+
+    Pure. ``eks-oidc.<namespace>.<name>`` when that is valid for STS and unambiguous; otherwise
+    (too long, or characters STS refuses or Kubernetes names do not have) the same text with
+    refused characters replaced by ``-``, cut to fit, and ``_`` plus a 16-hex sha256 digest of
+    the exact pair, so the name stays readable in CloudTrail and two objects never share one.
+
+    Parameters
+    ----------
+    namespace
+        The object's namespace.
+    name
+        The object's name.
+
+    Returns
+    -------
+    str
+        2 to 64 characters of ``[\w+=,.@-]``; the same for the same pair, on every call.
+    """
+    readable = f"{SESSION_NAME_PREFIX}{namespace}.{name}"
+    if (
+        len(readable) <= _SESSION_NAME_MAX
+        and _PLAIN_NAMESPACE.fullmatch(namespace)
+        and _PLAIN_NAME.fullmatch(name)
+    ):
+        return readable
+    # Length-prefixed, so ("a.b", "c") and ("a", "b.c") never hash the same text.
+    exact = f"{len(namespace)}:{namespace}/{name}".encode()
+    digest = hashlib.sha256(exact).hexdigest()[:_DIGEST_CHARS]
+    room = _SESSION_NAME_MAX - len(_DIGEST_MARK) - _DIGEST_CHARS
+    return f"{_NOT_IN_SESSION_NAME.sub('-', readable)[:room]}{_DIGEST_MARK}{digest}"
+
 
 class EksClientFactory:
-    """Build and cache :class:`EksClient` objects per ``(region, role_arn)``; thread-safe.
+    """Build and cache :class:`EksClient` objects; thread-safe.
 
     Parameters
     ----------
     max_attempts
         botocore's ``total_max_attempts``: attempts per call including the first (1 disables
-        botocore's retries).
+        botocore's retries). STS's ``AssumeRole`` is retried the same way.
     connect_timeout, read_timeout
         Socket timeouts in seconds.
     session_factory
@@ -83,8 +159,9 @@ class EksClientFactory:
         self._session_factory = session_factory or boto3.session.Session
         self._session: boto3.session.Session | None = None
         self._loader: Loader | None = None
-        self._clients: dict[tuple[str, str | None], EksClient] = {}
-        # One lock for the cache and for client creation: boto3 sessions are not thread-safe,
+        self._sts: dict[str, STSClient] = {}
+        self._clients: dict[_Key, EksClient] = {}
+        # One lock for the caches and for client creation: boto3 sessions are not thread-safe,
         # and building under the lock means two threads never build the same client twice.
         self._lock = threading.Lock()
 
@@ -93,7 +170,14 @@ class EksClientFactory:
         """The botocore configuration every client is built with."""
         return self._config
 
-    def get(self, region: str, role_arn: str | None) -> EksClient:
+    def get(
+        self,
+        region: str,
+        role_arn: str | None,
+        *,
+        external_id: str | None = None,
+        session_name: str | None = None,
+    ) -> EksClient:
         """Return the client for ``region``, as ``role_arn`` (or the base credentials).
 
         Parameters
@@ -102,24 +186,33 @@ class EksClientFactory:
             AWS region of the cluster.
         role_arn
             IAM role to assume, or ``None`` for the base session's own credentials.
+        external_id
+            ``ExternalId`` of the ``AssumeRole`` (sent only when given; needs ``role_arn``).
+        session_name
+            ``RoleSessionName`` of the ``AssumeRole``, e.g. from :func:`session_name_for`;
+            ``None`` means :data:`ROLE_SESSION_NAME`. Ignored without ``role_arn``, so callers
+            may always pass their object's name.
 
         Returns
         -------
         EksClient
-            The same object for the same ``(region, role_arn)`` on every call.
+            The same object for the same ``(region, role_arn, external_id, session_name)`` on
+            every call.
 
         Raises
         ------
         EksError
             If botocore cannot build the client (e.g. ``InvalidRegionError``), with the
-            exception's class name as ``code``.
+            exception's class name as ``code`` and operation ``CreateClient``; or, with code
+            ``ParamValidationError`` and operation ``AssumeRole``, if the session name or
+            external id breaks STS's rules, or an external id comes without a role.
         """
-        key = (region, role_arn)
+        key = _key(region, role_arn, external_id, session_name)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
                 try:
-                    client = EksClient(self._build(region, role_arn))
+                    client = EksClient(self._build(key))
                 except BotoCoreError as error:
                     raise EksError(
                         type(error).__name__, str(error), operation="CreateClient"
@@ -132,7 +225,8 @@ class EksClientFactory:
             self._session = self._session_factory()
         return self._session
 
-    def _build(self, region: str, role_arn: str | None) -> EKSClient:
+    def _build(self, key: _Key) -> EKSClient:
+        region, role_arn, external_id, session_name = key
         base = self._base_session()
         if role_arn is None:
             return base.client("eks", region_name=region, config=self._config)
@@ -141,22 +235,60 @@ class EksClientFactory:
             # AWS_DATA_PATH): each would otherwise parse the service models again, about
             # 100 ms per client instead of 25.
             self._loader = botocore.session.Session().get_component("data_loader")
-        sts = base.client("sts", region_name=region, config=self._config)
-        session = assumed_role_session(sts, role_arn, loader=self._loader)
+        sts = self._sts.get(region)
+        if sts is None:
+            # One STS client per region serves every role (it signs with the base credentials
+            # and is thread-safe): a client per object would add its own connection pool.
+            sts = self._sts[region] = base.client("sts", region_name=region, config=self._config)
+        credentials = assume_role_credentials(
+            sts, role_arn, external_id=external_id, session_name=session_name
+        )
+        session = assumed_role_session(credentials, loader=self._loader)
         return session.client("eks", region_name=region, config=self._config)
 
 
+def _key(
+    region: str, role_arn: str | None, external_id: str | None, session_name: str | None
+) -> _Key:
+    """The cache key of :meth:`EksClientFactory.get`, its arguments checked against STS's rules.
+
+    Checked here, before anything is built or cached, so a bad name fails the same way on every
+    call, and on the object that asked, rather than at the first EKS call.
+    """
+    if role_arn is None:
+        if external_id is not None:
+            # Silently dropping it would sign with the base credentials the caller meant to
+            # scope with an external id.
+            raise _invalid("ExternalId is given but there is no role to assume")
+        # No AssumeRole, so no session: one client per region, whatever the caller's object.
+        return (region, None, None, ROLE_SESSION_NAME)
+    if external_id is not None and not _EXTERNAL_ID.fullmatch(external_id):
+        # Not echoed: an external id is not meant to be shown around.
+        raise _invalid(
+            f"ExternalId of {role_arn} must be 2-1224 characters of [\\w+=,.@:/-] "
+            f"(got one of {len(external_id)})"
+        )
+    name = ROLE_SESSION_NAME if session_name is None else session_name
+    if not _SESSION_NAME.fullmatch(name):
+        raise _invalid(
+            f"RoleSessionName for {role_arn} must be 2-64 characters of [\\w+=,.@-], got {name!r}"
+        )
+    return (region, role_arn, external_id, name)
+
+
+def _invalid(message: str) -> EksError:
+    return EksError(PARAM_VALIDATION, message, operation=ASSUME_ROLE)
+
+
 def assumed_role_session(
-    sts: STSClient, role_arn: str, *, loader: Loader | None = None
+    credentials: DeferredRefreshableCredentials, *, loader: Loader | None = None
 ) -> boto3.session.Session:
-    """A boto3 session whose credentials are ``role_arn``'s, assumed through ``sts``.
+    """A boto3 session whose only credentials are ``credentials``.
 
     Parameters
     ----------
-    sts
-        The STS client that assumes the role (its own credentials are the caller's).
-    role_arn
-        The role to assume.
+    credentials
+        The role's credentials, from :func:`assume_role_credentials`.
     loader
         A botocore data loader to share (it caches parsed service models); by default the
         session makes its own.
@@ -165,9 +297,8 @@ def assumed_role_session(
     -------
     boto3.session.Session
         A fresh session (it shares no state with the base session) whose only credential
-        source is :func:`assume_role_credentials`.
+        source is ``credentials``.
     """
-    credentials = assume_role_credentials(sts, role_arn)
     core = botocore.session.Session()
     if loader is not None:
         core.register_component("data_loader", loader)
@@ -177,7 +308,13 @@ def assumed_role_session(
     return boto3.session.Session(botocore_session=core)
 
 
-def assume_role_credentials(sts: STSClient, role_arn: str) -> DeferredRefreshableCredentials:
+def assume_role_credentials(
+    sts: STSClient,
+    role_arn: str,
+    *,
+    external_id: str | None = None,
+    session_name: str | None = None,
+) -> DeferredRefreshableCredentials:
     """Auto-refreshing credentials of ``role_arn``.
 
     Parameters
@@ -185,19 +322,37 @@ def assume_role_credentials(sts: STSClient, role_arn: str) -> DeferredRefreshabl
     sts
         The STS client that calls ``AssumeRole``.
     role_arn
-        The role to assume, with session name :data:`ROLE_SESSION_NAME`.
+        The role to assume.
+    external_id
+        ``ExternalId`` to send; omitted from the request when ``None``.
+    session_name
+        ``RoleSessionName``; ``None`` means :data:`ROLE_SESSION_NAME`. Not checked here
+        (:meth:`EksClientFactory.get` checks it): STS refuses a bad one.
 
     Returns
     -------
     DeferredRefreshableCredentials
         Nothing is called until the credentials are first used; botocore then calls
         ``AssumeRole`` again whenever they are within its refresh window of expiring. A failing
-        ``AssumeRole`` surfaces from the EKS call that needed the credentials (as STS's
-        ``ClientError``, which :mod:`eks_oidc_operator.eks.client` translates).
+        ``AssumeRole`` raises :class:`EksError` (see :func:`assume_role_error`) from the EKS
+        call that needed the credentials. botocore re-raises it unchanged when the credentials
+        are missing or about to expire (its mandatory window); in the advisory window before
+        that it logs the failure and keeps signing with the credentials it has.
     """
+    request: AssumeRoleRequestTypeDef = {
+        "RoleArn": role_arn,
+        "RoleSessionName": ROLE_SESSION_NAME if session_name is None else session_name,
+    }
+    if external_id is not None:
+        request["ExternalId"] = external_id
 
     def refresh() -> dict[str, str]:
-        response = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)
+        try:
+            response = sts.assume_role(**request)
+        except (ClientError, BotoCoreError) as error:
+            # Raised here, where the role is known: past this point the error would surface
+            # as a failure of whichever EKS operation needed the credentials.
+            raise assume_role_error(role_arn, error) from error
         issued = response["Credentials"]
         return {
             "access_key": issued["AccessKeyId"],
@@ -207,6 +362,35 @@ def assume_role_credentials(sts: STSClient, role_arn: str) -> DeferredRefreshabl
         }
 
     return DeferredRefreshableCredentials(refresh_using=refresh, method="assume-role")
+
+
+def assume_role_error(role_arn: str, error: ClientError | BotoCoreError) -> EksError:
+    """Translate a failed ``AssumeRole`` of ``role_arn``.
+
+    Parameters
+    ----------
+    role_arn
+        The role that could not be assumed.
+    error
+        STS's ``ClientError``, or the botocore exception raised before STS answered
+        (``EndpointConnectionError``, timeouts, ``NoCredentialsError`` of the base session).
+
+    Returns
+    -------
+    EksError
+        Operation ``AssumeRole``; ``code`` STS's error code or the exception's class name;
+        ``message`` "AssumeRole of <role> failed: <STS's or botocore's words>"; the HTTP status
+        when STS answered.
+    """
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = details.get("Code") or "Unknown"
+        words = details.get("Message") or str(error)
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    else:
+        code, words, status = type(error).__name__, str(error), None
+    message = f"{ASSUME_ROLE} of {role_arn} failed: {words}"
+    return EksError(code, message, operation=ASSUME_ROLE, http_status=status)
 
 
 class _Fixed(CredentialProvider):

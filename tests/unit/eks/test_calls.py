@@ -694,3 +694,27 @@ def test_a_client_without_credentials_fails_with_no_credentials_before_sending()
         None,
     )
     assert error.message == "Unable to locate credentials"
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "ResourceNotFoundException"])
+@pytest.mark.parametrize(
+    ("method", "args"),
+    [
+        ("describe_cluster", (CLUSTER,)),
+        ("describe_config", (CLUSTER, NAME)),
+        ("disassociate", (CLUSTER, NAME, "del-1")),
+    ],
+    ids=["or-none", "or-none-config", "translated"],
+)
+def test_an_eks_error_of_another_operation_leaves_the_call_unchanged(
+    boto: EKSClient, eks: EksClient, code: str, method: str, args: tuple[str, ...]
+) -> None:
+    # What a failed AssumeRole raises from inside the call (see the factory). Even its
+    # "not found" is no answer about EKS's resource: the describes must not turn it into None.
+    raised = EksError(code, "AssumeRole of arn:aws:iam::1:role/x failed", operation="AssumeRole")
+
+    def fail(**_: object) -> None:
+        raise raised
+
+    boto.meta.events.register("before-call.eks", fail)
+    assert _raised(getattr(eks, method), *args) is raised
