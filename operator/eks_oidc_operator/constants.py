@@ -48,6 +48,19 @@ RESERVED_TAG_PREFIX: Final = "aws:"
 """AWS owns tags with this prefix (in any case): the spec may not set them, the operator never
 compares or removes them."""
 
+OPERATOR_TAG_PREFIX: Final = f"{GROUP}/"
+"""The operator's own tags on EKS configs (ownership): the spec may not set them, and tag sync
+never removes them."""
+
+OWNER_TAG: Final = f"{GROUP}/owner"
+"""Tag naming the object that owns a config: ``<namespace>/<name>``."""
+
+MANAGEMENT_CLUSTER_TAG: Final = f"{GROUP}/management-cluster"
+"""Tag naming the management cluster of the owning object (only when one is configured)."""
+
+RETRY_ANNOTATION: Final = f"{GROUP}/retry"
+"""Set (to any new value) by a user to ask for a retry of an object stalled on a failure."""
+
 EKS_CONFIG_TYPE: Final = "oidc"
 """EKS knows one identity-provider config type; it is part of every describe/disassociate call."""
 

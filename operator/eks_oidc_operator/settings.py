@@ -25,6 +25,21 @@ class OperatorSettings(BaseSettings):
         default=None,
         description="Region for objects without spec.region; else AWS_REGION / AWS_DEFAULT_REGION.",
     )
+    management_cluster: str = Field(
+        default="",
+        max_length=256,
+        description=(
+            "Name of the management cluster, written in the ownership tag of every config, so "
+            "two management clusters never take each other's configs for their own."
+        ),
+    )
+    tenancy_file: str | None = Field(
+        default=None,
+        description=(
+            "YAML file of the tenancy policy (chart: rendered from tenancy.rules). Unset: every "
+            "namespace may use the operator's own identity, and no spec.roleArn."
+        ),
+    )
     poll_initial_seconds: float = Field(
         default=_DEFAULT.poll_initial, gt=0, description="First poll of an update."
     )

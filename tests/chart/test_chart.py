@@ -195,11 +195,13 @@ def test_every_value_has_a_helm_docs_comment() -> None:
 def test_every_operator_setting_is_a_chart_value(helm: Path, tmp_path: Path) -> None:
     chart_values = yaml.safe_load((CHART / "values.yaml").read_text())["settings"]
     path = tmp_path / "values.json"
-    path.write_text(json.dumps({"settings": dict.fromkeys(chart_values, 1)}))
+    values = {"settings": dict.fromkeys(chart_values, 1), "managementCluster": "mgmt-1"}
+    path.write_text(json.dumps(values))
     deployment = _docs(helm, "-f", str(path))["Deployment/eks-oidc-operator"]
     env = {e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
     knobs = {f"EKS_OIDC_{name.upper()}" for name in OperatorSettings.model_fields}
-    # The region is operator.region (AWS_REGION); ports are top-level values.
+    # The region is operator.region (AWS_REGION); ports, the management cluster and the
+    # tenancy file (tenancy.rules, mounted) are top-level values.
     assert knobs - env == {"EKS_OIDC_DEFAULT_REGION"}
     assert env - knobs <= {"AWS_REGION", "AWS_ENDPOINT_URL_EKS"}
 

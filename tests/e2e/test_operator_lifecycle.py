@@ -113,7 +113,8 @@ def test_apply_goes_ready_and_kubectl_wait_returns(
     assert config is not None
     assert config["status"] == "ACTIVE"
     assert config["requiredClaims"] == {"hd": "example.com"}
-    assert config["tags"] == {"team": "platform"}
+    # The spec's tags, and the ownership tag naming this object.
+    assert config["tags"] == {"team": "platform", "eksoidc.io/owner": f"{namespace}/{name}"}
     assert status["identityProviderConfigArn"] == config["identityProviderConfigArn"]
     assert status["configStatus"] == "ACTIVE"
     assert status["phase"] == "Active"
@@ -246,7 +247,10 @@ def test_changed_tags_are_synced_without_replacement(
     _patch_spec(cluster, namespace, name, {"tags": {"a": "9", "b": None, "c": "3"}})
     wait_for(
         "tags synced",
-        lambda: (_describe(simulator, eks_cluster, name) or {}).get("tags") == {"a": "9", "c": "3"},
+        lambda: (
+            (_describe(simulator, eks_cluster, name) or {}).get("tags")
+            == {"a": "9", "c": "3", "eksoidc.io/owner": f"{namespace}/{name}"}
+        ),
         operator,
     )
     after = wait_for(

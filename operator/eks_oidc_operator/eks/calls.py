@@ -192,6 +192,31 @@ class EksClient:
             ),
         )
 
+    def list_configs(self, cluster: str) -> list[str]:
+        """ListIdentityProviderConfigs (every page): the names of the cluster's configs.
+
+        Parameters
+        ----------
+        cluster
+            Cluster name.
+
+        Returns
+        -------
+        list of str
+            Config names, whatever their status (a config CREATING or DELETING counts
+            against the cluster's provider limit too).
+        """
+
+        def names() -> list[str]:
+            paginator = self._client.get_paginator("list_identity_provider_configs")
+            return [
+                config["name"]
+                for page in paginator.paginate(clusterName=cluster)
+                for config in page.get("identityProviderConfigs", [])
+            ]
+
+        return _translated("ListIdentityProviderConfigs", names)
+
     def describe_update(self, cluster: str, update_id: str) -> EksUpdate | None:
         """DescribeUpdate of a cluster-level update (no node group, add-on or capability).
 

@@ -121,9 +121,14 @@ def observed_cluster(cluster: ClusterTypeDef, *, name: str) -> ObservedCluster:
     Returns
     -------
     ObservedCluster
-        Name and status: the decision code only needs to know the cluster exists.
+        Name, status and Kubernetes version (which sets how many identity providers the
+        cluster may have).
     """
-    return ObservedCluster(name=cluster.get("name", name), status=cluster["status"])
+    return ObservedCluster(
+        name=cluster.get("name", name),
+        status=cluster["status"],
+        version=cluster.get("version", ""),
+    )
 
 
 def observed_config(

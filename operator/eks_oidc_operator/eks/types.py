@@ -20,6 +20,8 @@ class ObservedCluster(_Frozen):
     name: str
     status: str
     """CREATING | ACTIVE | DELETING | FAILED | UPDATING | PENDING."""
+    version: str = ""
+    """Kubernetes ``major.minor``; empty when EKS did not say."""
 
 
 class ObservedConfig(_Frozen):

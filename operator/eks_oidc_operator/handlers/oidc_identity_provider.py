@@ -33,11 +33,14 @@ import kopf
 from pydantic import ValidationError
 
 from eks_oidc_operator import constants, metrics
+from eks_oidc_operator.eks.factory import session_name_for
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.models import OidcIdentityProvider, OidcIdentityProviderStatus
+from eks_oidc_operator.reconcile import tenancy
 from eks_oidc_operator.reconcile.context import Context, pinned_region
 from eks_oidc_operator.reconcile.plan import Plan, in_flight
 from eks_oidc_operator.reconcile.reconciler import reconcile
+from eks_oidc_operator.reconcile.tenancy import Access
 from eks_oidc_operator.reconcile.timing import poll_delay
 
 RESOURCE = (constants.GROUP, constants.VERSION, constants.PLURAL)
@@ -77,11 +80,27 @@ async def _pass(
             rng=runtime.rng,
             retries=retries,
             polls=polls,
+            management_cluster=runtime.settings.management_cluster,
         )
+        access = _access(runtime, obj, ctx.region)
         # boto3 blocks (client creation may even ask instance metadata for credentials):
         # the whole pass runs in a worker thread, never on kopf's event loop.
-        connect = functools.partial(runtime.clients.get, ctx.region, obj.spec.role_arn)
-        plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate)
+        connect = functools.partial(
+            runtime.clients.get,
+            ctx.region,
+            obj.spec.role_arn,
+            external_id=access.external_id,
+            # CloudTrail then names the object behind every call made with the role. Objects
+            # without a role share the operator's one client, so they get no name of their own.
+            session_name=(
+                session_name_for(obj.metadata.namespace or "", obj.metadata.name)
+                if obj.spec.role_arn
+                else None
+            ),
+        )
+        plan = await asyncio.to_thread(
+            reconcile, obj, ctx, connect, runtime.gate, denied=access.denied
+        )
         # Which rule recognised the situation is the first thing to know when debugging one.
         _log.debug(
             "%s/%s %s: rule %s, %d call(s), phase %s",
@@ -101,6 +120,13 @@ async def _pass(
             metrics.record_event(event.type, event.reason)
         metrics.record_pass(trigger, plan.status.phase, time.monotonic() - started)
         return plan
+
+
+def _access(runtime: Runtime, obj: OidcIdentityProvider, region: str) -> Access:
+    policy = runtime.tenancy.current()
+    if isinstance(policy, str):  # no readable policy: nothing is permitted
+        return Access(denied=policy)
+    return tenancy.decide(policy, obj, region)
 
 
 def _again(plan: Plan) -> kopf.TemporaryError:

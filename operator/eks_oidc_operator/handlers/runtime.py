@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import kopf
 
 from eks_oidc_operator.eks.factory import EksClientFactory
+from eks_oidc_operator.handlers.tenancy_source import PolicySource
 from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.plan import Event
 from eks_oidc_operator.reconcile.port import EksPort
@@ -21,7 +22,14 @@ from eks_oidc_operator.settings import OperatorSettings
 class Clients(Protocol):
     """Where a pass gets its EKS client (:class:`EksClientFactory`; tests give a fake)."""
 
-    def get(self, region: str, role_arn: str | None) -> EksPort: ...
+    def get(
+        self,
+        region: str,
+        role_arn: str | None,
+        *,
+        external_id: str | None = None,
+        session_name: str | None = None,
+    ) -> EksPort: ...
 
 
 EventPoster = Callable[[kopf.Body, Event], None]
@@ -47,6 +55,8 @@ class Runtime:
     """Watched namespaces; empty means all of them."""
     post_event: EventPoster = post_with_kopf
     """How events reach Kubernetes (tests record them instead)."""
+    tenancy: PolicySource = field(default_factory=lambda: PolicySource(None))
+    """The admin's tenancy policy (the built-in default when no file is configured)."""
 
     @classmethod
     def from_settings(cls, settings: OperatorSettings, namespaces: tuple[str, ...] = ()) -> Runtime:
@@ -68,4 +78,5 @@ class Runtime:
             rng=random.Random(),  # noqa: S311 - jitter, not cryptography
             default_region=region,
             namespaces=namespaces,
+            tenancy=PolicySource(settings.tenancy_file),
         )

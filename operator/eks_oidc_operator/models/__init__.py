@@ -1,24 +1,32 @@
 """Pydantic models of the ``OidcIdentityProvider`` resource; the CRD is generated from them."""
 
 from eks_oidc_operator.models.resource import ObjectMeta, OidcIdentityProvider
-from eks_oidc_operator.models.spec import DeletionPolicy, OidcConfigSpec, OidcIdentityProviderSpec
+from eks_oidc_operator.models.spec import (
+    AdoptionPolicy,
+    DeletionPolicy,
+    OidcConfigSpec,
+    OidcIdentityProviderSpec,
+)
 from eks_oidc_operator.models.status import (
     Condition,
     ConditionStatus,
     ConfigStatus,
     EksUpdate,
     EksUpdateError,
+    Hold,
     OidcIdentityProviderStatus,
     Phase,
 )
 
 __all__ = [
+    "AdoptionPolicy",
     "Condition",
     "ConditionStatus",
     "ConfigStatus",
     "DeletionPolicy",
     "EksUpdate",
     "EksUpdateError",
+    "Hold",
     "ObjectMeta",
     "OidcConfigSpec",
     "OidcIdentityProvider",

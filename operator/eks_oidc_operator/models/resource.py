@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
+from eks_oidc_operator import constants
 from eks_oidc_operator.models.base import CamelModel
 from eks_oidc_operator.models.spec import OidcIdentityProviderSpec
 from eks_oidc_operator.models.status import OidcIdentityProviderStatus
@@ -19,6 +20,7 @@ class ObjectMeta(CamelModel):
     uid: str | None = None
     generation: int = 1
     deletion_timestamp: str | None = None
+    annotations: dict[str, str] = Field(default_factory=dict)
 
 
 class OidcIdentityProvider(CamelModel):
@@ -29,6 +31,11 @@ class OidcIdentityProvider(CamelModel):
     metadata: ObjectMeta
     spec: OidcIdentityProviderSpec
     status: OidcIdentityProviderStatus = Field(default_factory=OidcIdentityProviderStatus)
+
+    @property
+    def retry_request(self) -> str | None:
+        """The ``eksoidc.io/retry`` annotation: a user's request to retry a stalled object."""
+        return self.metadata.annotations.get(constants.RETRY_ANNOTATION)
 
     @property
     def config_name(self) -> str:

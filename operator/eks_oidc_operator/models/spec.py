@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from pydantic.config import JsonDict
 
-from eks_oidc_operator.constants import RESERVED_TAG_PREFIX
+from eks_oidc_operator.constants import OPERATOR_TAG_PREFIX, RESERVED_TAG_PREFIX
 from eks_oidc_operator.models.base import CamelModel
 
 CLUSTER_NAME_PATTERN = r"^[0-9A-Za-z][A-Za-z0-9\-_]*$"
@@ -39,10 +39,22 @@ RESERVED_TAG_MESSAGE = (
 RESERVED_TAG_VALUE_MESSAGE = (
     f"spec.tags values must not start with '{RESERVED_TAG_PREFIX}' (reserved by AWS)"
 )
+OPERATOR_TAG_MESSAGE = (
+    f"spec.tags keys must not start with '{OPERATOR_TAG_PREFIX}' (the operator's ownership tags)"
+)
 """Said by the CRD's CEL rules at apply time and by the model for a body that slipped past them."""
 
-MAX_TAGS = 50
+EKS_MAX_TAGS = 50
 """EKS ``TagMap`` limit: 50 tags per resource."""
+
+MAX_REQUIRED_CLAIMS = 50
+"""A bound of our own (EKS documents no count): keeps the object, and the config, small."""
+
+OPERATOR_TAGS = 2
+"""Tags the operator adds to every config it owns (owner, management cluster)."""
+
+MAX_TAGS = EKS_MAX_TAGS - OPERATOR_TAGS
+"""What the spec may set, leaving room for the operator's own tags."""
 
 RESERVED_PREFIX = "system:"
 """EKS rejects username/groups prefixes containing ``system:`` (Kubernetes reserves it)."""
@@ -67,6 +79,16 @@ class DeletionPolicy(StrEnum):
 
     DELETE = "Delete"
     RETAIN = "Retain"
+
+
+class AdoptionPolicy(StrEnum):
+    """Whether a config this operator did not create may become the object's."""
+
+    MATCHING = "Matching"
+    """Adopt a config of that name that carries no owner tag and has exactly the spec's
+    settings, and tag it as this object's."""
+    NEVER = "Never"
+    """Only configs this object created (or that carry its owner tag) are its own."""
 
 
 class OidcConfigSpec(CamelModel):
@@ -166,7 +188,7 @@ class OidcConfigSpec(CamelModel):
     )
     required_claims: dict[ClaimKey, ClaimValue] | None = Field(
         default=None,
-        max_length=MAX_TAGS,
+        max_length=MAX_REQUIRED_CLAIMS,
         description=(
             "Key/value pairs that must be present in the ID token's claims. Keys are 1-63 "
             "characters, values 1-253."
@@ -265,8 +287,9 @@ class OidcIdentityProviderSpec(CamelModel):
         max_length=MAX_TAGS,
         description=(
             "Tags on the EKS identity-provider config. Changing them re-tags the config without "
-            "replacing it. At most 50; keys 1-128 characters, values up to 256; neither keys "
-            f"nor values may start with '{RESERVED_TAG_PREFIX}'."
+            f"replacing it. At most {MAX_TAGS} (EKS allows 50; the operator adds its own "
+            "ownership tags); keys 1-128 characters, values up to 256; neither keys nor values "
+            f"may start with '{RESERVED_TAG_PREFIX}', and keys not with '{OPERATOR_TAG_PREFIX}'."
         ),
         json_schema_extra={
             "x-kubernetes-validations": [
@@ -281,6 +304,10 @@ class OidcIdentityProviderSpec(CamelModel):
                 _cel(
                     f"self.all(k, !self[k].lowerAscii().startsWith('{RESERVED_TAG_PREFIX}'))",
                     RESERVED_TAG_VALUE_MESSAGE,
+                ),
+                _cel(
+                    f"self.all(k, !k.lowerAscii().startsWith('{OPERATOR_TAG_PREFIX}'))",
+                    OPERATOR_TAG_MESSAGE,
                 ),
             ]
         },
@@ -301,6 +328,14 @@ class OidcIdentityProviderSpec(CamelModel):
             "Retain: leave the association in EKS."
         ),
     )
+    adoption_policy: AdoptionPolicy = Field(
+        default=AdoptionPolicy.MATCHING,
+        description=(
+            "Matching: a config of that name that carries no owner tag and has exactly the "
+            "spec's settings is adopted and tagged as this object's. Never: only configs this "
+            "object created are its own. A config tagged as another object's is never adopted."
+        ),
+    )
 
     @field_validator("tags")
     @classmethod
@@ -309,4 +344,6 @@ class OidcIdentityProviderSpec(CamelModel):
             raise ValueError(RESERVED_TAG_MESSAGE)
         if value and any(v.lower().startswith(RESERVED_TAG_PREFIX) for v in value.values()):
             raise ValueError(RESERVED_TAG_VALUE_MESSAGE)
+        if value and any(key.lower().startswith(OPERATOR_TAG_PREFIX) for key in value):
+            raise ValueError(OPERATOR_TAG_MESSAGE)
         return value

@@ -107,6 +107,19 @@ class EksUpdate(_StatusModel):
     schema): the decision code reads them only from EKS's own answer."""
 
 
+class Hold(_StatusModel):
+    """The operator stopped calling EKS for this object after a refusal that repeating cannot
+    fix: until the spec changes, a retry is asked for, or (when set) ``until``."""
+
+    reason: str = Field(description="The Stalled condition's reason when the hold began.")
+    generation: int = Field(description="metadata.generation the hold applies to.")
+    until: datetime | None = Field(
+        default=None,
+        description="When the operator looks again by itself; absent: only on a change.",
+    )
+    deleting: bool = Field(default=False, description="The hold belongs to the object's deletion.")
+
+
 class OidcIdentityProviderStatus(_StatusModel):
     """Everything the operator knows about the association, written through ``/status``."""
 
@@ -126,6 +139,25 @@ class OidcIdentityProviderStatus(_StatusModel):
     )
     update: EksUpdate | None = Field(
         default=None, description="The last EKS update the operator started or adopted."
+    )
+    hold: Hold | None = Field(
+        default=None,
+        description="Set while the operator makes no EKS calls for this object (see Stalled).",
+    )
+    retry_request: str | None = Field(
+        default=None,
+        description=(
+            "The eksoidc.io/retry annotation as the last pass saw it; a new value asks for a "
+            "retry of a stalled object."
+        ),
+    )
+    automatic_retries: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Automatic retries of a failed EKS update made at observedGeneration (bounded; a "
+            "spec change or the eksoidc.io/retry annotation starts the count again)."
+        ),
     )
     conditions: list[Condition] = Field(
         default_factory=list,

@@ -23,6 +23,9 @@ class Context:
     retries: int = 0
     """How many times in a row this handler asked to be run again (kopf's ``retry``): the
     exponent of retry backoff. Timer passes are never retries: 0."""
+    management_cluster: str = ""
+    """The name of the management cluster this operator runs in, written in ownership tags
+    (empty: not configured)."""
     polls: int = 0
     """How many polls of the work now in flight were made, this pass included when it is one:
     the position in the poll schedule. Kept by the handlers as :attr:`Plan.polls` says."""

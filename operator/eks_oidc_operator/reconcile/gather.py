@@ -38,10 +38,12 @@ def _observe(base: Observation, eks: EksPort) -> Observation:
         update = tracked  # already final: no need to ask EKS again
     config = eks.describe_config(cluster, name)
     if config is None:
-        missing = eks.describe_cluster(cluster) is None
-        return base.but(update=update, cluster_missing=missing)
+        return _before_associating(base.but(update=update), eks)
     in_transition = config.status in (ConfigStatus.CREATING, ConfigStatus.DELETING)
     unknown = update is None and obj.status.identity_provider_config_arn != config.arn
+    if base.but(config=config).owned_by_another is not None:
+        # Another object's config: its updates are not ours to follow, whatever their name.
+        return base.but(config=config, update=update)
     if (in_transition and (update is None or update.status != IN_PROGRESS)) or unknown:
         # A config whose update we do not know: after a crash between the Associate call and
         # the status write (whether or not EKS has finished since), or one started outside.
@@ -55,3 +57,20 @@ def _observe(base: Observation, eks: EksPort) -> Observation:
         if recovered is not None:
             update = recovered
     return base.but(config=config, update=update)
+
+
+def _before_associating(base: Observation, eks: EksPort) -> Observation:
+    """No config of that name: is there a cluster, and room on it for one more provider?
+
+    The config list is read only when not deleting, and only here, right before the one call
+    it saves (an Associate that EKS would refuse for the provider limit).
+    """
+    cluster = eks.describe_cluster(base.obj.spec.cluster_name)
+    if cluster is None:
+        return base.but(cluster_missing=True)
+    if base.deleting:
+        return base.but(cluster=cluster)
+    names = eks.list_configs(cluster.name)
+    return base.but(
+        cluster=cluster, neighbours=tuple(n for n in names if n != base.obj.config_name)
+    )

@@ -13,9 +13,10 @@ from typing import Any
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedConfig
+from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import ConfigStatus, EksUpdate, OidcIdentityProvider
 from eks_oidc_operator.reconcile.delta import oidc_differences
+from eks_oidc_operator.reconcile.ownership import Owner, owner_of, tagged_owner
 
 FINISHED_BADLY = ("Failed", "Cancelled")
 """Final update statuses that leave no association behind."""
@@ -26,6 +27,12 @@ class Observation:
     """The object as the pass read it, and what EKS (and the cluster gate) said about it."""
 
     obj: OidcIdentityProvider
+    identity: Owner | None = None
+    """Who this object is in ownership tags (see :mod:`~.ownership`); by default its namespace
+    and name without a management cluster."""
+    denied: str | None = None
+    """Why the cluster admin's tenancy policy does not permit this object (``None``: it does).
+    Decided before any AWS call."""
     config: ObservedConfig | None = None
     """The config of that name on the cluster; ``None`` when absent or not looked at (while the
     tracked update is still in progress, one DescribeUpdate is all a poll asks)."""
@@ -33,6 +40,11 @@ class Observation:
     """The tracked (``status.update``) or recovered update, freshly described when it mattered."""
     cluster_missing: bool = False
     """DescribeCluster said 404. Only asked when the config is missing."""
+    cluster: ObservedCluster | None = None
+    """The cluster, when asked (only when the config is missing, before associating)."""
+    neighbours: tuple[str, ...] = ()
+    """The cluster's other configs, when the config is missing (the provider-limit
+    pre-flight)."""
     gate_holder: str | None = None
     """Another object of this operator that is updating the same cluster, if any."""
     error: EksError | None = None
@@ -46,6 +58,22 @@ class Observation:
     def deleting(self) -> bool:
         """The object has a deletionTimestamp."""
         return self.obj.metadata.deletion_timestamp is not None
+
+    @property
+    def me(self) -> Owner:
+        """This object, as ownership tags name it."""
+        return self.identity if self.identity is not None else owner_of(self.obj, "")
+
+    @property
+    def config_owner(self) -> Owner | None:
+        """The owner the observed config's tags name (``None``: untagged, or no config)."""
+        return tagged_owner(self.config.tags) if self.config is not None else None
+
+    @property
+    def owned_by_another(self) -> Owner | None:
+        """The other object the observed config's tags say owns it, if any."""
+        owner = self.config_owner
+        return owner if owner is not None and owner != self.me else None
 
     @property
     def tracked(self) -> EksUpdate | None:
@@ -80,8 +108,8 @@ class Observation:
 
     @property
     def created_by_us(self) -> bool:
-        """Whether the observed config is this object's: its recorded ARN, or made by our
-        tracked update.
+        """Whether the observed config is this object's: its owner tag says so; or, untagged
+        (made before ownership tags existed), its recorded ARN, or made by our tracked update.
 
         The Associate response carries no ARN, so right after our own association the ARN is not
         in status yet; the tracked update (stored before anything else) vouches for the config.
@@ -89,6 +117,9 @@ class Observation:
         config = self.config
         if config is None:
             return False
+        owner = self.config_owner
+        if owner is not None:
+            return owner == self.me
         if self.obj.status.identity_provider_config_arn == config.arn:
             return True
         tracked, update = self.tracked, self.update

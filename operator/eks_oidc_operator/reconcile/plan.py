@@ -84,6 +84,19 @@ class Untag:
     keys: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Make no EKS calls for the object until its spec changes or a retry is asked for (the
+    ``eksoidc.io/retry`` annotation), or until ``after`` seconds have passed (when set)."""
+
+    after: float | None = None
+    kept: bool = False
+    """The hold status records goes on unchanged (the pass that found it still holding)."""
+
+
+KEPT = Hold(kept=True)
+"""The verdict of a pass that found the object held: status keeps its hold as it was."""
+
 StartUpdate = Associate | Disassociate
 """The calls that start an EKS update: at most one per plan, always the last call."""
 
@@ -111,6 +124,10 @@ class Verdict:
     keep_recorded: bool = False
     """The pass learned nothing reliable about EKS (an error, a lost turn): status keeps the
     ARN, config status and update it recorded."""
+    hold: Hold | None = None
+    """Stop calling EKS for the object after this verdict (permanent refusals)."""
+    automatic_retry: bool = False
+    """The verdict retries a failed EKS update by itself: it counts against the bound."""
     rule: str = ""
     """The rule that found it (set by the chain)."""
 

@@ -9,11 +9,13 @@ Associate or Disassociate call started, which status records at once.
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.models import (
     ConfigStatus,
     EksUpdate,
+    Hold,
     OidcIdentityProviderStatus,
 )
 from eks_oidc_operator.reconcile import conditions, rules
@@ -27,10 +29,21 @@ from eks_oidc_operator.reconcile.timing import poll_delay, retry_delay
 
 def plan(obs: Observation, ctx: Context) -> Plan:
     """The plan of a pass that observed ``obs``."""
-    verdict = rules.verdict(obs, ctx)
+    return _planned(obs, ctx, rules.verdict(obs, ctx))
+
+
+def _planned(obs: Observation, ctx: Context, verdict: Verdict) -> Plan:
     status = _status(obs, ctx, verdict)
     events = (*_worth_posting(obs.obj.status, verdict), *verdict.notices)
     return _scheduled(Plan(verdict, status, events), obs, ctx)
+
+
+def preflight(obs: Observation, ctx: Context) -> Plan | None:
+    """The plan of a pass that ends before any AWS call, or ``None`` when EKS must be read."""
+    verdict = rules.before_eks(obs, ctx)
+    if verdict is None:
+        return None
+    return _planned(obs, ctx, verdict)
 
 
 def started(obs: Observation, ctx: Context, draft: Plan, update: EksUpdate) -> Plan:
@@ -64,6 +77,9 @@ def _status(obs: Observation, ctx: Context, verdict: Verdict) -> OidcIdentityPro
         identity_provider_config_arn=arn,
         config_status=config_status,
         update=update,
+        hold=_hold(obs, ctx, verdict),
+        retry_request=obj.retry_request,
+        automatic_retries=_automatic_retries(obs, verdict),
         conditions=conditions.apply_conditions(
             previous.conditions,
             _conditions(verdict),
@@ -92,6 +108,34 @@ def _eks_view(
     return arn, config_status, _recorded(obs.update) or previous.update
 
 
+def _hold(obs: Observation, ctx: Context, verdict: Verdict) -> Hold | None:
+    """The hold status records after this pass: none, the one it found, or a new one."""
+    if verdict.hold is None:
+        return None
+    if verdict.hold.kept:
+        return obs.obj.status.hold
+    after = verdict.hold.after
+    return Hold(
+        reason=verdict.reason,
+        generation=obs.obj.metadata.generation,
+        until=ctx.now + timedelta(seconds=after) if after is not None else None,
+        deleting=obs.deleting,
+    )
+
+
+def _automatic_retries(obs: Observation, verdict: Verdict) -> int:
+    """Automatic retries of failed updates spent: counted per generation and per retry request
+    (a new spec or a user's request starts over), and forgotten once Ready."""
+    previous, obj = obs.obj.status, obs.obj
+    fresh = (
+        verdict.kind is Kind.READY
+        or previous.observed_generation != obj.metadata.generation
+        or previous.retry_request != obj.retry_request
+    )
+    spent = 0 if fresh else previous.automatic_retries or 0
+    return spent + 1 if verdict.automatic_retry else spent
+
+
 def _conditions(verdict: Verdict) -> list[ConditionSpec]:
     if verdict.kind is Kind.READY:
         return conditions.ready(verdict.reason, verdict.message)
@@ -115,6 +159,8 @@ def _scheduled(draft: Plan, obs: Observation, ctx: Context) -> Plan:
     retry_after = (
         retry_delay(verdict.retry, ctx.retries, timings, ctx.rng) if verdict.retry else None
     )
+    if verdict.hold is not None and verdict.hold.after is not None:
+        retry_after = verdict.hold.after  # look again when the hold is up, not before
     if obs.deleting:
         # Timers do not run on a deleted object: the delete handler polls by being retried, and
         # never waits for a change that cannot come (a stuck finalizer blocks the namespace).

@@ -17,6 +17,7 @@ from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.gate import ClusterGate, Seat
 from eks_oidc_operator.reconcile.gather import gather
 from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Call, Disassociate, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.port import EksPort
 
@@ -24,11 +25,28 @@ Connect = Callable[[], EksPort]
 """Makes (or returns the cached) EKS client for the pass's region and role; may raise EksError."""
 
 
-def reconcile(obj: OidcIdentityProvider, ctx: Context, connect: Connect, gate: ClusterGate) -> Plan:
-    """One pass for ``obj``: create/update/resume, timer polls and deletion all come here."""
+def reconcile(
+    obj: OidcIdentityProvider,
+    ctx: Context,
+    connect: Connect,
+    gate: ClusterGate,
+    *,
+    denied: str | None = None,
+) -> Plan:
+    """One pass for ``obj``: create/update/resume, timer polls and deletion all come here.
+
+    ``denied`` is the tenancy policy's refusal, if any (decided by the caller, which knows the
+    policies): such a pass makes no AWS call at all.
+    """
+    identity = owner_of(obj, ctx.management_cluster)
     owner = obj.metadata.uid or f"{obj.metadata.namespace}/{obj.metadata.name}"
     seat = gate.seat((ctx.region, obj.spec.cluster_name), owner)
-    base = Observation(obj, gate_holder=seat.holder())
+    base = Observation(obj, identity=identity, denied=denied, gate_holder=seat.holder())
+    early = planner.preflight(base, ctx)
+    if early is not None:
+        # Decided without AWS: nothing of ours is in flight through this pass.
+        seat.release()
+        return early
     try:
         eks = _client(ctx, connect)
     except EksError as error:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 
+from eks_oidc_operator.constants import UPDATE_DISASSOCIATE
 from eks_oidc_operator.eks.types import ObservedConfig
 from eks_oidc_operator.models import OidcIdentityProvider
+from eks_oidc_operator.reconcile.observation import FINISHED_BADLY
 
 MAX_TOKEN_LENGTH = 64
 """EKS's limit on ``clientRequestToken``."""
@@ -35,8 +37,16 @@ def association_token(obj: OidcIdentityProvider) -> str:
 
 
 def disassociation_token(obj: OidcIdentityProvider, config: ObservedConfig) -> str:
-    """Deterministic per config instance (its ARN): repeating a disassociation is a replay."""
-    return _bounded(_object_base(obj), f"-d-{_digest(config.arn, 16)}")
+    """Deterministic per config instance (its ARN): repeating a disassociation is a replay.
+
+    After a failed disassociation the token follows that update too: the retry must be a new
+    call, since a replay would only hand back the failure.
+    """
+    last = obj.status.update
+    salt = ""
+    if last is not None and last.type == UPDATE_DISASSOCIATE and last.status in FINISHED_BADLY:
+        salt = f"-{_digest(last.id, 8)}"
+    return _bounded(_object_base(obj), f"-d-{_digest(config.arn, 16)}{salt}")
 
 
 def _object_base(obj: OidcIdentityProvider) -> str:

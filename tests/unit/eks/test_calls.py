@@ -144,7 +144,18 @@ def test_describe_cluster_returns_status_version_and_the_clusters_own_issuer(
     )
     cluster = eks.describe_cluster(CLUSTER)
     assert cluster is not None
-    assert (cluster.name, cluster.status) == (CLUSTER, "ACTIVE")
+    assert (cluster.name, cluster.status, cluster.version) == (CLUSTER, "ACTIVE", "1.32")
+
+
+def test_list_configs_reads_every_page(stub: Stubber, eks: EksClient) -> None:
+    first = {"identityProviderConfigs": [{"type": "oidc", "name": "a"}], "nextToken": "t"}
+    stub.add_response("list_identity_provider_configs", first, {"clusterName": CLUSTER})
+    stub.add_response(
+        "list_identity_provider_configs",
+        {"identityProviderConfigs": [{"type": "oidc", "name": "b"}]},
+        {"clusterName": CLUSTER, "nextToken": "t"},
+    )
+    assert eks.list_configs(CLUSTER) == ["a", "b"]
 
 
 def test_describe_cluster_returns_none_when_the_cluster_does_not_exist(

@@ -32,7 +32,14 @@ class FakeClients:
     eks: FakeEks
     asked: list[tuple[str, str | None]] = field(default_factory=list)
 
-    def get(self, region: str, role_arn: str | None) -> EksPort:
+    def get(
+        self,
+        region: str,
+        role_arn: str | None,
+        *,
+        external_id: str | None = None,
+        session_name: str | None = None,
+    ) -> EksPort:
         self.asked.append((region, role_arn))
         return self.eks
 

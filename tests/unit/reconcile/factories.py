@@ -24,11 +24,16 @@ ARN = "arn:aws:eks:eu-west-1:123456789012:identityproviderconfig/prod/oidc/corp/
 OTHER_ARN = "arn:aws:eks:eu-west-1:123456789012:identityproviderconfig/prod/oidc/corp/2222"
 
 
+OWNER = "platform/corp"
+"""The owner tag value of the object :func:`obj` makes."""
+
+
 def obj(
     *,
     status: dict[str, Any] | None = None,
     generation: int = 1,
     deleting: bool = False,
+    annotations: dict[str, str] | None = None,
     **spec: Any,
 ) -> OidcIdentityProvider:
     oidc = {"issuerUrl": "https://login.example.com", "clientId": "kubernetes"}
@@ -39,6 +44,7 @@ def obj(
             "namespace": "platform",
             "uid": "0f1e2d3c-aaaa-bbbb-cccc-000000000001",
             "generation": generation,
+            "annotations": annotations or {},
             **({"deletionTimestamp": "2026-11-28T12:00:00Z"} if deleting else {}),
         },
         "spec": {"clusterName": "prod", "oidc": oidc, **spec},
@@ -47,7 +53,13 @@ def obj(
     return OidcIdentityProvider.model_validate(body)
 
 
-def config(status: str = "ACTIVE", arn: str = ARN, **fields: Any) -> ObservedConfig:
+def config(
+    status: str = "ACTIVE", arn: str = ARN, owner: str | None = OWNER, **fields: Any
+) -> ObservedConfig:
+    """A config of that name; tagged as :func:`obj`'s unless ``owner`` says another (or
+    ``None``: untagged)."""
+    tags = {"eksoidc.io/owner": owner} if owner is not None else {}
+    fields["tags"] = {**tags, **fields.get("tags", {})}
     values: dict[str, Any] = {
         "name": "corp",
         "arn": arn,
@@ -73,7 +85,13 @@ def update(
 
 def ours(**extra: Any) -> dict[str, Any]:
     """A status that records ARN as this object's config."""
-    return {"identityProviderConfigArn": ARN, "configStatus": "ACTIVE", "phase": "Active", **extra}
+    return {
+        "identityProviderConfigArn": ARN,
+        "configStatus": "ACTIVE",
+        "phase": "Active",
+        "observedGeneration": 1,
+        **extra,
+    }
 
 
 def ctx(
@@ -100,6 +118,9 @@ class FakeEks:
     fail: dict[str, EksError] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     recovered: EksUpdate | None = None
+    version: str = "1.33"
+    others: list[str] = field(default_factory=list)
+    """Names of the cluster's other configs."""
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
@@ -108,7 +129,13 @@ class FakeEks:
 
     def describe_cluster(self, cluster: str) -> ObservedCluster | None:
         self._call("DescribeCluster")
-        return ObservedCluster(name=cluster, status="ACTIVE") if self.cluster_exists else None
+        if not self.cluster_exists:
+            return None
+        return ObservedCluster(name=cluster, status="ACTIVE", version=self.version)
+
+    def list_configs(self, cluster: str) -> list[str]:
+        self._call("ListIdentityProviderConfigs")
+        return [*self.others, *([self.config.name] if self.config else [])]
 
     def describe_config(self, cluster: str, name: str) -> ObservedConfig | None:
         self._call("DescribeIdentityProviderConfig")
@@ -126,7 +153,7 @@ class FakeEks:
         self, cluster: str, name: str, oidc: OidcConfigSpec, tags: Mapping[str, str], token: str
     ) -> EksUpdate:
         self._call("AssociateIdentityProviderConfig")
-        self.config = config("CREATING")
+        self.config = config("CREATING", owner=None, tags=dict(tags))
         self.updates["u-new"] = update(id_="u-new")
         return self.updates["u-new"]
 

@@ -18,9 +18,17 @@ from tests.unit.reconcile.factories import ARN, FakeEks, config, ctx, obj, ours,
 
 
 def _run(
-    resource: OidcIdentityProvider, eks: FakeEks, gate: ClusterGate | None = None, **kwargs: Any
+    resource: OidcIdentityProvider,
+    eks: FakeEks,
+    gate: ClusterGate | None = None,
+    denied: str | None = None,
+    **kwargs: Any,
 ) -> Plan:
-    return reconcile(resource, ctx(**kwargs), lambda: eks, gate or ClusterGate())
+    return reconcile(resource, ctx(**kwargs), lambda: eks, gate or ClusterGate(), denied=denied)
+
+
+def _no_client() -> FakeEks:
+    raise AssertionError("a pass decided before AWS asked for a client")
 
 
 def test_a_new_object_is_associated_and_the_update_id_stored() -> None:
@@ -29,6 +37,7 @@ def test_a_new_object_is_associated_and_the_update_id_stored() -> None:
     assert eks.calls == [
         "DescribeIdentityProviderConfig",
         "DescribeCluster",
+        "ListIdentityProviderConfigs",
         "AssociateIdentityProviderConfig",
     ]
     assert plan.status.update is not None
@@ -314,3 +323,58 @@ def test_the_pass_that_sees_success_and_retags_records_the_finished_update() -> 
     assert plan.status.update.status == "Successful"
     assert not plan.in_flight
     assert [e.reason for e in plan.events] == ["Associated", "TagsUpdated"]
+
+
+def test_a_pass_the_tenancy_policy_refuses_makes_no_client_and_no_call() -> None:
+    resource = obj(roleArn="arn:aws:iam::111111111111:role/x")
+    plan = reconcile(resource, ctx(), _no_client, ClusterGate(), denied="not granted")
+    assert (plan.rule, plan.verdict.reason, plan.calls) == ("not_permitted", "NotPermitted", ())
+    assert [(e.type, e.reason) for e in plan.events] == [("Warning", "NotPermitted")]
+
+
+def test_a_parameter_error_is_never_sent_again_until_the_spec_changes() -> None:
+    bad = EksError("InvalidParameterException", "bad", operation="AssociateIdentityProviderConfig")
+    eks = FakeEks(fail={"AssociateIdentityProviderConfig": bad})
+    first = _run(obj(status={"observedGeneration": 1}), eks)
+    assert first.status.hold is not None
+    assert eks.calls.count("AssociateIdentityProviderConfig") == 1
+    later = obj(status=first.status.model_dump(mode="json", by_alias=True))
+    again = reconcile(later, ctx(), _no_client, ClusterGate())
+    assert (again.rule, again.verdict.reason, again.events) == (
+        "held",
+        "InvalidParameterException",
+        (),
+    )
+    changed = obj(status=first.status.model_dump(mode="json", by_alias=True), generation=2)
+    _run(changed, eks)
+    assert eks.calls.count("AssociateIdentityProviderConfig") == 2
+
+
+def test_a_config_owned_by_another_is_neither_recovered_nor_touched() -> None:
+    eks = FakeEks(config=config("CREATING", owner="team-b/corp"), recovered=update())
+    plan = _run(obj(), eks)
+    assert plan.verdict.reason == "ConfigOwnedByAnother"
+    assert "team-b/corp" in plan.verdict.message
+    assert eks.calls == ["DescribeIdentityProviderConfig"]  # no FindUpdate, no Tag, nothing
+
+
+def test_a_full_cluster_gets_no_associate() -> None:
+    eks = FakeEks(version="1.31", others=["okta"])
+    plan = _run(obj(), eks)
+    assert plan.verdict.reason == "ProviderLimitReached"
+    assert "okta" in plan.verdict.message
+    assert "AssociateIdentityProviderConfig" not in eks.calls
+
+
+def test_the_association_carries_the_ownership_tags_with_the_management_cluster() -> None:
+    eks = FakeEks()
+    resource = obj(tags={"team": "a"})
+    from dataclasses import replace
+
+    reconcile(resource, replace(ctx(), management_cluster="mgmt-1"), lambda: eks, ClusterGate())
+    assert eks.config is not None
+    assert eks.config.tags == {
+        "team": "a",
+        "eksoidc.io/owner": "platform/corp",
+        "eksoidc.io/management-cluster": "mgmt-1",
+    }

@@ -14,15 +14,25 @@ from typing import Any
 import pytest
 
 from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.eks.types import ObservedCluster
 from eks_oidc_operator.models import OidcIdentityProvider, Phase
 from eks_oidc_operator.reconcile import rules
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
-from eks_oidc_operator.reconcile.planner import plan
-from eks_oidc_operator.reconcile.timing import Backoff
+from eks_oidc_operator.reconcile.planner import plan, preflight
 from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
 from eks_oidc_testing.paths import REPO
-from tests.unit.reconcile.factories import ARN, NOW, OTHER_ARN, config, ctx, obj, ours, update
+from tests.unit.reconcile.factories import (
+    ARN,
+    NOW,
+    OTHER_ARN,
+    OWNER,
+    config,
+    ctx,
+    obj,
+    ours,
+    update,
+)
 
 SLOW = 60.0
 """The default ``slow_retry_base``."""
@@ -61,32 +71,53 @@ def what(result: Plan) -> str:
 
 
 def _plan(resource: OidcIdentityProvider, **fields: Any) -> Plan:
-    return plan(Observation(resource, **fields), ctx())
+    """As the reconciler plans: the pre-AWS chain first, then (on what EKS said) the others."""
+    observation = Observation(resource, **fields)
+    return preflight(observation, ctx()) or plan(observation, ctx())
 
 
-def _stalled_since(
-    seconds_ago: float, generation: int = 1, reason: str = "Unknown"
+FAILED_UPDATE = {
+    "id": "u-1",
+    "type": "AssociateIdentityProviderConfig",
+    "status": "Failed",
+    "errors": [{"errorCode": "Unknown", "errorMessage": "m"}],
+}
+
+
+def _failed(
+    *,
+    until: float | None,
+    retries: int = 0,
+    reason: str = "Unknown",
+    **extra: Any,
 ) -> dict[str, Any]:
-    when = (NOW - timedelta(seconds=seconds_ago)).isoformat()
+    """The status of an object stalled on our failed association and held: for ``until``
+    seconds from NOW (negative: the hold is up; ``None``: until the spec changes)."""
+    hold: dict[str, Any] = {"reason": reason, "generation": 1}
+    if until is not None:
+        hold["until"] = (NOW + timedelta(seconds=until)).isoformat()
     return {
+        "observedGeneration": 1,
+        "phase": "Failed",
+        "update": {**FAILED_UPDATE, "errors": [{"errorCode": reason, "errorMessage": "m"}]},
+        "hold": hold,
+        "automaticRetries": retries,
         "conditions": [
             {
                 "type": "Stalled",
                 "status": "True",
                 "reason": reason,
                 "message": "m",
-                "lastTransitionTime": when,
-                "observedGeneration": generation,
+                "lastTransitionTime": NOW.isoformat(),
+                "observedGeneration": 1,
             }
         ],
-        "update": {
-            "id": "u-1",
-            "type": "AssociateIdentityProviderConfig",
-            "status": "Failed",
-            "errors": [{"errorCode": reason, "errorMessage": "m"}],
-        },
-        "phase": "Failed",
+        **extra,
     }
+
+
+IN_FLIGHT = {"observedGeneration": 1, "update": {"id": "u-1", "status": "InProgress"}}
+FAILED_UNKNOWN = update("Failed", code="Unknown", message="m")
 
 
 CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, str]] = {
@@ -130,13 +161,106 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.ACTIVE,
         "Active",
     ),
-    "config ACTIVE, matching, not ours: adopt and ready": (
+    "config ACTIVE, matching, untagged: adopt, tag it, ready": (
         obj(),
-        seen(config=config()),
-        "in_sync",
-        READY,
+        seen(config=config(owner=None)),
+        "tags_drifted",
+        SYNC_TAGS,
         Phase.ACTIVE,
         "Active",
+    ),
+    "config tagged as another object's: never touched, stalled": (
+        obj(status=ours()),
+        seen(config=config(owner="team-b/corp")),
+        "owned_by_another",
+        STALL,
+        Phase.FAILED,
+        "ConfigOwnedByAnother",
+    ),
+    "untagged config, adoptionPolicy Never: left alone, stalled": (
+        obj(adoptionPolicy="Never"),
+        seen(config=config(owner=None)),
+        "not_adopted",
+        STALL,
+        Phase.FAILED,
+        "NotAdopted",
+    ),
+    "our untagged config (made before ownership tags): tag it, ready": (
+        obj(status=ours()),
+        seen(config=config(owner=None)),
+        "tags_drifted",
+        SYNC_TAGS,
+        Phase.ACTIVE,
+        "Active",
+    ),
+    "no room for another provider (Kubernetes 1.31): stalled, nothing sent": (
+        obj(),
+        seen(
+            config=None,
+            cluster=ObservedCluster(name="prod", status="ACTIVE", version="1.31"),
+            neighbours=("okta",),
+        ),
+        "config_missing",
+        STALL,
+        Phase.FAILED,
+        "ProviderLimitReached",
+    ),
+    "room on 1.32 (nine others): associate": (
+        obj(),
+        seen(
+            config=None,
+            cluster=ObservedCluster(name="prod", status="ACTIVE", version="1.32"),
+            neighbours=tuple(f"idp{i}" for i in range(9)),
+        ),
+        "config_missing",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    "Associate refused on an ACTIVE cluster: a limit, stalled": (
+        obj(),
+        seen(
+            config=None,
+            cluster=ObservedCluster(name="prod", status="ACTIVE", version="1.33"),
+            error=EksError(
+                "InvalidRequestException",
+                "combined size limit",
+                operation="AssociateIdentityProviderConfig",
+            ),
+        ),
+        "limit_refused",
+        STALL,
+        Phase.FAILED,
+        "ProviderLimitExceeded",
+    ),
+    "parameter error: stalled and held (never sent again as is)": (
+        obj(),
+        seen(
+            config=None,
+            error=EksError(
+                "InvalidParameterException", "bad", operation="AssociateIdentityProviderConfig"
+            ),
+        ),
+        "eks_error",
+        STALL,
+        Phase.FAILED,
+        "InvalidParameterException",
+    ),
+    "not permitted by the tenancy policy: stalled before any AWS call": (
+        obj(roleArn="arn:aws:iam::111111111111:role/x"),
+        seen(denied="no tenancy rule covers namespace platform"),
+        "not_permitted",
+        STALL,
+        Phase.FAILED,
+        "NotPermitted",
+    ),
+    "delete, never permitted, nothing recorded: release": (
+        obj(deleting=True),
+        seen(denied="no tenancy rule covers namespace platform"),
+        "not_permitted",
+        RELEASE,
+        Phase.DISASSOCIATING,
+        "NotPermitted",
     ),
     "EKS default usernameClaim echoed: still matches": (
         obj(status=ours()),
@@ -148,7 +272,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
     ),
     "config exists with other settings, not ours: conflict": (
         obj(),
-        seen(config=config(client_id="other")),
+        seen(config=config(client_id="other", owner=None)),
         "config_conflicts",
         STALL,
         Phase.FAILED,
@@ -219,8 +343,8 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.ASSOCIATING,
         "Associating",
     ),
-    "update failed just now: stall with EKS's code": (
-        obj(status={"update": {"id": "u-1", "status": "InProgress"}}),
+    "update failed just now: stall with EKS's code, retry later": (
+        obj(status=IN_FLIGHT),
         seen(config=None, update=update("Failed", code="ClusterUnreachable", message="m")),
         "update_failed",
         STALL,
@@ -228,7 +352,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         "ClusterUnreachable",
     ),
     "failed update, config still CREATING (not yet collected): stall": (
-        obj(status={"update": {"id": "u-1", "status": "InProgress"}}),
+        obj(status=IN_FLIGHT),
         seen(
             config=config("CREATING"),
             update=update("Failed", code="Unknown", message="issuer unreachable"),
@@ -238,37 +362,59 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.FAILED,
         "Unknown",
     ),
-    "failed (slow retry) long enough ago: associate again": (
-        obj(status=_stalled_since(SLOW + 1)),
-        seen(config=None, update=update("Failed", code="Unknown", message="m")),
-        "config_missing",
+    "failed, its hold is up: automatic retry": (
+        obj(status=_failed(until=-1)),
+        seen(config=None, update=FAILED_UNKNOWN),
+        "update_failed",
         ASSOCIATE,
         Phase.ASSOCIATING,
         "Associating",
     ),
-    "failed (slow retry) too recently: stay stalled": (
-        obj(status=_stalled_since(SLOW - 1)),
-        seen(config=None, update=update("Failed", code="Unknown", message="m")),
-        "update_failed",
+    "failed, its hold is not up: held, no EKS call": (
+        obj(status=_failed(until=30)),
+        seen(),
+        "held",
         STALL,
         Phase.FAILED,
         "Unknown",
     ),
-    "failed (never retried) stays stalled however long": (
-        obj(status=_stalled_since(10 * SLOW, reason="ConfigurationConflict")),
-        seen(config=None, update=update("Failed", code="ConfigurationConflict", message="m")),
-        "update_failed",
+    "failed, automatic retries spent: held until asked": (
+        obj(status=_failed(until=None, retries=3)),
+        seen(),
+        "held",
         STALL,
         Phase.FAILED,
-        "ConfigurationConflict",
+        "Unknown",
     ),
-    "failed (never retried) but the spec changed: associate": (
-        obj(status=_stalled_since(1, reason="ConfigurationConflict"), generation=2),
+    "failed and held, but the spec changed: associate": (
+        obj(status=_failed(until=None, reason="ConfigurationConflict"), generation=2),
         seen(config=None, update=update("Failed", code="ConfigurationConflict", message="m")),
-        "config_missing",
+        "update_failed",
         ASSOCIATE,
         Phase.ASSOCIATING,
         "Associating",
+    ),
+    "failed and held, a retry asked by annotation: associate": (
+        obj(status=_failed(until=None, retries=3), annotations={"eksoidc.io/retry": "1"}),
+        seen(config=None, update=FAILED_UNKNOWN),
+        "update_failed",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    "the replacement's disassociation failed: stalled with EKS's code": (
+        obj(
+            status=ours(update={**FAILED_UPDATE, "type": "DisassociateIdentityProviderConfig"}),
+            oidc={"clientId": "new"},
+        ),
+        seen(
+            config=config(),
+            update=update("Failed", type_="DisassociateIdentityProviderConfig", code="Unknown"),
+        ),
+        "replacement_failed",
+        STALL,
+        Phase.FAILED,
+        "Unknown",
     ),
     # Deletion
     "delete, Retain: release at once": (
@@ -327,9 +473,33 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.DISASSOCIATING,
         "ClusterGone",
     ),
+    "delete, another object's tagged config: leave it, release": (
+        obj(status=ours(), deleting=True),
+        seen(config=config(owner="team-b/corp")),
+        "not_owned",
+        RELEASE,
+        Phase.DISASSOCIATING,
+        "NotOwned",
+    ),
+    "delete, our disassociation failed: stalled with EKS's code": (
+        obj(
+            status=ours(
+                update={**FAILED_UPDATE, "type": "DisassociateIdentityProviderConfig"},
+            ),
+            deleting=True,
+        ),
+        seen(
+            config=config(),
+            update=update("Failed", type_="DisassociateIdentityProviderConfig", code="Unknown"),
+        ),
+        "disassociation_failed",
+        STALL,
+        Phase.FAILED,
+        "Unknown",
+    ),
     "delete, someone else's config: leave it, release": (
         obj(status=ours(), deleting=True),
-        seen(config=config(arn=OTHER_ARN, client_id="x")),
+        seen(config=config(arn=OTHER_ARN, client_id="x", owner=None)),
         "not_owned",
         RELEASE,
         Phase.DISASSOCIATING,
@@ -398,7 +568,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
     ),
     "someone else's config is DELETING: wait, then associate ours": (
         obj(),
-        seen(config=config("DELETING", arn=OTHER_ARN, client_id="x")),
+        seen(config=config("DELETING", arn=OTHER_ARN, client_id="x", owner=None)),
         "config_deleting",
         WAIT,
         Phase.ASSOCIATING,
@@ -429,7 +599,10 @@ def test_the_rule_that_recognises_the_situation_makes_the_plan(
 
 def test_every_rule_has_a_row() -> None:
     covered = {row[2] for row in CASES.values()}
-    chains = {rule.__name__ for rule in (*rules.APPLY, *rules.DELETE)}
+    chains = {
+        rule.__name__
+        for rule in (*rules.BEFORE_APPLY, *rules.BEFORE_DELETE, *rules.APPLY, *rules.DELETE)
+    }
     assert chains | {"cluster_busy"} <= covered, f"rules without a row: {chains - covered}"
 
 
@@ -438,16 +611,20 @@ def test_a_failed_update_reports_eks_code_message_and_resource_ids() -> None:
     failed = failed.model_copy(
         update={"errors": (failed.errors[0].model_copy(update={"resource_ids": ("prod",)}),)}
     )
-    result = _plan(obj(), config=None, update=failed)
-    assert result.verdict.message == "The cluster is unreachable (resources: prod)"
+    result = _plan(obj(status=IN_FLIGHT), config=None, update=failed)
+    assert result.verdict.message.startswith("The cluster is unreachable (resources: prod) (")
+    assert "automatic retry 1 of 3 in about" in result.verdict.message
     assert [(e.type, e.reason) for e in result.events] == [("Warning", "ClusterUnreachable")]
-    assert result.verdict.retry is Backoff.SLOW
     stalled = next(c for c in result.status.conditions if c.type == "Stalled")
     assert (stalled.status, stalled.reason) == ("True", "ClusterUnreachable")
+    # Held until the retry is due, and looked at again then.
+    assert result.status.hold is not None
+    assert result.status.hold.until is not None
+    assert result.retry_after == pytest.approx((result.status.hold.until - NOW).total_seconds())
 
 
 def test_a_conflict_names_the_differing_fields_and_never_retries() -> None:
-    result = _plan(obj(), config=config(client_id="x", groups_claim="g"))
+    result = _plan(obj(), config=config(client_id="x", groups_claim="g", owner=None))
     assert "spec.oidc.clientId" in result.verdict.message
     assert "spec.oidc.groupsClaim" in result.verdict.message
     assert result.verdict.retry is None
@@ -469,16 +646,18 @@ def test_tag_sync_sets_changed_and_removes_extra_keys_then_is_ready() -> None:
 
 def test_only_the_tag_call_that_has_work_is_planned() -> None:
     added = _plan(obj(status=ours(), tags={"team": "a"}), config=config())
+    # The ownership tag is part of the set: a config without it gets it back.
     assert added.calls == (Tag(ARN, {"team": "a"}),)
     removed = _plan(obj(status=ours()), config=config(tags={"old": "x"}))
     assert removed.calls == (Untag(ARN, ("old",)),)
 
 
-def test_adoption_is_announced_once_with_an_event() -> None:
-    result = _plan(obj(), config=config())
+def test_adoption_is_announced_once_with_an_event_and_tags_the_config() -> None:
+    result = _plan(obj(), config=config(owner=None))
     assert result.verdict.adopt
     assert result.status.identity_provider_config_arn == ARN
-    assert [e.reason for e in result.events] == ["Adopted"]
+    assert [e.reason for e in result.events] == ["Adopted", "TagsUpdated"]
+    assert result.calls == (Tag(ARN, {"eksoidc.io/owner": OWNER}),)
     again = _plan(obj(status=ours()), config=config())
     assert not again.verdict.adopt
     assert again.events == ()
@@ -508,7 +687,10 @@ def test_tokens_are_deterministic_and_change_with_generation_and_last_update() -
 
 def test_the_planned_calls_carry_the_tokens() -> None:
     associate = _plan(obj(), config=None).calls
-    assert associate == (Associate("prod", "corp", obj().spec.oidc, {}, association_token(obj())),)
+    owned = {"eksoidc.io/owner": OWNER}
+    assert associate == (
+        Associate("prod", "corp", obj().spec.oidc, owned, association_token(obj())),
+    )
     deleting = obj(status=ours(), deleting=True)
     disassociate = _plan(deleting, config=config()).calls
     assert disassociate == (Disassociate("prod", "corp", disassociation_token(deleting, config())),)
@@ -563,6 +745,10 @@ def _documented_chain(doc: str, heading: str) -> list[str]:
 
 def test_the_architecture_doc_lists_the_chains_as_they_are() -> None:
     doc = (REPO / "docs" / "architecture.md").read_text()
+    assert _documented_chain(doc, "Before any AWS call") == [r.__name__ for r in rules.BEFORE_APPLY]
+    assert _documented_chain(doc, "Deletion, before any AWS call") == [
+        r.__name__ for r in rules.BEFORE_DELETE
+    ]
     assert _documented_chain(doc, "Object in use") == [r.__name__ for r in rules.APPLY]
     assert _documented_chain(doc, "Object being deleted") == [r.__name__ for r in rules.DELETE]
 
@@ -577,7 +763,9 @@ def test_a_config_seen_after_our_failed_association_is_not_ours() -> None:
     # settings. It is a conflict to report, never a config of ours to replace (disassociate).
     failed = update("Failed", code="Unknown", message="m")
     result = _plan(
-        obj(status=FAILED_OURS), config=config(arn=OTHER_ARN, client_id="x"), update=failed
+        obj(status=FAILED_OURS),
+        config=config(arn=OTHER_ARN, client_id="x", owner=None),
+        update=failed,
     )
     assert result.rule == "config_conflicts"
     assert result.calls == ()
@@ -585,9 +773,9 @@ def test_a_config_seen_after_our_failed_association_is_not_ours() -> None:
 
 def test_a_matching_config_seen_after_our_failed_association_is_adopted() -> None:
     failed = update("Failed", code="Unknown", message="m")
-    result = _plan(obj(status=FAILED_OURS), config=config(arn=OTHER_ARN), update=failed)
-    assert result.rule == "in_sync"
-    assert [e.reason for e in result.events] == ["Adopted"]
+    result = _plan(obj(status=FAILED_OURS), config=config(arn=OTHER_ARN, owner=None), update=failed)
+    assert result.rule == "tags_drifted"
+    assert [e.reason for e in result.events] == ["Adopted", "TagsUpdated"]
 
 
 def test_a_long_token_base_never_pushes_the_generation_or_last_update_out() -> None:

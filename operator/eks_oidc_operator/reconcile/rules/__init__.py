@@ -1,5 +1,9 @@
 """Pure: the rule chains. The first rule that recognises the observation gives the verdict.
 
+Two chains run in each pass. The first (:mod:`~.first`) runs before any AWS call, on the object
+alone; when it matches, the pass ends there. Otherwise EKS is read and the apply or deletion
+chain decides.
+
 One guard sits after the chains: a verdict that would start an EKS update while another object
 of this operator is updating the same cluster becomes :func:`~.common.cluster_busy` instead, so
 objects queue inside the operator rather than drawing 409s from EKS.
@@ -13,7 +17,7 @@ from collections.abc import Callable, Sequence
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Verdict
-from eks_oidc_operator.reconcile.rules import apply, delete
+from eks_oidc_operator.reconcile.rules import apply, delete, first
 from eks_oidc_operator.reconcile.rules.common import cluster_busy
 
 Rule = Callable[[Observation, Context], Verdict | None]
@@ -21,6 +25,17 @@ Rule = Callable[[Observation, Context], Verdict | None]
 
 APPLY: Sequence[Rule] = apply.RULES
 DELETE: Sequence[Rule] = delete.RULES
+BEFORE_APPLY: Sequence[Rule] = first.APPLY
+BEFORE_DELETE: Sequence[Rule] = first.DELETE
+
+
+def before_eks(obs: Observation, ctx: Context) -> Verdict | None:
+    """The verdict of the first pre-AWS rule that matches, or ``None``: EKS must be read."""
+    for rule in BEFORE_DELETE if obs.deleting else BEFORE_APPLY:
+        found = rule(obs, ctx)
+        if found is not None:
+            return dataclasses.replace(found, rule=rule.__name__)
+    return None
 
 
 def verdict(obs: Observation, ctx: Context) -> Verdict:

@@ -8,24 +8,21 @@ of :data:`RULES`; a rule may rely on the ones before it having passed (said wher
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.models import ConditionStatus, ConfigStatus, Phase
-from eks_oidc_operator.reconcile import conditions, reasons
+from eks_oidc_operator.models import AdoptionPolicy, ConfigStatus, Phase
+from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.delta import tag_delta
-from eks_oidc_operator.reconcile.error_policy import (
-    ErrorPolicy,
-    Retry,
-    update_error_policy,
-)
+from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, update_error_policy
+from eks_oidc_operator.reconcile.limits import provider_limit
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import (
     Associate,
     Call,
     Disassociate,
     Event,
+    Hold,
     Kind,
     Tag,
     Untag,
@@ -38,10 +35,57 @@ from eks_oidc_operator.reconcile.rules.common import (
     outside_disassociation,
     stalled_on,
 )
+from eks_oidc_operator.reconcile.rules.failures import after_failure
 from eks_oidc_operator.reconcile.timing import Backoff
 from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
 
 DISASSOCIATE = constants.UPDATE_DISASSOCIATE
+
+
+def limit_refused(obs: Observation, ctx: Context) -> Verdict | None:
+    """EKS refused our Associate with ``InvalidRequestException`` although this pass saw the
+    cluster ACTIVE and the config absent: what is left is a limit (the combined size of the
+    cluster's configs, or a provider count the pre-flight could not know). Stalled; looked at
+    again only after the slow retry cap, since only a change outside the spec frees room."""
+    error, cluster = obs.error, obs.cluster
+    if error is None or error.operation != constants.UPDATE_ASSOCIATE:
+        return None
+    if error.code != "InvalidRequestException" or cluster is None or cluster.status != "ACTIVE":
+        return None
+    message = (
+        f"EKS refused config {obs.obj.config_name} on cluster {cluster.name} for a limit "
+        f"(identity providers per cluster, or their combined size): {error.message}"
+    )
+    return _stall(reasons.PROVIDER_LIMIT_EXCEEDED, message, Hold(after=ctx.timings.slow_retry_max))
+
+
+def owned_by_another(obs: Observation, ctx: Context) -> Verdict | None:
+    """The config's owner tag names another object: never tag, replace or disassociate it."""
+    owner = obs.owned_by_another
+    if owner is None:
+        return None
+    obj = obs.obj
+    message = (
+        f"Config {obj.config_name} on cluster {obj.spec.cluster_name} is owned by {owner} "
+        f"(tag {constants.OWNER_TAG}); this object leaves it alone. Use another "
+        "spec.oidc.identityProviderConfigName, or delete the owner's object"
+    )
+    return _stall(reasons.CONFIG_OWNED_BY_ANOTHER, message, Hold(after=ctx.timings.slow_retry_max))
+
+
+def not_adopted(obs: Observation, ctx: Context) -> Verdict | None:
+    """An untagged config that none of our updates made, and the spec forbids adopting it."""
+    if obs.config is None or obs.config_owner is not None or obs.created_by_us:
+        return None
+    if obs.obj.spec.adoption_policy is not AdoptionPolicy.NEVER:
+        return None
+    obj = obs.obj
+    message = (
+        f"Config {obj.config_name} already exists on cluster {obj.spec.cluster_name} and was "
+        "not created by this object; spec.adoptionPolicy is Never, so it is left alone. Delete "
+        "it, or set spec.adoptionPolicy to Matching"
+    )
+    return _stall(reasons.NOT_ADOPTED, message, Hold(after=ctx.timings.slow_retry_max))
 
 
 def outside_disassociation_in_flight(obs: Observation, ctx: Context) -> Verdict | None:
@@ -92,15 +136,23 @@ def cluster_missing(obs: Observation, ctx: Context) -> Verdict | None:
 
 
 def update_failed(obs: Observation, ctx: Context) -> Verdict | None:
-    """Our association failed and left nothing behind: stalled until its retry is due (a new
-    generation always is); then the chain goes on to associate again."""
+    """Our association failed and left nothing behind: stalled, then retried a bounded number
+    of times (see :mod:`~.failures`)."""
     failed = obs.failed
     if obs.config is not None or failed is None:
         return None
-    policy = _policy_of(obs)
-    if _retry_due(obs, policy, ctx):
+    return after_failure(obs, ctx, failed, _associate(obs, ctx))
+
+
+def replacement_failed(obs: Observation, ctx: Context) -> Verdict | None:
+    """The disassociation that starts a replacement failed; the config is still there."""
+    failed, config = obs.failed, obs.config
+    if failed is None or failed.type != DISASSOCIATE or config is None:
         return None
-    return stalled_on(failed, policy)
+    again = oidc_changed(obs, ctx)
+    if again is None:  # the spec went back to what the config has: nothing to replace
+        return None
+    return after_failure(obs, ctx, failed, again)
 
 
 def failed_config_lingers(obs: Observation, ctx: Context) -> Verdict | None:
@@ -128,14 +180,14 @@ def config_removed_outside(obs: Observation, ctx: Context) -> Verdict | None:
         f"Config {name} is no longer associated with cluster {cluster} "
         "(removed outside the operator); associating it again",
     )
-    return dataclasses.replace(_associate(obs), notices=(drift,))
+    return dataclasses.replace(_associate(obs, ctx), notices=(drift,))
 
 
 def config_missing(obs: Observation, ctx: Context) -> Verdict | None:
     """Nothing of that name on the cluster: associate."""
     if obs.config is not None:
         return None
-    return _associate(obs)
+    return _associate(obs, ctx)
 
 
 def config_deleting_outside(obs: Observation, ctx: Context) -> Verdict | None:
@@ -225,7 +277,7 @@ def tags_drifted(obs: Observation, ctx: Context) -> Verdict | None:
     config = obs.config
     if config is None:
         return None
-    delta = tag_delta(obs.obj.spec.tags, config.tags)
+    delta = tag_delta(_desired_tags(obs), config.tags)
     if delta.empty:
         return None
     calls: list[Call] = []
@@ -253,7 +305,7 @@ def in_sync(obs: Observation, ctx: Context) -> Verdict:
     if not obs.created_by_us:
         adopted = (
             f"Config {obs.obj.config_name} already existed on cluster {cluster} with matching "
-            "settings; adopted it"
+            "settings and no owner tag; adopted it (and tagged it as this object's)"
         )
         events = (Event(EventType.NORMAL, reasons.ADOPTED, adopted),)
     elif obs.obj.status.phase != Phase.ACTIVE:
@@ -270,12 +322,16 @@ def in_sync(obs: Observation, ctx: Context) -> Verdict:
 
 
 RULES = (
+    limit_refused,
     eks_error,
+    owned_by_another,
+    not_adopted,
     outside_disassociation_in_flight,
     update_in_flight,
     cluster_missing,
     update_failed,
     failed_config_lingers,
+    replacement_failed,
     config_removed_outside,
     config_missing,
     config_deleting_outside,
@@ -290,10 +346,15 @@ RULES = (
 """The apply chain, first match wins. ``in_sync`` is last and always matches."""
 
 
-def _associate(obs: Observation) -> Verdict:
+def _associate(obs: Observation, ctx: Context) -> Verdict:
+    """Associate, unless the cluster has no room left for another provider (then nothing is
+    sent: EKS's refusal would read like a transient one)."""
     obj = obs.obj
     name, cluster = obj.config_name, obj.spec.cluster_name
-    call = Associate(cluster, name, obj.spec.oidc, obj.spec.tags or {}, association_token(obj))
+    full = _provider_limit_reached(obs, ctx)
+    if full is not None:
+        return full
+    call = Associate(cluster, name, obj.spec.oidc, _desired_tags(obs), association_token(obj))
     return Verdict(
         Kind.WAIT,
         Phase.ASSOCIATING,
@@ -301,6 +362,37 @@ def _associate(obs: Observation) -> Verdict:
         f"Associating config {name} with cluster {cluster}",
         calls=(call,),
     )
+
+
+def _provider_limit_reached(obs: Observation, ctx: Context) -> Verdict | None:
+    cluster = obs.cluster
+    limit = provider_limit(cluster.version) if cluster is not None else None
+    if cluster is None or limit is None or len(obs.neighbours) < limit:
+        return None
+    message = (
+        f"Cluster {cluster.name} (Kubernetes {cluster.version}) already has {len(obs.neighbours)} "
+        f"identity provider config(s) ({', '.join(obs.neighbours)}), the most EKS allows on that "
+        f"version ({limit}); nothing was sent. Remove one, or upgrade the cluster "
+        "(Kubernetes 1.32 allows 10)"
+    )
+    return _stall(reasons.PROVIDER_LIMIT_REACHED, message, Hold(after=ctx.timings.slow_retry_max))
+
+
+def _stall(reason: str, message: str, hold: Hold) -> Verdict:
+    """A stall announced by a warning, and held: no EKS calls until the hold is up."""
+    return Verdict(
+        Kind.STALL,
+        Phase.FAILED,
+        reason,
+        message,
+        events=(Event(EventType.WARNING, reason, message),),
+        hold=hold,
+    )
+
+
+def _desired_tags(obs: Observation) -> dict[str, str]:
+    """The config's whole tag set: the spec's, and the ownership tags naming this object."""
+    return {**(obs.obj.spec.tags or {}), **obs.me.tags}
 
 
 def _deleting(obs: Observation, phase: Phase) -> Verdict:
@@ -321,17 +413,3 @@ def _policy_of(obs: Observation) -> ErrorPolicy:
     failed = obs.failed
     code = failed.errors[0].error_code if failed is not None and failed.errors else None
     return update_error_policy(code)
-
-
-def _retry_due(obs: Observation, policy: ErrorPolicy, ctx: Context) -> bool:
-    """Whether a stalled failure may be retried now (a new generation always may)."""
-    obj = obs.obj
-    stalled = conditions.find(obj.status.conditions, constants.CONDITION_STALLED)
-    if stalled is None or stalled.status != ConditionStatus.TRUE:
-        return False
-    if stalled.observed_generation != obj.metadata.generation:
-        return True
-    if policy.retry is Retry.NEVER:
-        return False
-    due = stalled.last_transition_time + timedelta(seconds=ctx.timings.slow_retry_base)
-    return ctx.now >= due

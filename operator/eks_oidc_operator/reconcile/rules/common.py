@@ -7,7 +7,7 @@ from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, Retry, api_error_policy
 from eks_oidc_operator.reconcile.observation import Observation
-from eks_oidc_operator.reconcile.plan import Event, Kind, Verdict
+from eks_oidc_operator.reconcile.plan import Event, Hold, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.timing import Backoff
 
@@ -23,6 +23,8 @@ def eks_error(obs: Observation, ctx: Context) -> Verdict | None:
     """An EKS (or SDK) error ended gathering or a call: the error policy says what it means.
 
     What status recorded about EKS is kept, since this pass learned nothing reliable about it.
+    An error that only a new spec can fix (the request itself is wrong) holds the object: the
+    same request is never sent again until the spec changes or a retry is asked for.
     """
     error = obs.error
     if error is None:
@@ -42,6 +44,7 @@ def eks_error(obs: Observation, ctx: Context) -> Verdict | None:
         events=events,
         retry=BACKOFF_OF[policy.retry],
         keep_recorded=True,
+        hold=Hold() if policy.retry is Retry.NEVER else None,
     )
 
 

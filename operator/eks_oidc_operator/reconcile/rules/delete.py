@@ -7,27 +7,17 @@ finalizer is never stuck waiting for a change that cannot come.
 
 from __future__ import annotations
 
-from eks_oidc_operator.models import ConfigStatus, DeletionPolicy, Phase
+from eks_oidc_operator import constants
+from eks_oidc_operator.models import ConfigStatus, Phase
 from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Disassociate, Kind, Verdict
 from eks_oidc_operator.reconcile.rules.common import announced, eks_error
+from eks_oidc_operator.reconcile.rules.failures import after_failure
 from eks_oidc_operator.reconcile.tokens import disassociation_token
 
 _PHASE = Phase.DISASSOCIATING
-
-
-def retained(obs: Observation, ctx: Context) -> Verdict | None:
-    """``deletionPolicy: Retain``: leave the config in EKS, release at once."""
-    if obs.obj.spec.deletion_policy is not DeletionPolicy.RETAIN:
-        return None
-    obj = obs.obj
-    message = (
-        f"deletionPolicy is Retain: config {obj.config_name} stays associated with "
-        f"{obj.spec.cluster_name}"
-    )
-    return announced(Kind.RELEASE, _PHASE, reasons.RETAINED, message)
 
 
 def deletion_waits_for_update(obs: Observation, ctx: Context) -> Verdict | None:
@@ -59,21 +49,32 @@ def config_gone(obs: Observation, ctx: Context) -> Verdict | None:
 def not_owned(obs: Observation, ctx: Context) -> Verdict | None:
     """The config of that name is not this object's: leave it in place.
 
-    Ours is the recorded ARN, or, when no ARN was recorded (a crash before it was written), a
-    config that matches the spec.
+    Ours is what its owner tag says; for an untagged config (made before ownership tags), the
+    recorded ARN, or, when no ARN was recorded (a crash before it was written), a config that
+    matches the spec.
     """
     config = obs.config
     if config is None:
         return None
+    owner = obs.config_owner
     recorded = obs.obj.status.identity_provider_config_arn
-    if recorded == config.arn or (recorded is None and not obs.differences):
+    if owner is None and (recorded == config.arn or (recorded is None and not obs.differences)):
+        return None
+    if owner is not None and owner == obs.me:
         return None
     obj = obs.obj
-    message = (
-        f"Config {obj.config_name} on cluster {obj.spec.cluster_name} was not created by this "
-        "object; left in place"
-    )
+    whose = f"is owned by {owner}" if owner is not None else "was not created by this object"
+    message = f"Config {obj.config_name} on cluster {obj.spec.cluster_name} {whose}; left in place"
     return announced(Kind.RELEASE, _PHASE, reasons.NOT_OWNED, message)
+
+
+def disassociation_failed(obs: Observation, ctx: Context) -> Verdict | None:
+    """Our disassociation failed and the config is still there: stalled with EKS's code, then
+    retried a bounded number of times (see :mod:`~.failures`)."""
+    failed, config = obs.failed, obs.config
+    if failed is None or failed.type != constants.UPDATE_DISASSOCIATE or config is None:
+        return None
+    return after_failure(obs, ctx, failed, disassociate(obs, ctx))
 
 
 def deletion_waits_for_config(obs: Observation, ctx: Context) -> Verdict | None:
@@ -105,11 +106,11 @@ def disassociate(obs: Observation, ctx: Context) -> Verdict:
 
 RULES = (
     eks_error,
-    retained,
     deletion_waits_for_update,
     cluster_gone,
     config_gone,
     not_owned,
+    disassociation_failed,
     deletion_waits_for_config,
     disassociate,
 )

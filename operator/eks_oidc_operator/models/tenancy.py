@@ -1,0 +1,65 @@
+"""The cluster admin's tenancy policy: which namespaces may use which AWS identities, where.
+
+It is written by the admin in the chart's values (``tenancy.rules``), rendered into a ConfigMap
+in the operator's own namespace (which tenants cannot write) and mounted as a file. An object is
+permitted when one rule matches its namespace, its identity (``spec.roleArn``, or the operator's
+own when it has none), its region and its cluster. Patterns are shell-style globs (``*``, ``?``,
+``[...]``), matched case-sensitively.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from eks_oidc_operator.models.base import CamelModel
+
+Pattern = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+class TenancyRule(CamelModel):
+    """One grant: these namespaces may use these identities in these regions and clusters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=253)] = Field(
+        description="Named in NotPermitted messages and in logs."
+    )
+    namespaces: tuple[Pattern, ...] = Field(
+        min_length=1, description="Namespaces the rule covers (globs; '*' is every namespace)."
+    )
+    role_arns: tuple[Pattern, ...] = Field(
+        default=(), description="spec.roleArn values the namespaces may use (globs)."
+    )
+    operator_identity: bool = Field(
+        default=False,
+        description="Objects without spec.roleArn (the operator's own credentials) are permitted.",
+    )
+    regions: tuple[Pattern, ...] = Field(
+        default=("*",), min_length=1, description="Regions (globs); every region by default."
+    )
+    clusters: tuple[Pattern, ...] = Field(
+        default=("*",), min_length=1, description="EKS cluster names (globs); any by default."
+    )
+    external_id: Annotated[str, StringConstraints(min_length=2, max_length=1224)] | None = Field(
+        default=None,
+        description=(
+            "ExternalId sent with AssumeRole for the roles this rule grants (the role's trust "
+            "policy should require it)."
+        ),
+    )
+
+
+class TenancyPolicy(CamelModel):
+    """The whole policy: the rules, tried in order; the first that matches grants."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: tuple[TenancyRule, ...] = ()
+
+
+DEFAULT_POLICY = TenancyPolicy(
+    rules=(TenancyRule(name="operator-identity", namespaces=("*",), operator_identity=True),)
+)
+"""Without a policy: every namespace may use the operator's own identity, and no role."""

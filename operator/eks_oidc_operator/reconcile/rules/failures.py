@@ -1,0 +1,77 @@
+"""Pure: what a failed EKS update of this object leads to (association or disassociation).
+
+Every failed update stalls the object first, with EKS's code and words, so the user learns of
+it. Then, for codes that a new attempt may get past (``Unknown``, unreachable cluster, ...), a
+bounded number of automatic retries with growing spacing, each announced by an event: each
+retry is a real cluster update, which blocks the cluster's version upgrades while it runs, so
+it must not repeat without end. After the last, or at once for codes that only a new spec can
+fix, the object stays stalled, with no EKS call, until the spec changes or the user asks for a
+retry with the ``eksoidc.io/retry`` annotation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from eks_oidc_operator import constants
+from eks_oidc_operator.models import EksUpdate
+from eks_oidc_operator.reconcile import reasons
+from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.error_policy import Retry, update_error_policy
+from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.plan import Event, Hold, Verdict
+from eks_oidc_operator.reconcile.reasons import EventType
+from eks_oidc_operator.reconcile.rules.common import stalled_on
+from eks_oidc_operator.reconcile.timing import Backoff, retry_delay
+
+MAX_AUTOMATIC_RETRIES = 3
+"""Automatic retries of a failed update per generation (and per retry request)."""
+
+ASK_FOR_RETRY = (
+    f"change the spec, or ask for a retry: kubectl annotate --overwrite ... "
+    f"{constants.RETRY_ANNOTATION}=<a new value>"
+)
+"""How a user moves an object whose automatic retries are over."""
+
+
+def retry_asked(obs: Observation) -> bool:
+    """The spec changed since the last pass, or the user asked for a retry."""
+    obj = obs.obj
+    status = obj.status
+    return (
+        status.observed_generation != obj.metadata.generation
+        or status.retry_request != obj.retry_request
+    )
+
+
+def after_failure(obs: Observation, ctx: Context, failed: EksUpdate, again: Verdict) -> Verdict:
+    """The verdict for our ``failed`` update; ``again`` is the verdict that tries once more."""
+    if retry_asked(obs):
+        return again
+    code = failed.errors[0].error_code if failed.errors else None
+    policy = update_error_policy(code)
+    spent = obs.obj.status.automatic_retries or 0
+    retryable = policy.retry is not Retry.NEVER and spent < MAX_AUTOMATIC_RETRIES
+    if obs.obj.status.hold is not None and retryable:
+        # The hold of the last stall is up (the pre-EKS rules let the pass through): retry.
+        attempt = f"automatic retry {spent + 1} of {MAX_AUTOMATIC_RETRIES}"
+        notice = Event(
+            EventType.NORMAL,
+            reasons.RETRYING,
+            f"Retrying the failed EKS update {failed.id} ({failed.type}): {attempt}",
+        )
+        return dataclasses.replace(again, notices=(*again.notices, notice), automatic_retry=True)
+    stalled = stalled_on(failed, policy)
+    if retryable:
+        delay = retry_delay(Backoff.SLOW, spent, ctx.timings, ctx.rng)
+        next_step = (
+            f"automatic retry {spent + 1} of {MAX_AUTOMATIC_RETRIES} in about {round(delay)}s"
+        )
+        hold = Hold(after=delay)
+    else:
+        left = "no automatic retries left" if policy.retry is not Retry.NEVER else "not retried"
+        next_step = f"{left}: {ASK_FOR_RETRY}"
+        hold = Hold()
+    message = f"{stalled.message} ({next_step})"
+    event = Event(EventType.WARNING, stalled.reason, message)
+    return dataclasses.replace(stalled, message=message, events=(event,), retry=None, hold=hold)

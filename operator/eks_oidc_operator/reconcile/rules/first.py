@@ -1,0 +1,88 @@
+"""Pure: the rules that decide a pass before any AWS call (no client, no STS, no EKS).
+
+They read only the object, its status and the tenancy decision, so a pass they end costs
+nothing: an object the admin does not permit, one stalled on a refusal that repeating cannot
+fix, and a deletion that keeps the config in EKS.
+"""
+
+from __future__ import annotations
+
+from eks_oidc_operator import constants
+from eks_oidc_operator.models import DeletionPolicy, Phase
+from eks_oidc_operator.reconcile import conditions, reasons
+from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.plan import KEPT, Event, Kind, Verdict
+from eks_oidc_operator.reconcile.reasons import EventType
+from eks_oidc_operator.reconcile.rules.common import announced
+
+
+def retained(obs: Observation, ctx: Context) -> Verdict | None:
+    """Deletion with ``deletionPolicy: Retain``: leave the config in EKS, release at once."""
+    obj = obs.obj
+    if not obs.deleting or obj.spec.deletion_policy is not DeletionPolicy.RETAIN:
+        return None
+    message = (
+        f"deletionPolicy is Retain: config {obj.config_name} stays associated with "
+        f"{obj.spec.cluster_name}"
+    )
+    return announced(Kind.RELEASE, Phase.DISASSOCIATING, reasons.RETAINED, message)
+
+
+def not_permitted(obs: Observation, ctx: Context) -> Verdict | None:
+    """The tenancy policy does not permit the object: stalled, and no AWS call is made.
+
+    A deleted object that never reached EKS (nothing recorded) is released; one that did waits,
+    since disassociating would take the very role it is not permitted.
+    """
+    denied = obs.denied
+    if denied is None:
+        return None
+    status = obs.obj.status
+    if obs.deleting and status.identity_provider_config_arn is None and status.update is None:
+        message = f"{denied}; it never reached EKS, so there is nothing to disassociate"
+        return announced(Kind.RELEASE, Phase.DISASSOCIATING, reasons.NOT_PERMITTED, message)
+    message = denied
+    if obs.deleting:
+        message += (
+            "; deletion waits: permit it again, or set spec.deletionPolicy to Retain to leave "
+            "the config in EKS"
+        )
+    return Verdict(
+        Kind.STALL,
+        Phase.FAILED,
+        reasons.NOT_PERMITTED,
+        message,
+        events=(Event(EventType.WARNING, reasons.NOT_PERMITTED, message),),
+        keep_recorded=True,
+    )
+
+
+def held(obs: Observation, ctx: Context) -> Verdict | None:
+    """Stalled on a refusal that repeating cannot fix: stay so, with no EKS call, until the spec
+    changes, the user asks for a retry, or the hold's own time is up."""
+    obj = obs.obj
+    hold = obj.status.hold
+    if hold is None or hold.deleting != obs.deleting:
+        return None
+    if hold.generation != obj.metadata.generation or obj.retry_request != obj.status.retry_request:
+        return None
+    if hold.until is not None and ctx.now >= hold.until:
+        return None
+    stalled = conditions.find(obj.status.conditions, constants.CONDITION_STALLED)
+    message = stalled.message if stalled is not None else hold.reason
+    return Verdict(
+        Kind.STALL,
+        obj.status.phase or Phase.FAILED,
+        hold.reason,
+        message,
+        keep_recorded=True,
+        hold=KEPT,
+    )
+
+
+APPLY = (not_permitted, held)
+"""Before the apply chain."""
+
+DELETE = (retained, not_permitted, held)
+"""Before the deletion chain. ``retained`` first: keeping the config needs no AWS at all."""

@@ -1,0 +1,115 @@
+"""The tenancy decision: which rule grants an object, and what a refusal says."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from eks_oidc_operator.models.tenancy import DEFAULT_POLICY, TenancyPolicy, TenancyRule
+from eks_oidc_operator.reconcile.limits import provider_limit
+from eks_oidc_operator.reconcile.ownership import MAX_TAG_VALUE, Owner, owner_of, tagged_owner
+from eks_oidc_operator.reconcile.tenancy import decide
+from tests.unit.reconcile.factories import obj
+
+ROLE_A = "arn:aws:iam::111111111111:role/eks-oidc-team-a"
+ROLE_B = "arn:aws:iam::222222222222:role/eks-oidc-team-b"
+
+POLICY = TenancyPolicy(
+    rules=(
+        TenancyRule(
+            name="team-a",
+            namespaces=("platform",),
+            role_arns=("arn:aws:iam::111111111111:role/eks-oidc-*",),
+            regions=("eu-west-1",),
+            clusters=("prod", "staging-*"),
+            external_id="ext-team-a",
+        ),
+        TenancyRule(name="shared", namespaces=("*",), operator_identity=True, clusters=("dev",)),
+    )
+)
+
+
+def test_the_default_permits_the_operators_identity_only() -> None:
+    assert decide(DEFAULT_POLICY, obj(), "eu-west-1").denied is None
+    refused = decide(DEFAULT_POLICY, obj(roleArn=ROLE_A), "eu-west-1")
+    assert refused.denied is not None
+    assert "operator-identity" in refused.denied
+    assert ROLE_A in refused.denied
+
+
+def test_a_rule_grants_its_roles_in_its_regions_and_clusters_with_its_external_id() -> None:
+    granted = decide(POLICY, obj(roleArn=ROLE_A), "eu-west-1")
+    assert (granted.denied, granted.rule, granted.external_id) == (None, "team-a", "ext-team-a")
+    assert decide(POLICY, obj(roleArn=ROLE_A, clusterName="staging-1"), "eu-west-1").rule == (
+        "team-a"
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource", "region", "named"),
+    [
+        (obj(roleArn=ROLE_B), "eu-west-1", f"role {ROLE_B}"),
+        (obj(roleArn=ROLE_A), "us-east-1", "region us-east-1"),
+        (obj(roleArn=ROLE_A, clusterName="other"), "eu-west-1", "cluster other"),
+        (obj(), "eu-west-1", "the operator's own identity"),
+    ],
+)
+def test_a_refusal_names_the_rules_and_what_they_do_not_grant(
+    resource: object, region: str, named: str
+) -> None:
+    access = decide(POLICY, resource, region)  # type: ignore[arg-type]
+    assert access.denied is not None
+    assert "rule team-a does not grant" in access.denied
+    assert named in access.denied
+    assert access.external_id is None
+
+
+def test_a_namespace_no_rule_covers_is_named() -> None:
+    policy = TenancyPolicy(rules=(TenancyRule(name="a", namespaces=("team-a",)),))
+    assert decide(policy, obj(), "eu-west-1").denied == "no tenancy rule covers namespace platform"
+
+
+def test_a_rule_needs_a_name_and_namespaces() -> None:
+    with pytest.raises(ValidationError):
+        TenancyPolicy.model_validate({"rules": [{"name": "x", "namespaces": []}]})
+    with pytest.raises(ValidationError):
+        TenancyPolicy.model_validate({"rules": [{"name": "x", "namespaces": ["a"], "roles": []}]})
+
+
+def test_ownership_tags_name_namespace_and_name_and_fit_a_tag_value() -> None:
+    me = owner_of(obj(), "mgmt")
+    assert me.tags == {"eksoidc.io/owner": "platform/corp", "eksoidc.io/management-cluster": "mgmt"}
+    assert tagged_owner(me.tags) == me
+    assert tagged_owner({"team": "a"}) is None
+    # Another management cluster's object of the same namespace and name is another owner.
+    assert tagged_owner({"eksoidc.io/owner": "platform/corp"}) != me
+    assert str(Owner("a/b", "m")) == "a/b of management cluster m"
+    long_one = owner_of(
+        obj().model_copy(
+            update={
+                "metadata": obj().metadata.model_copy(
+                    update={"name": "n" * 253, "namespace": "s" * 63}
+                )
+            }
+        ),
+        "",
+    )
+    other = owner_of(
+        obj().model_copy(
+            update={
+                "metadata": obj().metadata.model_copy(
+                    update={"name": "n" * 252 + "m", "namespace": "s" * 63}
+                )
+            }
+        ),
+        "",
+    )
+    assert len(long_one.name) <= MAX_TAG_VALUE
+    assert long_one.name != other.name
+
+
+@pytest.mark.parametrize(
+    ("version", "limit"), [("1.31", 1), ("1.29", 1), ("1.32", 10), ("1.33", 10), ("", None)]
+)
+def test_the_provider_limit_follows_the_kubernetes_version(version: str, limit: int | None) -> None:
+    assert provider_limit(version) == limit
