@@ -194,6 +194,14 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     kopf.on.resume(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.create(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.update(*RESOURCE, id="reconcile", field="spec", registry=registry)(reconcile_handler)
+    # A user's retry request (a new eksoidc.io/retry value) runs a pass at once, not at the
+    # next resync. (A deleted object's finalize retries notice it by themselves.)
+    kopf.on.update(
+        *RESOURCE,
+        id="retry-request",
+        field=("metadata", "annotations", constants.RETRY_ANNOTATION),
+        registry=registry,
+    )(reconcile_handler)
     kopf.timer(*RESOURCE, id="poll", interval=0.5, when=_status_in_flight, registry=registry)(
         poll_handler
     )
