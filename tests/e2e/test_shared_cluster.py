@@ -85,8 +85,8 @@ def _tags(simulator: SimulatorHandle, cluster: str, name: str) -> dict[str, str]
 
 @pytest.mark.parametrize(
     ("first", "restart"),
-    [("a", False), ("b", False), ("a", True)],
-    ids=["a-then-b", "b-then-a", "a-restart-b"],
+    [("a", False), ("b", False), ("a", True), ("b", True)],
+    ids=["a-then-b", "b-then-a", "a-restart-b", "b-restart-a"],
 )
 def test_two_namespaces_one_config_name_the_first_keeps_it_the_second_stalls(
     cluster: Cluster,

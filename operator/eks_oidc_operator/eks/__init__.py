@@ -2,8 +2,8 @@
 
 - :mod:`.calls`: :class:`~.calls.EksClient`, the typed port of one boto3 client: blocking EKS
   calls, every botocore failure translated into :class:`~.errors.EksError`;
-- :mod:`.factory`: :class:`~.factory.EksClientFactory`, one client per (region, role), cached,
-  assuming roles through STS;
+- :mod:`.factory`: :class:`~.factory.EksClientFactory`, one client per (region, role, external
+  id, session name), cached, assuming roles through STS;
 - :mod:`.mapping`: pure translation between our models and EKS's request/response shapes;
 - :mod:`.errors` and :mod:`.types`: the values the reconcile layer reads (``EksError``,
   ``ObservedConfig``, ``ObservedCluster``); an update is
