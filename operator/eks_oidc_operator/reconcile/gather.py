@@ -11,7 +11,7 @@ from __future__ import annotations
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import ConfigStatus, EksUpdate
-from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.observation import FINISHED_BADLY, Observation
 from eks_oidc_operator.reconcile.port import EksPort
 
 IN_PROGRESS = constants.UPDATE_IN_PROGRESS
@@ -44,15 +44,20 @@ def _observe(base: Observation, eks: EksPort) -> Observation:
     if base.but(config=config).owned_by_another is not None:
         # Another object's config: its updates are not ours to follow, whatever their name.
         return base.but(config=config, update=update)
+    kind = (
+        constants.UPDATE_DISASSOCIATE
+        if config.status == ConfigStatus.DELETING
+        else constants.UPDATE_ASSOCIATE
+    )
+    failed_ours = update is not None and update.type == kind and update.status in FINISHED_BADLY
+    if in_transition and failed_ours:
+        # Our own update of that kind failed and EKS has not collected the config yet: there is
+        # nothing to find, and looking would cost a ListUpdates at every pass until it does.
+        return base.but(config=config, update=update)
     if (in_transition and (update is None or update.status != IN_PROGRESS)) or unknown:
         # A config whose update we do not know: after a crash between the Associate call and
         # the status write (whether or not EKS has finished since), or one started outside.
         # Find it, never repeat it. Once the ARN is recorded this lookup does not recur.
-        kind = (
-            constants.UPDATE_DISASSOCIATE
-            if config.status == ConfigStatus.DELETING
-            else constants.UPDATE_ASSOCIATE
-        )
         recovered = eks.find_config_update(cluster, name, kind)
         if recovered is not None:
             update = recovered

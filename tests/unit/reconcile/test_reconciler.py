@@ -378,3 +378,14 @@ def test_the_association_carries_the_ownership_tags_with_the_management_cluster(
         "eksoidc.io/owner": "platform/corp",
         "eksoidc.io/management-cluster": "mgmt-1",
     }
+
+
+def test_a_lingering_config_of_our_failed_association_is_not_looked_up_again() -> None:
+    failed = update("Failed", code="ConfigurationConflict", message="m")
+    eks = FakeEks(config=config("CREATING"), recovered=failed)
+    resource = obj(status={"observedGeneration": 1, "update": failed.model_dump(by_alias=True)})
+    plan = _run(resource, eks)
+    assert eks.calls == ["DescribeIdentityProviderConfig"]
+    assert plan.verdict.reason == "ConfigurationConflict"
+    held = obj(status=plan.status.model_dump(mode="json", by_alias=True))
+    assert reconcile(held, ctx(), _no_client, ClusterGate()).rule == "held"

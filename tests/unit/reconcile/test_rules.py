@@ -806,3 +806,16 @@ def test_association_and_disassociation_tokens_never_meet() -> None:
     resource = obj(status=ours())
     assert association_token(resource) != disassociation_token(resource, config())
     assert "-d-" in disassociation_token(resource, config())
+
+
+def test_a_failure_only_a_new_spec_fixes_is_held_even_while_eks_still_shows_the_config() -> None:
+    failed = update("Failed", code="ConfigurationConflict", message="m")
+    result = _plan(obj(status=IN_FLIGHT), config=config("CREATING"), update=failed)
+    assert (result.rule, result.verdict.reason) == (
+        "failed_config_lingers",
+        "ConfigurationConflict",
+    )
+    assert result.status.hold is not None
+    assert result.status.hold.until is None
+    retryable = _plan(obj(status=IN_FLIGHT), config=config("CREATING"), update=FAILED_UNKNOWN)
+    assert retryable.status.hold is None  # waits for EKS to collect the config, then retries

@@ -14,7 +14,7 @@ from eks_oidc_operator.models import AdoptionPolicy, ConfigStatus, Phase
 from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.delta import tag_delta
-from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, update_error_policy
+from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, Retry, update_error_policy
 from eks_oidc_operator.reconcile.limits import provider_limit
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import (
@@ -157,13 +157,18 @@ def replacement_failed(obs: Observation, ctx: Context) -> Verdict | None:
 
 def failed_config_lingers(obs: Observation, ctx: Context) -> Verdict | None:
     """The update failed but EKS still shows the config CREATING (it is removed later, there is
-    no FAILED status): stalled, whatever the retry policy, until EKS collects it."""
+    no FAILED status): stalled, whatever the retry policy, until EKS collects it. For a code
+    that only a new spec fixes there is nothing to wait for: held at once."""
     failed, config = obs.failed, obs.config
     if failed is None or config is None or config.status != ConfigStatus.CREATING:
         return None
     if obs.differences:
         return None
-    return stalled_on(failed, _policy_of(obs))
+    policy = _policy_of(obs)
+    stalled = stalled_on(failed, policy)
+    if policy.retry is Retry.NEVER:
+        return dataclasses.replace(stalled, retry=None, hold=Hold())
+    return stalled
 
 
 def config_removed_outside(obs: Observation, ctx: Context) -> Verdict | None:
