@@ -149,6 +149,12 @@ def test_an_object_stalled_on_another_owners_config_makes_no_eks_calls(
     # The owner goes (its config stays, still tagged as its own): the stalled object is the
     # only one left on the cluster, and over several resyncs it calls nothing.
     cluster.kubectl("delete", f"oidcidp/{name}", "-n", owner_space, "--timeout=30s")
+    # With the older object gone, one look at EKS finds the owner tag, and the object is held.
+    wait_for(
+        "held on the owner tag",
+        lambda: (get_object(cluster, other_space, name) or {}).get("status", {}).get("hold"),
+        operator,
+    )
     assert _quiet_for(simulator, eks_cluster, 5) == 0
 
 
@@ -248,3 +254,31 @@ def test_a_long_client_request_token_still_replaces_after_an_issuer_change(
         clusterName=eks_cluster, identityProviderConfig={"type": "oidc", "name": name}
     )
     assert found["identityProviderConfig"]["oidc"]["issuerUrl"] == "https://new.example.com"
+
+
+def test_two_objects_applied_while_the_operator_is_down_the_older_goes_first(
+    cluster: Cluster,
+    make_namespace: Any,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    older_space, younger_space = make_namespace(), make_namespace()
+    name = new_name()
+    config = {"identityProviderConfigName": "corp"}
+    operator.stop()
+    try:
+        assert cluster.apply(manifest(name, older_space, eks_cluster, oidc=config)).returncode == 0
+        time.sleep(1.1)  # creationTimestamp has whole seconds
+        younger = manifest(
+            name, younger_space, eks_cluster, oidc={**config, "issuerUrl": "https://b.example.com"}
+        )
+        assert cluster.apply(younger).returncode == 0
+    finally:
+        operator.start()
+    wait_for("older Ready", lambda: _ready(cluster, older_space, name), operator)
+    stalled = wait_for("younger Stalled", lambda: _stalled(cluster, younger_space, name), operator)
+    assert condition(stalled, "Stalled")["reason"] == "ConfigOwnedByAnother"
+    assert f"{older_space}/{name}" in condition(stalled, "Stalled")["message"]
+    assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
+    assert _tags(simulator, eks_cluster, "corp")["eksoidc.io/owner"] == f"{older_space}/{name}"

@@ -37,6 +37,7 @@ from eks_oidc_operator.eks.factory import session_name_for
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.models import OidcIdentityProvider, OidcIdentityProviderStatus
 from eks_oidc_operator.reconcile import tenancy
+from eks_oidc_operator.reconcile.claims import Claim, ClaimKey, claim_key, claim_of, older_claim
 from eks_oidc_operator.reconcile.context import Context, pinned_region
 from eks_oidc_operator.reconcile.plan import Plan, in_flight
 from eks_oidc_operator.reconcile.reconciler import reconcile
@@ -65,8 +66,15 @@ def _parse(body: kopf.Body, memo: kopf.Memo) -> OidcIdentityProvider:
     return obj
 
 
-async def _pass(
-    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, trigger: str, *, retries: int, polls: int
+async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
+    body: kopf.Body,
+    memo: kopf.Memo,
+    patch: kopf.Patch,
+    trigger: str,
+    *,
+    retries: int,
+    polls: int,
+    claims: kopf.Index[ClaimKey, Claim] | None = None,
 ) -> Plan:
     runtime: Runtime = memo["runtime"]
     lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
@@ -99,7 +107,15 @@ async def _pass(
             ),
         )
         plan = await asyncio.to_thread(
-            reconcile, obj, ctx, connect, runtime.gate, denied=access.denied
+            functools.partial(
+                reconcile,
+                denied=access.denied,
+                rival=_rival(claims, obj, ctx.region),
+            ),
+            obj,
+            ctx,
+            connect,
+            runtime.gate,
         )
         # Which rule recognised the situation is the first thing to know when debugging one.
         _log.debug(
@@ -120,6 +136,34 @@ async def _pass(
             metrics.record_event(event.type, event.reason)
         metrics.record_pass(trigger, plan.status.phase, time.monotonic() - started)
         return plan
+
+
+def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[ClaimKey, Claim] | None:
+    """Index of every object by the config it names (kopf keeps it current from the watch).
+
+    Objects being deleted claim nothing: they are on their way out.
+    """
+    if body.get("metadata", {}).get("deletionTimestamp"):
+        return None
+    try:
+        obj = OidcIdentityProvider.model_validate(
+            {"metadata": dict(body.get("metadata", {})), "spec": dict(body.get("spec", {}))}
+        )
+    except ValidationError:
+        return None
+    status = dict(body.get("status", {}))
+    runtime: Runtime = memo["runtime"]
+    region = obj.spec.region or status.get("region") or runtime.default_region or ""
+    return {claim_key(obj, region): claim_of(obj)}
+
+
+def _rival(
+    claims: kopf.Index[ClaimKey, Claim] | None, obj: OidcIdentityProvider, region: str
+) -> str | None:
+    if claims is None:
+        return None
+    older = older_claim(claims.get(claim_key(obj, region), []), claim_of(obj))
+    return older.owner if older is not None else None
 
 
 def _access(runtime: Runtime, obj: OidcIdentityProvider, region: str) -> Access:
@@ -152,10 +196,18 @@ def _settled(status: kopf.Status, memo: kopf.Memo, meta: kopf.Meta, **kwargs: An
 
 
 async def reconcile_handler(
-    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **_: Any
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **kwargs: Any
 ) -> None:
     """Create, spec update, resume: one pass; run again when the plan asks for a retry."""
-    plan = await _pass(body, memo, patch, "reconcile", retries=retry, polls=memo.get("polls", 0))
+    plan = await _pass(
+        body,
+        memo,
+        patch,
+        "reconcile",
+        retries=retry,
+        polls=memo.get("polls", 0),
+        claims=kwargs.get("claims"),
+    )
     if plan.retry_after is not None:
         raise _again(plan)
 
@@ -170,12 +222,30 @@ async def poll_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kw
     await stopped.wait(wait)
     if stopped:
         return
-    await _pass(body, memo, patch, "poll", retries=0, polls=memo.get("polls", 0) + 1)
+    await _pass(
+        body,
+        memo,
+        patch,
+        "poll",
+        retries=0,
+        polls=memo.get("polls", 0) + 1,
+        claims=kwargs.get("claims"),
+    )
 
 
-async def resync_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **_: Any) -> None:
+async def resync_handler(
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any
+) -> None:
     """Settled objects, now and then: drift, and stalled failures whose retry is due."""
-    await _pass(body, memo, patch, "resync", retries=0, polls=memo.get("polls", 0))
+    await _pass(
+        body,
+        memo,
+        patch,
+        "resync",
+        retries=0,
+        polls=memo.get("polls", 0),
+        claims=kwargs.get("claims"),
+    )
 
 
 async def finalize_handler(
@@ -191,6 +261,9 @@ async def finalize_handler(
 def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     """Register every handler, with the timings of ``runtime`` (known only at start-up)."""
     timings = runtime.timings
+    # Built from the watch before any handler runs (kopf guarantees it), so the first passes
+    # after a start already know every object that names the same config.
+    kopf.index(*RESOURCE, id="claims", registry=registry)(claims_index)
     kopf.on.resume(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.create(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.update(*RESOURCE, id="reconcile", field="spec", registry=registry)(reconcile_handler)

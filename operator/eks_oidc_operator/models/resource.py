@@ -20,6 +20,7 @@ class ObjectMeta(CamelModel):
     uid: str | None = None
     generation: int = 1
     deletion_timestamp: str | None = None
+    creation_timestamp: str | None = None
     annotations: dict[str, str] = Field(default_factory=dict)
 
 

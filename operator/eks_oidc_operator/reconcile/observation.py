@@ -33,6 +33,9 @@ class Observation:
     denied: str | None = None
     """Why the cluster admin's tenancy policy does not permit this object (``None``: it does).
     Decided before any AWS call."""
+    rival: str | None = None
+    """An older object (``<namespace>/<name>``) naming the same config on the same cluster,
+    account and region: it goes first (see :mod:`~.claims`)."""
     config: ObservedConfig | None = None
     """The config of that name on the cluster; ``None`` when absent or not looked at (while the
     tracked update is still in progress, one DescribeUpdate is all a poll asks)."""

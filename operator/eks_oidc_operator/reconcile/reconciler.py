@@ -32,16 +32,20 @@ def reconcile(
     gate: ClusterGate,
     *,
     denied: str | None = None,
+    rival: str | None = None,
 ) -> Plan:
     """One pass for ``obj``: create/update/resume, timer polls and deletion all come here.
 
     ``denied`` is the tenancy policy's refusal, if any (decided by the caller, which knows the
-    policies): such a pass makes no AWS call at all.
+    policies): such a pass makes no AWS call at all. ``rival`` is an older object naming the
+    same config, if any (the caller holds the index of all objects).
     """
     identity = owner_of(obj, ctx.management_cluster)
     owner = obj.metadata.uid or f"{obj.metadata.namespace}/{obj.metadata.name}"
     seat = gate.seat((ctx.region, obj.spec.cluster_name), owner)
-    base = Observation(obj, identity=identity, denied=denied, gate_holder=seat.holder())
+    base = Observation(
+        obj, identity=identity, denied=denied, rival=rival, gate_holder=seat.holder()
+    )
     early = planner.preflight(base, ctx)
     if early is not None:
         # Decided without AWS: nothing of ours is in flight through this pass.

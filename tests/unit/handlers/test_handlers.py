@@ -218,3 +218,42 @@ async def test_an_object_keeps_the_region_it_was_created_in(world: World) -> Non
     fresh = kopf.Memo(runtime=world.memo["runtime"])
     await handlers.reconcile_handler(body=body(), memo=fresh, patch=kopf.Patch(), retry=0)
     assert world.clients.asked[-1] == ("us-east-1", None), "a new object takes the new default"
+
+
+def _named(namespace: str, created: str, uid: str) -> kopf.Body:
+    raw: Any = dict(body())
+    raw["metadata"] = {
+        **raw["metadata"],
+        "namespace": namespace,
+        "uid": uid,
+        "creationTimestamp": created,
+    }
+    return kopf.Body(raw)
+
+
+async def test_an_object_an_older_one_claims_the_config_from_makes_no_eks_call(
+    world: World,
+) -> None:
+    older = _named("team-a", "2026-12-01T10:00:00Z", "a")
+    younger = _named("team-b", "2026-12-01T10:00:05Z", "b")
+    claims: dict[Any, list[Any]] = {}
+    for each in (younger, older):  # the order the watch delivered them does not matter
+        for key, claim in (handlers.claims_index(body=each, memo=world.memo) or {}).items():
+            claims.setdefault(key, []).append(claim)
+    assert len(claims) == 1  # one config: same account, region, cluster and name
+    patch = kopf.Patch()
+    with pytest.raises(kopf.TemporaryError) as again:  # looks again later, in case it goes
+        await handlers.reconcile_handler(
+            body=younger, memo=world.memo, patch=patch, retry=0, claims=claims
+        )
+    assert again.value.delay is not None
+    assert again.value.delay >= TIMINGS.slow_retry_base * 0.8
+    assert world.eks.calls == []
+    assert world.clients.asked == []
+    stalled = next(c for c in patch["status"]["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "ConfigOwnedByAnother"
+    assert "team-a/corp" in stalled["message"]
+
+
+def test_a_deleted_object_claims_nothing(world: World) -> None:
+    assert handlers.claims_index(body=body(deleting=True), memo=world.memo) is None

@@ -254,6 +254,22 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.FAILED,
         "NotPermitted",
     ),
+    "an older object names the same config, nothing recorded: it goes first": (
+        obj(),
+        seen(rival="team-a/corp"),
+        "claimed_by_older",
+        STALL,
+        Phase.FAILED,
+        "ConfigOwnedByAnother",
+    ),
+    "an older object names the config this one already associated: the tag decides": (
+        obj(status=ours()),
+        seen(rival="team-a/corp", config=config()),
+        "in_sync",
+        READY,
+        Phase.ACTIVE,
+        "Active",
+    ),
     "delete, never permitted, nothing recorded: release": (
         obj(deleting=True),
         seen(denied="no tenancy rule covers namespace platform"),

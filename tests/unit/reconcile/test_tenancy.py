@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from eks_oidc_operator.models.tenancy import DEFAULT_POLICY, TenancyPolicy, TenancyRule
+from eks_oidc_operator.reconcile.claims import Claim, claim_key, older_claim
 from eks_oidc_operator.reconcile.limits import provider_limit
 from eks_oidc_operator.reconcile.ownership import MAX_TAG_VALUE, Owner, owner_of, tagged_owner
 from eks_oidc_operator.reconcile.tenancy import decide
@@ -113,3 +114,19 @@ def test_ownership_tags_name_namespace_and_name_and_fit_a_tag_value() -> None:
 )
 def test_the_provider_limit_follows_the_kubernetes_version(version: str, limit: int | None) -> None:
     assert provider_limit(version) == limit
+
+
+def test_the_older_claim_on_a_config_goes_first_whatever_the_order() -> None:
+    older = Claim("2026-12-01T10:00:00Z", "b-uid", "team-a/corp")
+    younger = Claim("2026-12-01T10:00:05Z", "a-uid", "team-b/corp")
+    twin = Claim("2026-12-01T10:00:00Z", "c-uid", "team-c/corp")  # same second: the uid decides
+    for claims in ([older, younger, twin], [twin, younger, older]):
+        assert older_claim(claims, younger) == older
+        assert older_claim(claims, twin) == older
+        assert older_claim(claims, older) is None
+
+
+def test_a_claim_names_account_region_cluster_and_config() -> None:
+    with_role = obj(roleArn="arn:aws:iam::111111111111:role/x")
+    assert claim_key(with_role, "eu-west-1") == ("111111111111", "eu-west-1", "prod", "corp")
+    assert claim_key(obj(), "eu-west-1") == ("", "eu-west-1", "prod", "corp")

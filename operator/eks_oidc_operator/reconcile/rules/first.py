@@ -15,6 +15,7 @@ from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import KEPT, Event, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.rules.common import announced
+from eks_oidc_operator.reconcile.timing import Backoff
 
 
 def retained(obs: Observation, ctx: Context) -> Verdict | None:
@@ -58,6 +59,32 @@ def not_permitted(obs: Observation, ctx: Context) -> Verdict | None:
     )
 
 
+def claimed_by_older(obs: Observation, ctx: Context) -> Verdict | None:
+    """An older object names the same config and this one never reached EKS: it goes first.
+
+    Once either has associated, the config's owner tag decides instead, so an object that
+    already has a config or an update of its own is never held back here.
+    """
+    rival, status = obs.rival, obs.obj.status
+    if rival is None or status.identity_provider_config_arn or status.update is not None:
+        return None
+    obj = obs.obj
+    message = (
+        f"Config {obj.config_name} on cluster {obj.spec.cluster_name} is claimed by {rival}, an "
+        "older object naming the same config; the older one goes first and this object makes "
+        "no AWS call. Use another spec.oidc.identityProviderConfigName, or delete the other"
+    )
+    return Verdict(
+        Kind.STALL,
+        Phase.FAILED,
+        reasons.CONFIG_OWNED_BY_ANOTHER,
+        message,
+        events=(Event(EventType.WARNING, reasons.CONFIG_OWNED_BY_ANOTHER, message),),
+        retry=Backoff.SLOW,  # the other may be deleted: look again now and then (no AWS call)
+        keep_recorded=True,
+    )
+
+
 def held(obs: Observation, ctx: Context) -> Verdict | None:
     """Stalled on a refusal that repeating cannot fix: stay so, with no EKS call, until the spec
     changes, the user asks for a retry, or the hold's own time is up."""
@@ -81,7 +108,7 @@ def held(obs: Observation, ctx: Context) -> Verdict | None:
     )
 
 
-APPLY = (not_permitted, held)
+APPLY = (not_permitted, claimed_by_older, held)
 """Before the apply chain."""
 
 DELETE = (retained, not_permitted, held)
