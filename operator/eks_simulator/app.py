@@ -1,8 +1,11 @@
-"""The aiohttp application: EKS's API on every path, plus the ``/_sim/*`` control API.
+"""The aiohttp application: STS on ``POST /``, EKS on every other path, and ``/_sim/*``.
 
 Thin adapter only: it converts aiohttp requests to the framework-free calls of
-:class:`~eks_simulator.service.Simulator` and back. Control routes are registered before
-the catch-all EKS route, and aiohttp matches routes in registration order.
+:class:`~eks_simulator.service.Simulator` and back. Control routes and STS's route are
+registered before the catch-all EKS route, and aiohttp matches routes in registration order.
+STS and EKS never compete for a request: STS's query protocol always posts to ``/`` (the
+operation is the form's ``Action``), and no operation of EKS's model has the URI ``/`` (each
+names a resource: ``/clusters/...``, ``/tags/...``), so ``POST /`` was an unknown EKS route.
 """
 
 from __future__ import annotations
@@ -65,6 +68,12 @@ async def eks_api(request: web.Request) -> web.Response:
         body,
         request.headers,
     )
+    return web.Response(status=response.status, body=response.body, headers=response.headers)
+
+
+async def sts_api(request: web.Request) -> web.Response:
+    """Any STS query-protocol call (``POST /`` with a form body)."""
+    response = _sim(request).handle_sts(await request.read(), request.headers)
     return web.Response(status=response.status, body=response.body, headers=response.headers)
 
 
@@ -186,5 +195,6 @@ def build_app(simulator: Simulator) -> web.Application:
     app.router.add_delete("/_sim/clusters/{name}", cluster_delete)
     app.router.add_get("/_sim/state", state)
     app.router.add_post("/_sim/reset", reset)
+    app.router.add_post("/", sts_api)
     app.router.add_route("*", "/{tail:.*}", eks_api)
     return app

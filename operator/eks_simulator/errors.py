@@ -1,8 +1,8 @@
-"""The one exception type the simulator's domain raises: an EKS API error.
+"""The exception types the simulator's domain raises: an EKS API error, an STS API error.
 
-The domain layer (``state.py``) speaks in EKS error *codes* and messages only. Which HTTP
-status a code maps to, and how it goes on the wire, is the protocol layer's business
-(``protocol.py`` reads both from botocore's service model), so nothing here knows about HTTP.
+The domain layers (``state.py``, ``sts.py``) speak in error *codes* and messages only. Which
+HTTP status a code maps to, and how it goes on the wire, is the protocol layers' business
+(``protocol.py`` and ``sts_protocol.py``), so nothing here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -56,3 +56,23 @@ def invalid_parameter(message: str, cluster: str | None = None) -> EksError:
 def invalid_request(message: str, cluster: str) -> EksError:
     """400 ``InvalidRequestException``: the request conflicts with the cluster's state."""
     return EksError("InvalidRequestException", message, clusterName=cluster)
+
+
+class StsError(Exception):
+    """An error STS would return, such as ``AccessDenied`` or ``ValidationError``.
+
+    Apart from :class:`EksError` because the two services' errors never meet: they go on the
+    wire in different protocols (REST-JSON and query/XML) with different status tables.
+
+    Parameters
+    ----------
+    code
+        The STS error code (``<Error><Code>``).
+    message
+        The human-readable message (``<Error><Message>``), copied verbatim.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message

@@ -1,8 +1,10 @@
-"""One simulator instance: the glue between protocol, faults, state, clock, stats and file.
+"""One simulator instance: the glue between protocols, faults, state, STS, clock, stats, file.
 
 :meth:`Simulator.handle_eks` is the whole life of one EKS call, framework-free:
 route -> fault before? -> parse/validate -> tick + execute -> fault after commit? -> save
--> respond. Everything runs synchronously on the event loop thread, so each call is atomic
+-> respond. :meth:`Simulator.handle_sts` is the same for one STS call (parse/validate ->
+AssumeRole -> respond; its refusals are rules of ``sts.py``, not HTTP-level faults).
+Everything runs synchronously on the event loop thread, so each call is atomic
 with respect to every other one (no locks, no lost updates under parallel clients).
 
 The control methods back the ``/_sim/*`` endpoints (see ``app.py``).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,11 +24,13 @@ from eks_simulator import persistence
 from eks_simulator.clock import SimClock
 from eks_simulator.config import ConfigPatch, SimConfig
 from eks_simulator.entities import UpdateType
-from eks_simulator.errors import EksError
+from eks_simulator.errors import EksError, StsError
 from eks_simulator.faults import FaultPlan, FaultRule
 from eks_simulator.protocol import EksProtocol, WireResponse
 from eks_simulator.state import ASSOCIATE, DISASSOCIATE, EksState, NewCluster, PlannedFailure
 from eks_simulator.stats import CallRecord, Stats
+from eks_simulator.sts import STS_RULE_KINDS, Sts
+from eks_simulator.sts_protocol import StsProtocol
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,9 @@ MUTATING = frozenset(
 save: they are recomputed from the deadlines stored on the entities.)"""
 
 UNKNOWN_OPERATION = "UnknownOperation"
+
+_SIGNER = re.compile(r"Credential=([^/,\s]+)/")
+"""The access key id in a SigV4 ``Authorization`` header (``Credential=AKID/date/...``)."""
 
 PLANNED_FAILURE_KINDS: dict[str, tuple[UpdateType, str]] = {
     "fail-association": (ASSOCIATE, "The identity provider could not be reached"),
@@ -82,6 +90,8 @@ class Simulator:
         seed: int | None = None,
     ) -> None:
         self.protocol = EksProtocol()
+        self.sts_protocol = StsProtocol()
+        self.sts = Sts(seed=seed)
         self.clock = clock or SimClock()
         self._initial_config = config
         self.state = EksState(config, seed=seed)
@@ -132,7 +142,7 @@ class Simulator:
                 EksError(UNKNOWN_OPERATION, f"No EKS operation for {method} {raw_path}"), request_id
             )
             response = WireResponse(404, response.body, response.headers)
-            self._record(UNKNOWN_OPERATION, response.status, None, None, headers)
+            self._record(UNKNOWN_OPERATION, response.status, headers)
             return response
         operation, labels = routed
         name = operation.name
@@ -163,8 +173,45 @@ class Simulator:
                 EksError("ServerException", "An internal error occurred in the simulator"),
                 request_id,
             )
-        cluster = labels.get("name") or labels.get("clusterName")
-        self._record(name, response.status, cluster, params.get("clientRequestToken"), headers)
+        token = params.get("clientRequestToken")
+        self._record(
+            name,
+            response.status,
+            headers,
+            cluster=labels.get("name") or labels.get("clusterName"),
+            client_request_token=token if isinstance(token, str) else None,
+        )
+        return response
+
+    # ------------------------------------------------------------------ STS calls
+
+    def handle_sts(self, body: bytes, headers: Mapping[str, str]) -> WireResponse:
+        """Serve one STS query-protocol call (``POST /``, the form's ``Action``) and count it."""
+        request_id = str(uuid.uuid4())
+        form = self.sts_protocol.form(body)
+        signer = _signer(headers)
+        try:
+            operation, params = self.sts_protocol.parse(form)
+            caller = self.sts.caller_arn(signer, self.state.config)
+            result = self.sts.assume_role(params, caller=caller, now=self.clock.now())
+            response = self.sts_protocol.success(operation, result, request_id)
+        except StsError as error:
+            response = self.sts_protocol.error(error, request_id)
+        except Exception:
+            log.exception("internal error in STS %s", form.get("Action"))
+            response = self.sts_protocol.error(
+                StsError("InternalFailure", "An internal error occurred in the simulator"),
+                request_id,
+            )
+        # The form as sent, not as validated: a refused request is the one a test asks about.
+        self._record(
+            self.sts_protocol.operation_name(form) or UNKNOWN_OPERATION,
+            response.status,
+            headers,
+            role_arn=form.get("RoleArn"),
+            role_session_name=form.get("RoleSessionName"),
+            external_id=form.get("ExternalId"),
+        )
         return response
 
     @staticmethod
@@ -177,23 +224,27 @@ class Simulator:
         return document if isinstance(document, dict) else {}
 
     def _record(
-        self,
-        operation: str,
-        status: int,
-        cluster: str | None,
-        token: Any,
-        headers: Mapping[str, str],
+        self, operation: str, status: int, headers: Mapping[str, str], **fields: str | None
     ) -> None:
-        self.stats.record(
-            CallRecord(
-                operation=operation,
-                status=status,
-                cluster=cluster,
-                client_request_token=token if isinstance(token, str) else None,
-                attempt=headers.get("amz-sdk-request"),
-                at=self.clock.now(),
-            )
-        )
+        """Count one call; ``fields`` are more :class:`CallRecord` members."""
+        signer = _signer(headers)
+        session = self.sts.session(signer)
+        if session is not None and "role_arn" not in fields:
+            # Signed with credentials this simulator's AssumeRole issued: say as whom.
+            fields = {
+                "role_arn": session.role_arn,
+                "role_session_name": session.session_name,
+                **fields,
+            }
+        record = {
+            "operation": operation,
+            "status": status,
+            "attempt": headers.get("amz-sdk-request"),
+            "at": self.clock.now(),
+            "access_key_id": signer,
+            **fields,
+        }
+        self.stats.record(CallRecord.model_validate(record))
 
     # ------------------------------------------------------------------ control
 
@@ -214,6 +265,8 @@ class Simulator:
         """Activate one fault from its JSON description (see ``docs/simulator.md``)."""
         kind = spec.get("kind")
         now = self.clock.now()
+        if kind in STS_RULE_KINDS:
+            return self.sts.add(spec).model_dump(by_alias=True, exclude_none=True)
         if kind == "phantom-update":
             update_id = self.state.start_phantom_update(
                 str(spec["cluster"]), float(spec.get("seconds", 60)), now
@@ -240,10 +293,11 @@ class Simulator:
         return rule.model_dump(by_alias=True, exclude_none=True)
 
     def describe_faults(self) -> dict[str, Any]:
-        """Active faults of both kinds."""
+        """Active faults of every kind."""
         now = self.clock.now()
         return {
             "rules": [r.model_dump(by_alias=True, exclude_none=True) for r in self.faults.rules],
+            "assumeRole": self.sts.describe(),
             "failAssociations": self._planned_failures(ASSOCIATE),
             "failDisassociations": self._planned_failures(DISASSOCIATE),
             "phantomUpdates": {
@@ -261,8 +315,9 @@ class Simulator:
         ]
 
     def clear_faults(self) -> None:
-        """Remove every fault (rules, planned failures and phantom updates)."""
+        """Remove every fault (rules, STS refusals, planned failures and phantom updates)."""
         self.faults.clear()
+        self.sts.clear()
         self.state.pending_failures.clear()
         for cluster in self.state.clusters.values():
             cluster.phantom_update_id = None
@@ -301,15 +356,22 @@ class Simulator:
         return existed
 
     def reset(self) -> None:
-        """Forget all resources, faults, counters and runtime configuration changes.
+        """Forget all resources, faults, issued credentials, counters and configuration changes.
 
         The clock keeps its time: it never runs backwards.
         """
         self.state.reset()
         self.state.config = self._initial_config
         self.faults.clear()
+        self.sts.reset()
         self.stats.reset()
         self.save()
+
+
+def _signer(headers: Mapping[str, str]) -> str | None:
+    """The access key id that signed a request, if it is SigV4-signed."""
+    found = _SIGNER.search(headers.get("Authorization", ""))
+    return found.group(1) if found else None
 
 
 class _Injected(Exception):  # noqa: N818 - internal control flow, not an error type

@@ -1,8 +1,10 @@
-"""Counting EKS calls: per operation and HTTP status, plus a short journal of recent calls.
+"""Counting calls (EKS and STS): per operation and HTTP status, plus a journal of recent calls.
 
-The counters let tests and benchmarks assert exactly how many EKS calls a client made
+The counters let tests and benchmarks assert exactly how many calls a client made
 (``GET /_sim/stats``). The journal keeps each call's ``clientRequestToken`` and botocore's
-``amz-sdk-request`` attempt header, so a test can prove that retries reused the same token.
+``amz-sdk-request`` attempt header, so a test can prove that retries reused the same token;
+and who signed it and as which role, so a test can prove what reached STS and that the EKS
+calls that followed were made with the role's credentials.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ JOURNAL_SIZE = 10_000
 
 
 class CallRecord(BaseModel):
-    """One EKS call as the simulator saw it."""
+    """One EKS or STS call as the simulator saw it."""
 
     operation: str
     status: int
@@ -26,6 +28,15 @@ class CallRecord(BaseModel):
     attempt: str | None = None
     """botocore's ``amz-sdk-request`` header, e.g. ``attempt=2; max=3``."""
     at: float
+    access_key_id: str | None = None
+    """The access key that signed the call (from its SigV4 ``Authorization`` header)."""
+    role_arn: str | None = None
+    """``AssumeRole``: the ``RoleArn`` asked for. Other calls: the role whose credentials, issued
+    by this simulator's ``AssumeRole``, signed the call (``None`` for any other credentials)."""
+    role_session_name: str | None = None
+    """``AssumeRole``: the ``RoleSessionName`` sent. Other calls: the session of that role."""
+    external_id: str | None = None
+    """``AssumeRole`` only: the ``ExternalId`` sent (``None`` when there was none)."""
 
 
 class Stats:

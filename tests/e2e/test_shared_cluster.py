@@ -282,3 +282,24 @@ def test_two_objects_applied_while_the_operator_is_down_the_older_goes_first(
     assert f"{older_space}/{name}" in condition(stalled, "Stalled")["message"]
     assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
     assert _tags(simulator, eks_cluster, "corp")["eksoidc.io/owner"] == f"{older_space}/{name}"
+
+
+def test_a_limit_eks_refuses_on_an_active_cluster_stalls_after_one_associate(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    # The combined-size limit: nothing counts it before the call, so EKS's refusal is the news.
+    simulator.configure(configSizeLimitBytes=64)
+    try:
+        name = new_name()
+        assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
+        stalled = wait_for("Stalled", lambda: _stalled(cluster, namespace, name), operator)
+        assert condition(stalled, "Stalled")["reason"] == "ProviderLimitExceeded"
+        assert "combined size" in condition(stalled, "Stalled")["message"]
+        assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
+        assert _quiet_for(simulator, eks_cluster, 4) == 0
+    finally:
+        simulator.configure(configSizeLimitBytes=12 * 1024)

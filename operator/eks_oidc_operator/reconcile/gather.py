@@ -11,10 +11,14 @@ from __future__ import annotations
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import ConfigStatus, EksUpdate
+from eks_oidc_operator.reconcile.limits import provider_limit
 from eks_oidc_operator.reconcile.observation import FINISHED_BADLY, Observation
 from eks_oidc_operator.reconcile.port import EksPort
 
 IN_PROGRESS = constants.UPDATE_IN_PROGRESS
+
+PREFLIGHT_UP_TO = 1
+"""Count the cluster's configs before associating only where it may have at most this many."""
 
 
 def gather(base: Observation, eks: EksPort) -> Observation:
@@ -67,13 +71,17 @@ def _observe(base: Observation, eks: EksPort) -> Observation:
 def _before_associating(base: Observation, eks: EksPort) -> Observation:
     """No config of that name: is there a cluster, and room on it for one more provider?
 
-    The config list is read only when not deleting, and only here, right before the one call
-    it saves (an Associate that EKS would refuse for the provider limit).
+    The config list is read only here, right before the one call it saves (an Associate that
+    EKS would refuse for the provider limit), and only on clusters whose limit is one
+    provider: there a second config is a common mistake. With a limit of ten, running into it
+    is rare, and EKS's own refusal (one Associate, then held) is cheaper than a list before
+    every association.
     """
     cluster = eks.describe_cluster(base.obj.spec.cluster_name)
     if cluster is None:
         return base.but(cluster_missing=True)
-    if base.deleting:
+    limit = provider_limit(cluster.version)
+    if base.deleting or limit is None or limit > PREFLIGHT_UP_TO:
         return base.but(cluster=cluster)
     names = eks.list_configs(cluster.name)
     return base.but(

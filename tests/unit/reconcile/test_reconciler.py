@@ -37,7 +37,6 @@ def test_a_new_object_is_associated_and_the_update_id_stored() -> None:
     assert eks.calls == [
         "DescribeIdentityProviderConfig",
         "DescribeCluster",
-        "ListIdentityProviderConfigs",
         "AssociateIdentityProviderConfig",
     ]
     assert plan.status.update is not None
@@ -389,3 +388,17 @@ def test_a_lingering_config_of_our_failed_association_is_not_looked_up_again() -
     assert plan.verdict.reason == "ConfigurationConflict"
     held = obj(status=plan.status.model_dump(mode="json", by_alias=True))
     assert reconcile(held, ctx(), _no_client, ClusterGate()).rule == "held"
+
+
+def test_configs_are_counted_before_associating_only_where_the_limit_is_one() -> None:
+    old = FakeEks(version="1.31")
+    _run(obj(), old)
+    assert old.calls == [
+        "DescribeIdentityProviderConfig",
+        "DescribeCluster",
+        "ListIdentityProviderConfigs",
+        "AssociateIdentityProviderConfig",
+    ]
+    new = FakeEks(version="1.32")
+    _run(obj(), new)
+    assert "ListIdentityProviderConfigs" not in new.calls
