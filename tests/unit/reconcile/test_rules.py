@@ -835,3 +835,13 @@ def test_a_failure_only_a_new_spec_fixes_is_held_even_while_eks_still_shows_the_
     assert result.status.hold.until is None
     retryable = _plan(obj(status=IN_FLIGHT), config=config("CREATING"), update=FAILED_UNKNOWN)
     assert retryable.status.hold is None  # waits for EKS to collect the config, then retries
+
+
+def test_an_sts_error_reads_as_sts_naming_the_role() -> None:
+    role = "arn:aws:iam::111111111111:role/x"
+    denied = EksError(
+        "AccessDenied", f"AssumeRole of {role} failed: not authorized", operation="AssumeRole"
+    )
+    result = _plan(obj(roleArn=role), error=denied)
+    assert (result.verdict.reason, result.verdict.kind) == ("AccessDenied", Kind.STALL)
+    assert result.verdict.message == f"AssumeRole of {role} failed: not authorized"

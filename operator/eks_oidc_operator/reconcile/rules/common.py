@@ -30,7 +30,12 @@ def eks_error(obs: Observation, ctx: Context) -> Verdict | None:
     if error is None:
         return None
     policy = api_error_policy(error.code)
-    message = f"{error.operation}: {error.message}"
+    # Named after the call that failed, unless the message already is ("AssumeRole of ...").
+    message = (
+        error.message
+        if error.message.startswith(error.operation)
+        else f"{error.operation}: {error.message}"
+    )
     events = (Event(EventType.WARNING, policy.reason, message),)
     if policy.stalled:
         kind, phase = Kind.STALL, Phase.FAILED
