@@ -29,7 +29,8 @@ log = logging.getLogger("eks_simulator")
 
 DESCRIPTION = """\
 A local Amazon EKS control plane for identity-provider configs. Point any boto3 client at it
-(AWS_ENDPOINT_URL_EKS=http://HOST:PORT, any access key; signatures are not checked).
+(AWS_ENDPOINT_URL_EKS=http://HOST:PORT, any access key; signatures are not checked). STS's
+AssumeRole is served on the same port (AWS_ENDPOINT_URL_STS=http://HOST:PORT).
 Control API under /_sim/ (advance, faults, stats, config, clusters, reset): see docs/simulator.md.
 """
 

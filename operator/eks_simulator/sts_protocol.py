@@ -79,9 +79,11 @@ class StsProtocol:
         return fields
 
     def operation_name(self, form: Mapping[str, str]) -> str | None:
-        """The served operation a form names, or ``None``."""
+        """The served operation a form names (at the served API version), or ``None``."""
         action = form.get("Action")
-        return action if action in self._operations else None
+        if action not in self._operations or form.get("Version") != self.version:
+            return None
+        return action
 
     def parse(self, form: Mapping[str, str]) -> tuple[OperationModel, dict[str, Any]]:
         """The operation and its parameters (model member names), validated as STS does.

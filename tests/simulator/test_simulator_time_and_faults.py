@@ -395,9 +395,13 @@ def test_faults_can_be_listed_and_cleared(sim: SimulatorHandle, eks: EKSClient) 
         {"kind": "phantom-update", "cluster": "c", "seconds": 60},
         {"kind": "fail-association"},
         {"kind": "fail-disassociation", "cluster": "c", "errorCode": "AccessDenied"},
+        {"kind": "deny-assume-role", "roleArn": "arn:aws:iam::111111111111:role/r", "count": 1},
     )
     listed = sim.active_faults()
     assert listed["rules"] == [{"kind": "throttle", "operation": "*", "rate": 1.0}]
+    assert listed["assumeRole"] == [
+        {"kind": "deny-assume-role", "roleArn": "arn:aws:iam::111111111111:role/r", "count": 1}
+    ]
     assert set(listed["phantomUpdates"]) == {"c"}
     assert len(listed["failAssociations"]) == 1
     assert listed["failAssociations"][0]["error_code"] == "Unknown"
@@ -407,6 +411,7 @@ def test_faults_can_be_listed_and_cleared(sim: SimulatorHandle, eks: EKSClient) 
     sim.clear_faults()
     assert sim.active_faults() == {
         "rules": [],
+        "assumeRole": [],
         "failAssociations": [],
         "failDisassociations": [],
         "phantomUpdates": {},

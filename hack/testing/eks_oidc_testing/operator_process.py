@@ -1,8 +1,9 @@
 """Run the operator as a real process, the way a pod would: its own identity, its own RBAC.
 
 The process gets the operator ServiceAccount's kubeconfig (bound by the chart's ClusterRole, so
-a missing verb fails the tests), boto3's standard variables pointing at the EKS simulator, and
-short ``EKS_OIDC_*`` timings so the lifecycle runs in seconds.
+a missing verb fails the tests), boto3's standard variables pointing EKS and STS at the
+simulator (which serves both on one port) with fake base credentials, and short ``EKS_OIDC_*``
+timings so the lifecycle runs in seconds.
 """
 
 from __future__ import annotations
@@ -38,9 +39,14 @@ def _free_port() -> int:
 
 
 class OperatorProcess:
-    """``python -m eks_oidc_operator run --all-namespaces`` (or ``-n NS ...``) as a subprocess."""
+    """``python -m eks_oidc_operator run --all-namespaces`` (or ``-n NS ...``) as a subprocess.
 
-    def __init__(  # noqa: PLR0913 - three places to reach, four keyword-only options
+    ``eks_endpoint`` is the simulator's URL; STS goes there too unless ``sts_endpoint`` names
+    another. (Without an STS endpoint, a ``spec.roleArn`` would make the operator call the real
+    STS with the fake credentials.)
+    """
+
+    def __init__(  # noqa: PLR0913 - three places to reach, five keyword-only options
         self,
         kubeconfig: Path,
         eks_endpoint: str,
@@ -50,6 +56,7 @@ class OperatorProcess:
         extra_env: Mapping[str, str] | None = None,
         namespaces: Sequence[str] = (),
         fast: bool = True,
+        sts_endpoint: str | None = None,
     ) -> None:
         self.scope = [f"--namespace={ns}" for ns in namespaces] or ["--all-namespaces"]
         self.log_path = log_path
@@ -64,6 +71,7 @@ class OperatorProcess:
             {
                 "KUBECONFIG": str(kubeconfig),
                 "AWS_ENDPOINT_URL_EKS": eks_endpoint,
+                "AWS_ENDPOINT_URL_STS": sts_endpoint or eks_endpoint,
                 "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
                 "AWS_SECRET_ACCESS_KEY": "secret",
                 "AWS_REGION": region,

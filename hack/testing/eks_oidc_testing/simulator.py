@@ -40,6 +40,7 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
     from mypy_boto3_eks.type_defs import OidcIdentityProviderConfigRequestTypeDef
+    from mypy_boto3_sts import STSClient
 
 LISTENING_PREFIX = "eks-simulator listening on "
 START_TIMEOUT_SECONDS = 30.0
@@ -89,6 +90,23 @@ class SimulatorHandle:
                 config=config,
             )
 
+    def sts_client(
+        self, region: str = "us-west-2", *, access_key_id: str = "AKIDSIMULATOR"
+    ) -> STSClient:
+        """An unmodified boto3 STS client pointed at this simulator (dummy credentials).
+
+        ``access_key_id`` is what the journal records as the caller (``access_key_id``) and
+        what an ``AccessDenied`` message names (``user/<access key id>``).
+        """
+        with self._session_lock:
+            return self._session.client(
+                "sts",
+                endpoint_url=self.url,
+                region_name=region,
+                aws_access_key_id=access_key_id,
+                aws_secret_access_key="simulator-secret",  # noqa: S106 - a dummy, never checked
+            )
+
     # -------------------------------------------------------------- control API
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
@@ -135,7 +153,9 @@ class SimulatorHandle:
         self.call("POST", "/_sim/stats/reset")
 
     def requests(self, operation: str | None = None) -> list[dict[str, Any]]:
-        """The recent-call journal (operation, status, clientRequestToken, attempt...)."""
+        """The recent-call journal: operation, status, cluster, client_request_token, attempt,
+        access_key_id, and role_arn, role_session_name, external_id (``AssumeRole``: what was
+        sent; EKS calls: the role session that signed them, if the simulator issued it)."""
         path = "/_sim/requests" + (f"?operation={operation}" if operation else "")
         calls: list[dict[str, Any]] = self.call("GET", path)["requests"]
         return calls
@@ -148,7 +168,8 @@ class SimulatorHandle:
         return added
 
     def active_faults(self) -> dict[str, Any]:
-        """``{"rules", "failAssociations", "failDisassociations", "phantomUpdates"}``."""
+        """``{"rules", "assumeRole", "failAssociations", "failDisassociations",
+        "phantomUpdates"}``."""
         listing: dict[str, Any] = self.call("GET", "/_sim/faults")
         return listing
 
