@@ -74,6 +74,10 @@ CONDITION_RECONCILING: Final = "Reconciling"
 CONDITION_STALLED: Final = "Stalled"
 """True when progress needs a human: the reason is EKS's error code."""
 
+CONDITION_ISSUER_VERIFIED: Final = "IssuerVerified"
+"""The issuer pre-flight's last finding: True when the discovery document and keys are as EKS
+needs them. Not a kstatus condition: it informs, Ready/Stalled decide."""
+
 # EKS vocabulary shared by the eks layer and the decision code.
 UPDATE_ASSOCIATE: Final = "AssociateIdentityProviderConfig"
 """EKS update type (and operation name) of an association."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from eks_oidc_operator.models import IssuerCheckMode
 from eks_oidc_operator.reconcile.timing import Timings
 
 _DEFAULT = Timings()
@@ -39,6 +40,22 @@ class OperatorSettings(BaseSettings):
             "YAML file of the tenancy policy (chart: rendered from tenancy.rules). Unset: every "
             "namespace may use the operator's own identity, and no spec.roleArn."
         ),
+    )
+    issuer_check: IssuerCheckMode = Field(
+        default=IssuerCheckMode.ENFORCE,
+        description="Issuer pre-flight for objects without spec.issuerCheck: Enforce, Warn, Skip.",
+    )
+    issuer_ca_file: str | None = Field(
+        default=None,
+        description="PEM bundle of extra CAs the issuer pre-flight trusts (private CAs).",
+    )
+    issuer_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=30, description="Bound of one issuer pre-flight (both fetches)."
+    )
+    issuer_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long one pre-flight answers for every object on that issuer.",
     )
     poll_initial_seconds: float = Field(
         default=_DEFAULT.poll_initial, gt=0, description="First poll of an update."

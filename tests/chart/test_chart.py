@@ -195,7 +195,13 @@ def test_every_value_has_a_helm_docs_comment() -> None:
 def test_every_operator_setting_is_a_chart_value(helm: Path, tmp_path: Path) -> None:
     chart_values = yaml.safe_load((CHART / "values.yaml").read_text())["settings"]
     path = tmp_path / "values.json"
-    values = {"settings": dict.fromkeys(chart_values, 1), "managementCluster": "mgmt-1"}
+    settings: dict[str, object] = dict.fromkeys(chart_values, 1)
+    settings["issuerCheck"] = "Warn"
+    values = {
+        "settings": settings,
+        "managementCluster": "mgmt-1",
+        "issuerCaBundle": "-----BEGIN CERTIFICATE-----\n",
+    }
     path.write_text(json.dumps(values))
     deployment = _docs(helm, "-f", str(path))["Deployment/eks-oidc-operator"]
     env = {e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}

@@ -21,6 +21,10 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
         return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
 
+    @kopf.on.cleanup(registry=registry)
+    async def close(**_: Any) -> None:
+        await runtime.issuers.close()
+
     @kopf.on.startup(registry=registry)
     async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         # Our own prefix for kopf's bookkeeping, so another kopf operator never reads ours.

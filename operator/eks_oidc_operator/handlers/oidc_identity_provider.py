@@ -35,10 +35,16 @@ from pydantic import ValidationError
 from eks_oidc_operator import constants, metrics
 from eks_oidc_operator.eks.factory import session_name_for
 from eks_oidc_operator.handlers.runtime import Runtime
-from eks_oidc_operator.models import OidcIdentityProvider, OidcIdentityProviderStatus
+from eks_oidc_operator.models import (
+    IssuerCheckMode,
+    OidcIdentityProvider,
+    OidcIdentityProviderStatus,
+)
 from eks_oidc_operator.reconcile import tenancy
 from eks_oidc_operator.reconcile.claims import Claim, ClaimKey, claim_key, claim_of, older_claim
 from eks_oidc_operator.reconcile.context import Context, pinned_region
+from eks_oidc_operator.reconcile.issuer import IssuerCheck
+from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.reconcile.plan import Plan, in_flight
 from eks_oidc_operator.reconcile.reconciler import reconcile
 from eks_oidc_operator.reconcile.tenancy import Access
@@ -106,17 +112,14 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
                 else None
             ),
         )
-        plan = await asyncio.to_thread(
-            functools.partial(
-                reconcile,
-                denied=access.denied,
-                rival=_rival(claims, obj, ctx.region),
-            ),
-            obj,
-            ctx,
-            connect,
-            runtime.gate,
+        mode = obj.spec.issuer_check or runtime.settings.issuer_check
+        checks = Checks(
+            denied=access.denied,
+            rival=_rival(claims, obj, ctx.region),
+            issuer=await _preflight(runtime, obj, mode),
+            issuer_mode=mode,
         )
+        plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks)
         # Which rule recognised the situation is the first thing to know when debugging one.
         _log.debug(
             "%s/%s %s: rule %s, %d call(s), phase %s",
@@ -164,6 +167,20 @@ def _rival(
         return None
     older = older_claim(claims.get(claim_key(obj, region), []), claim_of(obj))
     return older.owner if older is not None else None
+
+
+async def _preflight(
+    runtime: Runtime, obj: OidcIdentityProvider, mode: IssuerCheckMode
+) -> IssuerCheck | None:
+    """The issuer pre-flight, when this pass may associate: a new object, or a changed spec.
+    (A settled object's issuer is EKS's business; deletion needs no issuer.)"""
+    status = obj.status
+    if mode is IssuerCheckMode.SKIP or obj.metadata.deletion_timestamp is not None:
+        return None
+    settled = status.identity_provider_config_arn is not None
+    if settled and status.observed_generation == obj.metadata.generation:
+        return None
+    return await runtime.issuers.check(obj.spec.oidc.issuer_url)
 
 
 def _access(runtime: Runtime, obj: OidcIdentityProvider, region: str) -> Access:

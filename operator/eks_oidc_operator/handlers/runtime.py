@@ -12,6 +12,7 @@ import kopf
 
 from eks_oidc_operator.eks.factory import EksClientFactory
 from eks_oidc_operator.handlers.tenancy_source import PolicySource
+from eks_oidc_operator.oidc.discovery import IssuerChecker
 from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.plan import Event
 from eks_oidc_operator.reconcile.port import EksPort
@@ -57,6 +58,10 @@ class Runtime:
     """How events reach Kubernetes (tests record them instead)."""
     tenancy: PolicySource = field(default_factory=lambda: PolicySource(None))
     """The admin's tenancy policy (the built-in default when no file is configured)."""
+    issuers: IssuerChecker = field(
+        default_factory=lambda: IssuerChecker(ca_file=None, timeout=5.0, ttl=60.0)
+    )
+    """The issuer pre-flight, with its per-issuer cache."""
 
     @classmethod
     def from_settings(cls, settings: OperatorSettings, namespaces: tuple[str, ...] = ()) -> Runtime:
@@ -79,4 +84,9 @@ class Runtime:
             default_region=region,
             namespaces=namespaces,
             tenancy=PolicySource(settings.tenancy_file),
+            issuers=IssuerChecker(
+                ca_file=settings.issuer_ca_file,
+                timeout=settings.issuer_timeout_seconds,
+                ttl=settings.issuer_cache_seconds,
+            ),
         )

@@ -4,6 +4,7 @@ from eks_oidc_operator.models.resource import ObjectMeta, OidcIdentityProvider
 from eks_oidc_operator.models.spec import (
     AdoptionPolicy,
     DeletionPolicy,
+    IssuerCheckMode,
     OidcConfigSpec,
     OidcIdentityProviderSpec,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "EksUpdate",
     "EksUpdateError",
     "Hold",
+    "IssuerCheckMode",
     "ObjectMeta",
     "OidcConfigSpec",
     "OidcIdentityProvider",

@@ -81,6 +81,18 @@ class DeletionPolicy(StrEnum):
     RETAIN = "Retain"
 
 
+class IssuerCheckMode(StrEnum):
+    """How the issuer pre-flight's findings count."""
+
+    ENFORCE = "Enforce"
+    """A wrong answer (HTTP error, another issuer, no keys, bad certificate) stops the object
+    before any EKS call; a network failure only warns."""
+    WARN = "Warn"
+    """Every finding only warns."""
+    SKIP = "Skip"
+    """No pre-flight."""
+
+
 class AdoptionPolicy(StrEnum):
     """Whether a config this operator did not create may become the object's."""
 
@@ -326,6 +338,14 @@ class OidcIdentityProviderSpec(CamelModel):
         description=(
             "Delete: disassociate the config from the cluster when this object is deleted. "
             "Retain: leave the association in EKS."
+        ),
+    )
+    issuer_check: IssuerCheckMode | None = Field(
+        default=None,
+        description=(
+            "The issuer pre-flight before an association: Enforce (an issuer that answers "
+            "wrongly stops the object before any EKS call; a network failure only warns), Warn "
+            "(everything only warns) or Skip. Defaults to the operator's setting (Enforce)."
         ),
     )
     adoption_policy: AdoptionPolicy = Field(

@@ -14,12 +14,33 @@ from typing import Any
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
-from eks_oidc_operator.models import ConfigStatus, EksUpdate, OidcIdentityProvider
+from eks_oidc_operator.models import (
+    ConfigStatus,
+    EksUpdate,
+    IssuerCheckMode,
+    OidcIdentityProvider,
+)
 from eks_oidc_operator.reconcile.delta import oidc_differences
+from eks_oidc_operator.reconcile.issuer import IssuerCheck
 from eks_oidc_operator.reconcile.ownership import Owner, owner_of, tagged_owner
 
 FINISHED_BADLY = ("Failed", "Cancelled")
 """Final update statuses that leave no association behind."""
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What the handler found out before the pass, from things only it can see: the tenancy
+    policy, the index of all objects, and the issuer pre-flight (async HTTP)."""
+
+    denied: str | None = None
+    """Why the tenancy policy does not permit the object (``None``: it does)."""
+    rival: str | None = None
+    """An older object (``<namespace>/<name>``) naming the same config (see :mod:`~.claims`)."""
+    issuer: IssuerCheck | None = None
+    """The issuer pre-flight of this pass, if one ran."""
+    issuer_mode: IssuerCheckMode = IssuerCheckMode.ENFORCE
+    """How its findings count (``spec.issuerCheck``, else the operator's default)."""
 
 
 @dataclass(frozen=True)
@@ -30,12 +51,8 @@ class Observation:
     identity: Owner | None = None
     """Who this object is in ownership tags (see :mod:`~.ownership`); by default its namespace
     and name without a management cluster."""
-    denied: str | None = None
-    """Why the cluster admin's tenancy policy does not permit this object (``None``: it does).
-    Decided before any AWS call."""
-    rival: str | None = None
-    """An older object (``<namespace>/<name>``) naming the same config on the same cluster,
-    account and region: it goes first (see :mod:`~.claims`)."""
+    checks: Checks = Checks()
+    """What the handler found out before the pass (tenancy, rivals, issuer)."""
     config: ObservedConfig | None = None
     """The config of that name on the cluster; ``None`` when absent or not looked at (while the
     tracked update is still in progress, one DescribeUpdate is all a poll asks)."""
@@ -61,6 +78,16 @@ class Observation:
     def deleting(self) -> bool:
         """The object has a deletionTimestamp."""
         return self.obj.metadata.deletion_timestamp is not None
+
+    @property
+    def denied(self) -> str | None:
+        """Why the tenancy policy does not permit the object (``None``: it does)."""
+        return self.checks.denied
+
+    @property
+    def rival(self) -> str | None:
+        """An older object naming the same config, if any."""
+        return self.checks.rival
 
     @property
     def me(self) -> Owner:

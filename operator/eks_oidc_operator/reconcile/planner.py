@@ -12,7 +12,9 @@ import dataclasses
 from datetime import timedelta
 
 from eks_oidc_operator import constants
+from eks_oidc_operator.constants import CONDITION_ISSUER_VERIFIED
 from eks_oidc_operator.models import (
+    ConditionStatus,
     ConfigStatus,
     EksUpdate,
     Hold,
@@ -21,6 +23,7 @@ from eks_oidc_operator.models import (
 from eks_oidc_operator.reconcile import conditions, rules
 from eks_oidc_operator.reconcile.conditions import ConditionSpec
 from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.issuer import VERIFIED, Severity, severity
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Associate, Event, Kind, Plan, Verdict, in_flight
 from eks_oidc_operator.reconcile.reasons import EventType
@@ -34,7 +37,11 @@ def plan(obs: Observation, ctx: Context) -> Plan:
 
 def _planned(obs: Observation, ctx: Context, verdict: Verdict) -> Plan:
     status = _status(obs, ctx, verdict)
-    events = (*_worth_posting(obs.obj.status, verdict), *verdict.notices)
+    events = (
+        *_issuer_warning(obs, verdict),
+        *_worth_posting(obs.obj.status, verdict),
+        *verdict.notices,
+    )
     return _scheduled(Plan(verdict, status, events), obs, ctx)
 
 
@@ -82,7 +89,7 @@ def _status(obs: Observation, ctx: Context, verdict: Verdict) -> OidcIdentityPro
         automatic_retries=_automatic_retries(obs, verdict),
         conditions=conditions.apply_conditions(
             previous.conditions,
-            _conditions(verdict),
+            [*_conditions(verdict), *_issuer_condition(obs)],
             now=ctx.now,
             generation=obj.metadata.generation,
         ),
@@ -106,6 +113,32 @@ def _eks_view(
     else:
         config_status = None  # looked at, and gone
     return arn, config_status, _recorded(obs.update) or previous.update
+
+
+def _issuer_condition(obs: Observation) -> list[ConditionSpec]:
+    """IssuerVerified, when this pass ran the pre-flight (otherwise the last finding stays)."""
+    check = obs.checks.issuer
+    if check is None:
+        return []
+    if check.problem is None:
+        return [
+            ConditionSpec(CONDITION_ISSUER_VERIFIED, ConditionStatus.TRUE, VERIFIED, check.detail)
+        ]
+    return [
+        ConditionSpec(CONDITION_ISSUER_VERIFIED, ConditionStatus.FALSE, check.problem, check.detail)
+    ]
+
+
+def _issuer_warning(obs: Observation, verdict: Verdict) -> tuple[Event, ...]:
+    """A Warning for an issuer finding that only warns, when it is new."""
+    check = obs.checks.issuer
+    if check is None or severity(check, obs.checks.issuer_mode) is not Severity.WARN:
+        return ()
+    old = conditions.find(obs.obj.status.conditions, CONDITION_ISSUER_VERIFIED)
+    if old is not None and (old.reason, old.message) == (check.problem, check.detail):
+        return ()
+    problem = check.problem or ""
+    return (Event(EventType.WARNING, problem, f"issuer {check.url}: {check.detail}"),)
 
 
 def _hold(obs: Observation, ctx: Context, verdict: Verdict) -> Hold | None:

@@ -16,7 +16,7 @@ from eks_oidc_operator.reconcile import planner
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.gate import ClusterGate, Seat
 from eks_oidc_operator.reconcile.gather import gather
-from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.observation import Checks, Observation
 from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Call, Disassociate, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.port import EksPort
@@ -30,22 +30,18 @@ def reconcile(
     ctx: Context,
     connect: Connect,
     gate: ClusterGate,
-    *,
-    denied: str | None = None,
-    rival: str | None = None,
+    checks: Checks | None = None,
 ) -> Plan:
     """One pass for ``obj``: create/update/resume, timer polls and deletion all come here.
 
-    ``denied`` is the tenancy policy's refusal, if any (decided by the caller, which knows the
-    policies): such a pass makes no AWS call at all. ``rival`` is an older object naming the
-    same config, if any (the caller holds the index of all objects).
+    ``checks`` carries what the caller found out first (the tenancy policy's answer, an older
+    object naming the same config, the issuer pre-flight); a pass they decide makes no AWS
+    call at all.
     """
     identity = owner_of(obj, ctx.management_cluster)
     owner = obj.metadata.uid or f"{obj.metadata.namespace}/{obj.metadata.name}"
     seat = gate.seat((ctx.region, obj.spec.cluster_name), owner)
-    base = Observation(
-        obj, identity=identity, denied=denied, rival=rival, gate_holder=seat.holder()
-    )
+    base = Observation(obj, identity=identity, checks=checks or Checks(), gate_holder=seat.holder())
     early = planner.preflight(base, ctx)
     if early is not None:
         # Decided without AWS: nothing of ours is in flight through this pass.

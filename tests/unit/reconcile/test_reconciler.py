@@ -12,6 +12,7 @@ from typing import Any
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import OidcIdentityProvider
 from eks_oidc_operator.reconcile.gate import ClusterGate
+from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.reconcile.reconciler import reconcile
 from tests.unit.reconcile.factories import ARN, FakeEks, config, ctx, obj, ours, update
@@ -24,7 +25,9 @@ def _run(
     denied: str | None = None,
     **kwargs: Any,
 ) -> Plan:
-    return reconcile(resource, ctx(**kwargs), lambda: eks, gate or ClusterGate(), denied=denied)
+    return reconcile(
+        resource, ctx(**kwargs), lambda: eks, gate or ClusterGate(), Checks(denied=denied)
+    )
 
 
 def _no_client() -> FakeEks:
@@ -326,7 +329,7 @@ def test_the_pass_that_sees_success_and_retags_records_the_finished_update() -> 
 
 def test_a_pass_the_tenancy_policy_refuses_makes_no_client_and_no_call() -> None:
     resource = obj(roleArn="arn:aws:iam::111111111111:role/x")
-    plan = reconcile(resource, ctx(), _no_client, ClusterGate(), denied="not granted")
+    plan = reconcile(resource, ctx(), _no_client, ClusterGate(), Checks(denied="not granted"))
     assert (plan.rule, plan.verdict.reason, plan.calls) == ("not_permitted", "NotPermitted", ())
     assert [(e.type, e.reason) for e in plan.events] == [("Warning", "NotPermitted")]
 

@@ -15,9 +15,10 @@ import pytest
 
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.types import ObservedCluster
-from eks_oidc_operator.models import OidcIdentityProvider, Phase
+from eks_oidc_operator.models import IssuerCheckMode, OidcIdentityProvider, Phase
 from eks_oidc_operator.reconcile import rules
-from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.issuer import MISMATCH, NO_KEYS, UNREACHABLE, IssuerCheck
+from eks_oidc_operator.reconcile.observation import Checks, Observation
 from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.planner import plan, preflight
 from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
@@ -248,15 +249,50 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
     ),
     "not permitted by the tenancy policy: stalled before any AWS call": (
         obj(roleArn="arn:aws:iam::111111111111:role/x"),
-        seen(denied="no tenancy rule covers namespace platform"),
+        seen(checks=Checks(denied="no tenancy rule covers namespace platform")),
         "not_permitted",
         STALL,
         Phase.FAILED,
         "NotPermitted",
     ),
+    "the issuer answers wrongly, Enforce: stalled before any EKS call": (
+        obj(),
+        seen(checks=Checks(issuer=IssuerCheck("https://login.example.com", MISMATCH, "other"))),
+        "issuer_refused",
+        STALL,
+        Phase.FAILED,
+        "IssuerMismatch",
+    ),
+    "the issuer cannot be reached (network): a warning, associate": (
+        obj(),
+        seen(
+            config=None,
+            checks=Checks(
+                issuer=IssuerCheck("https://login.example.com", UNREACHABLE, "dns", network=True)
+            ),
+        ),
+        "config_missing",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    "the issuer answers wrongly under Warn: associate": (
+        obj(),
+        seen(
+            config=None,
+            checks=Checks(
+                issuer=IssuerCheck("https://login.example.com", NO_KEYS, "no keys"),
+                issuer_mode=IssuerCheckMode.WARN,
+            ),
+        ),
+        "config_missing",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
     "an older object names the same config, nothing recorded: it goes first": (
         obj(),
-        seen(rival="team-a/corp"),
+        seen(checks=Checks(rival="team-a/corp")),
         "claimed_by_older",
         STALL,
         Phase.FAILED,
@@ -264,7 +300,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
     ),
     "an older object names the config this one already associated: the tag decides": (
         obj(status=ours()),
-        seen(rival="team-a/corp", config=config()),
+        seen(checks=Checks(rival="team-a/corp"), config=config()),
         "in_sync",
         READY,
         Phase.ACTIVE,
@@ -272,7 +308,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
     ),
     "delete, never permitted, nothing recorded: release": (
         obj(deleting=True),
-        seen(denied="no tenancy rule covers namespace platform"),
+        seen(checks=Checks(denied="no tenancy rule covers namespace platform")),
         "not_permitted",
         RELEASE,
         Phase.DISASSOCIATING,
@@ -845,3 +881,21 @@ def test_an_sts_error_reads_as_sts_naming_the_role() -> None:
     result = _plan(obj(roleArn=role), error=denied)
     assert (result.verdict.reason, result.verdict.kind) == ("AccessDenied", Kind.STALL)
     assert result.verdict.message == f"AssumeRole of {role} failed: not authorized"
+
+
+def test_the_issuer_finding_is_a_condition_and_a_warning_only_once() -> None:
+    dns = IssuerCheck("https://login.example.com", UNREACHABLE, "dns failed", network=True)
+    first = _plan(obj(), config=None, checks=Checks(issuer=dns))
+    verified = next(c for c in first.status.conditions if c.type == "IssuerVerified")
+    assert (verified.status, verified.reason) == ("False", "IssuerUnreachable")
+    assert ("Warning", "IssuerUnreachable") in [(e.type, e.reason) for e in first.events]
+    again = _plan(
+        obj(status=first.status.model_dump(mode="json", by_alias=True)),
+        config=None,
+        update=update(),
+        checks=Checks(issuer=dns),
+    )
+    assert "IssuerUnreachable" not in [e.reason for e in again.events]
+    fine = _plan(obj(), config=None, checks=Checks(issuer=IssuerCheck("https://x", detail="ok")))
+    verified = next(c for c in fine.status.conditions if c.type == "IssuerVerified")
+    assert (verified.status, verified.reason) == ("True", "Verified")

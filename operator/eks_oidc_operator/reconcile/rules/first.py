@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.models import DeletionPolicy, Phase
-from eks_oidc_operator.reconcile import conditions, reasons
+from eks_oidc_operator.reconcile import conditions, issuer, reasons
 from eks_oidc_operator.reconcile.context import Context
+from eks_oidc_operator.reconcile.issuer import Severity
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import KEPT, Event, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
@@ -55,6 +56,26 @@ def not_permitted(obs: Observation, ctx: Context) -> Verdict | None:
         reasons.NOT_PERMITTED,
         message,
         events=(Event(EventType.WARNING, reasons.NOT_PERMITTED, message),),
+        keep_recorded=True,
+    )
+
+
+def issuer_refused(obs: Observation, ctx: Context) -> Verdict | None:
+    """The issuer pre-flight found an issuer that answers wrongly, and ``Enforce`` counts that:
+    stalled before any EKS call, since EKS would fail the association the same way, only 15-40
+    minutes later. Looked at again now and then (the issuer may be fixed)."""
+    check = obs.checks.issuer
+    if check is None or issuer.severity(check, obs.checks.issuer_mode) is not Severity.FATAL:
+        return None
+    message = f"issuer {check.url} would fail the association in EKS: {check.detail}"
+    reason = check.problem or issuer.UNREACHABLE
+    return Verdict(
+        Kind.STALL,
+        Phase.FAILED,
+        reason,
+        message,
+        events=(Event(EventType.WARNING, reason, message),),
+        retry=Backoff.SLOW,
         keep_recorded=True,
     )
 
@@ -108,7 +129,7 @@ def held(obs: Observation, ctx: Context) -> Verdict | None:
     )
 
 
-APPLY = (not_permitted, claimed_by_older, held)
+APPLY = (not_permitted, issuer_refused, claimed_by_older, held)
 """Before the apply chain."""
 
 DELETE = (retained, not_permitted, held)

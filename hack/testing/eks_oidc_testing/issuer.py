@@ -1,0 +1,184 @@
+"""A real OIDC issuer over HTTPS on loopback, for the issuer pre-flight's tests.
+
+A CA of its own (handed to the operator as its CA bundle) signs the server's certificate for
+``127.0.0.1``. One server answers several issuers, one per path, each a variant a test wants:
+
+- ``/good``: discovery document naming itself, and a key set with one key;
+- ``/mismatch``: the document names another issuer;
+- ``/nokeys``: the key set is empty;
+- ``/broken``: HTTP 500.
+
+A second server with a certificate of *another* CA stands for an issuer whose certificate does
+not verify, and a port with nothing listening for one that cannot be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+_KEY = {"kty": "EC", "crv": "P-256", "kid": "test", "x": "AAAA", "y": "AAAA", "use": "sig"}
+
+
+@dataclass(frozen=True)
+class LocalIssuers:
+    """Where the test issuers are."""
+
+    base: str
+    """``https://127.0.0.1:<port>``: add ``/good``, ``/mismatch``, ``/nokeys``, ``/broken``."""
+    untrusted: str
+    """An issuer whose certificate the CA bundle does not vouch for."""
+    dead: str
+    """An issuer on a port nothing listens on."""
+    ca_file: Path
+    """The CA bundle (PEM) that verifies :attr:`base`."""
+
+    def url(self, variant: str) -> str:
+        """The issuer URL of one variant."""
+        return f"{self.base}/{variant}"
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def _pair(folder: Path, label: str) -> tuple[Path, Path, Path]:
+    """A CA, and a certificate for 127.0.0.1 it signs: (ca.pem, cert.pem, key.pem)."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"{label} test CA"))
+        .issuer_name(_name(f"{label} test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = tuple(folder / f"{label}-{part}.pem" for part in ("ca", "cert", "key"))
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths[0], paths[1], paths[2]
+
+
+def _app(base: str) -> web.Application:
+    async def discovery(request: web.Request) -> web.Response:
+        variant = request.match_info["variant"]
+        if variant == "broken":
+            return web.Response(status=500, text="down")
+        named = f"{base}/other" if variant == "mismatch" else f"{base}/{variant}"
+        return web.json_response({"issuer": named, "jwks_uri": f"{base}/{variant}/keys"})
+
+    async def keys(request: web.Request) -> web.Response:
+        empty = request.match_info["variant"] == "nokeys"
+        return web.json_response({"keys": [] if empty else [_KEY]})
+
+    app = web.Application()
+    app.router.add_get("/{variant}/.well-known/openid-configuration", discovery)
+    app.router.add_get("/{variant}/keys", keys)
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _context(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@contextmanager
+def local_issuers(folder: Path) -> Iterator[LocalIssuers]:
+    """Serve the test issuers from a thread of their own until the block ends."""
+    ca_file, cert, key = _pair(folder, "trusted")
+    _, other_cert, other_key = _pair(folder, "untrusted")
+    port, other_port, dead_port = _free_port(), _free_port(), _free_port()
+    base, other = f"https://127.0.0.1:{port}", f"https://127.0.0.1:{other_port}"
+    loop = asyncio.new_event_loop()
+    runners: list[web.AppRunner] = []
+
+    async def start() -> None:
+        for app_base, app_port, context in (
+            (base, port, _context(cert, key)),
+            (other, other_port, _context(other_cert, other_key)),
+        ):
+            runner = web.AppRunner(_app(app_base))
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", app_port, ssl_context=context).start()
+            runners.append(runner)
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
+    try:
+        yield LocalIssuers(base, f"{other}/good", f"https://127.0.0.1:{dead_port}/good", ca_file)
+    finally:
+
+        async def stop() -> None:
+            for runner in runners:
+                await runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()

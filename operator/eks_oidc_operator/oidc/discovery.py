@@ -1,0 +1,125 @@
+"""Fetch an issuer's discovery document and key set, as EKS will, and say what was found.
+
+I/O only: every answer becomes an :class:`~eks_oidc_operator.reconcile.issuer.IssuerCheck`,
+whose meaning is decided by pure code. aiohttp (kopf's own HTTP client) does the HTTP; TLS is
+verified against the system's CAs plus an optional bundle for private CAs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Any
+
+import aiohttp
+
+from eks_oidc_operator.reconcile import issuer
+from eks_oidc_operator.reconcile.issuer import IssuerCheck
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+
+
+class _FoundError(Exception):
+    """The issuer answered, wrongly: ``problem`` is the reason, the message the detail."""
+
+    def __init__(self, problem: str, detail: str) -> None:
+        super().__init__(detail)
+        self.problem = problem
+
+
+def ssl_context(ca_file: str | None) -> ssl.SSLContext:
+    """The system's trust store, plus ``ca_file`` (PEM) when given."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+async def check_issuer(
+    session: aiohttp.ClientSession, url: str, limit: aiohttp.ClientTimeout
+) -> IssuerCheck:
+    """One pre-flight of ``url``: discovery document, ``issuer`` equality, and keys."""
+    discovery = url.rstrip("/") + DISCOVERY_PATH
+    try:
+        found = await _inspect(session, url, discovery, limit)
+    except _FoundError as wrong:
+        found = IssuerCheck(url, wrong.problem, str(wrong))
+    except aiohttp.ClientSSLError as error:
+        # The certificate does not verify (or TLS fails): EKS would refuse it too.
+        found = IssuerCheck(url, issuer.UNREACHABLE, f"TLS: {error}")
+    except (aiohttp.ClientError, TimeoutError, OSError) as error:
+        detail = str(error) or type(error).__name__
+        found = IssuerCheck(url, issuer.UNREACHABLE, f"{discovery}: {detail}", network=True)
+    return found
+
+
+async def _inspect(
+    session: aiohttp.ClientSession, url: str, discovery: str, limit: aiohttp.ClientTimeout
+) -> IssuerCheck:
+    document = await _get_json(session, discovery, limit)
+    named = document.get("issuer")
+    if named != url:
+        raise _FoundError(
+            issuer.MISMATCH,
+            f"{discovery} names issuer {named!r}, not spec.oidc.issuerUrl {url!r} "
+            "(EKS needs them equal, character for character)",
+        )
+    jwks_uri = document.get("jwks_uri")
+    if not isinstance(jwks_uri, str) or not jwks_uri:
+        raise _FoundError(issuer.NO_KEYS, f"{discovery} has no jwks_uri")
+    keys = (await _get_json(session, jwks_uri, limit)).get("keys")
+    if not isinstance(keys, list) or not keys:
+        raise _FoundError(issuer.NO_KEYS, f"{jwks_uri} lists no keys")
+    return IssuerCheck(url, detail=f"{discovery} and {jwks_uri} answer as EKS needs")
+
+
+async def _get_json(
+    session: aiohttp.ClientSession, url: str, limit: aiohttp.ClientTimeout
+) -> dict[str, Any]:
+    # No redirects: EKS fetches the document where the issuer says it is.
+    async with session.get(url, timeout=limit, allow_redirects=False) as response:
+        if response.status != 200:
+            raise _FoundError(issuer.UNREACHABLE, f"GET {url}: HTTP {response.status}")
+        try:
+            body = await response.json(content_type=None)
+        except ValueError as error:
+            raise _FoundError(issuer.UNREACHABLE, f"GET {url}: not JSON ({error})") from error
+    if not isinstance(body, dict):
+        raise _FoundError(issuer.UNREACHABLE, f"GET {url}: not a JSON object")
+    return body
+
+
+class IssuerChecker:
+    """Pre-flights with a short cache, so many objects on one issuer fetch it once.
+
+    Concurrent checks of one URL share one fetch; a result is reused for ``ttl`` seconds.
+    """
+
+    def __init__(self, *, ca_file: str | None, timeout: float, ttl: float) -> None:
+        self._ca_file = ca_file
+        self._limit = aiohttp.ClientTimeout(total=timeout)
+        self._ttl = ttl
+        self._session: aiohttp.ClientSession | None = None
+        self._results: dict[str, tuple[float, asyncio.Task[IssuerCheck]]] = {}
+
+    async def check(self, url: str) -> IssuerCheck:
+        """The pre-flight of ``url``, fetched or from the cache."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        cached = self._results.get(url)
+        if cached is None or now - cached[0] > self._ttl:
+            task = loop.create_task(check_issuer(self._client(), url, self._limit))
+            self._results[url] = (now, task)
+            cached = self._results[url]
+        return await asyncio.shield(cached[1])
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(ssl=ssl_context(self._ca_file), limit=16)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the HTTP session (at operator shutdown)."""
+        if self._session is not None:
+            await self._session.close()

@@ -1,0 +1,100 @@
+"""The issuer pre-flight against real HTTPS issuers on loopback (a CA of the test's own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from eks_oidc_operator.oidc.discovery import IssuerChecker
+from eks_oidc_operator.reconcile import issuer
+from eks_oidc_testing.issuer import LocalIssuers, local_issuers
+
+
+@pytest.fixture(scope="module")
+def issuers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIssuers]:
+    with local_issuers(tmp_path_factory.mktemp("issuers")) as served:
+        yield served
+
+
+def _checker(issuers: LocalIssuers, ttl: float = 60) -> IssuerChecker:
+    return IssuerChecker(ca_file=str(issuers.ca_file), timeout=3, ttl=ttl)
+
+
+@pytest.mark.parametrize(
+    ("variant", "problem", "network"),
+    [
+        ("good", None, False),
+        ("mismatch", issuer.MISMATCH, False),
+        ("nokeys", issuer.NO_KEYS, False),
+        ("broken", issuer.UNREACHABLE, False),
+    ],
+)
+async def test_each_answer_of_an_issuer_is_told_apart(
+    issuers: LocalIssuers, variant: str, problem: str | None, network: bool
+) -> None:
+    checker = _checker(issuers)
+    try:
+        found = await checker.check(issuers.url(variant))
+    finally:
+        await checker.close()
+    assert (found.problem, found.network) == (problem, network), found.detail
+
+
+async def test_a_certificate_that_does_not_verify_is_the_issuers_fault(
+    issuers: LocalIssuers,
+) -> None:
+    checker = _checker(issuers)
+    try:
+        found = await checker.check(issuers.untrusted)
+    finally:
+        await checker.close()
+    assert (found.problem, found.network) == (issuer.UNREACHABLE, False)
+    assert found.detail.startswith("TLS")
+
+
+async def test_no_route_is_the_networks_fault(issuers: LocalIssuers) -> None:
+    checker = _checker(issuers)
+    try:
+        found = await checker.check(issuers.dead)
+    finally:
+        await checker.close()
+    assert (found.problem, found.network) == (issuer.UNREACHABLE, True)
+
+
+async def test_without_the_ca_bundle_the_local_issuer_does_not_verify(
+    issuers: LocalIssuers,
+) -> None:
+    checker = IssuerChecker(ca_file=None, timeout=3, ttl=60)
+    try:
+        found = await checker.check(issuers.url("good"))
+    finally:
+        await checker.close()
+    assert (found.problem, found.network) == (issuer.UNREACHABLE, False)
+
+
+async def test_many_objects_on_one_issuer_fetch_it_once(issuers: LocalIssuers) -> None:
+    import asyncio
+
+    checker = _checker(issuers)
+    fetched = 0
+    original = checker._client
+
+    def counting() -> object:
+        nonlocal fetched
+        fetched += 1
+        return original()
+
+    checker._client = counting  # type: ignore[method-assign,assignment]
+    try:
+        results = await asyncio.gather(*(checker.check(issuers.url("good")) for _ in range(100)))
+        again = await checker.check(issuers.url("good"))
+    finally:
+        await checker.close()
+    assert fetched == 1
+    assert all(r.problem is None for r in [*results, again])
+
+
+def test_the_ca_bundle_is_a_file(issuers: LocalIssuers) -> None:
+    assert Path(issuers.ca_file).read_text().startswith("-----BEGIN CERTIFICATE-----")
