@@ -299,6 +299,37 @@ def test_changed_oidc_settings_replace_the_config(
     assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 1
     assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 2
     assert "Replacing" in _reasons(cluster, namespace, name)
+    # The outage was announced, with its cause (same issuer: EKS allows no second config).
+    outage = [m for t, r, m in events_of(cluster, namespace, name) if r == "ReplacementOutage"]
+    assert len(outage) == 1
+    assert "the issuer URL is unchanged" in outage[0]
+
+
+def test_replacement_policy_never_refuses_an_oidc_change_until_it_is_reverted(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    eks_cluster: str,
+) -> None:
+    name, _ = _apply_ready(cluster, namespace, operator, eks_cluster, replacementPolicy="Never")
+    _patch_spec(cluster, namespace, name, {"oidc": {"clientId": "new-client"}})
+    stalled = wait_for(
+        "ReplacementRefused",
+        lambda: (
+            o
+            if condition(o := get_object(cluster, namespace, name), "Stalled").get("reason")
+            == "ReplacementRefused"
+            else None
+        ),
+        operator,
+    )
+    assert "spec.oidc.clientId" in condition(stalled, "Stalled")["message"]
+    assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 0
+    _patch_spec(cluster, namespace, name, {"oidc": {"clientId": "kubernetes"}})
+    wait_for("Ready again", partial(_ready_at, cluster, namespace, name, 3), operator)
+    assert calls(simulator, "DisassociateIdentityProviderConfig", eks_cluster) == 0
+    assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
 
 
 def test_delete_disassociates_and_releases_the_finalizer(

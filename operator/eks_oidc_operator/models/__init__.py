@@ -7,6 +7,7 @@ from eks_oidc_operator.models.spec import (
     IssuerCheckMode,
     OidcConfigSpec,
     OidcIdentityProviderSpec,
+    ReplacementPolicy,
 )
 from eks_oidc_operator.models.status import (
     Condition,
@@ -35,4 +36,5 @@ __all__ = [
     "OidcIdentityProviderSpec",
     "OidcIdentityProviderStatus",
     "Phase",
+    "ReplacementPolicy",
 ]

@@ -93,6 +93,15 @@ class IssuerCheckMode(StrEnum):
     """No pre-flight."""
 
 
+class ReplacementPolicy(StrEnum):
+    """How a change of ``spec.oidc`` reaches EKS, which cannot edit a config."""
+
+    DELETE_BEFORE_CREATE = "DeleteBeforeCreate"
+    """Disassociate the config, then associate the new one: sign-in is down in between."""
+    NEVER = "Never"
+    """Refuse the change once associated (Stalled until it is reverted), as ACK does."""
+
+
 class AdoptionPolicy(StrEnum):
     """Whether a config this operator did not create may become the object's."""
 
@@ -338,6 +347,15 @@ class OidcIdentityProviderSpec(CamelModel):
         description=(
             "Delete: disassociate the config from the cluster when this object is deleted. "
             "Retain: leave the association in EKS."
+        ),
+    )
+    replacement_policy: ReplacementPolicy | None = Field(
+        default=None,
+        description=(
+            "What a change of spec.oidc does, since EKS cannot edit a config: DeleteBeforeCreate "
+            "(disassociate, then associate: no sign-in in between, announced by a Warning) or "
+            "Never (refuse the change: Stalled until it is reverted). Unset: the operator's "
+            "choice, today DeleteBeforeCreate."
         ),
     )
     issuer_check: IssuerCheckMode | None = Field(

@@ -25,6 +25,15 @@ def _same(desired: str | None, observed: str | None, *defaults: str) -> bool:
     return desired == observed
 
 
+def normalised_issuer(url: str) -> str:
+    """An issuer URL reduced for the "same issuer twice on one cluster" rule (docs/eks-behaviour.md
+    §7). How exactly EKS compares is not documented, so this errs towards "the same": the case
+    of scheme and host, and a trailing slash, do not make two issuers different."""
+    scheme, _, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}".rstrip("/")
+
+
 def oidc_differences(desired: OidcConfigSpec, observed: ObservedConfig) -> list[str]:
     """Dotted names of the ``spec.oidc`` fields whose value EKS does not have."""
     differences = []

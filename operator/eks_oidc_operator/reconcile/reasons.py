@@ -76,6 +76,11 @@ PROVIDER_LIMIT_REACHED: Final = "ProviderLimitReached"
 PROVIDER_LIMIT_EXCEEDED: Final = "ProviderLimitExceeded"
 """EKS refused the association for a limit (provider count or combined size) on an ACTIVE
 cluster."""
+REPLACEMENT_REFUSED: Final = "ReplacementRefused"
+"""spec.oidc changed and ``replacementPolicy: Never`` keeps the config as it is."""
+REPLACEMENT_OUTAGE: Final = "ReplacementOutage"
+"""A replacement that deletes the config first: sign-in is down until the new one is ACTIVE
+(event)."""
 RETRYING: Final = "Retrying"
 """A failed EKS update is being retried automatically (event)."""
 EKS_ERROR: Final = "EksError"

@@ -59,7 +59,8 @@ def test_a_started_disassociation_records_the_config_deleting() -> None:
     assert result.status.config_status == "DELETING"
     assert result.status.identity_provider_config_arn == ARN
     assert [(e.reason, e.message.endswith("(EKS update u-del)")) for e in result.events] == [
-        ("Replacing", True)
+        ("ReplacementOutage", False),  # the outage is announced with the call that starts it
+        ("Replacing", True),
     ]
 
 

@@ -338,6 +338,14 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.REPLACING,
         "Replacing",
     ),
+    "spec.oidc changed, replacementPolicy Never: refused, held": (
+        obj(status=ours(), oidc={"clientId": "new"}, replacementPolicy="Never"),
+        seen(config=config()),
+        "replacement_refused",
+        STALL,
+        Phase.FAILED,
+        "ReplacementRefused",
+    ),
     "spec.oidc changed while ours is CREATING: wait, then replace": (
         obj(status=ours(), oidc={"clientId": "new"}),
         seen(config=config("CREATING")),
@@ -899,3 +907,30 @@ def test_the_issuer_finding_is_a_condition_and_a_warning_only_once() -> None:
     fine = _plan(obj(), config=None, checks=Checks(issuer=IssuerCheck("https://x", detail="ok")))
     verified = next(c for c in fine.status.conditions if c.type == "IssuerVerified")
     assert (verified.status, verified.reason) == ("True", "Verified")
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        ({"oidc": {"clientId": "new"}}, "the issuer URL is unchanged"),
+        ({"oidc": {"clientId": "new", "issuerUrl": "https://login.example.com/"}}, "unchanged"),
+        ({"oidc": {"issuerUrl": "https://new.example.com"}}, "CreateBeforeDelete is planned"),
+        (
+            {
+                "oidc": {"issuerUrl": "https://new.example.com"},
+                "replacementPolicy": "DeleteBeforeCreate",
+            },
+            "spec.replacementPolicy is DeleteBeforeCreate",
+        ),
+    ],
+)
+def test_a_replacement_that_deletes_first_announces_the_outage_and_why(
+    spec: dict[str, Any], why: str
+) -> None:
+    result = _plan(obj(status=ours(), **spec), config=config())
+    assert result.rule == "oidc_changed"
+    outage = [e for e in result.events if e.reason == "ReplacementOutage"]
+    assert len(outage) == 1
+    assert outage[0].type == "Warning"
+    assert "no sign-in" in outage[0].message
+    assert why in outage[0].message

@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.models import AdoptionPolicy, ConfigStatus, Phase
+from eks_oidc_operator.eks.types import ObservedConfig
+from eks_oidc_operator.models import AdoptionPolicy, ConfigStatus, Phase, ReplacementPolicy
 from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.delta import tag_delta
+from eks_oidc_operator.reconcile.delta import normalised_issuer, tag_delta
 from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, Retry, update_error_policy
 from eks_oidc_operator.reconcile.limits import provider_limit
 from eks_oidc_operator.reconcile.observation import Observation
@@ -248,19 +249,66 @@ def replacement_waits_for_creation(obs: Observation, ctx: Context) -> Verdict | 
     )
 
 
+def replacement_refused(obs: Observation, ctx: Context) -> Verdict | None:
+    """spec.oidc differs from our config and ``replacementPolicy: Never``: EKS cannot edit a
+    config and the user will not have it replaced, so the change is refused (as ACK does)."""
+    differences = obs.differences
+    if obs.config is None or not differences:
+        return None
+    if obs.obj.spec.replacement_policy is not ReplacementPolicy.NEVER:
+        return None
+    message = (
+        f"{', '.join(differences)} changed, and EKS cannot edit a config; spec.replacementPolicy "
+        f"is Never, so config {obs.obj.config_name} is kept as it is. Revert the change, or set "
+        "spec.replacementPolicy to DeleteBeforeCreate"
+    )
+    return _stall(reasons.REPLACEMENT_REFUSED, message, Hold())
+
+
 def oidc_changed(obs: Observation, ctx: Context) -> Verdict | None:
     """spec.oidc differs from our ACTIVE config (CREATING and DELETING were waited out above):
-    EKS cannot edit a config, so disassociate it; the association follows once it is gone."""
+    EKS cannot edit a config, so disassociate it; the association follows once it is gone.
+
+    Nobody can sign in through the provider from the disassociation until the new association
+    is ACTIVE: the Warning that announces the call says so, and why.
+    """
     config, differences = obs.config, obs.differences
     if config is None or not differences:
         return None
+    name = obs.obj.config_name
     message = (
-        f"{', '.join(differences)} changed; EKS cannot edit a config, so {obs.obj.config_name} is "
+        f"{', '.join(differences)} changed; EKS cannot edit a config, so {name} is "
         "disassociated and associated again"
     )
+    outage = Event(
+        EventType.WARNING,
+        reasons.REPLACEMENT_OUTAGE,
+        f"Replacing config {name} by deleting it first: no sign-in through it until the new "
+        "association is ACTIVE (two EKS updates, on real EKS 15-40 minutes each). Why: "
+        f"{_why_delete_first(obs, config)}",
+    )
     token = disassociation_token(obs.obj, config)
-    call = Disassociate(obs.obj.spec.cluster_name, obs.obj.config_name, token)
-    return Verdict(Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message, calls=(call,))
+    call = Disassociate(obs.obj.spec.cluster_name, name, token)
+    return Verdict(
+        Kind.WAIT,
+        Phase.REPLACING,
+        reasons.REPLACING,
+        f"{message} (sign-in through it is down until then)",
+        calls=(call,),
+        notices=(outage,),
+    )
+
+
+def _why_delete_first(obs: Observation, config: ObservedConfig) -> str:
+    """Why this replacement cannot keep the old config serving until the new one is ACTIVE."""
+    if obs.obj.spec.replacement_policy is ReplacementPolicy.DELETE_BEFORE_CREATE:
+        return "spec.replacementPolicy is DeleteBeforeCreate"
+    if normalised_issuer(obs.obj.spec.oidc.issuer_url) == normalised_issuer(config.issuer_url):
+        return (
+            "the issuer URL is unchanged, and EKS refuses a second config with the same issuer "
+            "on one cluster"
+        )
+    return "this release replaces a config by deleting it first (CreateBeforeDelete is planned)"
 
 
 def config_creating(obs: Observation, ctx: Context) -> Verdict | None:
@@ -342,6 +390,7 @@ RULES = (
     config_deleting_outside,
     config_deleting,
     config_conflicts,
+    replacement_refused,
     replacement_waits_for_creation,
     oidc_changed,
     config_creating,
