@@ -7,6 +7,7 @@ Layers (each module has one job; the lower ones know nothing about HTTP or files
 * ``protocol`` - REST-JSON parsing/validation/serialisation from botocore's service model;
   ``sts_protocol`` - the same for STS's query protocol and XML;
 * ``faults`` - HTTP-level fault decisions; ``stats`` - call counters and journal;
+  ``issuers`` - fetching an associated issuer's discovery document (``--fetch-issuers``);
 * ``state`` - the resources, the 13 operations and the lazy lifecycle; ``tagging``,
   ``rules``, ``pagination`` - its pure helpers; ``entities`` - the resources' data;
 * ``sts`` - AssumeRole, the credentials it issued, and its refusal rules;

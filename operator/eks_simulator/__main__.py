@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from eks_simulator import issuers
 from eks_simulator.app import build_app
 from eks_simulator.clock import SimClock
 from eks_simulator.config import PROFILES, ConfigPatch, DurationRange, SimConfig
@@ -159,6 +160,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "rejects maxResults != 1",
     )
     p.add_argument(
+        "--fetch-issuers",
+        action="store_true",
+        help="after each accepted association, fetch the issuer's discovery document and keys "
+        "as EKS does; the update ends Failed when that fails (default off)",
+    )
+    p.add_argument(
+        "--issuer-ca-file",
+        type=Path,
+        metavar="PATH",
+        help="PEM bundle trusted for --fetch-issuers, besides the system's CAs",
+    )
+    p.add_argument(
         "--throttle-rate",
         type=_rate,
         metavar="P",
@@ -198,7 +211,12 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
         provider_limit=args.provider_limit,
         cluster_limit=args.cluster_limit,
         legacy_idp_list_max_results=args.legacy_idp_list_max_results or None,
+        fetch_issuers=args.fetch_issuers or None,
+        issuer_ca_file=None if args.issuer_ca_file is None else str(args.issuer_ca_file),
     )
+    if patch.issuer_ca_file is not None:
+        # An unreadable bundle stops the start, rather than failing associations later.
+        issuers.ssl_context(patch.issuer_ca_file)
     base = SimConfig(
         region=args.region,
         account_id=args.account_id,

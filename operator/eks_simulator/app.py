@@ -58,10 +58,10 @@ async def _control_errors(request: web.Request, handler: Any) -> web.StreamRespo
 
 
 async def eks_api(request: web.Request) -> web.Response:
-    """Any EKS REST-JSON call."""
+    """Any EKS REST-JSON call (with ``fetchIssuers``, an Associate answers after the fetch)."""
     query = request.query
     body = await request.read()
-    response = _sim(request).handle_eks(
+    response = await _sim(request).serve_eks(
         request.method,
         request.rel_url.raw_path,
         {key: query.getall(key) for key in query},

@@ -153,6 +153,13 @@ class SimConfig(_CamelModel):
     legacy_idp_list_max_results: bool = False
     """Reproduce 2022 EKS: ListIdentityProviderConfigs on clusters below 1.32 rejects
     any ``maxResults`` other than 1 with "maxResults needs to be 1"."""
+    fetch_issuers: bool = False
+    """Fetch each associated issuer's discovery document and key set, as EKS does, and fail
+    the association when that fails (docs/eks-behaviour.md §3.7). Off by default: it needs
+    issuers the simulator can reach, which most tests do not have."""
+    issuer_ca_file: str | None = None
+    """A PEM bundle trusted for those fetches besides the system's CAs (test issuers have a
+    private CA)."""
 
     def timings_for(self, cluster: str) -> Timings:
         """Effective timings for one cluster."""
@@ -178,6 +185,9 @@ class ConfigPatch(_CamelModel):
     config_size_limit_bytes: int | None = Field(default=None, ge=0)
     cluster_limit: int | None = Field(default=None, ge=0)
     legacy_idp_list_max_results: bool | None = None
+    fetch_issuers: bool | None = None
+    issuer_ca_file: str | None = None
+    clear_issuer_ca_file: bool = False
 
     def apply(self, config: SimConfig) -> SimConfig:
         """A new configuration with this patch applied (the input is not modified)."""
@@ -197,12 +207,26 @@ class ConfigPatch(_CamelModel):
             "timings": step_overrides.apply_to(timings),
             "cluster_timings": cluster_timings,
         }
-        if self.clear_provider_limit:
-            update["provider_limit"] = None
-        elif self.provider_limit is not None:
-            update["provider_limit"] = self.provider_limit
-        for name in ("config_size_limit_bytes", "cluster_limit", "legacy_idp_list_max_results"):
+        update.update(self._settings())
+        return config.model_copy(update=update)
+
+    def _settings(self) -> dict[str, Any]:
+        """The non-timing settings this patch changes."""
+        # ``None`` means "unchanged", so a setting whose own value may be ``None`` is unset
+        # by its ``clear_*`` flag instead.
+        update: dict[str, Any] = {}
+        for name in ("provider_limit", "issuer_ca_file"):
+            if getattr(self, f"clear_{name}"):
+                update[name] = None
+            elif getattr(self, name) is not None:
+                update[name] = getattr(self, name)
+        for name in (
+            "config_size_limit_bytes",
+            "cluster_limit",
+            "legacy_idp_list_max_results",
+            "fetch_issuers",
+        ):
             value = getattr(self, name)
             if value is not None:
                 update[name] = value
-        return config.model_copy(update=update)
+        return update

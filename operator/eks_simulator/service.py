@@ -7,11 +7,17 @@ AssumeRole -> respond; its refusals are rules of ``sts.py``, not HTTP-level faul
 Everything runs synchronously on the event loop thread, so each call is atomic
 with respect to every other one (no locks, no lost updates under parallel clients).
 
+The one exception is the issuer fetch (``fetchIssuers``): :meth:`Simulator.serve_eks` awaits
+it *after* the call has committed, and hands its outcome back to the state in a second
+atomic step. Other calls run meanwhile; the state keeps the update from finishing before
+the outcome is in.
+
 The control methods back the ``/_sim/*`` endpoints (see ``app.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -20,14 +26,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from eks_simulator import persistence
+from eks_simulator import issuers, persistence
 from eks_simulator.clock import SimClock
 from eks_simulator.config import ConfigPatch, SimConfig
 from eks_simulator.entities import UpdateType
 from eks_simulator.errors import EksError, StsError
 from eks_simulator.faults import FaultPlan, FaultRule
 from eks_simulator.protocol import EksProtocol, WireResponse
-from eks_simulator.state import ASSOCIATE, DISASSOCIATE, EksState, NewCluster, PlannedFailure
+from eks_simulator.state import (
+    ASSOCIATE,
+    DISASSOCIATE,
+    EksState,
+    IssuerCheck,
+    NewCluster,
+    PlannedFailure,
+)
 from eks_simulator.stats import CallRecord, Stats
 from eks_simulator.sts import STS_RULE_KINDS, Sts
 from eks_simulator.sts_protocol import StsProtocol
@@ -125,6 +138,38 @@ class Simulator:
         )
 
     # ------------------------------------------------------------------ EKS calls
+
+    async def serve_eks(
+        self,
+        method: str,
+        raw_path: str,
+        query: Mapping[str, list[str]],
+        body: bytes,
+        headers: Mapping[str, str],
+    ) -> WireResponse:
+        """:meth:`handle_eks`, then the issuer fetch of an association it accepted.
+
+        The answer waits for the fetch so that, once a client holds the update, its outcome
+        is settled: advancing the clock past the deadline then shows how it ended, without a
+        race against the fetch.
+        """
+        response = self.handle_eks(method, raw_path, query, body, headers)
+        # No await in between: the checks taken are exactly those this call queued.
+        checks = self.state.take_issuer_checks()
+        if checks:
+            await self._fetch_issuers(checks)
+        return response
+
+    async def _fetch_issuers(self, checks: list[IssuerCheck]) -> None:
+        ca_file = self.state.config.issuer_ca_file
+        causes = await asyncio.gather(
+            *(issuers.fetch_problem(check.issuer_url, ca_file=ca_file) for check in checks)
+        )
+        now = self.clock.now()
+        for check, cause in zip(checks, causes, strict=True):
+            log.info("issuer %s: %s", check.issuer_url, cause or "usable")
+            self.state.resolve_issuer_check(check, cause, now)
+        self.save()
 
     def handle_eks(
         self,
@@ -257,6 +302,9 @@ class Simulator:
 
     def configure(self, patch: ConfigPatch) -> SimConfig:
         """Apply a runtime configuration change."""
+        if patch.issuer_ca_file is not None:
+            # Refuse an unreadable bundle now, not at the first association it would fail.
+            issuers.ssl_context(patch.issuer_ca_file)
         self.state.config = patch.apply(self.state.config)
         self.save()
         return self.state.config

@@ -11,6 +11,11 @@ and no background task ever sleeps. Transitions are applied atomically: when an 
 finishes, the update, the config and the cluster change in one step (docs/eks-behaviour.md §3.1).
 
 Check order in Associate and Disassociate follows docs/eks-behaviour.md §2.4 and §2.5.
+
+With ``fetch_issuers`` on, an accepted association also waits for its issuer to be fetched
+(by the service, asynchronously: this module does no I/O). The state queues an
+:class:`IssuerCheck`, and the update cannot finish until :meth:`EksState.resolve_issuer_check`
+hands in the outcome, which becomes the update's planned failure when the issuer is unusable.
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ makes replay exact."""
 ASSOCIATE: Final = "AssociateIdentityProviderConfig"
 DISASSOCIATE: Final = "DisassociateIdentityProviderConfig"
 OIDC = "oidc"
+
+ISSUER_UNUSABLE_CODE: Final = "Unknown"
+"""``errorCode`` of an association failed by its issuer. Which code EKS reports is unknown
+(docs/eks-behaviour.md §3.7); ``Unknown`` is the model's catch-all and what faults default to."""
 
 EventKind = Literal["cluster-ready", "cluster-gone", "update-done", "config-gc"]
 Handler = Callable[[dict[str, Any], float], dict[str, Any]]
@@ -104,6 +113,27 @@ class UpdateRequest:
     """The ``tags`` of an Associate response, kept for replay."""
 
 
+@dataclass(frozen=True, slots=True)
+class IssuerCheck:
+    """An accepted association whose issuer must be fetched before the update may end."""
+
+    cluster: str
+    cluster_uid: str
+    """Guards against a cluster deleted and re-created while the fetch ran."""
+    update_id: str
+    config_name: str
+    issuer_url: str
+
+
+def issuer_unusable_message(issuer_url: str, cause: str) -> str:
+    """The ``errorMessage`` of an association whose issuer could not be fetched.
+
+    The words before the cause are EKS's as reported (docs/eks-behaviour.md §3.7); the cause
+    in parentheses is the simulator's, so a test can tell the failures apart.
+    """
+    return f"Unable to fetch the OpenID configuration of the issuer {issuer_url} ({cause})"
+
+
 def _busy_message(action: str, cluster: str, update_id: str) -> str:
     return f"Cannot {action} because cluster {cluster} currently has update {update_id} in progress"
 
@@ -127,6 +157,11 @@ class EksState:
         self._rng = random.Random(seed)  # noqa: S311
         self._events: list[tuple[float, int, EventKind, str, str, str]] = []
         self._seq = itertools.count()
+        # Issuer fetches in flight, by update id -> whether the update's deadline has passed
+        # meanwhile. Not saved: a restart forgets the fetch, and its update then ends as if
+        # the issuer had answered (the window is a few seconds at most).
+        self._awaiting_issuer: dict[str, bool] = {}
+        self._new_issuer_checks: list[IssuerCheck] = []
         self.handlers: dict[str, Handler] = {
             "CreateCluster": self.create_cluster,
             "DescribeCluster": self.describe_cluster,
@@ -181,6 +216,10 @@ class EksState:
     def _finish_update(self, cluster: Cluster, update_id: str, due: float) -> None:
         update = cluster.updates.get(update_id)
         if update is None or update.status != "InProgress":
+            return
+        if update_id in self._awaiting_issuer:
+            # How it ends depends on the issuer's answer, not in yet: it ends when it comes.
+            self._awaiting_issuer[update_id] = True
             return
         config = cluster.configs.get(update.config_name)
         if update.planned_failure is not None:
@@ -443,7 +482,44 @@ class EksState:
         )
         update = self._start_update(cluster, request, now)
         cluster.configs[config_name] = config
+        # A planned failure already says how the update ends: the issuer is not asked then.
+        if request.failure is None and self.config.fetch_issuers:
+            self._check_issuer(cluster, update, config)
         return {"update": update.to_wire(), "tags": dict(tags)}
+
+    # ------------------------------------------------------------------ issuer fetches
+
+    def _check_issuer(self, cluster: Cluster, update: Update, config: IdpConfig) -> None:
+        check = IssuerCheck(cluster.name, cluster.uid, update.id, config.name, config.issuer_url)
+        self._awaiting_issuer[update.id] = False
+        self._new_issuer_checks.append(check)
+
+    def take_issuer_checks(self) -> list[IssuerCheck]:
+        """The issuer fetches queued since the last call, for the caller to run."""
+        checks, self._new_issuer_checks = self._new_issuer_checks, []
+        return checks
+
+    def resolve_issuer_check(self, check: IssuerCheck, cause: str | None, now: float) -> None:
+        """Hand in a fetch's outcome: ``cause`` is why the issuer is unusable, or ``None``.
+
+        An unusable issuer makes the update end ``Failed`` at its deadline, or at ``now`` if
+        the deadline passed while the fetch ran.
+        """
+        overdue = self._awaiting_issuer.pop(check.update_id, None)
+        cluster = self.clusters.get(check.cluster)
+        if overdue is None or cluster is None or cluster.uid != check.cluster_uid:
+            return  # reset, or the cluster is gone, since the fetch started
+        update = cluster.updates[check.update_id]
+        if cause is not None:
+            update.planned_failure = ErrorDetail(
+                error_code=ISSUER_UNUSABLE_CODE,
+                error_message=issuer_unusable_message(check.issuer_url, cause),
+                resource_ids=[check.config_name],
+            )
+        if overdue:
+            # Transitions due before now first, so this one keeps its place in time.
+            self.tick(now)
+            self._finish_update(cluster, check.update_id, now)
 
     def _arn_uuid(self) -> str:
         """32 random hex digits as 8-4-4-4-12; real ones are not RFC 4122.
@@ -623,6 +699,8 @@ class EksState:
         self.clusters.clear()
         self.pending_failures.clear()
         self._events.clear()
+        self._awaiting_issuer.clear()
+        self._new_issuer_checks.clear()
 
     def snapshot(self) -> StateSnapshot:
         """The persistent part of the state."""

@@ -33,6 +33,8 @@ EVERY_FLAG = [
     "--provider-limit",
     "--cluster-limit",
     "--legacy-idp-list-max-results",
+    "--fetch-issuers",
+    "--issuer-ca-file",
     "--throttle-rate",
     "--server-error-rate",
     "--fault",
