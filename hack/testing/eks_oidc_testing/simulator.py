@@ -295,6 +295,11 @@ def running_simulator(*extra_args: str, **options: Any) -> Iterator[SimulatorHan
         finally:
             if handle is not None:
                 handle.stop()
-            elif process.poll() is None:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            else:
+                if process.poll() is None:
+                    os.kill(process.pid, signal.SIGKILL)
+                    process.wait(timeout=STOP_TIMEOUT_SECONDS)
+                # A simulator that never started leaves its pipe to us: close it, or the
+                # ResourceWarning fails a suite that treats warnings as errors.
+                if process.stdout is not None:
+                    process.stdout.close()
