@@ -50,7 +50,10 @@ class OperatorSettings(BaseSettings):
         description="PEM bundle of extra CAs the issuer pre-flight trusts (private CAs).",
     )
     issuer_timeout_seconds: float = Field(
-        default=5.0, gt=0, le=30, description="Bound of one issuer pre-flight (both fetches)."
+        default=5.0,
+        gt=0,
+        le=30,
+        description="Bound of each fetch of the pre-flight (document, keys).",
     )
     issuer_cache_seconds: float = Field(
         default=60.0,

@@ -36,11 +36,12 @@ from eks_oidc_operator import constants, metrics
 from eks_oidc_operator.eks.factory import session_name_for
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.models import (
+    ConditionStatus,
     IssuerCheckMode,
     OidcIdentityProvider,
     OidcIdentityProviderStatus,
 )
-from eks_oidc_operator.reconcile import tenancy
+from eks_oidc_operator.reconcile import conditions, tenancy
 from eks_oidc_operator.reconcile.claims import Claim, ClaimKey, claim_key, claim_of, older_claim
 from eks_oidc_operator.reconcile.context import Context, pinned_region
 from eks_oidc_operator.reconcile.issuer import IssuerCheck
@@ -115,8 +116,8 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         mode = obj.spec.issuer_check or runtime.settings.issuer_check
         checks = Checks(
             denied=access.denied,
-            rival=_rival(claims, obj, ctx.region),
-            issuer=await _preflight(runtime, obj, mode),
+            rival=_rival(runtime, claims, obj, ctx.region),
+            issuer=await _preflight(runtime, obj, mode, access),
             issuer_mode=mode,
         )
         plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks)
@@ -161,24 +162,41 @@ def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[ClaimKey, C
 
 
 def _rival(
-    claims: kopf.Index[ClaimKey, Claim] | None, obj: OidcIdentityProvider, region: str
+    runtime: Runtime,
+    claims: kopf.Index[ClaimKey, Claim] | None,
+    obj: OidcIdentityProvider,
+    region: str,
 ) -> str | None:
+    """The oldest other object naming the same config that the tenancy policy permits."""
     if claims is None:
         return None
-    older = older_claim(claims.get(claim_key(obj, region), []), claim_of(obj))
+    policy = runtime.tenancy.current()
+    if isinstance(policy, str):  # nothing is permitted: nobody goes first
+        return None
+    key = claim_key(obj, region)
+    counted = [
+        claim
+        for claim in claims.get(key, [])
+        if tenancy.decide_for(policy, claim.namespace, claim.role_arn, key[1], key[2]).denied
+        is None
+    ]
+    older = older_claim(counted, claim_of(obj))
     return older.owner if older is not None else None
 
 
 async def _preflight(
-    runtime: Runtime, obj: OidcIdentityProvider, mode: IssuerCheckMode
+    runtime: Runtime, obj: OidcIdentityProvider, mode: IssuerCheckMode, access: Access
 ) -> IssuerCheck | None:
-    """The issuer pre-flight, when this pass may associate: a new object, or a changed spec.
-    (A settled object's issuer is EKS's business; deletion needs no issuer.)"""
-    status = obj.status
+    """The issuer pre-flight, whenever this pass may associate: unless the object is Ready at
+    its generation (EKS has the issuer already), an update of ours is in flight (the check is
+    for before it starts), it is being deleted, or not permitted (its URL is not fetched)."""
     if mode is IssuerCheckMode.SKIP or obj.metadata.deletion_timestamp is not None:
         return None
-    settled = status.identity_provider_config_arn is not None
-    if settled and status.observed_generation == obj.metadata.generation:
+    if access.denied is not None or in_flight(obj.status):
+        return None
+    ready = conditions.find(obj.status.conditions, constants.CONDITION_READY)
+    settled = ready is not None and ready.status == ConditionStatus.TRUE
+    if settled and ready is not None and ready.observed_generation == obj.metadata.generation:
         return None
     return await runtime.issuers.check(obj.spec.oidc.issuer_url)
 

@@ -140,6 +140,10 @@ class OidcIdentityProviderStatus(_StatusModel):
     update: EksUpdate | None = Field(
         default=None, description="The last EKS update the operator started or adopted."
     )
+    update_generation: int | None = Field(
+        default=None,
+        description="metadata.generation the tracked update was started for.",
+    )
     hold: Hold | None = Field(
         default=None,
         description="Set while the operator makes no EKS calls for this object (see Stalled).",

@@ -67,7 +67,10 @@ async def _inspect(
     jwks_uri = document.get("jwks_uri")
     if not isinstance(jwks_uri, str) or not jwks_uri:
         raise _FoundError(issuer.NO_KEYS, f"{discovery} has no jwks_uri")
-    keys = (await _get_json(session, jwks_uri, limit)).get("keys")
+    try:
+        keys = (await _get_json(session, jwks_uri, limit)).get("keys")
+    except aiohttp.InvalidURL as error:  # a relative or non-HTTP jwks_uri: EKS cannot use it
+        raise _FoundError(issuer.NO_KEYS, f"jwks_uri {jwks_uri!r} is not a URL") from error
     if not isinstance(keys, list) or not keys:
         raise _FoundError(issuer.NO_KEYS, f"{jwks_uri} lists no keys")
     return IssuerCheck(url, detail=f"{discovery} and {jwks_uri} answer as EKS needs")

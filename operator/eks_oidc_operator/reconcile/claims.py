@@ -30,6 +30,10 @@ class Claim:
     uid: str
     owner: str
     """``<namespace>/<name>``."""
+    namespace: str = ""
+    role_arn: str | None = None
+    """What the tenancy policy needs to know whether the claim counts (a refused object, which
+    can never reach EKS, must not block anyone's config)."""
 
 
 def claim_key(obj: OidcIdentityProvider, region: str) -> ClaimKey:
@@ -42,7 +46,13 @@ def claim_key(obj: OidcIdentityProvider, region: str) -> ClaimKey:
 def claim_of(obj: OidcIdentityProvider) -> Claim:
     """``obj``'s claim."""
     meta = obj.metadata
-    return Claim(meta.creation_timestamp or "", meta.uid or "", f"{meta.namespace}/{meta.name}")
+    return Claim(
+        meta.creation_timestamp or "",
+        meta.uid or "",
+        f"{meta.namespace}/{meta.name}",
+        meta.namespace or "",
+        obj.spec.role_arn,
+    )
 
 
 def older_claim(claims: Iterable[Claim], mine: Claim) -> Claim | None:

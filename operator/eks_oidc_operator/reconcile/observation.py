@@ -100,10 +100,26 @@ class Observation:
         return tagged_owner(self.config.tags) if self.config is not None else None
 
     @property
+    def mine_by_tag(self) -> bool | None:
+        """Whether the config's owner tag says it is this object's (``None``: untagged).
+
+        A tag naming this object but no management cluster, on the config whose ARN status
+        records, is still ours: it was written before the management cluster's name was
+        configured (tag sync then completes it). Without the recorded ARN it could be another
+        management cluster's object of the same namespace and name.
+        """
+        owner, config = self.config_owner, self.config
+        if owner is None or config is None:
+            return None
+        if owner == self.me:
+            return True
+        recorded = self.obj.status.identity_provider_config_arn == config.arn
+        return owner.name == self.me.name and not owner.management_cluster and recorded
+
+    @property
     def owned_by_another(self) -> Owner | None:
         """The other object the observed config's tags say owns it, if any."""
-        owner = self.config_owner
-        return owner if owner is not None and owner != self.me else None
+        return self.config_owner if self.mine_by_tag is False else None
 
     @property
     def tracked(self) -> EksUpdate | None:
@@ -147,9 +163,9 @@ class Observation:
         config = self.config
         if config is None:
             return False
-        owner = self.config_owner
-        if owner is not None:
-            return owner == self.me
+        by_tag = self.mine_by_tag
+        if by_tag is not None:
+            return by_tag
         if self.obj.status.identity_provider_config_arn == config.arn:
             return True
         tracked, update = self.tracked, self.update

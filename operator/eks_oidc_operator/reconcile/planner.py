@@ -64,6 +64,7 @@ def started(obs: Observation, ctx: Context, draft: Plan, update: EksUpdate) -> P
     status = draft.status.model_copy(
         update={
             "update": _recorded(update),
+            "update_generation": obs.obj.metadata.generation,
             "config_status": ConfigStatus.CREATING if creating else ConfigStatus.DELETING,
         }
     )
@@ -84,6 +85,7 @@ def _status(obs: Observation, ctx: Context, verdict: Verdict) -> OidcIdentityPro
         identity_provider_config_arn=arn,
         config_status=config_status,
         update=update,
+        update_generation=_update_generation(previous, update),
         hold=_hold(obs, ctx, verdict),
         retry_request=obj.retry_request,
         automatic_retries=_automatic_retries(obs, verdict),
@@ -113,6 +115,15 @@ def _eks_view(
     else:
         config_status = None  # looked at, and gone
     return arn, config_status, _recorded(obs.update) or previous.update
+
+
+def _update_generation(
+    previous: OidcIdentityProviderStatus, update: EksUpdate | None
+) -> int | None:
+    """The generation the recorded update was started for, while it is still the one recorded
+    (a recovered or adopted update's is not known)."""
+    same = update is not None and previous.update is not None and update.id == previous.update.id
+    return previous.update_generation if same else None
 
 
 def _issuer_condition(obs: Observation) -> list[ConditionSpec]:

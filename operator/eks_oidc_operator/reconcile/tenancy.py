@@ -47,8 +47,15 @@ def _misses(rule: TenancyRule, role_arn: str | None, region: str, cluster: str) 
 
 def decide(policy: TenancyPolicy, obj: OidcIdentityProvider, region: str) -> Access:
     """Whether ``policy`` permits ``obj`` (in ``region``): the first rule granting it all wins."""
-    namespace = obj.metadata.namespace or ""
-    role_arn, cluster = obj.spec.role_arn, obj.spec.cluster_name
+    return decide_for(
+        policy, obj.metadata.namespace or "", obj.spec.role_arn, region, obj.spec.cluster_name
+    )
+
+
+def decide_for(
+    policy: TenancyPolicy, namespace: str, role_arn: str | None, region: str, cluster: str
+) -> Access:
+    """:func:`decide` on the fields it reads (for objects known only from an index)."""
     covering = [rule for rule in policy.rules if _any(rule.namespaces, namespace)]
     reasons = []
     for rule in covering:

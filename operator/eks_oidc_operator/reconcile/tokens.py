@@ -11,7 +11,7 @@ import hashlib
 
 from eks_oidc_operator.constants import UPDATE_DISASSOCIATE
 from eks_oidc_operator.eks.types import ObservedConfig
-from eks_oidc_operator.models import OidcIdentityProvider
+from eks_oidc_operator.models import EksUpdate, OidcIdentityProvider
 from eks_oidc_operator.reconcile.observation import FINISHED_BADLY
 
 MAX_TOKEN_LENGTH = 64
@@ -36,13 +36,16 @@ def association_token(obj: OidcIdentityProvider) -> str:
     return _bounded(base, f"-g{obj.metadata.generation}-{salt}")
 
 
-def disassociation_token(obj: OidcIdentityProvider, config: ObservedConfig) -> str:
+def disassociation_token(
+    obj: OidcIdentityProvider, config: ObservedConfig, last: EksUpdate | None = None
+) -> str:
     """Deterministic per config instance (its ARN): repeating a disassociation is a replay.
 
     After a failed disassociation the token follows that update too: the retry must be a new
-    call, since a replay would only hand back the failure.
+    call, since a replay would only hand back the failure. ``last`` is the update as this pass
+    saw it (status may still record it as in progress); by default the one status records.
     """
-    last = obj.status.update
+    last = last if last is not None else obj.status.update
     salt = ""
     if last is not None and last.type == UPDATE_DISASSOCIATE and last.status in FINISHED_BADLY:
         salt = f"-{_digest(last.id, 8)}"

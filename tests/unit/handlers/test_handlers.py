@@ -259,3 +259,65 @@ async def test_an_object_an_older_one_claims_the_config_from_makes_no_eks_call(
 
 def test_a_deleted_object_claims_nothing(world: World) -> None:
     assert handlers.claims_index(body=body(deleting=True), memo=world.memo) is None
+
+
+async def test_an_older_object_the_tenancy_policy_refuses_claims_nothing(world: World) -> None:
+    refused = _named("team-a", "2026-12-01T10:00:00Z", "a")
+    refused["spec"]["roleArn"] = "arn:aws:iam::111111111111:role/x"  # the default grants no role
+    refused["spec"]["region"] = "eu-west-1"
+    mine = _named("team-b", "2026-12-01T10:00:05Z", "b")
+    claims: dict[Any, list[Any]] = {}
+    for each in (refused, mine):
+        for key, claim in (handlers.claims_index(body=each, memo=world.memo) or {}).items():
+            claims.setdefault(key, []).append(claim)
+    # Same key only if same account: make the refused one claim the operator's own account.
+    key = next(iter(claims))
+    claims = {key: [c for found in claims.values() for c in found]}
+    await handlers.reconcile_handler(
+        body=mine, memo=world.memo, patch=kopf.Patch(), retry=0, claims=claims
+    )
+    assert world.eks.calls[-1] == "AssociateIdentityProviderConfig"
+
+
+@dataclass
+class CountingIssuers:
+    urls: list[str] = field(default_factory=list)
+
+    async def check(self, url: str) -> Any:
+        from eks_oidc_operator.reconcile.issuer import IssuerCheck
+
+        self.urls.append(url)
+        return IssuerCheck(url, detail="ok")
+
+
+async def test_the_issuer_is_checked_before_an_association_only(world: World) -> None:
+    issuers = CountingIssuers()
+    runtime = dataclasses.replace(
+        world.memo["runtime"],
+        settings=OperatorSettings(issuer_check=IssuerCheckMode.ENFORCE),
+        issuers=issuers,
+    )
+    memo = kopf.Memo(runtime=runtime)
+    await handlers.reconcile_handler(body=body(), memo=memo, patch=kopf.Patch(), retry=0)
+    assert len(issuers.urls) == 1  # a new object: checked
+    # Its association is in flight: the poll does not check again.
+    await handlers.poll_handler(body=body(), memo=memo, patch=kopf.Patch(), stopped=Stopped())
+    assert len(issuers.urls) == 1
+    ready = {
+        "observedGeneration": 1,
+        "identityProviderConfigArn": "arn",
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "Active",
+                "message": "m",
+                "lastTransitionTime": "2026-12-01T10:00:00Z",
+                "observedGeneration": 1,
+            }
+        ],
+    }
+    settled = kopf.Memo(runtime=runtime)
+    world.eks.config = config()
+    await handlers.resync_handler(body=body(status=ready), memo=settled, patch=kopf.Patch())
+    assert len(issuers.urls) == 1  # Ready at its generation: EKS has the issuer already

@@ -19,6 +19,7 @@ from eks_oidc_operator.models import IssuerCheckMode, OidcIdentityProvider, Phas
 from eks_oidc_operator.reconcile import rules
 from eks_oidc_operator.reconcile.issuer import MISMATCH, NO_KEYS, UNREACHABLE, IssuerCheck
 from eks_oidc_operator.reconcile.observation import Checks, Observation
+from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.planner import plan, preflight
 from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
@@ -934,3 +935,40 @@ def test_a_replacement_that_deletes_first_announces_the_outage_and_why(
     assert outage[0].type == "Warning"
     assert "no sign-in" in outage[0].message
     assert why in outage[0].message
+
+
+def test_deleting_leaves_an_untagged_config_whose_arn_was_never_recorded() -> None:
+    # E.g. one adoptionPolicy: Never left alone: it matches the spec, but it is not ours.
+    result = _plan(obj(deleting=True, adoptionPolicy="Never"), config=config(owner=None))
+    assert (result.rule, result.verdict.reason, result.calls) == ("not_owned", "NotOwned", ())
+
+
+def test_our_tag_written_before_a_management_cluster_was_named_is_still_ours() -> None:
+    resource = obj(status=ours())
+    named = Observation(resource, identity=owner_of(resource, "mgmt"), config=config())
+    result = plan(named, ctx())
+    assert result.rule == "tags_drifted"  # the management cluster's tag is added
+    assert result.calls == (Tag(ARN, {"eksoidc.io/management-cluster": "mgmt"}),)
+    # Without the recorded ARN it could be another management cluster's object of that name.
+    stranger = Observation(obj(), identity=owner_of(obj(), "mgmt"), config=config())
+    assert plan(stranger, ctx()).rule == "owned_by_another"
+
+
+def test_a_spec_fixed_while_the_failing_update_ran_is_associated_not_held() -> None:
+    status = {**IN_FLIGHT, "updateGeneration": 1, "observedGeneration": 2}
+    failed = update("Failed", code="ConfigurationConflict", message="m")
+    result = _plan(obj(status=status, generation=2), config=None, update=failed)
+    assert (result.rule, what(result)) == ("update_failed", ASSOCIATE)
+
+
+def test_a_retried_disassociation_never_replays_the_failed_one() -> None:
+    running = {"id": "d-1", "type": "DisassociateIdentityProviderConfig", "status": "InProgress"}
+    resource = obj(
+        status=ours(update=running), deleting=True, annotations={"eksoidc.io/retry": "1"}
+    )
+    failed = update("Failed", type_="DisassociateIdentityProviderConfig", id_="d-1", code="Unknown")
+    result = _plan(resource, config=config(), update=failed)
+    assert result.rule == "disassociation_failed"
+    (call,) = result.calls
+    assert isinstance(call, Disassociate)
+    assert call.token != disassociation_token(resource, config())  # the unsalted, failed one

@@ -287,7 +287,7 @@ def oidc_changed(obs: Observation, ctx: Context) -> Verdict | None:
         "association is ACTIVE (two EKS updates, on real EKS 15-40 minutes each). Why: "
         f"{_why_delete_first(obs, config)}",
     )
-    token = disassociation_token(obs.obj, config)
+    token = disassociation_token(obs.obj, config, obs.update)
     call = Disassociate(obs.obj.spec.cluster_name, name, token)
     return Verdict(
         Kind.WAIT,

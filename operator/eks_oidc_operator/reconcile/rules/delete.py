@@ -49,20 +49,20 @@ def config_gone(obs: Observation, ctx: Context) -> Verdict | None:
 def not_owned(obs: Observation, ctx: Context) -> Verdict | None:
     """The config of that name is not this object's: leave it in place.
 
-    Ours is what its owner tag says; for an untagged config (made before ownership tags), the
-    recorded ARN, or, when no ARN was recorded (a crash before it was written), a config that
-    matches the spec.
+    Ours is what its owner tag says; an untagged config (made before ownership tags, or by
+    hand) only when status records its ARN. Every config this operator creates is tagged in the
+    Associate call itself, so an untagged config whose ARN we never recorded is someone else's,
+    even if it matches the spec (it may be one ``adoptionPolicy: Never`` left alone).
     """
     config = obs.config
     if config is None:
         return None
-    owner = obs.config_owner
-    recorded = obs.obj.status.identity_provider_config_arn
-    if owner is None and (recorded == config.arn or (recorded is None and not obs.differences)):
-        return None
-    if owner is not None and owner == obs.me:
+    by_tag = obs.mine_by_tag
+    recorded = obs.obj.status.identity_provider_config_arn == config.arn
+    if by_tag or (by_tag is None and recorded):
         return None
     obj = obs.obj
+    owner = obs.owned_by_another
     whose = f"is owned by {owner}" if owner is not None else "was not created by this object"
     message = f"Config {obj.config_name} on cluster {obj.spec.cluster_name} {whose}; left in place"
     return announced(Kind.RELEASE, _PHASE, reasons.NOT_OWNED, message)
@@ -94,7 +94,7 @@ def disassociate(obs: Observation, ctx: Context) -> Verdict:
     if config is None:  # config_gone passed, so there is a config; say so to mypy
         raise ValueError("disassociate needs a config")
     obj = obs.obj
-    token = disassociation_token(obj, config)
+    token = disassociation_token(obj, config, obs.update)
     return Verdict(
         Kind.WAIT,
         _PHASE,

@@ -35,13 +35,14 @@ ASK_FOR_RETRY = (
 
 
 def retry_asked(obs: Observation) -> bool:
-    """The spec changed since the last pass, or the user asked for a retry."""
+    """The spec changed since the failed update was started (or, when that is not known, since
+    the last pass), or the user asked for a retry."""
     obj = obs.obj
     status = obj.status
-    return (
-        status.observed_generation != obj.metadata.generation
-        or status.retry_request != obj.retry_request
-    )
+    started_for = status.update_generation
+    if started_for is None:
+        started_for = status.observed_generation
+    return started_for != obj.metadata.generation or status.retry_request != obj.retry_request
 
 
 def after_failure(obs: Observation, ctx: Context, failed: EksUpdate, again: Verdict) -> Verdict:
