@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,16 +23,18 @@ def simulator() -> Iterator[SimulatorHandle]:
         yield sim
 
 
-@pytest.fixture(scope="module")
-def operator(
+@contextmanager
+def running_operator(
     cluster: Cluster,
-    crd_installed: None,
-    chart_rbac: str,
     simulator: SimulatorHandle,
-    tmp_path_factory: pytest.TempPathFactory,
+    folder: Path,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[OperatorProcess]:
-    log = tmp_path_factory.mktemp("operator") / "operator.log"
-    process = OperatorProcess(cluster.operator_kubeconfig, simulator.url, log)
+    """The operator as a real process under the chart's RBAC, with ``env`` on top of the test
+    defaults; fails the suite at the end if the API server refused it anything."""
+    process = OperatorProcess(
+        cluster.operator_kubeconfig, simulator.url, folder / "operator.log", extra_env=env
+    )
     process.start()
     yield process
     process.stop()
@@ -40,6 +44,18 @@ def operator(
         line for line in process.log().splitlines() if "cannot" in line and "forbidden" in line
     ]
     assert denied == [], "\n".join(denied[:5])
+
+
+@pytest.fixture(scope="module")
+def operator(
+    cluster: Cluster,
+    crd_installed: None,
+    chart_rbac: str,
+    simulator: SimulatorHandle,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[OperatorProcess]:
+    with running_operator(cluster, simulator, tmp_path_factory.mktemp("operator")) as process:
+        yield process
 
 
 @pytest.fixture
@@ -107,6 +123,19 @@ def events_of(cluster: Cluster, namespace: str, name: str) -> list[tuple[str, st
     )["items"]
     items.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
     return [(e["type"], e["reason"], e.get("message", "")) for e in items]
+
+
+def with_condition(
+    cluster: Cluster, namespace: str, name: str, type_: str
+) -> dict[str, Any] | None:
+    """The object, once its condition ``type_`` is True (else None)."""
+    obj = get_object(cluster, namespace, name)
+    return obj if condition(obj, type_).get("status") == "True" else None
+
+
+def eks_calls(simulator: SimulatorHandle, cluster: str) -> int:
+    """Every EKS call the simulator has seen on ``cluster``."""
+    return sum(1 for call in simulator.requests() if call.get("cluster") == cluster)
 
 
 def calls(simulator: SimulatorHandle, operation: str, cluster: str) -> int:

@@ -22,7 +22,16 @@ import pytest
 from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.simulator import SimulatorHandle
-from tests.e2e.conftest import calls, condition, get_object, manifest, new_name, wait_for
+from tests.e2e.conftest import (
+    calls,
+    condition,
+    get_object,
+    manifest,
+    new_name,
+    running_operator,
+    wait_for,
+    with_condition,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -52,20 +61,9 @@ def operator(
     folder = tmp_path_factory.mktemp("assume-role")
     policy = folder / "tenancy.yaml"
     policy.write_text(json.dumps(POLICY))  # JSON is YAML
-    process = OperatorProcess(
-        cluster.operator_kubeconfig,
-        simulator.url,
-        folder / "operator.log",
-        extra_env={"EKS_OIDC_TENANCY_FILE": str(policy)},
-    )
-    process.start()
-    yield process
-    process.stop()
-    # As the shared fixture does: RBAC denials never fail a handler loudly.
-    denied = [
-        line for line in process.log().splitlines() if "cannot" in line and "forbidden" in line
-    ]
-    assert denied == [], "\n".join(denied[:5])
+    env = {"EKS_OIDC_TENANCY_FILE": str(policy)}
+    with running_operator(cluster, simulator, folder, env) as process:
+        yield process
 
 
 @pytest.fixture(autouse=True)
@@ -96,13 +94,6 @@ def _eks_calls(simulator: SimulatorHandle, cluster: str) -> list[dict[str, Any]]
     return [c for c in simulator.requests() if c.get("cluster") == cluster]
 
 
-def _with_condition(
-    cluster: Cluster, namespace: str, name: str, type_: str
-) -> dict[str, Any] | None:
-    obj = get_object(cluster, namespace, name)
-    return obj if condition(obj, type_).get("status") == "True" else None
-
-
 def _patch_retain(cluster: Cluster, namespace: str, name: str) -> None:
     """``kubectl patch`` to ``deletionPolicy: Retain``, as docs/errors.md tells users to."""
     patched = cluster.kubectl(
@@ -127,7 +118,7 @@ def test_a_permitted_role_is_assumed_with_the_rules_external_id_and_signs_every_
 ) -> None:
     role, name = _role("ready"), new_name()
     assert cluster.apply(manifest(name, namespace, eks_cluster, roleArn=role)).returncode == 0
-    wait_for("Ready", lambda: _with_condition(cluster, namespace, name, "Ready"), operator)
+    wait_for("Ready", lambda: with_condition(cluster, namespace, name, "Ready"), operator)
     session = _session(namespace, name)
     # One client per object, its credentials good for an hour: one AssumeRole, exactly.
     assert [
@@ -159,7 +150,7 @@ def test_a_role_sts_refuses_stalls_with_access_denied_and_no_eks_call(
     simulator.faults({"kind": "deny-assume-role", "roleArn": role})
     assert cluster.apply(manifest(name, namespace, eks_cluster, roleArn=role)).returncode == 0
     stalled = wait_for(
-        "Stalled", lambda: _with_condition(cluster, namespace, name, "Stalled"), operator
+        "Stalled", lambda: with_condition(cluster, namespace, name, "Stalled"), operator
     )
     reason = condition(stalled, "Stalled")
     assert reason["reason"] == "AccessDenied"
@@ -192,7 +183,7 @@ def test_a_role_refused_after_its_credentials_were_issued_keeps_working_until_th
     (botocore refreshes it only in its last 15 minutes). Deleting disassociates as usual."""
     role, name = _role("revoked-later"), new_name()
     assert cluster.apply(manifest(name, namespace, eks_cluster, roleArn=role)).returncode == 0
-    wait_for("Ready", lambda: _with_condition(cluster, namespace, name, "Ready"), operator)
+    wait_for("Ready", lambda: with_condition(cluster, namespace, name, "Ready"), operator)
     before = len(_assumed(simulator, _session(namespace, name)))
     simulator.faults({"kind": "deny-assume-role", "roleArn": role})
     cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--timeout=60s")
@@ -209,7 +200,7 @@ def test_deleting_an_object_whose_role_sts_now_refuses_waits_until_retain_releas
 ) -> None:
     role, name = _role("revoked"), new_name()
     assert cluster.apply(manifest(name, namespace, eks_cluster, roleArn=role)).returncode == 0
-    wait_for("Ready", lambda: _with_condition(cluster, namespace, name, "Ready"), operator)
+    wait_for("Ready", lambda: with_condition(cluster, namespace, name, "Ready"), operator)
     # A running operator holds the role's credentials for their hour (the test above): the
     # refusal bites on the next AssumeRole, the first after a restart.
     operator.stop()
@@ -219,7 +210,7 @@ def test_deleting_an_object_whose_role_sts_now_refuses_waits_until_retain_releas
     finally:
         operator.start()
     stalled = wait_for(
-        "Stalled on delete", lambda: _with_condition(cluster, namespace, name, "Stalled"), operator
+        "Stalled on delete", lambda: with_condition(cluster, namespace, name, "Stalled"), operator
     )
     reason = condition(stalled, "Stalled")
     assert reason["reason"] == "AccessDenied"

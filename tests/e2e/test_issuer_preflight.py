@@ -5,7 +5,6 @@ simulator. An issuer that answers wrongly stalls the object in seconds, with no 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,16 @@ from eks_oidc_testing.issuer import LocalIssuers, local_issuers
 from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.simulator import SimulatorHandle
-from tests.e2e.conftest import condition, events_of, get_object, manifest, new_name, wait_for
+from tests.e2e.conftest import (
+    condition,
+    eks_calls,
+    events_of,
+    manifest,
+    new_name,
+    running_operator,
+    wait_for,
+    with_condition,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,31 +41,14 @@ def operator(
     issuers: LocalIssuers,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[OperatorProcess]:
-    log = tmp_path_factory.mktemp("preflight") / "operator.log"
-    process = OperatorProcess(
-        cluster.operator_kubeconfig,
-        simulator.url,
-        log,
-        extra_env={
-            "EKS_OIDC_ISSUER_CHECK": "Enforce",
-            "EKS_OIDC_ISSUER_CA_FILE": str(issuers.ca_file),
-            "EKS_OIDC_ISSUER_TIMEOUT_SECONDS": "2",
-        },
-    )
-    process.start()
-    yield process
-    process.stop()
-
-
-def _with_condition(
-    cluster: Cluster, namespace: str, name: str, type_: str
-) -> dict[str, Any] | None:
-    obj = get_object(cluster, namespace, name)
-    return obj if condition(obj, type_).get("status") == "True" else None
-
-
-def _eks_calls(simulator: SimulatorHandle, cluster: str) -> int:
-    return sum(1 for call in simulator.requests() if call.get("cluster") == cluster)
+    env = {
+        "EKS_OIDC_ISSUER_CHECK": "Enforce",
+        "EKS_OIDC_ISSUER_CA_FILE": str(issuers.ca_file),
+        "EKS_OIDC_ISSUER_TIMEOUT_SECONDS": "2",
+    }
+    folder = tmp_path_factory.mktemp("preflight")
+    with running_operator(cluster, simulator, folder, env) as process:
+        yield process
 
 
 def test_a_good_issuer_is_verified_and_the_object_goes_ready(
@@ -70,7 +61,7 @@ def test_a_good_issuer_is_verified_and_the_object_goes_ready(
     name = new_name()
     body = manifest(name, namespace, eks_cluster, oidc={"issuerUrl": issuers.url("good")})
     assert cluster.apply(body).returncode == 0
-    ready = wait_for("Ready", lambda: _with_condition(cluster, namespace, name, "Ready"), operator)
+    ready = wait_for("Ready", lambda: with_condition(cluster, namespace, name, "Ready"), operator)
     assert condition(ready, "IssuerVerified")["status"] == "True"
 
 
@@ -101,14 +92,14 @@ def test_an_issuer_that_answers_wrongly_stalls_in_seconds_with_no_eks_call(
     )
     stalled = wait_for(
         "Stalled",
-        lambda: _with_condition(cluster, namespace, name, "Stalled"),
+        lambda: with_condition(cluster, namespace, name, "Stalled"),
         operator,
         timeout=20,
     )
     assert condition(stalled, "Stalled")["reason"] == reason
     assert condition(stalled, "IssuerVerified")["status"] == "False"
     assert ("Warning", reason) in [(t, r) for t, r, _ in events_of(cluster, namespace, name)]
-    assert _eks_calls(simulator, eks_cluster) == 0
+    assert eks_calls(simulator, eks_cluster) == 0
 
 
 def test_an_issuer_with_no_route_only_warns_and_the_association_goes_ahead(
@@ -121,7 +112,7 @@ def test_an_issuer_with_no_route_only_warns_and_the_association_goes_ahead(
     name = new_name()
     body = manifest(name, namespace, eks_cluster, oidc={"issuerUrl": issuers.dead})
     assert cluster.apply(body).returncode == 0
-    ready = wait_for("Ready", lambda: _with_condition(cluster, namespace, name, "Ready"), operator)
+    ready = wait_for("Ready", lambda: with_condition(cluster, namespace, name, "Ready"), operator)
     assert condition(ready, "IssuerVerified")["reason"] == "IssuerUnreachable"
     assert ("Warning", "IssuerUnreachable") in [
         (t, r) for t, r, _ in events_of(cluster, namespace, name)

@@ -21,14 +21,14 @@ from tests.e2e.conftest import (
     manifest,
     new_name,
     wait_for,
+    with_condition,
 )
 
 pytestmark = pytest.mark.e2e
 
 
 def _ready(cluster: Cluster, namespace: str, name: str) -> Any:
-    obj = get_object(cluster, namespace, name)
-    return obj if condition(obj, "Ready").get("status") == "True" else None
+    return with_condition(cluster, namespace, name, "Ready")
 
 
 def _apply_ready(

@@ -17,7 +17,18 @@ import pytest
 from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.simulator import SimulatorHandle
-from tests.e2e.conftest import calls, condition, events_of, get_object, manifest, new_name, wait_for
+from tests.e2e.conftest import (
+    calls,
+    condition,
+    eks_calls,
+    events_of,
+    get_object,
+    manifest,
+    new_name,
+    running_operator,
+    wait_for,
+    with_condition,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -41,38 +52,25 @@ def operator(
     folder = tmp_path_factory.mktemp("shared")
     policy = folder / "tenancy.yaml"
     policy.write_text(json.dumps(POLICY))  # JSON is YAML
-    process = OperatorProcess(
-        cluster.operator_kubeconfig,
-        simulator.url,
-        folder / "operator.log",
-        # A hold lasts the slow retry cap: long enough here to see that nothing is called.
-        extra_env={"EKS_OIDC_TENANCY_FILE": str(policy), "EKS_OIDC_SLOW_RETRY_MAX_SECONDS": "30"},
-    )
-    process.start()
-    yield process
-    process.stop()
+    # A hold lasts the slow retry cap: long enough here to see that nothing is called.
+    env = {"EKS_OIDC_TENANCY_FILE": str(policy), "EKS_OIDC_SLOW_RETRY_MAX_SECONDS": "30"}
+    with running_operator(cluster, simulator, folder, env) as process:
+        yield process
 
 
 def _stalled(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
-    obj = get_object(cluster, namespace, name)
-    return obj if condition(obj, "Stalled").get("status") == "True" else None
+    return with_condition(cluster, namespace, name, "Stalled")
 
 
 def _ready(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
-    obj = get_object(cluster, namespace, name)
-    return obj if condition(obj, "Ready").get("status") == "True" else None
-
-
-def _eks_calls(simulator: SimulatorHandle, cluster: str) -> int:
-    """Every EKS call the simulator has seen on ``cluster``."""
-    return sum(1 for call in simulator.requests() if call.get("cluster") == cluster)
+    return with_condition(cluster, namespace, name, "Ready")
 
 
 def _quiet_for(simulator: SimulatorHandle, cluster: str, seconds: float) -> int:
     """The EKS calls made on ``cluster`` during ``seconds`` (several resyncs in these tests)."""
-    before = _eks_calls(simulator, cluster)
+    before = eks_calls(simulator, cluster)
     time.sleep(seconds)
-    return _eks_calls(simulator, cluster) - before
+    return eks_calls(simulator, cluster) - before
 
 
 def _tags(simulator: SimulatorHandle, cluster: str, name: str) -> dict[str, str]:
@@ -172,11 +170,11 @@ def test_a_namespace_not_permitted_a_role_is_refused_before_any_aws_call(
     assert condition(stalled, "Stalled")["reason"] == "NotPermitted"
     assert "rule everyone does not grant" in message
     assert ROLE in message
-    assert _eks_calls(simulator, eks_cluster) == 0
+    assert eks_calls(simulator, eks_cluster) == 0
     # It never reached EKS, so deleting it is immediate.
     cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--timeout=30s")
     assert get_object(cluster, namespace, name) is None
-    assert _eks_calls(simulator, eks_cluster) == 0
+    assert eks_calls(simulator, eks_cluster) == 0
 
 
 def test_the_provider_limit_of_a_1_31_cluster_stalls_with_nothing_sent(

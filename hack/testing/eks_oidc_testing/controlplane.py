@@ -21,8 +21,6 @@ import argparse
 import base64
 import contextlib
 import ctypes
-import datetime as dt
-import ipaddress
 import json
 import os
 import secrets
@@ -39,11 +37,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from eks_oidc_testing.paths import BUILD_SCRIPT, REPO
+from eks_oidc_testing.pki import LOOPBACK, new_ca, serving_cert, write_cert, write_key
 
 DEFAULT_STATE_DIR = REPO / ".local"
 OPERATOR_NAMESPACE = "eks-oidc-system"
@@ -109,77 +107,18 @@ def bin_dir() -> Path:
 # --------------------------------------------------------------------------- PKI
 
 
-def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> None:
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    path.chmod(0o600)
-
-
 def _make_pki(pki: Path) -> None:
     """A CA, a serving certificate for 127.0.0.1/localhost, and a ServiceAccount signing key."""
     pki.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "eks-oidc-local-ca")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    serving_key = ec.generate_private_key(ec.SECP256R1())
-    serving_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-        .issuer_name(ca_name)
-        .public_key(serving_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    (pki / "ca.crt").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    _write_key(pki / "ca.key", ca_key)
-    (pki / "apiserver.crt").write_bytes(serving_cert.public_bytes(serialization.Encoding.PEM))
-    _write_key(pki / "apiserver.key", serving_key)
+    ca = new_ca("eks-oidc-local-ca", days=30)
+    names = [x509.DNSName("localhost"), *LOOPBACK]
+    serving, serving_key = serving_cert(ca, "kube-apiserver", names, days=30)
+    write_cert(pki / "ca.crt", ca[0])
+    write_key(pki / "ca.key", ca[1])
+    write_cert(pki / "apiserver.crt", serving)
+    write_key(pki / "apiserver.key", serving_key)
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    _write_key(pki / "sa.key", sa_key)
+    write_key(pki / "sa.key", sa_key)
     (pki / "sa.pub").write_bytes(
         sa_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -35,16 +35,20 @@ from pydantic import ValidationError
 from eks_oidc_operator import constants, metrics
 from eks_oidc_operator.eks.factory import session_name_for
 from eks_oidc_operator.handlers.runtime import Runtime
+from eks_oidc_operator.handlers.tenancy_source import Loaded
 from eks_oidc_operator.models import (
-    ConditionStatus,
-    IssuerCheckMode,
     OidcIdentityProvider,
     OidcIdentityProviderStatus,
 )
-from eks_oidc_operator.reconcile import conditions, tenancy
-from eks_oidc_operator.reconcile.claims import Claim, ClaimKey, claim_key, claim_of, older_claim
+from eks_oidc_operator.reconcile import issuer, tenancy
+from eks_oidc_operator.reconcile.claims import (
+    Claim,
+    ClaimKey,
+    claim_key,
+    claim_of,
+    older_permitted,
+)
 from eks_oidc_operator.reconcile.context import Context, pinned_region
-from eks_oidc_operator.reconcile.issuer import IssuerCheck
 from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.reconcile.plan import Plan, in_flight
 from eks_oidc_operator.reconcile.reconciler import reconcile
@@ -97,7 +101,9 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             polls=polls,
             management_cluster=runtime.settings.management_cluster,
         )
-        access = _access(runtime, obj, ctx.region)
+        # Read once per pass (a stat; parsed again only when the file changed).
+        policy = runtime.tenancy.current()
+        access = _access(policy, obj, ctx.region)
         # boto3 blocks (client creation may even ask instance metadata for credentials):
         # the whole pass runs in a worker thread, never on kopf's event loop.
         connect = functools.partial(
@@ -114,12 +120,16 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             ),
         )
         mode = obj.spec.issuer_check or runtime.settings.issuer_check
-        checks = Checks(
-            denied=access.denied,
-            rival=_rival(runtime, claims, obj, ctx.region),
-            issuer=await _preflight(runtime, obj, mode, access),
-            issuer_mode=mode,
+        check = None
+        if issuer.needs_check(obj, mode, denied=access.denied is not None):
+            check = await runtime.issuers.check(obj.spec.oidc.issuer_url)
+        key = claim_key(obj, ctx.region)
+        rival = (
+            older_permitted(claims.get(key, []), claim_of(obj), key, policy)
+            if claims is not None
+            else None
         )
+        checks = Checks(denied=access.denied, rival=rival, issuer=check, issuer_mode=mode)
         plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks)
         # Which rule recognised the situation is the first thing to know when debugging one.
         _log.debug(
@@ -161,48 +171,7 @@ def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[ClaimKey, C
     return {claim_key(obj, region): claim_of(obj)}
 
 
-def _rival(
-    runtime: Runtime,
-    claims: kopf.Index[ClaimKey, Claim] | None,
-    obj: OidcIdentityProvider,
-    region: str,
-) -> str | None:
-    """The oldest other object naming the same config that the tenancy policy permits."""
-    if claims is None:
-        return None
-    policy = runtime.tenancy.current()
-    if isinstance(policy, str):  # nothing is permitted: nobody goes first
-        return None
-    key = claim_key(obj, region)
-    counted = [
-        claim
-        for claim in claims.get(key, [])
-        if tenancy.decide_for(policy, claim.namespace, claim.role_arn, key[1], key[2]).denied
-        is None
-    ]
-    older = older_claim(counted, claim_of(obj))
-    return older.owner if older is not None else None
-
-
-async def _preflight(
-    runtime: Runtime, obj: OidcIdentityProvider, mode: IssuerCheckMode, access: Access
-) -> IssuerCheck | None:
-    """The issuer pre-flight, whenever this pass may associate: unless the object is Ready at
-    its generation (EKS has the issuer already), an update of ours is in flight (the check is
-    for before it starts), it is being deleted, or not permitted (its URL is not fetched)."""
-    if mode is IssuerCheckMode.SKIP or obj.metadata.deletion_timestamp is not None:
-        return None
-    if access.denied is not None or in_flight(obj.status):
-        return None
-    ready = conditions.find(obj.status.conditions, constants.CONDITION_READY)
-    settled = ready is not None and ready.status == ConditionStatus.TRUE
-    if settled and ready is not None and ready.observed_generation == obj.metadata.generation:
-        return None
-    return await runtime.issuers.check(obj.spec.oidc.issuer_url)
-
-
-def _access(runtime: Runtime, obj: OidcIdentityProvider, region: str) -> Access:
-    policy = runtime.tenancy.current()
+def _access(policy: Loaded, obj: OidcIdentityProvider, region: str) -> Access:
     if isinstance(policy, str):  # no readable policy: nothing is permitted
         return Access(denied=policy)
     return tenancy.decide(policy, obj, region)

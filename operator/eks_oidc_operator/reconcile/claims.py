@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from eks_oidc_operator.models import OidcIdentityProvider
+from eks_oidc_operator.models.tenancy import TenancyPolicy
+from eks_oidc_operator.reconcile.tenancy import decide_for
 
 ClaimKey = tuple[str, str, str, str]
 """(account, region, cluster, config name). The account is the one ``spec.roleArn`` names, or
@@ -59,3 +61,24 @@ def older_claim(claims: Iterable[Claim], mine: Claim) -> Claim | None:
     """The oldest claim on the same config made before ``mine``, if any."""
     older = [claim for claim in claims if claim.uid != mine.uid and claim < mine]
     return min(older) if older else None
+
+
+def older_permitted(
+    claims: Iterable[Claim], mine: Claim, key: ClaimKey, policy: TenancyPolicy | str
+) -> str | None:
+    """The owner of the oldest claim before ``mine`` on ``key`` that ``policy`` permits.
+
+    An object the policy refuses can never reach EKS, so its claim must not block anyone (a
+    tenant could otherwise reserve another tenant's config names). With no readable policy
+    (``str``: nothing is permitted) nobody goes first.
+    """
+    if isinstance(policy, str):
+        return None
+    _, region, cluster, _ = key
+    counted = [
+        claim
+        for claim in claims
+        if decide_for(policy, claim.namespace, claim.role_arn, region, cluster).denied is None
+    ]
+    older = older_claim(counted, mine)
+    return older.owner if older is not None else None

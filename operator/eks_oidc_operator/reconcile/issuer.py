@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from eks_oidc_operator.models import IssuerCheckMode
+from eks_oidc_operator import constants
+from eks_oidc_operator.models import ConditionStatus, IssuerCheckMode, OidcIdentityProvider
+from eks_oidc_operator.reconcile import conditions
+from eks_oidc_operator.reconcile.plan import in_flight
 
 VERIFIED: Final = "Verified"
 """IssuerVerified=True: discovery document and keys as EKS will want them."""
@@ -24,8 +27,6 @@ MISMATCH: Final = "IssuerMismatch"
 """The discovery document names another ``issuer`` than ``spec.oidc.issuerUrl``."""
 NO_KEYS: Final = "IssuerNoKeys"
 """No ``jwks_uri``, or a key set without keys."""
-SKIPPED: Final = "CheckSkipped"
-"""``issuerCheck: Skip``."""
 
 
 class Severity(StrEnum):
@@ -58,3 +59,22 @@ def severity(check: IssuerCheck, mode: IssuerCheckMode) -> Severity:
     if mode is IssuerCheckMode.ENFORCE and not check.network:
         return Severity.FATAL
     return Severity.WARN
+
+
+def needs_check(obj: OidcIdentityProvider, mode: IssuerCheckMode, *, denied: bool) -> bool:
+    """Whether a pass for ``obj`` should run the pre-flight: whenever it may associate.
+
+    Not when the object is Ready at its generation (EKS has the issuer already), while an
+    update of ours is in flight (the check is for before it starts), during deletion, or when
+    the tenancy policy refuses the object (its URL is not fetched then).
+    """
+    if mode is IssuerCheckMode.SKIP or obj.metadata.deletion_timestamp is not None:
+        return False
+    if denied or in_flight(obj.status):
+        return False
+    ready = conditions.find(obj.status.conditions, constants.CONDITION_READY)
+    return not (
+        ready is not None
+        and ready.status == ConditionStatus.TRUE
+        and ready.observed_generation == obj.metadata.generation
+    )

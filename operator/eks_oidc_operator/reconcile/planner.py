@@ -38,7 +38,7 @@ def plan(obs: Observation, ctx: Context) -> Plan:
 def _planned(obs: Observation, ctx: Context, verdict: Verdict) -> Plan:
     status = _status(obs, ctx, verdict)
     events = (
-        *_issuer_warning(obs, verdict),
+        *_issuer_warning(obs),
         *_worth_posting(obs.obj.status, verdict),
         *verdict.notices,
     )
@@ -140,7 +140,7 @@ def _issuer_condition(obs: Observation) -> list[ConditionSpec]:
     ]
 
 
-def _issuer_warning(obs: Observation, verdict: Verdict) -> tuple[Event, ...]:
+def _issuer_warning(obs: Observation) -> tuple[Event, ...]:
     """A Warning for an issuer finding that only warns, when it is new."""
     check = obs.checks.issuer
     if check is None or severity(check, obs.checks.issuer_mode) is not Severity.WARN:

@@ -35,6 +35,7 @@ from eks_oidc_operator.reconcile.rules.common import (
     in_progress_message,
     outside_disassociation,
     stalled_on,
+    warned_stall,
 )
 from eks_oidc_operator.reconcile.rules.failures import after_failure
 from eks_oidc_operator.reconcile.timing import Backoff
@@ -57,7 +58,9 @@ def limit_refused(obs: Observation, ctx: Context) -> Verdict | None:
         f"EKS refused config {obs.obj.config_name} on cluster {cluster.name} for a limit "
         f"(identity providers per cluster, or their combined size): {error.message}"
     )
-    return _stall(reasons.PROVIDER_LIMIT_EXCEEDED, message, Hold(after=ctx.timings.slow_retry_max))
+    return warned_stall(
+        reasons.PROVIDER_LIMIT_EXCEEDED, message, hold=Hold(after=ctx.timings.slow_retry_max)
+    )
 
 
 def owned_by_another(obs: Observation, ctx: Context) -> Verdict | None:
@@ -71,7 +74,9 @@ def owned_by_another(obs: Observation, ctx: Context) -> Verdict | None:
         f"(tag {constants.OWNER_TAG}); this object leaves it alone. Use another "
         "spec.oidc.identityProviderConfigName, or delete the owner's object"
     )
-    return _stall(reasons.CONFIG_OWNED_BY_ANOTHER, message, Hold(after=ctx.timings.slow_retry_max))
+    return warned_stall(
+        reasons.CONFIG_OWNED_BY_ANOTHER, message, hold=Hold(after=ctx.timings.slow_retry_max)
+    )
 
 
 def not_adopted(obs: Observation, ctx: Context) -> Verdict | None:
@@ -86,7 +91,7 @@ def not_adopted(obs: Observation, ctx: Context) -> Verdict | None:
         "not created by this object; spec.adoptionPolicy is Never, so it is left alone. Delete "
         "it, or set spec.adoptionPolicy to Matching"
     )
-    return _stall(reasons.NOT_ADOPTED, message, Hold(after=ctx.timings.slow_retry_max))
+    return warned_stall(reasons.NOT_ADOPTED, message, hold=_until_recheck(ctx))
 
 
 def outside_disassociation_in_flight(obs: Observation, ctx: Context) -> Verdict | None:
@@ -227,13 +232,7 @@ def config_conflicts(obs: Observation, ctx: Context) -> Verdict | None:
         f"({', '.join(differences)}); it was not created by this object, so it is "
         "left alone. Delete it, or change spec.oidc.identityProviderConfigName."
     )
-    return Verdict(
-        Kind.STALL,
-        Phase.FAILED,
-        reasons.CONFIG_CONFLICT,
-        message,
-        events=(Event(EventType.WARNING, reasons.CONFIG_CONFLICT, message),),
-    )
+    return warned_stall(reasons.CONFIG_CONFLICT, message)
 
 
 def replacement_waits_for_creation(obs: Observation, ctx: Context) -> Verdict | None:
@@ -262,7 +261,7 @@ def replacement_refused(obs: Observation, ctx: Context) -> Verdict | None:
         f"is Never, so config {obs.obj.config_name} is kept as it is. Revert the change, or set "
         "spec.replacementPolicy to DeleteBeforeCreate"
     )
-    return _stall(reasons.REPLACEMENT_REFUSED, message, Hold())
+    return warned_stall(reasons.REPLACEMENT_REFUSED, message, hold=Hold())
 
 
 def oidc_changed(obs: Observation, ctx: Context) -> Verdict | None:
@@ -429,19 +428,15 @@ def _provider_limit_reached(obs: Observation, ctx: Context) -> Verdict | None:
         f"version ({limit}); nothing was sent. Remove one, or upgrade the cluster "
         "(Kubernetes 1.32 allows 10)"
     )
-    return _stall(reasons.PROVIDER_LIMIT_REACHED, message, Hold(after=ctx.timings.slow_retry_max))
-
-
-def _stall(reason: str, message: str, hold: Hold) -> Verdict:
-    """A stall announced by a warning, and held: no EKS calls until the hold is up."""
-    return Verdict(
-        Kind.STALL,
-        Phase.FAILED,
-        reason,
-        message,
-        events=(Event(EventType.WARNING, reason, message),),
-        hold=hold,
+    return warned_stall(
+        reasons.PROVIDER_LIMIT_REACHED, message, hold=Hold(after=ctx.timings.slow_retry_max)
     )
+
+
+def _until_recheck(ctx: Context) -> Hold:
+    """The hold of a refusal a change outside the spec may lift (another config removed, the
+    owner deleted): looked at again after the slow retry cap."""
+    return Hold(after=ctx.timings.slow_retry_max)
 
 
 def _desired_tags(obs: Observation) -> dict[str, str]:

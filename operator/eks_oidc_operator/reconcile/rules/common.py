@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from eks_oidc_operator.models import EksUpdate, Phase
 from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
@@ -69,17 +71,16 @@ def cluster_busy(obs: Observation) -> Verdict:
     )
 
 
+def warned_stall(reason: str, message: str, **extra: Any) -> Verdict:
+    """Stalled (phase Failed), announced by a Warning that says the same as the condition;
+    ``extra`` are further :class:`Verdict` fields (a hold, a retry, ...)."""
+    events = (Event(EventType.WARNING, reason, message),)
+    return Verdict(Kind.STALL, Phase.FAILED, reason, message, events=events, **extra)
+
+
 def stalled_on(update: EksUpdate, policy: ErrorPolicy) -> Verdict:
     """A failed update stalls the object with EKS's code and words, retried as its policy says."""
-    message = failure_message(update)
-    return Verdict(
-        Kind.STALL,
-        Phase.FAILED,
-        policy.reason,
-        message,
-        events=(Event(EventType.WARNING, policy.reason, message),),
-        retry=BACKOFF_OF[policy.retry],
-    )
+    return warned_stall(policy.reason, failure_message(update), retry=BACKOFF_OF[policy.retry])
 
 
 def failure_message(update: EksUpdate) -> str:

@@ -28,7 +28,7 @@ MAX_AUTOMATIC_RETRIES = 3
 """Automatic retries of a failed update per generation (and per retry request)."""
 
 ASK_FOR_RETRY = (
-    f"change the spec, or ask for a retry: kubectl annotate --overwrite ... "
+    "change the spec, or ask for a retry: kubectl annotate --overwrite ... "
     f"{constants.RETRY_ANNOTATION}=<a new value>"
 )
 """How a user moves an object whose automatic retries are over."""

@@ -13,9 +13,8 @@ from eks_oidc_operator.reconcile import conditions, issuer, reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.issuer import Severity
 from eks_oidc_operator.reconcile.observation import Observation
-from eks_oidc_operator.reconcile.plan import KEPT, Event, Kind, Verdict
-from eks_oidc_operator.reconcile.reasons import EventType
-from eks_oidc_operator.reconcile.rules.common import announced
+from eks_oidc_operator.reconcile.plan import KEPT, Kind, Verdict
+from eks_oidc_operator.reconcile.rules.common import announced, warned_stall
 from eks_oidc_operator.reconcile.timing import Backoff
 
 
@@ -50,14 +49,7 @@ def not_permitted(obs: Observation, ctx: Context) -> Verdict | None:
             "; deletion waits: permit it again, or set spec.deletionPolicy to Retain to leave "
             "the config in EKS"
         )
-    return Verdict(
-        Kind.STALL,
-        Phase.FAILED,
-        reasons.NOT_PERMITTED,
-        message,
-        events=(Event(EventType.WARNING, reasons.NOT_PERMITTED, message),),
-        keep_recorded=True,
-    )
+    return warned_stall(reasons.NOT_PERMITTED, message, keep_recorded=True)
 
 
 def issuer_refused(obs: Observation, ctx: Context) -> Verdict | None:
@@ -69,15 +61,7 @@ def issuer_refused(obs: Observation, ctx: Context) -> Verdict | None:
         return None
     message = f"issuer {check.url} would fail the association in EKS: {check.detail}"
     reason = check.problem or issuer.UNREACHABLE
-    return Verdict(
-        Kind.STALL,
-        Phase.FAILED,
-        reason,
-        message,
-        events=(Event(EventType.WARNING, reason, message),),
-        retry=Backoff.SLOW,
-        keep_recorded=True,
-    )
+    return warned_stall(reason, message, retry=Backoff.SLOW, keep_recorded=True)
 
 
 def claimed_by_older(obs: Observation, ctx: Context) -> Verdict | None:
@@ -95,14 +79,9 @@ def claimed_by_older(obs: Observation, ctx: Context) -> Verdict | None:
         "older object naming the same config; the older one goes first and this object makes "
         "no AWS call. Use another spec.oidc.identityProviderConfigName, or delete the other"
     )
-    return Verdict(
-        Kind.STALL,
-        Phase.FAILED,
-        reasons.CONFIG_OWNED_BY_ANOTHER,
-        message,
-        events=(Event(EventType.WARNING, reasons.CONFIG_OWNED_BY_ANOTHER, message),),
-        retry=Backoff.SLOW,  # the other may be deleted: look again now and then (no AWS call)
-        keep_recorded=True,
+    # The other may be deleted: look again now and then (no AWS call).
+    return warned_stall(
+        reasons.CONFIG_OWNED_BY_ANOTHER, message, retry=Backoff.SLOW, keep_recorded=True
     )
 
 
