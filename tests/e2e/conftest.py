@@ -29,11 +29,18 @@ def running_operator(
     simulator: SimulatorHandle,
     folder: Path,
     env: Mapping[str, str] | None = None,
+    tenancy: Mapping[str, Any] | None = None,
 ) -> Iterator[OperatorProcess]:
     """The operator as a real process under the chart's RBAC, with ``env`` on top of the test
-    defaults; fails the suite at the end if the API server refused it anything."""
+    defaults and, when given, the ``tenancy`` policy as its policy file; fails the suite at the
+    end if the API server refused it anything."""
+    extra = dict(env or {})
+    if tenancy is not None:
+        policy = folder / "tenancy.yaml"
+        policy.write_text(json.dumps(tenancy))  # JSON is YAML
+        extra["EKS_OIDC_TENANCY_FILE"] = str(policy)
     process = OperatorProcess(
-        cluster.operator_kubeconfig, simulator.url, folder / "operator.log", extra_env=env
+        cluster.operator_kubeconfig, simulator.url, folder / "operator.log", extra_env=extra
     )
     process.start()
     yield process

@@ -59,10 +59,7 @@ def operator(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[OperatorProcess]:
     folder = tmp_path_factory.mktemp("assume-role")
-    policy = folder / "tenancy.yaml"
-    policy.write_text(json.dumps(POLICY))  # JSON is YAML
-    env = {"EKS_OIDC_TENANCY_FILE": str(policy)}
-    with running_operator(cluster, simulator, folder, env) as process:
+    with running_operator(cluster, simulator, folder, tenancy=POLICY) as process:
         yield process
 
 

@@ -7,7 +7,6 @@ started with a tenancy policy file.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -50,11 +49,9 @@ def operator(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[OperatorProcess]:
     folder = tmp_path_factory.mktemp("shared")
-    policy = folder / "tenancy.yaml"
-    policy.write_text(json.dumps(POLICY))  # JSON is YAML
     # A hold lasts the slow retry cap: long enough here to see that nothing is called.
-    env = {"EKS_OIDC_TENANCY_FILE": str(policy), "EKS_OIDC_SLOW_RETRY_MAX_SECONDS": "30"}
-    with running_operator(cluster, simulator, folder, env) as process:
+    env = {"EKS_OIDC_SLOW_RETRY_MAX_SECONDS": "30"}
+    with running_operator(cluster, simulator, folder, env, tenancy=POLICY) as process:
         yield process
 
 
