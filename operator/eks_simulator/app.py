@@ -166,8 +166,12 @@ async def cluster_delete(request: web.Request) -> web.Response:
 
 
 async def state(request: web.Request) -> web.Response:
-    """``GET /_sim/state``: the full internal state (debugging aid)."""
-    return _json(_sim(request).state.snapshot().model_dump(mode="json"))
+    """``GET /_sim/state``: the full internal state as of now (transitions that fell due since
+    the last call applied first, as any EKS call would), without counting as an EKS call: what
+    a test samples to see the cluster as its users would."""
+    sim = _sim(request)
+    sim.state.tick(sim.clock.now())
+    return _json(sim.state.snapshot().model_dump(mode="json"))
 
 
 async def reset(request: web.Request) -> web.Response:

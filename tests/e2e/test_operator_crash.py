@@ -1,6 +1,7 @@
 """No crash produces a second association: SIGKILL the operator right after EKS accepted the
 association, start it again, and the object still goes Ready with exactly one
-AssociateIdentityProviderConfig in the simulator's books.
+AssociateIdentityProviderConfig in the simulator's books. The same at each step of a
+make-before-break replacement: one config at the end, and none orphaned.
 """
 
 from __future__ import annotations
@@ -10,13 +11,24 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from eks_oidc_testing.kube import Cluster
+from eks_oidc_testing.kube import Cluster, unique_name
 from eks_oidc_testing.operator_process import OperatorProcess
+from eks_oidc_testing.sampling import ConfigSampler
 from eks_oidc_testing.simulator import SimulatorHandle, running_simulator
-from tests.e2e.conftest import calls, condition, get_object, manifest, new_name, wait_for
+from tests.e2e.conftest import (
+    calls,
+    condition,
+    get_object,
+    manifest,
+    new_name,
+    running_operator,
+    wait_for,
+    with_condition,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -110,3 +122,85 @@ def test_sigkill_after_associate_then_restart_gives_ready_and_one_association(
     eks = simulator.boto3_client()
     configs = eks.list_identity_provider_configs(clusterName=eks_cluster)
     assert [c["name"] for c in configs["identityProviderConfigs"]] == [name]
+
+
+DISASSOCIATE = "DisassociateIdentityProviderConfig"
+NEW_ISSUER = "https://login.new.example.com"
+
+
+def _ready_at(cluster: Cluster, namespace: str, name: str, generation: int) -> Any:
+    obj = with_condition(cluster, namespace, name, "Ready")
+    return obj if obj and obj["status"]["observedGeneration"] == generation else None
+
+
+def _wait_for_calls(
+    simulator: SimulatorHandle, operation: str, eks_cluster: str, count: int, operator: Any
+) -> None:
+    deadline = time.monotonic() + 60
+    while calls(simulator, operation, eks_cluster) < count:
+        assert time.monotonic() < deadline, operator.log_tail()
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("operation", "count"),
+    [(ASSOCIATE, 2), (DISASSOCIATE, 1)],
+    ids=["after-the-new-association", "after-the-old-disassociation"],
+)
+def test_a_sigkill_at_each_step_of_a_replacement_ends_with_one_config_and_no_orphan(
+    cluster: Cluster,
+    namespace: str,
+    crd_installed: None,
+    chart_rbac: str,
+    simulator: SimulatorHandle,
+    tmp_path: Path,
+    operation: str,
+    count: int,
+) -> None:
+    """Make-before-break on 1.33: the operator is killed right after EKS accepted the new
+    config's association, or the old config's disassociation; the one started next finds that
+    work in EKS (the new config under its derived name, the old one DELETING) instead of
+    repeating it, and no moment of the whole run lacks an ACTIVE config of the object's."""
+    eks_cluster = unique_name("r")
+    simulator.create_cluster(eks_cluster, "1.33")
+    first = _operator(cluster, simulator, tmp_path)
+    first.start()
+    name = new_name()
+    owner = f"{namespace}/{name}"
+    sampler = ConfigSampler(simulator, eks_cluster)
+    try:
+        assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
+        wait_for("Ready", lambda: _ready_at(cluster, namespace, name, 1), first, timeout=60)
+        with sampler.running():
+            patch = json.dumps({"spec": {"oidc": {"issuerUrl": NEW_ISSUER}}})
+            cluster.kubectl(
+                "patch", f"oidcidp/{name}", "-n", namespace, "--type=merge", "-p", patch
+            )
+            _wait_for_calls(simulator, operation, eks_cluster, count, first)
+            first.stop(signal.SIGKILL)
+            with running_operator(cluster, simulator, tmp_path / "second") as second:
+                done = wait_for(
+                    "Ready after the restart",
+                    lambda: _ready_at(cluster, namespace, name, 2),
+                    second,
+                    timeout=90,
+                )
+    finally:
+        first.stop(signal.SIGKILL)
+    assert [s for s in sampler.samples if not s.active_of(owner)] == []
+    target = done["status"]["identityProviderConfigName"]
+    assert target != name  # the new config's derived name
+    eks = simulator.boto3_client()
+    listed = eks.list_identity_provider_configs(clusterName=eks_cluster)
+    assert [c["name"] for c in listed["identityProviderConfigs"]] == [target]
+    described = eks.describe_identity_provider_config(
+        clusterName=eks_cluster, identityProviderConfig={"type": "oidc", "name": target}
+    )["identityProviderConfig"]["oidc"]
+    assert (described["issuerUrl"], described["tags"]["eksoidc.io/owner"]) == (NEW_ISSUER, owner)
+    assert (
+        calls(simulator, ASSOCIATE, eks_cluster),
+        calls(simulator, DISASSOCIATE, eks_cluster),
+    ) == (
+        2,
+        1,
+    )

@@ -15,9 +15,11 @@ from eks_oidc_operator.models.status import (
     ConfigStatus,
     EksUpdate,
     EksUpdateError,
+    Fallback,
     Hold,
     OidcIdentityProviderStatus,
     Phase,
+    PreviousConfig,
 )
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "DeletionPolicy",
     "EksUpdate",
     "EksUpdateError",
+    "Fallback",
     "Hold",
     "IssuerCheckMode",
     "ObjectMeta",
@@ -36,5 +39,6 @@ __all__ = [
     "OidcIdentityProviderSpec",
     "OidcIdentityProviderStatus",
     "Phase",
+    "PreviousConfig",
     "ReplacementPolicy",
 ]

@@ -81,7 +81,7 @@ def _column(name: str, json_path: str, description: str, **extra: Any) -> JsonSc
 
 PRINTER_COLUMNS: list[JsonSchema] = [
     _column("Cluster", ".spec.clusterName", "EKS cluster"),
-    _column("Config", ".status.identityProviderConfigName", "EKS identity-provider config name"),
+    _column("Config", ".status.servingConfigName", "The ACTIVE config sign-in goes through now"),
     _column("Phase", ".status.phase", "One-word summary"),
     _column(
         "Ready",
@@ -89,6 +89,12 @@ PRINTER_COLUMNS: list[JsonSchema] = [
         "Ready condition",
     ),
     _column("Update", ".status.update.status", "Status of the last EKS update"),
+    _column(
+        "Target",
+        ".status.identityProviderConfigName",
+        "The config the object works on (the new one during a replacement)",
+        priority=1,
+    ),
     _column("Age", ".metadata.creationTimestamp", "Age", type="date"),
 ]
 """What ``kubectl get oidcidp`` shows."""

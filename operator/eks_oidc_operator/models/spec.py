@@ -96,6 +96,10 @@ class IssuerCheckMode(StrEnum):
 class ReplacementPolicy(StrEnum):
     """How a change of ``spec.oidc`` reaches EKS, which cannot edit a config."""
 
+    CREATE_BEFORE_DELETE = "CreateBeforeDelete"
+    """Associate the new config under a derived name next to the old one, and disassociate the
+    old one once the new one is ACTIVE: no outage. Falls back to deleting first (announced)
+    where EKS cannot hold both."""
     DELETE_BEFORE_CREATE = "DeleteBeforeCreate"
     """Disassociate the config, then associate the new one: sign-in is down in between."""
     NEVER = "Never"
@@ -352,10 +356,14 @@ class OidcIdentityProviderSpec(CamelModel):
     replacement_policy: ReplacementPolicy | None = Field(
         default=None,
         description=(
-            "What a change of spec.oidc does, since EKS cannot edit a config: DeleteBeforeCreate "
-            "(disassociate, then associate: no sign-in in between, announced by a Warning) or "
-            "Never (refuse the change: Stalled until it is reverted). Unset: the operator's "
-            "choice, today DeleteBeforeCreate."
+            "What a change of spec.oidc does, since EKS cannot edit a config. "
+            "CreateBeforeDelete: associate the new settings as a second config (named "
+            "<name>-<8 hex digits of the settings>) and disassociate the old one once the new "
+            "one is ACTIVE, so sign-in never stops; where EKS cannot hold both (Kubernetes "
+            "below 1.32, the provider or size limit, the same issuer URL) it deletes first, "
+            "announced by a Warning before it starts. DeleteBeforeCreate: disassociate, then "
+            "associate (no sign-in in between, announced by a Warning). Never: refuse the "
+            "change (Stalled until it is reverted). Unset: CreateBeforeDelete."
         ),
     )
     issuer_check: IssuerCheckMode | None = Field(

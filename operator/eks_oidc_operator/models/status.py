@@ -120,6 +120,25 @@ class Hold(_StatusModel):
     deleting: bool = Field(default=False, description="The hold belongs to the object's deletion.")
 
 
+class PreviousConfig(_StatusModel):
+    """The object's other config during a make-before-break replacement: the old one, serving
+    until the new one is ACTIVE, then being disassociated."""
+
+    name: str = Field(description="Its name in EKS.")
+    arn: str | None = Field(default=None, description="Its ARN.")
+    config_status: ConfigStatus | None = Field(
+        default=None, description="CREATING, ACTIVE or DELETING, as EKS last reported it."
+    )
+
+
+class Fallback(_StatusModel):
+    """EKS refused to hold the new config next to the old one: this generation's replacement
+    deletes the old config first."""
+
+    generation: int = Field(description="metadata.generation the fallback applies to.")
+    reason: str = Field(description="Why the old config must go first (EKS's refusal).")
+
+
 class OidcIdentityProviderStatus(_StatusModel):
     """Everything the operator knows about the association, written through ``/status``."""
 
@@ -129,13 +148,33 @@ class OidcIdentityProviderStatus(_StatusModel):
     phase: Phase | None = Field(default=None, description="One-word summary for printer columns.")
     region: str | None = Field(default=None, description="The region the operator resolved.")
     identity_provider_config_name: str | None = Field(
-        default=None, description="The config name used in EKS (spec value or metadata.name)."
+        default=None,
+        description=(
+            "The config the object works on in EKS: spec.oidc.identityProviderConfigName (or "
+            "metadata.name), or during and after a make-before-break replacement the derived "
+            "name of the new settings."
+        ),
     )
     identity_provider_config_arn: str | None = Field(
         default=None, description="ARN of the identity-provider config in EKS."
     )
     config_status: ConfigStatus | None = Field(
         default=None, description="CREATING, ACTIVE or DELETING, as EKS reports it."
+    )
+    serving_config_name: str | None = Field(
+        default=None,
+        description="The ACTIVE config sign-in goes through now; absent while none is ACTIVE.",
+    )
+    previous_config: PreviousConfig | None = Field(
+        default=None,
+        description=(
+            "During a make-before-break replacement: the old config, serving until the new one "
+            "is ACTIVE, then disassociated."
+        ),
+    )
+    replacement_fallback: Fallback | None = Field(
+        default=None,
+        description="Set when EKS refused the new config next to the old one (see Fallback).",
     )
     update: EksUpdate | None = Field(
         default=None, description="The last EKS update the operator started or adopted."

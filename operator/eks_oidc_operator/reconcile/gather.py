@@ -4,13 +4,22 @@ EKS calls are kept few on purpose. While a tracked update is in flight one poll 
 DescribeUpdate; the config is described only when the update has ended (or nothing is in
 flight), and the cluster only when the config is missing. An EKS error ends gathering and is
 part of the observation: what it means is the rules' business.
+
+A make-before-break replacement adds reads only while it runs: the old config (recorded in
+``status.previousConfig``) is described next to the new one, and when ``spec.oidc`` first
+differs from an ACTIVE config the derived name is described (finding a config an earlier pass
+associated before a crash) and, when nothing is there yet, the cluster and its config list (can
+EKS hold both?). Which config the pass works on is chosen from those answers by pure code
+(:mod:`~.replacement`).
 """
 
 from __future__ import annotations
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.eks.types import ObservedConfig
 from eks_oidc_operator.models import ConfigStatus, EksUpdate
+from eks_oidc_operator.reconcile import replacement
 from eks_oidc_operator.reconcile.limits import provider_limit
 from eks_oidc_operator.reconcile.observation import FINISHED_BADLY, Observation
 from eks_oidc_operator.reconcile.port import EksPort
@@ -31,23 +40,45 @@ def gather(base: Observation, eks: EksPort) -> Observation:
 
 def _observe(base: Observation, eks: EksPort) -> Observation:
     obj = base.obj
-    cluster, name = obj.spec.cluster_name, obj.config_name
-    tracked = obj.status.update
+    status = obj.status
+    primary = status.identity_provider_config_name or obj.config_name
+    tracked = status.update
     update: EksUpdate | None = None
     if tracked is not None and tracked.status == IN_PROGRESS:
-        update = eks.describe_update(cluster, tracked.id)
+        update = eks.describe_update(obj.spec.cluster_name, tracked.id)
         if update is not None and update.status == IN_PROGRESS:
-            return base.but(update=update)
+            return base.but(name=primary, update=update)
     elif tracked is not None and tracked.status:
         update = tracked  # already final: no need to ask EKS again
+    obs = _look(base.but(name=primary, update=update), eks)
+    if obs.owned_by_another is not None:
+        # Another object's config: its updates are not ours to follow, whatever their name.
+        return obs
+    recorded = status.previous_config
+    if recorded is not None and recorded.name != primary:
+        obs = _with_previous(obs, eks, recorded.name)
+    if obs.previous is None and _wants_successor(obs):
+        obs = _with_successor(obs, eks)
+    if obs.deleting:
+        obs = _next_to_delete(obs, eks)
+    if obs.config is None and obs.cluster is None and not obs.cluster_missing:
+        return _before_associating(obs, eks)
+    return obs
+
+
+def _look(obs: Observation, eks: EksPort) -> Observation:
+    """``obs`` with the config of ``obs.config_name`` described, and its update found when
+    status does not know it."""
+    obj, name, update = obs.obj, obs.config_name, obs.update
+    cluster = obj.spec.cluster_name
     config = eks.describe_config(cluster, name)
     if config is None:
-        return _before_associating(base.but(update=update), eks)
+        return obs.but(config=None)
+    seen = obs.but(config=config)
     in_transition = config.status in (ConfigStatus.CREATING, ConfigStatus.DELETING)
-    unknown = update is None and obj.status.identity_provider_config_arn != config.arn
-    if base.but(config=config).owned_by_another is not None:
-        # Another object's config: its updates are not ours to follow, whatever their name.
-        return base.but(config=config, update=update)
+    unknown = update is None and obs.recorded_arn != config.arn
+    if seen.owned_by_another is not None:
+        return seen
     kind = (
         constants.UPDATE_DISASSOCIATE
         if config.status == ConfigStatus.DELETING
@@ -57,15 +88,120 @@ def _observe(base: Observation, eks: EksPort) -> Observation:
     if in_transition and failed_ours:
         # Our own update of that kind failed and EKS has not collected the config yet: there is
         # nothing to find, and looking would cost a ListUpdates at every pass until it does.
-        return base.but(config=config, update=update)
+        return seen
     if (in_transition and (update is None or update.status != IN_PROGRESS)) or unknown:
         # A config whose update we do not know: after a crash between the Associate call and
         # the status write (whether or not EKS has finished since), or one started outside.
         # Find it, never repeat it. Once the ARN is recorded this lookup does not recur.
         recovered = eks.find_config_update(cluster, name, kind)
         if recovered is not None:
-            update = recovered
-    return base.but(config=config, update=update)
+            return seen.but(update=recovered)
+    return seen
+
+
+def _ours(obs: Observation, name: str, config: ObservedConfig | None) -> ObservedConfig | None:
+    """``config`` if it is this object's (owner tag, or the ARN status records for ``name``)."""
+    if config is None:
+        return None
+    view = obs.but(name=name, config=config)
+    return config if view.mine_by_tag or (view.mine_by_tag is None and view.created_by_us) else None
+
+
+def _wants_successor(obs: Observation) -> bool:
+    """spec.oidc differs from our ACTIVE config and the policy makes before it breaks."""
+    config = obs.config
+    return (
+        config is not None
+        and config.status == ConfigStatus.ACTIVE
+        and obs.created_by_us
+        and bool(obs.differences)
+        and replacement.makes_before_breaking(obs.obj)
+    )
+
+
+def _with_previous(obs: Observation, eks: EksPort, name: str) -> Observation:
+    """A replacement is under way: describe the old config, and choose which config works.
+
+    The spec may have moved on since the new config was started: back to the old settings (then
+    the old config is the one to keep, and the new one goes), or on to third settings while the
+    new config is missing (then the config to make is the one of the newest settings).
+    """
+    obj = obs.obj
+    previous = _ours(obs, name, eks.describe_config(obj.spec.cluster_name, name))
+    if previous is None:
+        return obs
+    target = obs.config
+    if replacement.matches(obj, previous) and (
+        target is None or not replacement.matches(obj, target)
+    ):
+        return obs.but(name=name, config=previous, previous=target, update=obs.update)
+    fallback = obj.status.replacement_fallback
+    if target is None and fallback is not None and fallback.generation == obj.metadata.generation:
+        # EKS refused the new config next to the old one: this generation deletes first.
+        return obs.but(name=name, config=previous, delete_first=fallback.reason)
+    if target is None:
+        newest = replacement.successor_name(obj.config_name, obj.spec.oidc)
+        if newest != obs.config_name:
+            return _look(obs.but(name=newest), eks).but(previous=previous)
+    return obs.but(previous=previous)
+
+
+def _with_successor(obs: Observation, eks: EksPort) -> Observation:
+    """spec.oidc differs from our ACTIVE config: the new config under its derived name, if an
+    earlier pass made it; else whether EKS can hold it next to the old one."""
+    obj, old = obs.obj, obs.config
+    assert old is not None  # _wants_successor saw it
+    name = replacement.successor_name(obj.config_name, obj.spec.oidc)
+    if name == obs.config_name:
+        return obs
+    successor = _look(obs.but(name=name), eks)
+    if _ours(obs, name, successor.config) is not None:
+        return successor.but(previous=old)
+    if successor.config is not None or obs.deleting:
+        return obs  # a stranger's config under the derived name, or nothing left to make
+
+    return _room_for(obs, successor, eks)
+
+
+def _room_for(obs: Observation, successor: Observation, eks: EksPort) -> Observation:
+    """Whether EKS can hold the new config (``successor``, not made yet) next to the old one
+    (``obs.config``): the observation to go on with, the successor's or the old config's with
+    the reason a replacement must delete first."""
+    obj, old = obs.obj, obs.config
+    assert old is not None
+    fallback = obj.status.replacement_fallback
+    if fallback is not None and fallback.generation == obj.metadata.generation:
+        return obs.but(delete_first=fallback.reason)
+    cluster = eks.describe_cluster(obj.spec.cluster_name)
+    if cluster is None:
+        return obs  # gone between two calls: the next pass sees it missing
+    names = tuple(eks.list_configs(cluster.name))
+    reason = replacement.delete_first_reason(obj, old, cluster, names)
+    if reason is not None:
+        return obs.but(delete_first=reason, cluster=cluster)
+    neighbours = tuple(n for n in names if n != successor.config_name)
+    return successor.but(config=None, previous=old, cluster=cluster, neighbours=neighbours)
+
+
+def _next_to_delete(obs: Observation, eks: EksPort) -> Observation:
+    """In deletion every config the object owns goes, one at a time: the one worked on, then
+    the old one of a replacement, then any derived config of ours the cluster still has (one a
+    crash kept status from recording). The cluster is asked first: a cluster that is gone has
+    nothing left to list."""
+    if obs.config is not None:
+        return obs
+    if obs.previous is not None:
+        return obs.but(name=obs.previous.name, config=obs.previous, previous=None)
+    obs = _before_associating(obs, eks)
+    if obs.cluster is None:
+        return obs
+    obj = obs.obj
+    for name in eks.list_configs(obj.spec.cluster_name):
+        if name != obs.config_name and replacement.is_successor_of(name, obj.config_name):
+            leftover = _ours(obs, name, eks.describe_config(obj.spec.cluster_name, name))
+            if leftover is not None:
+                return obs.but(name=name, config=leftover)
+    return obs
 
 
 def _before_associating(base: Observation, eks: EksPort) -> Observation:
@@ -84,6 +220,4 @@ def _before_associating(base: Observation, eks: EksPort) -> Observation:
     if base.deleting or limit is None or limit > PREFLIGHT_UP_TO:
         return base.but(cluster=cluster)
     names = eks.list_configs(cluster.name)
-    return base.but(
-        cluster=cluster, neighbours=tuple(n for n in names if n != base.obj.config_name)
-    )
+    return base.but(cluster=cluster, neighbours=tuple(n for n in names if n != base.config_name))

@@ -48,6 +48,9 @@ class Observation:
     """The object as the pass read it, and what EKS (and the cluster gate) said about it."""
 
     obj: OidcIdentityProvider
+    name: str = ""
+    """The config this pass works on (empty: the base name, ``obj.config_name``). During a
+    make-before-break replacement, the new config's derived name."""
     identity: Owner | None = None
     """Who this object is in ownership tags (see :mod:`~.ownership`); by default its namespace
     and name without a management cluster."""
@@ -56,6 +59,12 @@ class Observation:
     config: ObservedConfig | None = None
     """The config of that name on the cluster; ``None`` when absent or not looked at (while the
     tracked update is still in progress, one DescribeUpdate is all a poll asks)."""
+    previous: ObservedConfig | None = None
+    """During a make-before-break replacement: the object's old config, still on the cluster
+    (serving until :attr:`config` is ACTIVE, then disassociated)."""
+    delete_first: str | None = None
+    """Why a replacement of :attr:`config` must delete it first (gathering found that EKS
+    cannot hold a second config), if it was asked; ``None`` otherwise."""
     update: EksUpdate | None = None
     """The tracked (``status.update``) or recovered update, freshly described when it mattered."""
     cluster_missing: bool = False
@@ -73,6 +82,33 @@ class Observation:
     def but(self, **changes: Any) -> Observation:
         """This observation with some fields replaced (a call's answer, a lost race)."""
         return dataclasses.replace(self, **changes)
+
+    @property
+    def config_name(self) -> str:
+        """The name of the config this pass works on."""
+        return self.name or self.obj.config_name
+
+    @property
+    def recorded_arn(self) -> str | None:
+        """The ARN status records for the config of :attr:`config_name`, if any."""
+        status = self.obj.status
+        if (status.identity_provider_config_name or self.obj.config_name) == self.config_name:
+            return status.identity_provider_config_arn
+        previous = status.previous_config
+        if previous is not None and previous.name == self.config_name:
+            return previous.arn
+        return None
+
+    @property
+    def replacing(self) -> str | None:
+        """The name of the old config a make-before-break replacement keeps serving, if any
+        (from status while the pass only polled an update)."""
+        if self.previous is not None:
+            return self.previous.name
+        recorded = self.obj.status.previous_config
+        if self.config is None and self.in_progress is not None and recorded is not None:
+            return recorded.name
+        return None
 
     @property
     def deleting(self) -> bool:
@@ -113,7 +149,7 @@ class Observation:
             return None
         if owner == self.me:
             return True
-        recorded = self.obj.status.identity_provider_config_arn == config.arn
+        recorded = self.recorded_arn == config.arn
         return owner.name == self.me.name and not owner.management_cluster and recorded
 
     @property
@@ -166,7 +202,7 @@ class Observation:
         by_tag = self.mine_by_tag
         if by_tag is not None:
             return by_tag
-        if self.obj.status.identity_provider_config_arn == config.arn:
+        if self.recorded_arn == config.arn:
             return True
         tracked, update = self.tracked, self.update
         # An association that failed or was cancelled made nothing: a config seen after it

@@ -126,6 +126,9 @@ class Verdict:
     ARN, config status and update it recorded."""
     hold: Hold | None = None
     """Stop calling EKS for the object after this verdict (permanent refusals)."""
+    fallback: str | None = None
+    """EKS refused the new config of a make-before-break replacement next to the old one: why.
+    Status records it for the generation, whose replacement then deletes first."""
     automatic_retry: bool = False
     """The verdict retries a failed EKS update by itself: it counts against the bound."""
     rule: str = ""
@@ -180,6 +183,9 @@ def in_flight(status: OidcIdentityProviderStatus) -> bool:
     """Whether ``status`` describes work EKS is still doing (what the poll timer waits on)."""
     if status.update is not None and status.update.status == constants.UPDATE_IN_PROGRESS:
         return True
+    settling = (ConfigStatus.CREATING, ConfigStatus.DELETING)
+    if status.previous_config is not None and status.previous_config.config_status in settling:
+        return True  # a replacement's other config: EKS finishes it after its update
     return status.config_status in (ConfigStatus.CREATING, ConfigStatus.DELETING) and (
         status.phase in (Phase.ASSOCIATING, Phase.REPLACING, Phase.DISASSOCIATING)
     )

@@ -17,15 +17,25 @@ from eks_oidc_operator.models import (
     ConditionStatus,
     ConfigStatus,
     EksUpdate,
+    Fallback,
     Hold,
     OidcIdentityProviderStatus,
+    PreviousConfig,
 )
 from eks_oidc_operator.reconcile import conditions, rules
 from eks_oidc_operator.reconcile.conditions import ConditionSpec
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.issuer import VERIFIED, Severity, severity
 from eks_oidc_operator.reconcile.observation import Observation
-from eks_oidc_operator.reconcile.plan import Associate, Event, Kind, Plan, Verdict, in_flight
+from eks_oidc_operator.reconcile.plan import (
+    Associate,
+    Disassociate,
+    Event,
+    Kind,
+    Plan,
+    Verdict,
+    in_flight,
+)
 from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.timing import poll_delay, retry_delay
 
@@ -60,14 +70,22 @@ def started(obs: Observation, ctx: Context, draft: Plan, update: EksUpdate) -> P
     anything else can fail; the event that announces the call names the update.
     """
     verdict = draft.verdict
-    creating = isinstance(verdict.starts_update, Associate)
-    status = draft.status.model_copy(
-        update={
-            "update": _recorded(update),
-            "update_generation": obs.obj.metadata.generation,
-            "config_status": ConfigStatus.CREATING if creating else ConfigStatus.DELETING,
-        }
-    )
+    call = verdict.starts_update
+    changes: dict[str, object] = {
+        "update": _recorded(update),
+        "update_generation": obs.obj.metadata.generation,
+    }
+    previous = draft.status.previous_config
+    if isinstance(call, Disassociate) and previous is not None and call.name == previous.name:
+        # The old config of a replacement goes; the one worked on stays as it is.
+        changes["previous_config"] = previous.model_copy(
+            update={"config_status": ConfigStatus.DELETING}
+        )
+    else:
+        creating = isinstance(call, Associate)
+        changes["config_status"] = ConfigStatus.CREATING if creating else ConfigStatus.DELETING
+    status = draft.status.model_copy(update=changes)
+    status = status.model_copy(update={"serving_config_name": _serving(status)})
     announcement = Event(
         EventType.NORMAL, verdict.reason, f"{verdict.message} (EKS update {update.id})"
     )
@@ -77,13 +95,19 @@ def started(obs: Observation, ctx: Context, draft: Plan, update: EksUpdate) -> P
 def _status(obs: Observation, ctx: Context, verdict: Verdict) -> OidcIdentityProviderStatus:
     previous, obj = obs.obj.status, obs.obj
     arn, config_status, update = _eks_view(obs, verdict)
-    return OidcIdentityProviderStatus(
+    status = OidcIdentityProviderStatus(
         observed_generation=obj.metadata.generation,
         phase=verdict.phase,
         region=ctx.region,
-        identity_provider_config_name=obj.config_name,
+        identity_provider_config_name=(
+            previous.identity_provider_config_name or obj.config_name
+            if verdict.keep_recorded
+            else obs.config_name
+        ),
         identity_provider_config_arn=arn,
         config_status=config_status,
+        previous_config=_previous_config(obs, verdict),
+        replacement_fallback=_fallback(obs, verdict),
         update=update,
         update_generation=_update_generation(previous, update),
         hold=_hold(obs, ctx, verdict),
@@ -96,6 +120,7 @@ def _status(obs: Observation, ctx: Context, verdict: Verdict) -> OidcIdentityPro
             generation=obj.metadata.generation,
         ),
     )
+    return status.model_copy(update={"serving_config_name": _serving(status)})
 
 
 def _eks_view(
@@ -105,16 +130,50 @@ def _eks_view(
     previous = obs.obj.status
     if verdict.keep_recorded:
         return previous.identity_provider_config_arn, previous.config_status, previous.update
-    config, arn = obs.config, previous.identity_provider_config_arn
-    if config is not None and (verdict.adopt or arn == config.arn):
+    config, arn = obs.config, obs.recorded_arn
+    if config is not None and (verdict.adopt or arn == config.arn or obs.created_by_us):
         arn = config.arn
     if config is not None:
         config_status = obs.config_status
-    elif obs.in_progress is not None:
+    elif _not_looked_at(obs):
         config_status = previous.config_status  # not looked at while EKS works on the update
     else:
         config_status = None  # looked at, and gone
     return arn, config_status, _recorded(obs.update) or previous.update
+
+
+def _not_looked_at(obs: Observation) -> bool:
+    """The pass only polled an in-flight update: it did not describe any config."""
+    return obs.config is None and obs.in_progress is not None
+
+
+def _previous_config(obs: Observation, verdict: Verdict) -> PreviousConfig | None:
+    """The old config of a replacement, as this pass saw it (as recorded, when it did not)."""
+    if verdict.keep_recorded or _not_looked_at(obs):
+        return obs.obj.status.previous_config
+    old = obs.previous
+    if old is None:
+        return None
+    return PreviousConfig(name=old.name, arn=old.arn, config_status=ConfigStatus(old.status))
+
+
+def _fallback(obs: Observation, verdict: Verdict) -> Fallback | None:
+    """A replacement's fallback to deleting first: recorded for its generation only."""
+    generation = obs.obj.metadata.generation
+    if verdict.fallback is not None:
+        return Fallback(generation=generation, reason=verdict.fallback)
+    recorded = obs.obj.status.replacement_fallback
+    return recorded if recorded is not None and recorded.generation == generation else None
+
+
+def _serving(status: OidcIdentityProviderStatus) -> str | None:
+    """The ACTIVE config sign-in goes through: the one worked on, else the old one."""
+    if status.config_status == ConfigStatus.ACTIVE:
+        return status.identity_provider_config_name
+    old = status.previous_config
+    if old is not None and old.config_status == ConfigStatus.ACTIVE:
+        return old.name
+    return None
 
 
 def _update_generation(

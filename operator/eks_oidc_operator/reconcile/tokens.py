@@ -18,7 +18,7 @@ MAX_TOKEN_LENGTH = 64
 """EKS's limit on ``clientRequestToken``."""
 
 
-def association_token(obj: OidcIdentityProvider) -> str:
+def association_token(obj: OidcIdentityProvider, name: str | None = None) -> str:
     """The token of the next AssociateIdentityProviderConfig of ``obj``.
 
     Same object, generation and last known update -> same token, so a call repeated after a
@@ -33,7 +33,10 @@ def association_token(obj: OidcIdentityProvider) -> str:
     base = _object_base(obj)
     if obj.spec.client_request_token:
         base = f"{obj.spec.client_request_token}-{_digest(base, 8)}"
-    return _bounded(base, f"-g{obj.metadata.generation}-{salt}")
+    # The new config of a make-before-break replacement (``name``, derived) has a token of its
+    # own: never the replay of an association of the base name.
+    named = f"-n{_digest(name, 6)}" if name is not None and name != obj.config_name else ""
+    return _bounded(base, f"-g{obj.metadata.generation}{named}-{salt}")
 
 
 def disassociation_token(

@@ -14,7 +14,7 @@ from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.reconcile.planner import plan, started
 from eks_oidc_operator.reconcile.timing import Timings, poll_delay
-from tests.unit.reconcile.factories import ARN, config, ctx, obj, ours, update
+from tests.unit.reconcile.factories import ARN, OTHER_ARN, config, ctx, obj, ours, update
 from tests.unit.reconcile.test_rules import CASES
 
 TIMINGS = Timings()
@@ -52,16 +52,51 @@ def test_a_started_update_starts_its_poll_schedule_from_the_first_step() -> None
 
 
 def test_a_started_disassociation_records_the_config_deleting() -> None:
-    resource = obj(status=ours(), oidc={"clientId": "new"})
+    announced = {
+        "type": "Ready",
+        "status": "False",
+        "reason": "ReplacementOutage",
+        "message": "m",
+        "lastTransitionTime": "2026-11-28T12:00:00Z",
+        "observedGeneration": 1,
+    }
+    resource = obj(
+        status=ours(conditions=[announced]),
+        oidc={"clientId": "new"},
+        replacementPolicy="DeleteBeforeCreate",
+    )
     draft = _plan(resource, config=config())
     gone = update(id_="u-del", type_="DisassociateIdentityProviderConfig")
     result = started(Observation(resource, config=config()), ctx(), draft, gone)
     assert result.status.config_status == "DELETING"
     assert result.status.identity_provider_config_arn == ARN
+    # The outage was announced by the pass before; this one reports the call that starts it.
     assert [(e.reason, e.message.endswith("(EKS update u-del)")) for e in result.events] == [
-        ("ReplacementOutage", False),  # the outage is announced with the call that starts it
         ("Replacing", True),
     ]
+
+
+def test_a_started_disassociation_of_the_old_config_leaves_the_new_one_as_it_is() -> None:
+    old = config()
+    new = config("ACTIVE", arn=OTHER_ARN, name="corp-1", issuer_url="https://new.example.com")
+    resource = obj(status=ours(), oidc={"issuerUrl": "https://new.example.com"})
+    seen = Observation(resource, name="corp-1", config=new, previous=old)
+    draft = _plan(resource, name="corp-1", config=new, previous=old)
+    assert draft.rule == "previous_retires"
+    gone = update(id_="u-del", type_="DisassociateIdentityProviderConfig")
+    result = started(seen, ctx(), draft, gone)
+    assert result.status.identity_provider_config_name == "corp-1"
+    assert (result.status.config_status, result.status.identity_provider_config_arn) == (
+        "ACTIVE",
+        OTHER_ARN,
+    )
+    assert result.status.previous_config is not None
+    assert (result.status.previous_config.name, result.status.previous_config.config_status) == (
+        "corp",
+        "DELETING",
+    )
+    assert result.status.serving_config_name == "corp-1"
+    assert result.in_flight  # polled until the old config is gone
 
 
 DELETIONS = {key: row for key, row in CASES.items() if row[0].metadata.deletion_timestamp}

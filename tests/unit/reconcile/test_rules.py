@@ -22,6 +22,7 @@ from eks_oidc_operator.reconcile.observation import Checks, Observation
 from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.planner import plan, preflight
+from eks_oidc_operator.reconcile.replacement import successor_name
 from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
 from eks_oidc_testing.paths import REPO
 from tests.unit.reconcile.factories import (
@@ -120,6 +121,32 @@ def _failed(
 
 IN_FLIGHT = {"observedGeneration": 1, "update": {"id": "u-1", "status": "InProgress"}}
 FAILED_UNKNOWN = update("Failed", code="Unknown", message="m")
+
+
+NEW_ISSUER = {"issuerUrl": "https://login.new.example.com"}
+SUCCESSOR = successor_name("corp", obj(oidc=NEW_ISSUER).spec.oidc)
+"""The derived name of a replacement to the settings ``NEW_ISSUER``."""
+CLUSTER_1_33 = ObservedCluster(name="prod", status="ACTIVE", version="1.33")
+
+
+def NEW_CONFIG(status: str) -> Any:  # noqa: N802 - reads like the constants around it
+    """The replacement's new config, with the ``NEW_ISSUER`` settings."""
+    return config(status, arn=OTHER_ARN, name=SUCCESSOR, issuer_url=NEW_ISSUER["issuerUrl"])
+
+
+ANNOUNCED = ours(
+    conditions=[
+        {
+            "type": "Ready",
+            "status": "False",
+            "reason": "ReplacementOutage",
+            "message": "m",
+            "lastTransitionTime": NOW.isoformat(),
+            "observedGeneration": 1,
+        }
+    ]
+)
+"""Our ACTIVE config, after a pass announced a delete-first replacement's outage."""
 
 
 CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, str]] = {
@@ -331,13 +358,79 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.FAILED,
         "ConfigConflict",
     ),
-    "spec.oidc changed on our ACTIVE config: replace": (
-        obj(status=ours(), oidc={"clientId": "new"}),
+    "spec.oidc changed, deleting first: the outage is announced before anything": (
+        obj(status=ours(), oidc={"clientId": "new"}, replacementPolicy="DeleteBeforeCreate"),
+        seen(config=config()),
+        "oidc_changed",
+        RETRY,
+        Phase.REPLACING,
+        "ReplacementOutage",
+    ),
+    "spec.oidc changed, deleting first, outage announced: disassociate": (
+        obj(status=ANNOUNCED, oidc={"clientId": "new"}, replacementPolicy="DeleteBeforeCreate"),
         seen(config=config()),
         "oidc_changed",
         DISASSOCIATE,
         Phase.REPLACING,
         "Replacing",
+    ),
+    "make-before-break: the new config is associated next to the old one": (
+        obj(status=ours(), oidc=NEW_ISSUER),
+        seen(name=SUCCESSOR, config=None, previous=config(), cluster=CLUSTER_1_33),
+        "config_missing",
+        ASSOCIATE,
+        Phase.REPLACING,
+        "Replacing",
+    ),
+    "make-before-break: the new config CREATING, the old one serves: wait": (
+        obj(status=ours(), oidc=NEW_ISSUER),
+        seen(name=SUCCESSOR, config=NEW_CONFIG("CREATING"), previous=config()),
+        "config_creating",
+        WAIT,
+        Phase.REPLACING,
+        "Replacing",
+    ),
+    "make-before-break: the new config ACTIVE: disassociate the old one": (
+        obj(status=ours(), oidc=NEW_ISSUER),
+        seen(name=SUCCESSOR, config=NEW_CONFIG("ACTIVE"), previous=config()),
+        "previous_retires",
+        DISASSOCIATE,
+        Phase.REPLACING,
+        "Replacing",
+    ),
+    "make-before-break: the old config DELETING: wait until it is gone": (
+        obj(status=ours(), oidc=NEW_ISSUER),
+        seen(name=SUCCESSOR, config=NEW_CONFIG("ACTIVE"), previous=config("DELETING")),
+        "previous_going",
+        WAIT,
+        Phase.REPLACING,
+        "WaitingForDisassociation",
+    ),
+    "spec back to the old settings while the new config is CREATING: wait to remove it": (
+        obj(status=ours()),
+        seen(config=config(), previous=NEW_CONFIG("CREATING")),
+        "previous_settles",
+        WAIT,
+        Phase.REPLACING,
+        "Replacing",
+    ),
+    "EKS refuses the new config next to the old one (size): fall back, announced first": (
+        obj(status=ours(), oidc=NEW_ISSUER),
+        seen(
+            name=SUCCESSOR,
+            config=None,
+            previous=config(),
+            cluster=CLUSTER_1_33,
+            error=EksError(
+                "InvalidRequestException",
+                "would exceed the combined size limit",
+                operation="AssociateIdentityProviderConfig",
+            ),
+        ),
+        "successor_refused",
+        RETRY,
+        Phase.REPLACING,
+        "ReplacementOutage",
     ),
     "spec.oidc changed, replacementPolicy Never: refused, held": (
         obj(status=ours(), oidc={"clientId": "new"}, replacementPolicy="Never"),
@@ -915,7 +1008,7 @@ def test_the_issuer_finding_is_a_condition_and_a_warning_only_once() -> None:
     [
         ({"oidc": {"clientId": "new"}}, "the issuer URL is unchanged"),
         ({"oidc": {"clientId": "new", "issuerUrl": "https://login.example.com/"}}, "unchanged"),
-        ({"oidc": {"issuerUrl": "https://new.example.com"}}, "CreateBeforeDelete is planned"),
+        ({"oidc": {"issuerUrl": "https://new.example.com"}}, "is not this object's"),
         (
             {
                 "oidc": {"issuerUrl": "https://new.example.com"},

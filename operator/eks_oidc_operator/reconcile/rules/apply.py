@@ -12,7 +12,7 @@ import dataclasses
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks.types import ObservedConfig
 from eks_oidc_operator.models import AdoptionPolicy, ConfigStatus, Phase, ReplacementPolicy
-from eks_oidc_operator.reconcile import reasons
+from eks_oidc_operator.reconcile import conditions, reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.delta import normalised_issuer, tag_delta
 from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, Retry, update_error_policy
@@ -30,6 +30,7 @@ from eks_oidc_operator.reconcile.plan import (
     Verdict,
 )
 from eks_oidc_operator.reconcile.reasons import EventType
+from eks_oidc_operator.reconcile.replacement import successor_name
 from eks_oidc_operator.reconcile.rules.common import (
     eks_error,
     in_progress_message,
@@ -44,6 +45,20 @@ from eks_oidc_operator.reconcile.tokens import association_token, disassociation
 DISASSOCIATE = constants.UPDATE_DISASSOCIATE
 
 
+def successor_refused(obs: Observation, ctx: Context) -> Verdict | None:
+    """EKS refused the new config of a make-before-break replacement although the pre-checks
+    passed: a limit only EKS counts (the combined size of the cluster's configs). The
+    replacement falls back to deleting the old config first, for this generation; this pass
+    only announces the outage, the next one starts it."""
+    error, previous = obs.error, obs.previous
+    if error is None or error.operation != constants.UPDATE_ASSOCIATE or previous is None:
+        return None
+    if error.code not in ("InvalidRequestException", "InvalidParameterException"):
+        return None
+    why = f"EKS refused the new config {obs.config_name} next to {previous.name}: {error.message}"
+    return dataclasses.replace(_outage_ahead(obs, previous.name, why), fallback=why)
+
+
 def limit_refused(obs: Observation, ctx: Context) -> Verdict | None:
     """EKS refused our Associate with ``InvalidRequestException`` although this pass saw the
     cluster ACTIVE and the config absent: what is left is a limit (the combined size of the
@@ -55,7 +70,7 @@ def limit_refused(obs: Observation, ctx: Context) -> Verdict | None:
     if error.code != "InvalidRequestException" or cluster is None or cluster.status != "ACTIVE":
         return None
     message = (
-        f"EKS refused config {obs.obj.config_name} on cluster {cluster.name} for a limit "
+        f"EKS refused config {obs.config_name} on cluster {cluster.name} for a limit "
         f"(identity providers per cluster, or their combined size): {error.message}"
     )
     return warned_stall(
@@ -70,7 +85,7 @@ def owned_by_another(obs: Observation, ctx: Context) -> Verdict | None:
         return None
     obj = obs.obj
     message = (
-        f"Config {obj.config_name} on cluster {obj.spec.cluster_name} is owned by {owner} "
+        f"Config {obs.config_name} on cluster {obj.spec.cluster_name} is owned by {owner} "
         f"(tag {constants.OWNER_TAG}); this object leaves it alone. Use another "
         "spec.oidc.identityProviderConfigName, or delete the owner's object"
     )
@@ -87,7 +102,7 @@ def not_adopted(obs: Observation, ctx: Context) -> Verdict | None:
         return None
     obj = obs.obj
     message = (
-        f"Config {obj.config_name} already exists on cluster {obj.spec.cluster_name} and was "
+        f"Config {obs.config_name} already exists on cluster {obj.spec.cluster_name} and was "
         "not created by this object; spec.adoptionPolicy is Never, so it is left alone. Delete "
         "it, or set spec.adoptionPolicy to Matching"
     )
@@ -112,16 +127,22 @@ def outside_disassociation_in_flight(obs: Observation, ctx: Context) -> Verdict 
 
 
 def update_in_flight(obs: Observation, ctx: Context) -> Verdict | None:
-    """Our (or a recovered) update is running: wait; outside deletion a disassociation is the
-    first half of a replacement."""
+    """Our (or a recovered) update is running: wait; outside deletion a disassociation, or an
+    association next to an old config, is part of a replacement."""
     update = obs.in_progress
     if update is None:
         return None
-    phase = Phase.REPLACING if update.type == DISASSOCIATE else Phase.ASSOCIATING
-    reason = reasons.REPLACING if update.type == DISASSOCIATE else reasons.ASSOCIATING
+    message = in_progress_message(update)
+    if update.type == DISASSOCIATE:
+        phase, reason = Phase.REPLACING, reasons.REPLACING
+    elif obs.replacing is not None:
+        phase, reason = Phase.REPLACING, reasons.REPLACING
+        message = f"{message}; {_keeps_serving(obs.replacing)}"
+    else:
+        phase, reason = Phase.ASSOCIATING, reasons.ASSOCIATING
     # A config seen CREATING with a matching spec is ours to follow, even when the crash came
     # before its ARN reached status: record it now.
-    return Verdict(Kind.WAIT, phase, reason, in_progress_message(update), adopt=_matches(obs))
+    return Verdict(Kind.WAIT, phase, reason, message, adopt=_matches(obs))
 
 
 def cluster_missing(obs: Observation, ctx: Context) -> Verdict | None:
@@ -143,17 +164,19 @@ def cluster_missing(obs: Observation, ctx: Context) -> Verdict | None:
 
 def update_failed(obs: Observation, ctx: Context) -> Verdict | None:
     """Our association failed and left nothing behind: stalled, then retried a bounded number
-    of times (see :mod:`~.failures`)."""
+    of times (see :mod:`~.failures`). In a make-before-break replacement the old config still
+    serves, and the condition says so."""
     failed = obs.failed
     if obs.config is not None or failed is None:
         return None
-    return after_failure(obs, ctx, failed, _associate(obs, ctx))
+    return _noting_the_old_config(obs, after_failure(obs, ctx, failed, _associate(obs, ctx)))
 
 
 def replacement_failed(obs: Observation, ctx: Context) -> Verdict | None:
-    """The disassociation that starts a replacement failed; the config is still there."""
+    """The disassociation that starts a delete-first replacement failed; the config is still
+    there. (The old config of a make-before-break replacement has its own rule.)"""
     failed, config = obs.failed, obs.config
-    if failed is None or failed.type != DISASSOCIATE or config is None:
+    if failed is None or failed.type != DISASSOCIATE or config is None or obs.previous:
         return None
     again = oidc_changed(obs, ctx)
     if again is None:  # the spec went back to what the config has: nothing to replace
@@ -171,7 +194,7 @@ def failed_config_lingers(obs: Observation, ctx: Context) -> Verdict | None:
     if obs.differences:
         return None
     policy = _policy_of(obs)
-    stalled = stalled_on(failed, policy)
+    stalled = _noting_the_old_config(obs, stalled_on(failed, policy))
     if policy.retry is Retry.NEVER:
         return dataclasses.replace(stalled, retry=None, hold=Hold())
     return stalled
@@ -182,9 +205,9 @@ def config_removed_outside(obs: Observation, ctx: Context) -> Verdict | None:
     status = obs.obj.status
     if obs.config is not None or obs.failed is not None:
         return None
-    if not status.identity_provider_config_arn or status.config_status != ConfigStatus.ACTIVE:
+    if not obs.recorded_arn or status.config_status != ConfigStatus.ACTIVE:
         return None
-    name, cluster = obs.obj.config_name, obs.obj.spec.cluster_name
+    name, cluster = obs.config_name, obs.obj.spec.cluster_name
     drift = Event(
         EventType.WARNING,
         reasons.DRIFT_DETECTED,
@@ -221,12 +244,55 @@ def config_deleting(obs: Observation, ctx: Context) -> Verdict | None:
     return _deleting(obs, Phase.REPLACING if obs.created_by_us else Phase.ASSOCIATING)
 
 
+def previous_going(obs: Observation, ctx: Context) -> Verdict | None:
+    """The old config of a replacement is DELETING: wait until EKS has removed it."""
+    previous = obs.previous
+    if previous is None or previous.status != ConfigStatus.DELETING:
+        return None
+    message = f"Config {obs.config_name} replaces {previous.name}, which EKS is removing (DELETING)"
+    return Verdict(Kind.WAIT, Phase.REPLACING, reasons.WAITING_FOR_DISASSOCIATION, message)
+
+
+def previous_settles(obs: Observation, ctx: Context) -> Verdict | None:
+    """The other config is still CREATING (the spec went back to the old settings while the new
+    config was being made): EKS accepts no disassociation until it is ACTIVE."""
+    previous = obs.previous
+    if previous is None or previous.status != ConfigStatus.CREATING:
+        return None
+    message = (
+        f"Config {previous.name} is CREATING; it is disassociated once EKS has finished it, "
+        f"since config {obs.config_name} has the spec's settings"
+    )
+    return Verdict(Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message)
+
+
+def previous_retires(obs: Observation, ctx: Context) -> Verdict | None:
+    """The new config is ACTIVE and the old one still there (ACTIVE, since the rules above
+    passed): disassociate the old one. Sign-in never stopped."""
+    previous, config = obs.previous, obs.config
+    if previous is None or config is None or config.status != ConfigStatus.ACTIVE:
+        return None
+    obj = obs.obj
+    token = disassociation_token(obj, previous, obs.update)
+    retire = Verdict(
+        Kind.WAIT,
+        Phase.REPLACING,
+        reasons.REPLACING,
+        f"Config {obs.config_name} is ACTIVE; disassociating the old config {previous.name}",
+        calls=(Disassociate(obj.spec.cluster_name, previous.name, token),),
+    )
+    failed = obs.failed
+    if failed is not None and failed.type == DISASSOCIATE:
+        return after_failure(obs, ctx, failed, retire)
+    return retire
+
+
 def config_conflicts(obs: Observation, ctx: Context) -> Verdict | None:
     """A config of that name with other settings, not created by this object: leave it alone."""
     differences = obs.differences
     if not differences or obs.created_by_us:
         return None
-    name, cluster = obs.obj.config_name, obs.obj.spec.cluster_name
+    name, cluster = obs.config_name, obs.obj.spec.cluster_name
     message = (
         f"Config {name} already exists on cluster {cluster} with other settings "
         f"({', '.join(differences)}); it was not created by this object, so it is "
@@ -244,7 +310,7 @@ def replacement_waits_for_creation(obs: Observation, ctx: Context) -> Verdict | 
         Kind.WAIT,
         Phase.REPLACING,
         reasons.REPLACING,
-        f"Waiting for config {obs.obj.config_name} to finish CREATING before replacing it",
+        f"Waiting for config {obs.config_name} to finish CREATING before replacing it",
     )
 
 
@@ -258,48 +324,67 @@ def replacement_refused(obs: Observation, ctx: Context) -> Verdict | None:
         return None
     message = (
         f"{', '.join(differences)} changed, and EKS cannot edit a config; spec.replacementPolicy "
-        f"is Never, so config {obs.obj.config_name} is kept as it is. Revert the change, or set "
+        f"is Never, so config {obs.config_name} is kept as it is. Revert the change, or set "
         "spec.replacementPolicy to DeleteBeforeCreate"
     )
     return warned_stall(reasons.REPLACEMENT_REFUSED, message, hold=Hold())
 
 
 def oidc_changed(obs: Observation, ctx: Context) -> Verdict | None:
-    """spec.oidc differs from our ACTIVE config (CREATING and DELETING were waited out above):
-    EKS cannot edit a config, so disassociate it; the association follows once it is gone.
+    """spec.oidc differs from our ACTIVE config (CREATING and DELETING were waited out above),
+    and the new settings cannot go next to it (``replacementPolicy: DeleteBeforeCreate``, or
+    EKS cannot hold both): disassociate it; the association follows once it is gone.
 
     Nobody can sign in through the provider from the disassociation until the new association
-    is ACTIVE: the Warning that announces the call says so, and why.
+    is ACTIVE, so the outage is announced first, by a pass of its own (a Warning and the Ready
+    condition, naming why); the pass after it starts the disassociation.
     """
     config, differences = obs.config, obs.differences
     if config is None or not differences:
         return None
-    name = obs.obj.config_name
-    message = (
-        f"{', '.join(differences)} changed; EKS cannot edit a config, so {name} is "
-        "disassociated and associated again"
-    )
-    outage = Event(
-        EventType.WARNING,
-        reasons.REPLACEMENT_OUTAGE,
-        f"Replacing config {name} by deleting it first: no sign-in through it until the new "
-        "association is ACTIVE (two EKS updates, on real EKS 15-40 minutes each). Why: "
-        f"{_why_delete_first(obs, config)}",
-    )
+    name = obs.config_name
+    why = obs.delete_first or _why_delete_first(obs, config)
+    if not _outage_announced(obs):
+        return _outage_ahead(obs, name, why)
     token = disassociation_token(obs.obj, config, obs.update)
     call = Disassociate(obs.obj.spec.cluster_name, name, token)
+    message = (
+        f"{', '.join(differences)} changed; EKS cannot edit a config, so {name} is "
+        f"disassociated and associated again (no sign-in through it until then: {why})"
+    )
+    return Verdict(Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message, calls=(call,))
+
+
+def _outage_ahead(obs: Observation, name: str, why: str) -> Verdict:
+    """The announcement of a replacement that deletes config ``name`` first, before it starts."""
+    message = (
+        f"Replacing config {name} by deleting it first: no sign-in through it until the new "
+        "association is ACTIVE (two EKS updates, on real EKS 15-40 minutes each). Why: "
+        f"{why}. Starting in a moment"
+    )
     return Verdict(
-        Kind.WAIT,
+        Kind.RETRY,
         Phase.REPLACING,
-        reasons.REPLACING,
-        f"{message} (sign-in through it is down until then)",
-        calls=(call,),
-        notices=(outage,),
+        reasons.REPLACEMENT_OUTAGE,
+        message,
+        events=(Event(EventType.WARNING, reasons.REPLACEMENT_OUTAGE, message),),
+        retry=Backoff.QUEUE,
+    )
+
+
+def _outage_announced(obs: Observation) -> bool:
+    """Whether an earlier pass announced this generation's delete-first replacement."""
+    ready = conditions.find(obs.obj.status.conditions, constants.CONDITION_READY)
+    return (
+        ready is not None
+        and ready.reason == reasons.REPLACEMENT_OUTAGE
+        and ready.observed_generation == obs.obj.metadata.generation
     )
 
 
 def _why_delete_first(obs: Observation, config: ObservedConfig) -> str:
-    """Why this replacement cannot keep the old config serving until the new one is ACTIVE."""
+    """Why this replacement cannot keep the old config serving until the new one is ACTIVE,
+    when gathering did not say."""
     if obs.obj.spec.replacement_policy is ReplacementPolicy.DELETE_BEFORE_CREATE:
         return "spec.replacementPolicy is DeleteBeforeCreate"
     if normalised_issuer(obs.obj.spec.oidc.issuer_url) == normalised_issuer(config.issuer_url):
@@ -307,7 +392,21 @@ def _why_delete_first(obs: Observation, config: ObservedConfig) -> str:
             "the issuer URL is unchanged, and EKS refuses a second config with the same issuer "
             "on one cluster"
         )
-    return "this release replaces a config by deleting it first (CreateBeforeDelete is planned)"
+    name = successor_name(obs.obj.config_name, obs.obj.spec.oidc)
+    return f"config {name}, the new settings' name, exists and is not this object's"
+
+
+def _noting_the_old_config(obs: Observation, found: Verdict) -> Verdict:
+    """A stall of the new config of a make-before-break replacement says the old one serves."""
+    if obs.previous is None or found.kind is not Kind.STALL:
+        return found
+    message = f"{found.message}; {_keeps_serving(obs.previous.name)}"
+    events = tuple(dataclasses.replace(e, message=message) for e in found.events)
+    return dataclasses.replace(found, message=message, events=events)
+
+
+def _keeps_serving(name: str) -> str:
+    return f"the old config {name} keeps serving sign-in until the new one is ACTIVE"
 
 
 def config_creating(obs: Observation, ctx: Context) -> Verdict | None:
@@ -315,11 +414,18 @@ def config_creating(obs: Observation, ctx: Context) -> Verdict | None:
     config = obs.config
     if config is None or config.status != ConfigStatus.CREATING:
         return None
+    if obs.previous is not None:
+        message = (
+            f"Config {obs.config_name} is CREATING in EKS; {_keeps_serving(obs.previous.name)}"
+        )
+        return Verdict(
+            Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message, adopt=_unrecorded(obs)
+        )
     return Verdict(
         Kind.WAIT,
         Phase.ASSOCIATING,
         reasons.ASSOCIATING,
-        f"Config {obs.obj.config_name} is CREATING in EKS",
+        f"Config {obs.config_name} is CREATING in EKS",
         adopt=_unrecorded(obs),
     )
 
@@ -341,7 +447,7 @@ def tags_drifted(obs: Observation, ctx: Context) -> Verdict | None:
     synced = Event(
         EventType.NORMAL,
         reasons.TAGS_UPDATED,
-        f"Tags of config {obs.obj.config_name} synced: {changed}",
+        f"Tags of config {obs.config_name} synced: {changed}",
     )
     return dataclasses.replace(in_sync(obs, ctx), calls=tuple(calls), notices=(synced,))
 
@@ -356,24 +462,25 @@ def in_sync(obs: Observation, ctx: Context) -> Verdict:
     events: tuple[Event, ...] = ()
     if not obs.created_by_us:
         adopted = (
-            f"Config {obs.obj.config_name} already existed on cluster {cluster} with matching "
+            f"Config {obs.config_name} already existed on cluster {cluster} with matching "
             "settings and no owner tag; adopted it (and tagged it as this object's)"
         )
         events = (Event(EventType.NORMAL, reasons.ADOPTED, adopted),)
     elif obs.obj.status.phase != Phase.ACTIVE:
-        associated = f"Config {obs.obj.config_name} is ACTIVE on cluster {cluster}"
+        associated = f"Config {obs.config_name} is ACTIVE on cluster {cluster}"
         events = (Event(EventType.NORMAL, reasons.ASSOCIATED, associated),)
     return Verdict(
         Kind.READY,
         Phase.ACTIVE,
         reasons.ACTIVE,
-        f"Config {obs.obj.config_name} is ACTIVE on cluster {cluster} and matches the spec",
+        f"Config {obs.config_name} is ACTIVE on cluster {cluster} and matches the spec",
         events=events,
         adopt=_unrecorded(obs),
     )
 
 
 RULES = (
+    successor_refused,
     limit_refused,
     eks_error,
     owned_by_another,
@@ -388,6 +495,9 @@ RULES = (
     config_missing,
     config_deleting_outside,
     config_deleting,
+    previous_going,
+    previous_settles,
+    previous_retires,
     config_conflicts,
     replacement_refused,
     replacement_waits_for_creation,
@@ -403,11 +513,21 @@ def _associate(obs: Observation, ctx: Context) -> Verdict:
     """Associate, unless the cluster has no room left for another provider (then nothing is
     sent: EKS's refusal would read like a transient one)."""
     obj = obs.obj
-    name, cluster = obj.config_name, obj.spec.cluster_name
+    name, cluster = obs.config_name, obj.spec.cluster_name
     full = _provider_limit_reached(obs, ctx)
     if full is not None:
         return full
-    call = Associate(cluster, name, obj.spec.oidc, _desired_tags(obs), association_token(obj))
+    token = association_token(obj, name)
+    call = Associate(cluster, name, obj.spec.oidc, _desired_tags(obs), token)
+    if obs.previous is not None:
+        message = f"Associating config {name} next to {obs.previous.name} on cluster {cluster}"
+        return Verdict(
+            Kind.WAIT,
+            Phase.REPLACING,
+            reasons.REPLACING,
+            f"{message}; {_keeps_serving(obs.previous.name)}",
+            calls=(call,),
+        )
     return Verdict(
         Kind.WAIT,
         Phase.ASSOCIATING,
@@ -445,7 +565,7 @@ def _desired_tags(obs: Observation) -> dict[str, str]:
 
 
 def _deleting(obs: Observation, phase: Phase) -> Verdict:
-    message = f"Config {obs.obj.config_name} is DELETING in EKS"
+    message = f"Config {obs.config_name} is DELETING in EKS"
     return Verdict(Kind.WAIT, phase, reasons.WAITING_FOR_DISASSOCIATION, message)
 
 
@@ -455,7 +575,7 @@ def _matches(obs: Observation) -> bool:
 
 def _unrecorded(obs: Observation) -> bool:
     """The observed config's ARN is not the one status records (so record it)."""
-    return obs.config is not None and obs.obj.status.identity_provider_config_arn != obs.config.arn
+    return obs.config is not None and obs.recorded_arn != obs.config.arn
 
 
 def _policy_of(obs: Observation) -> ErrorPolicy:

@@ -104,7 +104,7 @@ def outside_disassociation(obs: Observation) -> Event:
     return Event(
         EventType.WARNING,
         reasons.DRIFT_DETECTED,
-        f"Config {obs.obj.config_name} is being disassociated from cluster "
+        f"Config {obs.config_name} is being disassociated from cluster "
         f"{obs.obj.spec.cluster_name} outside the operator; it will be associated again once "
         "EKS has removed it",
     )

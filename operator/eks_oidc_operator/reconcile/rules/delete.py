@@ -42,7 +42,7 @@ def config_gone(obs: Observation, ctx: Context) -> Verdict | None:
     if obs.config is not None:
         return None
     obj = obs.obj
-    message = f"Config {obj.config_name} is not associated with cluster {obj.spec.cluster_name}"
+    message = f"Config {obs.config_name} is not associated with cluster {obj.spec.cluster_name}"
     return announced(Kind.RELEASE, _PHASE, reasons.DISASSOCIATED, message)
 
 
@@ -58,13 +58,13 @@ def not_owned(obs: Observation, ctx: Context) -> Verdict | None:
     if config is None:
         return None
     by_tag = obs.mine_by_tag
-    recorded = obs.obj.status.identity_provider_config_arn == config.arn
+    recorded = obs.recorded_arn == config.arn
     if by_tag or (by_tag is None and recorded):
         return None
     obj = obs.obj
     owner = obs.owned_by_another
     whose = f"is owned by {owner}" if owner is not None else "was not created by this object"
-    message = f"Config {obj.config_name} on cluster {obj.spec.cluster_name} {whose}; left in place"
+    message = f"Config {obs.config_name} on cluster {obj.spec.cluster_name} {whose}; left in place"
     return announced(Kind.RELEASE, _PHASE, reasons.NOT_OWNED, message)
 
 
@@ -83,7 +83,7 @@ def deletion_waits_for_config(obs: Observation, ctx: Context) -> Verdict | None:
     if config is None or config.status not in (ConfigStatus.CREATING, ConfigStatus.DELETING):
         return None
     message = (
-        f"Config {obs.obj.config_name} is {config.status} in EKS; waiting before it can be released"
+        f"Config {obs.config_name} is {config.status} in EKS; waiting before it can be released"
     )
     return Verdict(Kind.WAIT, _PHASE, reasons.DISASSOCIATING, message)
 
@@ -99,8 +99,8 @@ def disassociate(obs: Observation, ctx: Context) -> Verdict:
         Kind.WAIT,
         _PHASE,
         reasons.DISASSOCIATING,
-        f"Disassociating config {obs.obj.config_name} from cluster {obj.spec.cluster_name}",
-        calls=(Disassociate(obj.spec.cluster_name, obj.config_name, token),),
+        f"Disassociating config {obs.config_name} from cluster {obj.spec.cluster_name}",
+        calls=(Disassociate(obj.spec.cluster_name, obs.config_name, token),),
     )
 
 
