@@ -142,6 +142,7 @@ def _wait_for_calls(
         time.sleep(0.01)
 
 
+@pytest.mark.parametrize("status_lost", [False, True], ids=["status-kept", "status-lost"])
 @pytest.mark.parametrize(
     ("operation", "count"),
     [(ASSOCIATE, 2), (DISASSOCIATE, 1)],
@@ -156,11 +157,14 @@ def test_a_sigkill_at_each_step_of_a_replacement_ends_with_one_config_and_no_orp
     tmp_path: Path,
     operation: str,
     count: int,
+    status_lost: bool,
 ) -> None:
     """Make-before-break on 1.33: the operator is killed right after EKS accepted the new
     config's association, or the old config's disassociation; the one started next finds that
     work in EKS (the new config under its derived name, the old one DELETING) instead of
-    repeating it, and no moment of the whole run lacks an ACTIVE config of the object's."""
+    repeating it, and no moment of the whole run lacks an ACTIVE config of the object's. With
+    ``status_lost`` the object's status is removed too, so only EKS (the owner tag and the
+    derived name) tells the restarted operator what was done."""
     eks_cluster = unique_name("r")
     simulator.create_cluster(eks_cluster, "1.33")
     first = _operator(cluster, simulator, tmp_path)
@@ -178,13 +182,36 @@ def test_a_sigkill_at_each_step_of_a_replacement_ends_with_one_config_and_no_orp
             )
             _wait_for_calls(simulator, operation, eks_cluster, count, first)
             first.stop(signal.SIGKILL)
-            with running_operator(cluster, simulator, tmp_path / "second") as second:
-                done = wait_for(
-                    "Ready after the restart",
-                    lambda: _ready_at(cluster, namespace, name, 2),
-                    second,
-                    timeout=90,
+            if status_lost:
+                cluster.kubectl(
+                    "patch",
+                    f"oidcidp/{name}",
+                    "-n",
+                    namespace,
+                    "--subresource=status",
+                    "--type=merge",
+                    "-p",
+                    json.dumps({"status": None}),
                 )
+            (tmp_path / "second").mkdir()
+            with running_operator(cluster, simulator, tmp_path / "second") as second:
+                try:
+                    done = wait_for(
+                        "Ready after the restart",
+                        lambda: _ready_at(cluster, namespace, name, 2),
+                        second,
+                        timeout=30,
+                    )
+                except BaseException:
+                    print("DEBUG", json.dumps(get_object(cluster, namespace, name), indent=1))
+                    print(
+                        "DEBUG",
+                        json.dumps(
+                            simulator.call("GET", "/_sim/state")["clusters"][-1]["configs"],
+                            indent=1,
+                        ),
+                    )
+                    raise
     finally:
         first.stop(signal.SIGKILL)
     assert [s for s in sampler.samples if not s.active_of(owner)] == []

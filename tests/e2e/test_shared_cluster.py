@@ -243,10 +243,13 @@ def test_a_long_client_request_token_still_replaces_after_an_issuer_change(
         obj = _ready(cluster, namespace, name)
         return obj if obj and obj["status"]["observedGeneration"] == 2 else None
 
-    wait_for("Ready with the new issuer", replaced, operator)
+    done = wait_for("Ready with the new issuer", replaced, operator)
     assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 2
+    # Made before the old one was removed, under the new settings' derived name.
+    target = done["status"]["identityProviderConfigName"]
+    assert target.startswith(f"{name}-")
     found = simulator.boto3_client().describe_identity_provider_config(
-        clusterName=eks_cluster, identityProviderConfig={"type": "oidc", "name": name}
+        clusterName=eks_cluster, identityProviderConfig={"type": "oidc", "name": target}
     )
     assert found["identityProviderConfig"]["oidc"]["issuerUrl"] == "https://new.example.com"
 

@@ -59,6 +59,8 @@ def _observe(base: Observation, eks: EksPort) -> Observation:
         obs = _with_previous(obs, eks, recorded.name)
     if obs.previous is None and _wants_successor(obs):
         obs = _with_successor(obs, eks)
+    elif obs.config is None and obs.previous is None and _successor_may_exist(obs):
+        obs = _found_successor(obs, eks)
     if obs.deleting:
         obs = _next_to_delete(obs, eks)
     if obs.config is None and obs.cluster is None and not obs.cluster_missing:
@@ -108,15 +110,34 @@ def _ours(obs: Observation, name: str, config: ObservedConfig | None) -> Observe
 
 
 def _wants_successor(obs: Observation) -> bool:
-    """spec.oidc differs from our ACTIVE config and the policy makes before it breaks."""
+    """spec.oidc differs from our ACTIVE config and the policy makes before it breaks; or from
+    our config DELETING with no replacement recorded (a crash after the old config's
+    disassociation, with status lost: the new config may be there already)."""
     config = obs.config
     return (
         config is not None
-        and config.status == ConfigStatus.ACTIVE
+        and config.status in (ConfigStatus.ACTIVE, ConfigStatus.DELETING)
         and obs.created_by_us
         and bool(obs.differences)
         and replacement.makes_before_breaking(obs.obj)
     )
+
+
+def _successor_may_exist(obs: Observation) -> bool:
+    """The config of that name is missing, but the spec has changed since the object was made
+    and its policy makes before it breaks: the new settings' config may be on the cluster with
+    status not recording it (lost after a crash that followed the old config's removal)."""
+    return obs.obj.metadata.generation > 1 and replacement.makes_before_breaking(obs.obj)
+
+
+def _found_successor(obs: Observation, eks: EksPort) -> Observation:
+    """``obs`` on the new settings' derived name when a config of ours is there."""
+    obj = obs.obj
+    name = replacement.successor_name(obj.config_name, obj.spec.oidc)
+    if name == obs.config_name:
+        return obs
+    found = _look(obs.but(name=name), eks)
+    return found if _ours(obs, name, found.config) is not None else obs
 
 
 def _with_previous(obs: Observation, eks: EksPort, name: str) -> Observation:
@@ -157,7 +178,7 @@ def _with_successor(obs: Observation, eks: EksPort) -> Observation:
     successor = _look(obs.but(name=name), eks)
     if _ours(obs, name, successor.config) is not None:
         return successor.but(previous=old)
-    if successor.config is not None or obs.deleting:
+    if successor.config is not None or obs.deleting or old.status != ConfigStatus.ACTIVE:
         return obs  # a stranger's config under the derived name, or nothing left to make
 
     return _room_for(obs, successor, eks)

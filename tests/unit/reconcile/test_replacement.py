@@ -302,6 +302,36 @@ def test_a_crash_after_either_call_resumes_without_a_third_config(lost: str) -> 
     assert eks.calls.count("AssociateIdentityProviderConfig") == 2  # the first, and the new one
 
 
+@pytest.mark.parametrize(
+    ("lost", "old_gone"),
+    [
+        ("AssociateIdentityProviderConfig", False),
+        ("DisassociateIdentityProviderConfig", False),
+        ("DisassociateIdentityProviderConfig", True),
+    ],
+)
+def test_a_crash_with_status_lost_resumes_from_what_eks_holds(lost: str, old_gone: bool) -> None:
+    eks = ToyEks()
+    driver = Driver(eks, oidc=OLD)
+    _ready(driver)
+    driver.change(NEW)
+    eks.lose_answer_of = lost
+    for _ in range(6):
+        try:
+            driver.step()
+        except RuntimeError:
+            break
+        eks.advance()
+    driver.status = {}  # nothing of the replacement survives in status
+    if old_gone:
+        eks.advance()  # EKS removed the old config before the operator came back
+    driver.run()
+    name = successor_name("corp", driver.obj.spec.oidc)
+    assert list(eks.configs) == [name]
+    assert driver.status["identityProviderConfigName"] == name
+    assert eks.calls.count("AssociateIdentityProviderConfig") == 2
+
+
 def test_the_spec_reverted_while_the_new_config_is_made_keeps_the_old_and_removes_the_new() -> None:
     eks = ToyEks()
     driver = Driver(eks, oidc=OLD)
