@@ -13,6 +13,7 @@ from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.simulator import SimulatorHandle
 from tests.e2e.conftest import (
+    calls,
     condition,
     eks_calls,
     events_of,
@@ -117,3 +118,51 @@ def test_an_issuer_with_no_route_only_warns_and_the_association_goes_ahead(
     assert ("Warning", "IssuerUnreachable") in [
         (t, r) for t, r, _ in events_of(cluster, namespace, name)
     ]
+
+
+@pytest.fixture
+def fetching(simulator: SimulatorHandle, issuers: LocalIssuers) -> Iterator[SimulatorHandle]:
+    """The simulator fetching each issuer as EKS does (trusting the test CA) for one test."""
+    simulator.configure(fetchIssuers=True, issuerCaFile=str(issuers.ca_file))
+    try:
+        yield simulator
+    finally:
+        simulator.configure(fetchIssuers=False, clearIssuerCaFile=True)
+
+
+def test_with_the_pre_flight_skipped_eks_finds_the_bad_issuer_at_the_end_of_the_update(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    fetching: SimulatorHandle,
+    issuers: LocalIssuers,
+    eks_cluster: str,
+) -> None:
+    """What the pre-flight saves a user from: with it skipped, the association is accepted, and
+    EKS (the simulator fetching the issuer as EKS does) fails the update only at its end; the
+    object reports EKS's code and words. A good issuer goes Ready under the same fetch."""
+    good, bad = new_name(), new_name()
+    for name, variant in ((good, "good"), (bad, "nokeys")):
+        body = manifest(
+            name,
+            namespace,
+            eks_cluster,
+            oidc={"issuerUrl": issuers.url(variant)},
+            issuerCheck="Skip",
+        )
+        assert cluster.apply(body).returncode == 0
+    wait_for("Ready", lambda: with_condition(cluster, namespace, good, "Ready"), operator)
+    stalled = wait_for(
+        "Stalled by EKS",
+        lambda: with_condition(cluster, namespace, bad, "Stalled"),
+        operator,
+        timeout=60,
+    )
+    assert condition(stalled, "Stalled")["reason"] == "Unknown"
+    assert (
+        "Unable to fetch the OpenID configuration of the issuer"
+        in (condition(stalled, "Stalled")["message"])
+    )
+    assert stalled["status"]["update"]["status"] == "Failed"
+    # Both were sent to EKS: the failure came from EKS's fetch, not from the operator.
+    assert calls(fetching, "AssociateIdentityProviderConfig", eks_cluster) == 2

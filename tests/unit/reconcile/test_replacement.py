@@ -345,6 +345,30 @@ def test_the_spec_reverted_while_the_new_config_is_made_keeps_the_old_and_remove
     assert "previousConfig" not in driver.status
 
 
+@pytest.mark.parametrize("settled", [False, True], ids=["new-creating", "new-active"])
+def test_a_third_change_while_both_exist_never_makes_a_third_config(settled: bool) -> None:
+    eks = ToyEks()
+    driver = Driver(eks, oidc=OLD)
+    _ready(driver)
+    driver.change(NEW)
+    driver.step()  # the new config is CREATING next to the old one
+    if settled:
+        eks.advance()
+    third = {**NEW, "issuerUrl": "https://login.third.example.com"}
+    driver.change(third)
+    for _ in range(12):
+        result = driver.step()
+        assert len(eks.configs) <= 2, list(eks.configs)
+        assert eks.active_ours(), f"no ACTIVE config after {result.rule}"
+        if result.verdict.kind.value == "Ready":
+            break
+        eks.advance()
+    assert list(eks.configs) == [successor_name("corp", driver.obj.spec.oidc)]
+    assert (
+        eks.configs[successor_name("corp", driver.obj.spec.oidc)].issuer_url == third["issuerUrl"]
+    )
+
+
 def test_a_failed_new_association_leaves_the_old_config_serving_and_says_so() -> None:
     eks = ToyEks()
     driver = Driver(eks, oidc=OLD)
