@@ -62,4 +62,11 @@ def test_names_status_subresource_and_printer_columns() -> None:
     version = crd["spec"]["versions"][0]
     assert version["subresources"] == {"status": {}}
     columns = [column["name"] for column in version["additionalPrinterColumns"]]
-    assert columns == ["Cluster", "Config", "Phase", "Ready", "Update", "Age"]
+    assert columns == ["Cluster", "Config", "Phase", "Ready", "Update", "Target", "Age"]
+    by_name = {column["name"]: column for column in version["additionalPrinterColumns"]}
+    # Config is the config sign-in goes through now; -o wide adds the one being worked on.
+    assert by_name["Config"]["jsonPath"] == ".status.servingConfigName"
+    assert (by_name["Target"]["jsonPath"], by_name["Target"]["priority"]) == (
+        ".status.identityProviderConfigName",
+        1,
+    )
