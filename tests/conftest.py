@@ -22,7 +22,12 @@ from eks_oidc_testing.kube import Cluster, operator_kubeconfig_via_token_request
 from eks_oidc_testing.paths import REPO
 
 CHART = REPO / "charts" / "eks-oidc-operator"
-RBAC_TEMPLATES = ("serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml")
+RBAC_TEMPLATES = (
+    "serviceaccount.yaml",
+    "clusterrole.yaml",
+    "clusterrolebinding.yaml",
+    "leader-election.yaml",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

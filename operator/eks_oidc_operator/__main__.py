@@ -15,12 +15,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import socket
 import sys
+import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import yaml
 
 from eks_oidc_operator.models.crd import build_crd
+
+if TYPE_CHECKING:
+    from eks_oidc_operator.election.elector import LeaseElector
+    from eks_oidc_operator.settings import OperatorSettings
+
+LOST_LEASE_EXIT_CODE = 3
+"""The exit status of a leader that lost its lease (so a log or a test can tell it apart)."""
 
 
 def render_crd() -> str:
@@ -60,15 +71,46 @@ def _run(args: argparse.Namespace) -> int:
     liveness = (
         f"http://0.0.0.0:{settings.liveness_port}/healthz" if settings.liveness_port else None
     )
+    elector = _lead(settings) if settings.leader_election else None
     kopf.run(
         registry=build_registry(runtime),
         memo=kopf.Memo(runtime=runtime),
         clusterwide=args.all_namespaces,
         namespaces=args.namespace or [],
-        standalone=True,  # one replica with strategy Recreate; no peering objects needed
+        # Replicas are kept apart by the Lease (only the leader gets here), not by kopf's
+        # peering, which freezes every replica when two have the same priority.
+        standalone=True,
         liveness_endpoint=liveness,
     )
+    if elector is not None:
+        elector.release()  # a clean stop: a standby takes over at its next try
     return 0
+
+
+def _lead(settings: OperatorSettings) -> LeaseElector:
+    """Wait, as a standby answering its liveness probe, until this replica holds the Lease;
+    then keep renewing it, and end the process at once if it is lost."""
+    from eks_oidc_operator.election.elector import LeaseElector, api
+    from eks_oidc_operator.election.standby import standby_health
+    from eks_oidc_operator.metrics import LEADER
+
+    identity = f"{os.environ.get('POD_NAME') or socket.gethostname()}_{uuid.uuid4().hex[:8]}"
+    namespace = settings.leader_election_namespace or os.environ.get("POD_NAMESPACE") or "default"
+    elector = LeaseElector(
+        api(),
+        namespace,
+        settings.leader_election_name,
+        identity,
+        settings.lease_timings(),
+        on_change=lambda leading: LEADER.set(1 if leading else 0),
+    )
+    with standby_health(settings.liveness_port):
+        elector.acquire()
+    # Ending the process is the only way to be sure nothing of it acts any more: kopf's
+    # handlers, their worker threads and their EKS calls all stop with it. A crash is safe
+    # (tokens, status, the derived names), and the kubelet starts it again as a standby.
+    elector.keep(on_lost=lambda: os._exit(LOST_LEASE_EXIT_CODE))
+    return elector
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,7 @@ warnings (EKS error codes) are being reported.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 PASSES = Counter(
     "eks_oidc_passes_total",
@@ -19,6 +19,10 @@ PASS_SECONDS = Histogram(
     "Duration of one reconcile pass, EKS calls included.",
     ["trigger"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+LEADER = Gauge(
+    "eks_oidc_leader",
+    "1 while this replica holds the leader Lease (with leader election on), else 0.",
 )
 EVENTS = Counter(
     "eks_oidc_events_total",

@@ -7,9 +7,10 @@ standard way (credential chain, ``AWS_REGION``, ``AWS_ENDPOINT_URL_EKS``), not h
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from eks_oidc_operator.election.lease import LeaseTimings
 from eks_oidc_operator.models import IssuerCheckMode
 from eks_oidc_operator.reconcile.timing import Timings
 
@@ -101,6 +102,37 @@ class OperatorSettings(BaseSettings):
     )
     liveness_port: int = Field(default=8080, ge=0, le=65535, description="0 disables /healthz.")
     metrics_port: int = Field(default=9090, ge=0, le=65535, description="0 disables /metrics.")
+    leader_election: bool = Field(
+        default=False,
+        description="Run as one of several replicas: only the holder of a Lease acts.",
+    )
+    leader_election_namespace: str | None = Field(
+        default=None,
+        description="Namespace of the Lease; default: POD_NAMESPACE, else 'default'.",
+    )
+    leader_election_name: str = Field(default="eks-oidc-operator", min_length=1)
+    lease_duration_seconds: float = Field(
+        default=15.0, gt=0, description="A lease not renewed for this long may be taken."
+    )
+    renew_deadline_seconds: float = Field(
+        default=10.0, gt=0, description="A leader that cannot renew for this long stops."
+    )
+    retry_period_seconds: float = Field(
+        default=2.0, gt=0, description="How often candidates try, and the leader renews."
+    )
+
+    @model_validator(mode="after")
+    def _lease_timings_in_order(self) -> OperatorSettings:
+        self.lease_timings()  # raises with the three values when out of order
+        return self
+
+    def lease_timings(self) -> LeaseTimings:
+        """The election's durations (retry period < renew deadline < lease duration)."""
+        return LeaseTimings(
+            lease_duration=self.lease_duration_seconds,
+            renew_deadline=self.renew_deadline_seconds,
+            retry_period=self.retry_period_seconds,
+        )
 
     def timings(self) -> Timings:
         """The decision code's view of the delays."""

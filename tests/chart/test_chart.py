@@ -68,7 +68,9 @@ def test_the_chart_crd_is_the_canonical_one() -> None:
         ({"image": {"repository": "x", "pullPolicy": "Sometimes"}}, "/image/pullPolicy"),
         ({"serviceAccount": {"name": "Not_A_Name"}}, "/serviceAccount/name"),
         ({"operator": {"allNamespaces": False}}, "/operator/watchNamespaces"),
-        ({"replicaCount": 2}, "/replicaCount"),  # one writer: kopf runs standalone
+        # One writer: without leader election, replicas would both reconcile every object.
+        ({"replicaCount": 2, "leaderElection": {"enabled": False}}, "/replicaCount"),
+        ({"leaderElection": {"leaseDurationSeconds": 0}}, "/leaderElection/leaseDurationSeconds"),
         ({"replicaCount": "1"}, "/replicaCount"),
     ],
 )
@@ -105,7 +107,12 @@ CRD_RULE = {
 def test_the_default_cluster_role_is_exactly_the_least_privilege_set(helm: Path) -> None:
     # The operator e2e tests prove these are enough; this pins that nothing more sneaks in.
     assert _docs(helm)["ClusterRole/eks-oidc-operator"]["rules"] == [CRD_RULE, *OBJECT_RULES]
-    assert not any(key.startswith(("Role/", "RoleBinding/")) for key in _docs(helm))
+    # The one namespaced grant is the leader election's Lease (pinned below).
+    namespaced = [k for k in _docs(helm) if k.startswith(("Role/", "RoleBinding/"))]
+    assert namespaced == [
+        "Role/eks-oidc-operator-leader-election",
+        "RoleBinding/eks-oidc-operator-leader-election",
+    ]
 
 
 def test_a_namespaced_install_moves_the_object_rules_into_a_role_per_namespace(
@@ -115,9 +122,14 @@ def test_a_namespaced_install_moves_the_object_rules_into_a_role_per_namespace(
         helm, "--set", "operator.allNamespaces=false", "--set", "operator.watchNamespaces={a,b}"
     ).stdout
     docs = [d for d in yaml.safe_load_all(rendered) if d]
-    roles = {d["metadata"]["namespace"]: d["rules"] for d in docs if d["kind"] == "Role"}
+    election = "eks-oidc-operator-leader-election"  # its own Role, in the release namespace
+    roles = {
+        d["metadata"]["namespace"]: d["rules"]
+        for d in docs
+        if d["kind"] == "Role" and d["metadata"]["name"] != election
+    }
     assert roles == {"a": OBJECT_RULES, "b": OBJECT_RULES}
-    bindings = [d for d in docs if d["kind"] == "RoleBinding"]
+    bindings = [d for d in docs if d["kind"] == "RoleBinding" and d["metadata"]["name"] != election]
     assert {b["metadata"]["namespace"] for b in bindings} == {"a", "b"}
     assert all(b["subjects"][0]["namespace"] == "ops" for b in bindings)
     # Nothing cluster-wide: with named namespaces the operator turns kopf's scanning off.
@@ -152,7 +164,16 @@ def test_an_existing_service_account_can_be_used(helm: Path) -> None:
 def test_helm_lint_refuses_bad_values_too(helm: Path) -> None:
     # `helm lint` is what chart CI runs on user values files; it must apply the schema as well.
     result = subprocess.run(
-        [str(helm), "lint", "--strict", str(CHART), "--set", "replicaCount=2"],
+        [
+            str(helm),
+            "lint",
+            "--strict",
+            str(CHART),
+            "--set",
+            "replicaCount=2",
+            "--set",
+            "leaderElection.enabled=false",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -209,14 +230,22 @@ def test_every_operator_setting_is_a_chart_value(helm: Path, tmp_path: Path) -> 
     # The region is operator.region (AWS_REGION); ports, the management cluster and the
     # tenancy file (tenancy.rules, mounted) are top-level values.
     assert knobs - env == {"EKS_OIDC_DEFAULT_REGION"}
-    assert env - knobs <= {"AWS_REGION", "AWS_ENDPOINT_URL_EKS"}
+    # POD_NAME names the replica in the leader election's Lease.
+    assert env - knobs <= {"AWS_REGION", "AWS_ENDPOINT_URL_EKS", "POD_NAME"}
 
 
-def test_the_deployment_is_a_single_restricted_writer(helm: Path) -> None:
+def test_the_deployment_is_a_restricted_elected_writer(helm: Path) -> None:
     deployment = _docs(helm)["Deployment/eks-oidc-operator"]
     spec = deployment["spec"]
     assert spec["replicas"] == 1
-    assert spec["strategy"] == {"type": "Recreate"}
+    # Leader election is on by default, so a rollout may overlap pods: the new one stands by.
+    assert spec["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    without = _docs(helm, "--set", "leaderElection.enabled=false")
+    assert without["Deployment/eks-oidc-operator"]["spec"]["strategy"] == {"type": "Recreate"}
+    assert "Role/eks-oidc-operator-leader-election" not in without
     pod = spec["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -251,7 +280,7 @@ def test_watched_namespaces_region_and_endpoint_become_arguments_and_env(
         "spec"
     ]["containers"][0]
     assert container["args"] == ["run", "--namespace=a", "--namespace=b"]
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["AWS_REGION"] == "eu-west-1"
     assert env["AWS_ENDPOINT_URL_EKS"] == "http://127.0.0.1:4566"
 
@@ -313,7 +342,7 @@ def test_helm_install_works_on_the_local_control_plane(helm: Path, cluster: Clus
     assert installed.returncode == 0, installed.stderr
     assert "OidcIdentityProvider" in installed.stdout  # NOTES.txt was rendered
     deployment = cluster.get_json("deployment", release, "-n", namespace)
-    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
     role = cluster.get_json("clusterrole", release)
     assert any("oidcidentityproviders/status" in r["resources"] for r in role["rules"])
     cluster.get_json("crd", "oidcidentityproviders.eksoidc.io")
@@ -476,3 +505,47 @@ def test_a_namespaced_install_runs_under_roles_and_cannot_touch_other_namespaces
     denied = [line for line in operator.log().splitlines() if "forbidden" in line]
     assert denied == [], "\n".join(denied[:5])
     cluster.kubectl("delete", "oidcidp/sso", "-n", other, "--wait=false")
+
+
+def test_two_replicas_get_a_disruption_budget_and_are_spread_over_nodes(helm: Path) -> None:
+    one = _docs(helm)
+    assert "PodDisruptionBudget/eks-oidc-operator" not in one  # it would block every drain
+    assert (
+        "topologySpreadConstraints"
+        not in one["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]
+    )
+    two = _docs(helm, "--set", "replicaCount=2")
+    pdb = two["PodDisruptionBudget/eks-oidc-operator"]
+    assert pdb["spec"]["minAvailable"] == 1
+    pod = two["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]
+    (spread,) = pod["topologySpreadConstraints"]
+    assert (spread["topologyKey"], spread["whenUnsatisfiable"]) == (
+        "kubernetes.io/hostname",
+        "ScheduleAnyway",
+    )
+    assert spread["labelSelector"]["matchLabels"] == pdb["spec"]["selector"]["matchLabels"]
+
+
+def test_the_leader_election_role_reaches_one_lease_only(helm: Path) -> None:
+    role = _docs(helm)["Role/eks-oidc-operator-leader-election"]
+    assert role["metadata"]["namespace"] == "ops"  # the release namespace _template uses
+    named, create = role["rules"]
+    assert named == {
+        "apiGroups": ["coordination.k8s.io"],
+        "resources": ["leases"],
+        "resourceNames": ["eks-oidc-operator"],
+        "verbs": ["get", "update"],
+    }
+    assert create["verbs"] == ["create"]
+    assert "resourceNames" not in create
+    env = {
+        e["name"]: e
+        for e in _docs(helm)["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"][
+            "containers"
+        ][0]["env"]
+    }
+    assert env["EKS_OIDC_LEADER_ELECTION"]["value"] == "true"
+    assert env["EKS_OIDC_LEADER_ELECTION_NAME"]["value"] == "eks-oidc-operator"
+    assert env["EKS_OIDC_LEADER_ELECTION_NAMESPACE"]["valueFrom"] == {
+        "fieldRef": {"fieldPath": "metadata.namespace"}
+    }

@@ -1,0 +1,1 @@
+"""Leader election among the operator's replicas (a coordination.k8s.io Lease)."""

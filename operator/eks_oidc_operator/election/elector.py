@@ -1,0 +1,199 @@
+"""Leader election on a Lease: the I/O around the pure rules of :mod:`~.lease`.
+
+Only the leader runs kopf (and so watches, reconciles, calls EKS and holds the per-cluster
+gate); standbys only try to take the lease. Everything the operator keeps in memory (the gate,
+poll schedules, the issuer cache) is therefore one process's, as with a single replica.
+
+The elector blocks in :meth:`LeaseElector.acquire` until this process leads, then renews from a
+daemon thread. When a renewal has not succeeded for the renew deadline, or the lease shows
+another holder, ``on_lost`` runs: the CLI ends the process at once, the way controller-runtime
+does, so a leader never acts after another could have taken over. On a clean stop the leader
+releases the lease, so a standby takes over at its next try.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from eks_oidc_operator.election.lease import (
+    LeaseRecord,
+    LeaseTimings,
+    Seen,
+    lost,
+    may_take,
+    observe,
+    released,
+    taken,
+)
+
+log = logging.getLogger(__name__)
+
+
+def api() -> client.CoordinationV1Api:
+    """The Lease API, with the in-cluster credentials or those of ``KUBECONFIG``."""
+    try:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        config.load_kube_config()  # type: ignore[no-untyped-call]
+    return client.CoordinationV1Api()
+
+
+_MISSING = object()
+"""What :meth:`LeaseElector._read` returns when there is no Lease yet."""
+
+
+def _attempt(what: str, write: Callable[[], object]) -> bool:
+    """Make one write of the lease; ``False`` if it failed. A 409 means another candidate wrote
+    first (the resourceVersion moved, or it created the Lease): not ours this time."""
+    try:
+        write()
+    except ApiException as error:
+        if error.status != 409:
+            log.warning("leader election: %s the lease failed: %s", what, error.reason)
+        return False
+    except Exception as error:
+        log.warning("leader election: %s the lease failed: %s", what, error)
+        return False
+    return True
+
+
+def _record(lease: Any) -> LeaseRecord:
+    spec = lease.spec
+    return LeaseRecord(
+        holder=spec.holder_identity or None,
+        duration_seconds=spec.lease_duration_seconds,
+        acquire_time=spec.acquire_time,
+        renew_time=spec.renew_time,
+        transitions=spec.lease_transitions or 0,
+        resource_version=lease.metadata.resource_version,
+    )
+
+
+class LeaseElector:
+    """Takes, renews and releases one Lease for one candidate identity."""
+
+    def __init__(
+        self,
+        leases: client.CoordinationV1Api,
+        namespace: str,
+        name: str,
+        identity: str,
+        timings: LeaseTimings,
+        on_change: Callable[[bool], None] = lambda leading: None,
+    ) -> None:
+        self._leases, self._namespace, self._name = leases, namespace, name
+        self.identity, self.timings = identity, timings
+        self._on_change = on_change
+        self._seen: Seen | None = None
+        self._stop = threading.Event()
+        self._last_renewal = 0.0
+
+    def acquire(self) -> None:
+        """Block until this candidate holds the lease (or :meth:`stop` is called)."""
+        log.info(
+            "leader election: %s waits for lease %s/%s", self.identity, self._namespace, self._name
+        )
+        while not self._stop.is_set():
+            if self._try():
+                self._last_renewal = time.monotonic()
+                log.info("leader election: %s leads", self.identity)
+                self._on_change(True)
+                return
+            self._stop.wait(self.timings.retry_period)
+
+    def keep(self, on_lost: Callable[[], None]) -> threading.Thread:
+        """Renew from a daemon thread; call ``on_lost`` once the lease is lost."""
+
+        def renew() -> None:
+            while not self._stop.wait(self.timings.retry_period):
+                if self._try():
+                    self._last_renewal = time.monotonic()
+                    continue
+                holder = self._seen.record.holder if self._seen is not None else None
+                other = holder not in (None, self.identity)
+                if other or lost(self._last_renewal, time.monotonic(), self.timings):
+                    log.error(
+                        "leader election: %s lost lease %s/%s (holder now %s); stopping",
+                        self.identity,
+                        self._namespace,
+                        self._name,
+                        holder,
+                    )
+                    self._on_change(False)
+                    on_lost()
+                    return
+
+        thread = threading.Thread(target=renew, name="lease-renewal", daemon=True)
+        thread.start()
+        return thread
+
+    def release(self) -> None:
+        """Stop renewing and, if this candidate holds the lease, give it up."""
+        self._stop.set()
+        try:
+            lease = self._leases.read_namespaced_lease(self._name, self._namespace)
+            record = _record(lease)
+            if record.holder == self.identity:
+                self._write(lease, released(record))
+                log.info("leader election: %s released the lease", self.identity)
+        except ApiException as error:
+            log.warning("leader election: could not release the lease: %s", error.reason)
+        self._on_change(False)
+
+    def _try(self) -> bool:
+        """One attempt to take or renew the lease; ``False`` when another holds it, or on any
+        API error (the next attempt comes after the retry period)."""
+        now = time.monotonic()
+        lease = self._read()
+        if lease is _MISSING:
+            record = taken(None, self.identity, datetime.now(UTC), self.timings)
+            body = client.V1Lease(
+                metadata=client.V1ObjectMeta(name=self._name, namespace=self._namespace),
+                spec=self._spec(record),
+            )
+            return _attempt(
+                "creating", lambda: self._leases.create_namespaced_lease(self._namespace, body)
+            )
+        if lease is None:
+            return False
+        self._seen = observe(self._seen, _record(lease), now)
+        if not may_take(self._seen, self.identity, now, self.timings):
+            return False
+        record = taken(self._seen.record, self.identity, datetime.now(UTC), self.timings)
+        return _attempt("writing", lambda: self._write(lease, record))
+
+    def _read(self) -> Any:
+        """The Lease; :data:`_MISSING` when there is none; ``None`` when reading failed."""
+        try:
+            return self._leases.read_namespaced_lease(self._name, self._namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return _MISSING
+            log.warning("leader election: reading the lease failed: %s", error.reason)
+        except Exception as error:
+            log.warning("leader election: reading the lease failed: %s", error)
+        return None
+
+    def _write(self, lease: Any, record: LeaseRecord) -> None:
+        lease.spec = self._spec(record)
+        # resourceVersion stays as read: the API server refuses the write (409) if anyone
+        # wrote in between, so two candidates can never both believe they took it.
+        self._leases.replace_namespaced_lease(self._name, self._namespace, lease)
+
+    @staticmethod
+    def _spec(record: LeaseRecord) -> Any:
+        return client.V1LeaseSpec(
+            holder_identity=record.holder,
+            lease_duration_seconds=record.duration_seconds,
+            acquire_time=record.acquire_time,
+            renew_time=record.renew_time,
+            lease_transitions=record.transitions,
+        )
