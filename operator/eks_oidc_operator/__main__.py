@@ -61,9 +61,13 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = OperatorSettings()
     runtime = Runtime.from_settings(settings, tuple(args.namespace or ()))
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    # kopf's formatters put the object (namespace/name) on every line about one: as a
+    # "[namespace/name]" prefix in text, as an "object" field in JSON.
+    log_format = args.log_format or settings.log_format
+    kopf.configure(
+        verbose=args.verbose,
+        log_format=kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.FULL,
+        log_prefix=log_format != "json",
     )
     logging.getLogger("kopf.objects").addFilter(_RetryIsNotAnError())
     if settings.metrics_port:
@@ -124,6 +128,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    run.add_argument(
+        "--log-format",
+        choices=("plain", "json"),
+        default=None,
+        help="plain text with a [namespace/name] prefix, or one JSON object per line "
+        "(default: EKS_OIDC_LOG_FORMAT, else plain)",
+    )
     commands.add_parser("crd", help="print the generated CustomResourceDefinition")
     args = parser.parse_args(argv)
     if args.command == "crd":

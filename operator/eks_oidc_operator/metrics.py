@@ -1,18 +1,37 @@
 """Prometheus metrics of the operator, served on ``EKS_OIDC_METRICS_PORT`` (``/metrics``).
 
-Counters only grow, so rates in PromQL answer the questions an operator of this operator asks:
-how often passes run and end in which phase, how much time EKS-facing passes take, and which
-warnings (EKS error codes) are being reported.
+Counters only grow, so rates in PromQL answer how often passes run and how they end, what EKS
+and STS were asked and answered (every HTTP attempt, botocore's retries included), and which
+warnings are being reported. Gauges describe the objects as the API server holds them (kept
+from the watch: exact across restarts, since the first list after a start sees every object,
+and across deletes), so "Stalled for 30 minutes" is an alert. ``docs/metrics.md`` lists them.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import platform
+import threading
+from collections import Counter as Tally
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from eks_oidc_operator import __version__, constants
+from eks_oidc_operator.eks.telemetry import AwsResponse
+
+# `_created` series double every counter's series for a timestamp nobody alerts on.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 PASSES = Counter(
-    "eks_oidc_passes_total",
-    "Reconcile passes, by trigger (reconcile, poll, resync, finalize) and resulting phase.",
-    ["trigger", "phase"],
+    "eks_oidc_passes",
+    "Reconcile passes, by trigger (reconcile, poll, resync, finalize), resulting phase, and "
+    "result: ok, retry (the pass asked to run again after a delay) or error (it raised).",
+    ["trigger", "phase", "result"],
 )
 PASS_SECONDS = Histogram(
     "eks_oidc_pass_seconds",
@@ -20,23 +39,150 @@ PASS_SECONDS = Histogram(
     ["trigger"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+EVENTS = Counter(
+    "eks_oidc_events",
+    "Kubernetes Events posted, by type and reason (for warnings: the EKS error code).",
+    ["type", "reason"],
+)
+AWS_REQUESTS = Counter(
+    "eks_oidc_aws_requests",
+    "HTTP attempts of AWS calls (botocore's retries included), by service (eks, sts), "
+    "operation, HTTP status ('none': no response) and error code (empty on success).",
+    ["service", "operation", "status", "code", "retry"],
+)
 LEADER = Gauge(
     "eks_oidc_leader",
     "1 while this replica holds the leader Lease (with leader election on), else 0.",
 )
-EVENTS = Counter(
-    "eks_oidc_events_total",
-    "Kubernetes Events posted, by type and reason (for warnings: the EKS error code).",
-    ["type", "reason"],
+BUILD_INFO = Gauge(
+    "eks_oidc_build_info",
+    "Always 1; the labels say what runs.",
+    ["version", "python", "kopf", "boto3"],
 )
 
 
-def record_pass(trigger: str, phase: str | None, seconds: float) -> None:
-    """Count one pass and its duration."""
-    PASSES.labels(trigger=trigger, phase=phase or "None").inc()
+def _version_of(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+BUILD_INFO.labels(
+    version=__version__,
+    python=platform.python_version(),
+    kopf=_version_of("kopf"),
+    boto3=_version_of("boto3"),
+).set(1)
+
+
+def record_pass(trigger: str, phase: str | None, seconds: float, result: str = "ok") -> None:
+    """Count one pass, how it ended, and its duration."""
+    PASSES.labels(trigger=trigger, phase=phase or "None", result=result).inc()
     PASS_SECONDS.labels(trigger=trigger).observe(seconds)
 
 
 def record_event(type_: str, reason: str) -> None:
     """Count one posted event."""
     EVENTS.labels(type=type_, reason=reason).inc()
+
+
+def record_aws_response(response: AwsResponse) -> None:
+    """Count one HTTP attempt of an AWS call."""
+    AWS_REQUESTS.labels(
+        service=response.service,
+        operation=response.operation,
+        status=response.status,
+        code=response.code,
+        retry="true" if response.retry else "false",
+    ).inc()
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the gauges need of one object's status."""
+
+    phase: str
+    conditions: tuple[tuple[str, str], ...]
+    """``(type, status)`` of each condition."""
+    in_flight: bool
+    """An EKS update of the object is InProgress."""
+    waiting_on: tuple[str, str] | None
+    """``(region, cluster)`` when the object waits for another's update on that cluster."""
+
+
+def summarise(body: Mapping[str, Any]) -> Summary:
+    """Pure: the gauge-relevant facts of one object, from its body as the API server has it."""
+    status = body.get("status") or {}
+    conditions = tuple(
+        (str(c.get("type")), str(c.get("status"))) for c in status.get("conditions") or ()
+    )
+    update = status.get("update") or {}
+    ready: Mapping[str, Any] = next(
+        (c for c in status.get("conditions") or () if c.get("type") == constants.CONDITION_READY),
+        {},
+    )
+    waiting = None
+    if ready.get("reason") == "ClusterUpdateInProgress":
+        region = (body.get("spec") or {}).get("region") or status.get("region") or ""
+        waiting = (region, str((body.get("spec") or {}).get("clusterName", "")))
+    return Summary(
+        phase=str(status.get("phase") or "None"),
+        conditions=conditions,
+        in_flight=update.get("status") == constants.UPDATE_IN_PROGRESS,
+        waiting_on=waiting,
+    )
+
+
+class ObjectGauges(Collector):
+    """The objects' gauges, computed at each scrape from the last summary of every object."""
+
+    def __init__(self) -> None:
+        self._objects: dict[str, Summary] = {}
+        self._lock = threading.Lock()
+
+    def seen(self, uid: str, body: Mapping[str, Any]) -> None:
+        """The object as the latest watch event shows it."""
+        summary = summarise(body)
+        with self._lock:
+            self._objects[uid] = summary
+
+    def gone(self, uid: str) -> None:
+        """The object was deleted."""
+        with self._lock:
+            self._objects.pop(uid, None)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            objects = list(self._objects.values())
+        phases = GaugeMetricFamily(
+            "eks_oidc_objects", "OidcIdentityProvider objects, by status.phase.", labels=["phase"]
+        )
+        for phase, count in sorted(Tally(o.phase for o in objects).items()):
+            phases.add_metric([phase], count)
+        conditions = GaugeMetricFamily(
+            "eks_oidc_object_conditions",
+            "Objects by condition type (Ready, Reconciling, Stalled, IssuerVerified) and status.",
+            labels=["type", "status"],
+        )
+        tally = Tally(c for o in objects for c in o.conditions)
+        for (type_, status), count in sorted(tally.items()):
+            conditions.add_metric([type_, status], count)
+        in_flight = GaugeMetricFamily(
+            "eks_oidc_updates_in_flight", "Objects whose EKS update is InProgress."
+        )
+        in_flight.add_metric([], sum(1 for o in objects if o.in_flight))
+        waiters = GaugeMetricFamily(
+            "eks_oidc_gate_waiters",
+            "Objects waiting for another object's update on the same cluster, by cluster.",
+            labels=["region", "cluster"],
+        )
+        for (region, cluster), count in sorted(
+            Tally(o.waiting_on for o in objects if o.waiting_on is not None).items()
+        ):
+            waiters.add_metric([region, cluster], count)
+        yield from (phases, conditions, in_flight, waiters)
+
+
+OBJECTS = ObjectGauges()
+REGISTRY.register(OBJECTS)

@@ -7,6 +7,8 @@ standard way (credential chain, ``AWS_REGION``, ``AWS_ENDPOINT_URL_EKS``), not h
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -102,6 +104,10 @@ class OperatorSettings(BaseSettings):
     )
     liveness_port: int = Field(default=8080, ge=0, le=65535, description="0 disables /healthz.")
     metrics_port: int = Field(default=9090, ge=0, le=65535, description="0 disables /metrics.")
+    log_format: Literal["plain", "json"] = Field(
+        default="plain",
+        description="plain: text, lines about an object prefixed [namespace/name]; json: JSON.",
+    )
     leader_election: bool = Field(
         default=False,
         description="Run as one of several replicas: only the holder of a Lease acts.",

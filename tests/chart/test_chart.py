@@ -218,6 +218,7 @@ def test_every_operator_setting_is_a_chart_value(helm: Path, tmp_path: Path) -> 
     path = tmp_path / "values.json"
     settings: dict[str, object] = dict.fromkeys(chart_values, 1)
     settings["issuerCheck"] = "Warn"
+    settings["logFormat"] = "json"
     values = {
         "settings": settings,
         "managementCluster": "mgmt-1",

@@ -45,12 +45,12 @@ class Replicas:
         self.cluster, self.simulator, self.folder = cluster, simulator, folder
         self.running: dict[str, OperatorProcess] = {}
 
-    def start(self, name: str) -> OperatorProcess:
+    def start(self, name: str, **env: str) -> OperatorProcess:
         process = OperatorProcess(
             self.cluster.operator_kubeconfig,
             self.simulator.url,
             self.folder / f"{name}.log",
-            extra_env={**ELECTION, "POD_NAME": name},
+            extra_env={**ELECTION, "POD_NAME": name, **env},
         )
         process.start()
         self.running[name] = process
@@ -123,7 +123,7 @@ def test_the_standby_takes_over_when_the_leader_goes(
 ) -> None:
     leader = replicas.start("a")
     wait_for("a leads", lambda: replicas.holder() == "a", leader)
-    standby = replicas.start("b")
+    standby = replicas.start("b", EKS_OIDC_LOG_FORMAT="json")
     _ready_object(cluster, namespace, eks_cluster, leader)
     leader.stop(how)
     if how == signal.SIGTERM:
@@ -131,8 +131,22 @@ def test_the_standby_takes_over_when_the_leader_goes(
         assert replicas.holder() in (None, "b")
     # Within one lease duration and a retry period (the wait allows many more).
     wait_for("b leads", lambda: replicas.holder() == "b", standby, timeout=20)
-    _ready_object(cluster, namespace, eks_cluster, standby)
+    created = _ready_object(cluster, namespace, eks_cluster, standby)
     assert RECONCILED in standby.log()
+    # Its log is JSON, and the lines about an object name it.
+    lines = [json.loads(line) for line in standby.log().splitlines() if line.startswith("{")]
+    about = [line for line in lines if (line.get("object") or {}).get("name") == created]
+    assert about, standby.log_tail()
+    assert about[0]["object"]["namespace"] == namespace
+    # The new leader's gauges were built from its own first list: every object is counted.
+    held = len(cluster.get_json("oidcidp", "-A")["items"])
+    counted = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in standby.metrics().splitlines()
+        if line.startswith("eks_oidc_objects{")
+    )
+    assert counted == held
+    assert "eks_oidc_leader 1.0" in standby.metrics()
 
 
 def test_a_leader_that_cannot_renew_ends_itself_before_a_standby_may_lead(

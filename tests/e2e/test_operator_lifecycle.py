@@ -131,8 +131,18 @@ def test_apply_goes_ready_and_kubectl_wait_returns(
     assert reasons[:2] == ["Associating", "Associated"]
     assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
     metrics = operator.metrics()
-    assert 'eks_oidc_passes_total{phase="Active",trigger="poll"}' in metrics
+    assert 'eks_oidc_passes_total{phase="Active",result="ok",trigger="poll"}' in metrics
     assert 'eks_oidc_events_total{reason="Associated",type="Normal"}' in metrics
+    # Every HTTP attempt of every AWS call, as botocore saw it, by operation and outcome.
+    assert (
+        'eks_oidc_aws_requests_total{code="",operation="AssociateIdentityProviderConfig",'
+        'retry="false",service="eks",status="200"}'
+    ) in metrics
+    assert 'eks_oidc_object_conditions{status="True",type="Ready"}' in metrics
+    assert "eks_oidc_build_info{" in metrics
+    assert "_created" not in metrics
+    # Log lines about the object name it.
+    assert f"[{namespace}/{name}] Handler 'reconcile' succeeded" in operator.log()
     printed = cluster.kubectl("get", "oidcidp", name, "-n", namespace).stdout
     assert "Active" in printed
     assert "Successful" in printed
@@ -532,3 +542,28 @@ def test_objects_on_one_cluster_are_serialised_without_409s(
     assert statuses == [200, 200, 200]
     configs = simulator.boto3_client().list_identity_provider_configs(clusterName=eks_cluster)
     assert sorted(c["name"] for c in configs["identityProviderConfigs"]) == sorted(names)
+
+
+def _gauge_total(text: str, family: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith((f"{family}{{", f"{family} "))
+    )
+
+
+def test_the_objects_gauge_counts_what_the_api_server_holds_through_deletes(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    eks_cluster: str,
+) -> None:
+    name, _ = _apply_ready(cluster, namespace, operator, eks_cluster)
+
+    def agrees() -> bool:
+        held = len(cluster.get_json("oidcidp", "-A")["items"])
+        return _gauge_total(operator.metrics(), "eks_oidc_objects") == held
+
+    wait_for("the gauge agrees with the API server", agrees, operator, timeout=20)
+    _delete_and_wait_gone(cluster, namespace, name, operator)
+    wait_for("the gauge agrees after the delete", agrees, operator, timeout=20)

@@ -36,7 +36,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import boto3
 import botocore.session
@@ -52,6 +52,7 @@ from botocore.loaders import Loader
 from eks_oidc_operator import __version__
 from eks_oidc_operator.eks.calls import EksClient
 from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.eks.telemetry import AwsObserver, watch
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -90,6 +91,7 @@ _DIGEST_CHARS: Final = 16
 _DIGEST_MARK: Final = "_"
 
 _Key = tuple[str, str | None, str | None, str]
+_Client = TypeVar("_Client")
 
 
 def session_name_for(namespace: str, name: str) -> str:
@@ -140,6 +142,9 @@ class EksClientFactory:
         Makes the base boto3 session (its credentials sign EKS calls, or assume the roles).
         Defaults to ``boto3.session.Session`` with the standard credential chain; tests pass
         their own. Called once, on the first :meth:`get`.
+    observer
+        Told of every HTTP attempt of every EKS and STS client built here, botocore's retries
+        included (the AWS-call metrics); none by default.
     """
 
     def __init__(
@@ -149,6 +154,7 @@ class EksClientFactory:
         connect_timeout: float = 5,
         read_timeout: float = 30,
         session_factory: Callable[[], boto3.session.Session] | None = None,
+        observer: AwsObserver | None = None,
     ) -> None:
         self._config = Config(
             retries={"mode": RETRY_MODE, "total_max_attempts": max_attempts},
@@ -157,6 +163,7 @@ class EksClientFactory:
             user_agent_extra=USER_AGENT_EXTRA,
         )
         self._session_factory = session_factory or boto3.session.Session
+        self._observer = observer
         self._session: boto3.session.Session | None = None
         self._loader: Loader | None = None
         self._sts: dict[str, STSClient] = {}
@@ -225,11 +232,16 @@ class EksClientFactory:
             self._session = self._session_factory()
         return self._session
 
+    def _watched(self, client: _Client) -> _Client:
+        if self._observer is not None:
+            watch(client, self._observer)  # type: ignore[arg-type]
+        return client
+
     def _build(self, key: _Key) -> EKSClient:
         region, role_arn, external_id, session_name = key
         base = self._base_session()
         if role_arn is None:
-            return base.client("eks", region_name=region, config=self._config)
+            return self._watched(base.client("eks", region_name=region, config=self._config))
         if self._loader is None:
             # Role sessions share one data loader (made as botocore makes it, honouring
             # AWS_DATA_PATH): each would otherwise parse the service models again, about
@@ -239,12 +251,14 @@ class EksClientFactory:
         if sts is None:
             # One STS client per region serves every role (it signs with the base credentials
             # and is thread-safe): a client per object would add its own connection pool.
-            sts = self._sts[region] = base.client("sts", region_name=region, config=self._config)
+            sts = self._sts[region] = self._watched(
+                base.client("sts", region_name=region, config=self._config)
+            )
         credentials = assume_role_credentials(
             sts, role_arn, external_id=external_id, session_name=session_name
         )
         session = assumed_role_session(credentials, loader=self._loader)
-        return session.client("eks", region_name=region, config=self._config)
+        return self._watched(session.client("eks", region_name=region, config=self._config))
 
 
 def _key(

@@ -130,7 +130,11 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             else None
         )
         checks = Checks(denied=access.denied, rival=rival, issuer=check, issuer_mode=mode)
-        plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks)
+        try:
+            plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks)
+        except Exception:
+            metrics.record_pass(trigger, obj.status.phase, time.monotonic() - started, "error")
+            raise
         # Which rule recognised the situation is the first thing to know when debugging one.
         _log.debug(
             "%s/%s %s: rule %s, %d call(s), phase %s",
@@ -148,8 +152,21 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         for event in plan.events:
             runtime.post_event(body, event)
             metrics.record_event(event.type, event.reason)
-        metrics.record_pass(trigger, plan.status.phase, time.monotonic() - started)
+        result = "retry" if plan.retry_after is not None else "ok"
+        metrics.record_pass(trigger, plan.status.phase, time.monotonic() - started, result)
         return plan
+
+
+def object_gauges(event: kopf.RawEvent, **_: Any) -> None:
+    """Every watch event of every object feeds the objects' gauges (a deletion removes it)."""
+    body = event.get("object") or {}
+    uid = str((body.get("metadata") or {}).get("uid", ""))
+    if not uid:
+        return
+    if event.get("type") == "DELETED":
+        metrics.OBJECTS.gone(uid)
+    else:
+        metrics.OBJECTS.seen(uid, body)
 
 
 def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[ClaimKey, Claim] | None:
@@ -268,6 +285,7 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     # Built from the watch before any handler runs (kopf guarantees it), so the first passes
     # after a start already know every object that names the same config.
     kopf.index(*RESOURCE, id="claims", registry=registry)(claims_index)
+    kopf.on.event(*RESOURCE, id="object-gauges", registry=registry)(object_gauges)
     kopf.on.resume(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.create(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.update(*RESOURCE, id="reconcile", field="spec", registry=registry)(reconcile_handler)

@@ -10,6 +10,7 @@ from typing import Protocol
 
 import kopf
 
+from eks_oidc_operator import metrics
 from eks_oidc_operator.eks.factory import EksClientFactory
 from eks_oidc_operator.handlers.tenancy_source import PolicySource
 from eks_oidc_operator.oidc.discovery import IssuerChecker
@@ -77,6 +78,7 @@ class Runtime:
                 max_attempts=settings.aws_max_attempts,
                 connect_timeout=settings.aws_connect_timeout_seconds,
                 read_timeout=settings.aws_read_timeout_seconds,
+                observer=metrics.record_aws_response,
             ),
             timings=settings.timings(),
             gate=ClusterGate(),
