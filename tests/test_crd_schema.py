@@ -62,7 +62,17 @@ def test_names_status_subresource_and_printer_columns() -> None:
     version = crd["spec"]["versions"][0]
     assert version["subresources"] == {"status": {}}
     columns = [column["name"] for column in version["additionalPrinterColumns"]]
-    assert columns == ["Cluster", "Config", "Phase", "Ready", "Update", "Target", "Age"]
+    assert columns == [
+        "Cluster",
+        "Config",
+        "Phase",
+        "Ready",
+        "Update",
+        "Target",
+        "Reason",
+        "Message",
+        "Age",
+    ]
     by_name = {column["name"]: column for column in version["additionalPrinterColumns"]}
     # Config is the config sign-in goes through now; -o wide adds the one being worked on.
     assert by_name["Config"]["jsonPath"] == ".status.servingConfigName"
@@ -70,3 +80,19 @@ def test_names_status_subresource_and_printer_columns() -> None:
         ".status.identityProviderConfigName",
         1,
     )
+
+
+def test_descriptions_are_plain_text_for_kubectl_explain() -> None:
+    def descriptions(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["description"]] if isinstance(node.get("description"), str) else []
+            return found + [d for value in node.values() for d in descriptions(value)]
+        if isinstance(node, list):
+            return [d for value in node for d in descriptions(value)]
+        return []
+
+    texts = descriptions(build_crd())
+    assert texts
+    marked = [t for t in texts if "``" in t or ":class:" in t or ":mod:" in t]
+    assert marked == []
+    assert not [t for t in texts if "\n" in t.replace("\n\n", "")]  # paragraphs on one line

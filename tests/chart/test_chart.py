@@ -550,3 +550,67 @@ def test_the_leader_election_role_reaches_one_lease_only(helm: Path) -> None:
     assert env["EKS_OIDC_LEADER_ELECTION_NAMESPACE"]["valueFrom"] == {
         "fieldRef": {"fieldPath": "metadata.namespace"}
     }
+
+
+def _operator_metric_names() -> set[str]:
+    """Every series name the operator can export (counters with ``_total``, histograms with
+    their parts), from its own registry."""
+    from prometheus_client import REGISTRY
+
+    import eks_oidc_operator.metrics  # noqa: F401 - registers the families
+
+    names: set[str] = set()
+    for family in REGISTRY.collect():
+        names.add(family.name)
+        names.update(f"{family.name}{suffix}" for suffix in ("_total", "_bucket", "_sum", "_count"))
+    return names
+
+
+def test_the_prometheus_rule_is_valid_promql_on_the_operator_s_own_metrics(helm: Path) -> None:
+    import promql_parser
+
+    assert "PrometheusRule/eks-oidc-operator" not in _docs(helm)
+    rule = _docs(helm, "--set", "metrics.prometheusRule.enabled=true")[
+        "PrometheusRule/eks-oidc-operator"
+    ]
+    rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    assert {r["alert"] for r in rules} == {
+        "EksOidcObjectsStalled",
+        "EksOidcEksErrors",
+        "EksOidcOperatorAbsent",
+        "EksOidcNoLeader",
+    }
+    known = _operator_metric_names()
+    for entry in rules:
+        promql_parser.parse(entry["expr"])  # raises on a syntax error
+        used = set(re.findall(r"\beks_oidc_[a-z_]+", entry["expr"]))
+        assert used, entry["alert"]
+        assert used <= known, (entry["alert"], used - known)
+        assert entry["labels"]["severity"] in ("warning", "critical")
+        assert entry["annotations"]["summary"]
+        assert re.fullmatch(r"[0-9]+[smh]", entry["for"])
+    # Without an election there is no leader to miss.
+    alone = _docs(
+        helm,
+        "--set",
+        "metrics.prometheusRule.enabled=true",
+        "--set",
+        "leaderElection.enabled=false",
+    )["PrometheusRule/eks-oidc-operator"]
+    assert "EksOidcNoLeader" not in json.dumps(alone)
+
+
+def test_docs_metrics_lists_every_family_the_operator_exports() -> None:
+    from prometheus_client import REGISTRY
+
+    import eks_oidc_operator.metrics  # noqa: F401
+
+    documented = (REPO / "docs" / "metrics.md").read_text()
+    families = {f.name for f in REGISTRY.collect() if f.name.startswith("eks_oidc_")}
+    assert families, "no families registered"
+    missing = [
+        name
+        for name in families
+        if f"`{name}`" not in documented and f"`{name}_total`" not in documented
+    ]
+    assert missing == []

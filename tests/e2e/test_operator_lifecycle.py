@@ -146,6 +146,10 @@ def test_apply_goes_ready_and_kubectl_wait_returns(
     printed = cluster.kubectl("get", "oidcidp", name, "-n", namespace).stdout
     assert "Active" in printed
     assert "Successful" in printed
+    # -o wide says why: the Ready condition's reason and message, and the config worked on.
+    wide = cluster.kubectl("get", "oidcidp", name, "-n", namespace, "-o", "wide").stdout
+    assert {"TARGET", "REASON", "MESSAGE"} <= set(wide.split("\n")[0].split())
+    assert f"Config {name} is ACTIVE on cluster {eks_cluster} and matches the spec" in wide
 
 
 def test_a_failed_update_stalls_with_eks_code_message_and_a_warning_event(

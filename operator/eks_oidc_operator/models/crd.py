@@ -9,6 +9,7 @@ status subresource. Pure: no I/O, so tests compare its output with the committed
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from eks_oidc_operator import constants
@@ -43,6 +44,19 @@ def _unwrap_optional(node: JsonSchema) -> JsonSchema:
     return {**non_null[0], **rest}
 
 
+_LITERAL = re.compile(r"``([^`]*)``")
+_ROLE = re.compile(r":\w+:`~?([^`]*)`")
+
+
+def plain(text: str) -> str:
+    """A docstring as ``kubectl explain`` should show it: no reStructuredText markup
+    (double backticks, ``:class:`` roles), and each paragraph on one line."""
+    text = _LITERAL.sub(r"\1", text)
+    text = _ROLE.sub(lambda match: match.group(1).rsplit(".", 1)[-1], text)
+    paragraphs = [" ".join(part.split()) for part in text.split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 def structural(node: JsonSchema, defs: JsonSchema) -> JsonSchema:
     """Convert one pydantic JSON-Schema node (recursively) into a structural OpenAPI schema."""
     node = _unwrap_optional(_resolve(node, defs))
@@ -57,6 +71,8 @@ def structural(node: JsonSchema, defs: JsonSchema) -> JsonSchema:
             out[key] = structural(value, defs)
         elif key == "additionalProperties" and "properties" in node:
             continue  # structural schemas forbid it beside `properties`; pruning does the job
+        elif key == "description" and isinstance(value, str):
+            out[key] = plain(value)
         else:
             out[key] = value
     return out
@@ -93,6 +109,18 @@ PRINTER_COLUMNS: list[JsonSchema] = [
         "Target",
         ".status.identityProviderConfigName",
         "The config the object works on (the new one during a replacement)",
+        priority=1,
+    ),
+    _column(
+        "Reason",
+        f'.status.conditions[?(@.type=="{constants.CONDITION_READY}")].reason',
+        "Why the object is (not) Ready",
+        priority=1,
+    ),
+    _column(
+        "Message",
+        f'.status.conditions[?(@.type=="{constants.CONDITION_READY}")].message',
+        "The Ready condition's message (for errors: EKS's own words)",
         priority=1,
     ),
     _column("Age", ".metadata.creationTimestamp", "Age", type="date"),
