@@ -52,6 +52,11 @@ crds: init controlplane ## Regenerate crds/, the chart's copy and deploy/ from t
 	$(PY) -m eks_oidc_operator crd > $(CRD)
 	cp $(CRD) charts/eks-oidc-operator/crds/
 	HELM=$(CURDIR)/.local/bin/helm bash hack/render-deploy.sh
+	$(PY) hack/chart_readme.py
+
+.PHONY: chart-readme
+chart-readme: init ## Regenerate the chart README's values table from the comments in values.yaml
+	$(PY) hack/chart_readme.py
 
 .PHONY: test
 test: init controlplane lint typecheck ## Everything: lint, types, unit, simulator and e2e tests

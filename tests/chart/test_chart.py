@@ -3,6 +3,7 @@ setting exposed, the CRD in sync, and (e2e) accepted by a real API server and in
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -614,3 +615,123 @@ def test_docs_metrics_lists_every_family_the_operator_exports() -> None:
         if f"`{name}`" not in documented and f"`{name}_total`" not in documented
     ]
     assert missing == []
+
+
+def test_it_works_as_a_subchart_with_and_without_global_values(helm: Path, tmp_path: Path) -> None:
+    umbrella = tmp_path / "platform"
+    umbrella.mkdir()
+    (umbrella / "Chart.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v2",
+                "name": "platform",
+                "version": "1.0.0",
+                "dependencies": [
+                    {
+                        "name": "eks-oidc-operator",
+                        "version": "*",
+                        "repository": f"file://{CHART}",
+                    }
+                ],
+            }
+        )
+    )
+    run = functools.partial(subprocess.run, capture_output=True, text=True, check=False)
+    built = run([str(helm), "dependency", "build", str(umbrella)])
+    assert built.returncode == 0, built.stderr
+    for values in ({}, {"global": {"imageRegistry": "registry.example.com"}}):
+        path = tmp_path / "values.yaml"
+        path.write_text(yaml.safe_dump({**values, "eks-oidc-operator": {"replicaCount": 2}}))
+        linted = run([str(helm), "lint", "--strict", str(umbrella), "-f", str(path)])
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+        rendered = run([str(helm), "template", "platform", str(umbrella), "-f", str(path)])
+        assert rendered.returncode == 0, rendered.stderr
+        kinds = {d["kind"] for d in yaml.safe_load_all(rendered.stdout) if d}
+        assert {"Deployment", "ClusterRole", "PodDisruptionBudget"} <= kinds
+
+
+def test_numbers_given_with_set_are_accepted_as_helm_passes_them(helm: Path) -> None:
+    # `--set` hands "0.1" over as a string; the schema takes a number's text too.
+    docs = _docs(
+        helm,
+        "--set",
+        "settings.jitter=0.1",
+        "--set",
+        "settings.pollMaxSeconds=20",
+        "--set",
+        "leaderElection.retryPeriodSeconds=1.5",
+    )
+    env = {
+        e["name"]: e.get("value")
+        for e in docs["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]["containers"][0][
+            "env"
+        ]
+    }
+    assert (env["EKS_OIDC_JITTER"], env["EKS_OIDC_POLL_MAX_SECONDS"]) == ("0.1", "20")
+    assert env["EKS_OIDC_RETRY_PERIOD_SECONDS"] == "1.5"
+    refused = _template(helm, "--set", "settings.jitter=lots", check=False)
+    assert refused.returncode != 0
+    assert "/settings/jitter" in refused.stderr
+
+
+def test_the_pod_values_reach_the_pod(helm: Path, tmp_path: Path) -> None:
+    digest = "sha256:" + "a" * 64
+    path = tmp_path / "values.json"
+    path.write_text(
+        json.dumps(
+            {
+                "image": {"repository": "registry.example.com/eks-oidc", "digest": digest},
+                "priorityClassName": "platform-critical",
+                "podLabels": {"team": "platform"},
+                "commonLabels": {"cost-center": "42"},
+                "extraArgs": ["--log-format=json"],
+                "env": [
+                    {
+                        "name": "HTTPS_PROXY",
+                        "valueFrom": {"secretKeyRef": {"name": "proxy", "key": "url"}},
+                    }
+                ],
+                "extraVolumes": [{"name": "extra", "emptyDir": {}}],
+                "extraVolumeMounts": [{"name": "extra", "mountPath": "/extra"}],
+                "podSecurityContext": {"runAsNonRoot": True, "fsGroup": 10001},
+            }
+        )
+    )
+    docs = _docs(helm, "-f", str(path))
+    deployment = docs["Deployment/eks-oidc-operator"]
+    pod = deployment["spec"]["template"]
+    container = pod["spec"]["containers"][0]
+    assert container["image"] == f"registry.example.com/eks-oidc@{digest}"
+    assert pod["spec"]["priorityClassName"] == "platform-critical"
+    assert pod["metadata"]["labels"]["team"] == "platform"
+    assert pod["metadata"]["labels"]["cost-center"] == "42"
+    assert all(d["metadata"]["labels"]["cost-center"] == "42" for d in docs.values())
+    assert container["args"][-1] == "--log-format=json"
+    proxy = next(e for e in container["env"] if e["name"] == "HTTPS_PROXY")
+    assert proxy["valueFrom"]["secretKeyRef"] == {"name": "proxy", "key": "url"}
+    assert {"name": "extra", "emptyDir": {}} in pod["spec"]["volumes"]
+    assert {"name": "extra", "mountPath": "/extra"} in container["volumeMounts"]
+    assert pod["spec"]["securityContext"]["fsGroup"] == 10001
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "healthz"}
+
+
+def test_chart_metadata_points_home() -> None:
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["home"].startswith("https://")
+    assert chart["sources"]
+    assert chart["icon"].endswith("docs/icon.svg")
+    assert (REPO / "docs" / "icon.svg").exists()
+
+
+def test_the_chart_readme_values_table_is_current() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "hack" / "chart_readme.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    readme = (CHART / "README.md").read_text()
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    for key in values:  # every top-level value has a row
+        assert f"| `{key}` |" in readme, key
