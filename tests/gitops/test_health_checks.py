@@ -75,10 +75,12 @@ def argocd_health(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def kstatus(obj: dict[str, Any]) -> str:
-    """kstatus's ``Compute`` for a kind without built-in rules (sigs.k8s.io/cli-utils,
-    pkg/kstatus/status: checkGenericProperties, then "Current" by default). Note what it does
-    NOT do: it ignores ``Ready``, and compares generations only when ``observedGeneration``
-    is present -- so an object without status is Current."""
+    """kstatus's ``Compute`` for a kind without built-in rules, as sigs.k8s.io/cli-utils
+    v0.37.2 (pkg/kstatus/status) has it, which Flux uses: checkGenericProperties (deletion,
+    then generations, which it compares only when ``observedGeneration`` is present, then
+    Reconciling / Stalled), then checkReadyCondition (Ready True: Current; False or Unknown:
+    InProgress), else Current. So an object without status is Current: hence the CRD's
+    ``observedGeneration: 0`` default."""
     if obj["metadata"].get("deletionTimestamp"):
         return "Terminating"
     status = obj.get("status") or {}
@@ -86,12 +88,33 @@ def kstatus(obj: dict[str, Any]) -> str:
     observed = status.get("observedGeneration")
     if generation is not None and observed is not None and observed != generation:
         return "InProgress"
-    for condition in status.get("conditions", []):
+    found = status.get("conditions", [])
+    for condition in found:
         if condition["type"] == "Reconciling" and condition["status"] == "True":
             return "InProgress"
         if condition["type"] == "Stalled" and condition["status"] == "True":
             return "Failed"
+    return _ready_fallback(found)
+
+
+def _ready_fallback(found: list[dict[str, Any]]) -> str:
+    """checkReadyCondition, and Current when it cannot decide."""
+    for condition in found:
+        if condition["type"] == "Ready" and condition["status"] in ("False", "Unknown"):
+            return "InProgress"
+        if condition["type"] == "Ready" and condition["status"] == "True":
+            return "Current"
     return "Current"
+
+
+def test_a_ready_false_object_without_reconciling_is_in_progress_for_kstatus() -> None:
+    # The Ready fallback: even a status that only says Ready=False keeps Flux waiting.
+    obj = _object(None)
+    obj["status"] = {
+        "observedGeneration": 1,
+        "conditions": [{"type": "Ready", "status": "False", "reason": "X", "message": "m"}],
+    }
+    assert kstatus(obj) == "InProgress"
 
 
 def _ready_is_true(obj: dict[str, Any]) -> bool:
@@ -166,8 +189,9 @@ def test_the_flux_examples_wait_for_our_objects_longer_than_an_association() -> 
     assert {d["kind"] for d in docs} == {"Kustomization"}
     for doc in docs:
         spec = doc["spec"]
-        # A real association takes 15-40 minutes: a shorter timeout fails healthy syncs.
-        assert spec["timeout"] == "45m"
+        # A replacement is two EKS updates of 15-40 minutes each where it must delete first:
+        # a shorter timeout fails healthy syncs.
+        assert spec["timeout"] == "90m"
         checks = spec.get("healthChecks", [])
         assert spec.get("wait") is True or any(
             c["apiVersion"] == "eksoidc.io/v1alpha1" and c["kind"] == "OidcIdentityProvider"
