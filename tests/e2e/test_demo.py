@@ -30,6 +30,6 @@ def test_the_demo_brings_every_example_to_its_expected_state() -> None:
     # The live view showed the lifecycle and the refusal, in EKS's words.
     assert "Associating" in out
     assert "Active" in out
-    assert "event Warning Unknown" in out
+    assert "event Warning UpdateFailedUnknown" in out
     assert "Unable to fetch the OpenID configuration" in out
     assert not (REPO / ".local" / "demo" / "controlplane.json").exists()  # cleaned up

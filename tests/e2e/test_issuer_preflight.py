@@ -158,7 +158,7 @@ def test_with_the_pre_flight_skipped_eks_finds_the_bad_issuer_at_the_end_of_the_
         operator,
         timeout=60,
     )
-    assert condition(stalled, "Stalled")["reason"] == "Unknown"
+    assert condition(stalled, "Stalled")["reason"] == "UpdateFailedUnknown"
     assert (
         "Unable to fetch the OpenID configuration of the issuer"
         in (condition(stalled, "Stalled")["message"])

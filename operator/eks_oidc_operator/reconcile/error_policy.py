@@ -87,28 +87,34 @@ API_ERRORS: dict[str, ErrorPolicy] = {
 }
 """Exceptions of the API calls (and of botocore before any call)."""
 
+def _failed(code: str) -> str:
+    """The condition reason of an update that failed with EKS's ``code``: readable on its own
+    (EKS's ``Unknown`` alone reads like "status unknown"), EKS's code kept whole at its end."""
+    return f"{reasons.UPDATE_FAILED}{code}"
+
+
 UPDATE_ERRORS: dict[str, ErrorPolicy] = {
     # Permissions of the caller or of the cluster role: fixed in IAM.
-    "AccessDenied": ErrorPolicy("AccessDenied", Retry.SLOW),
-    "OperationNotPermitted": ErrorPolicy("OperationNotPermitted", Retry.SLOW),
+    "AccessDenied": ErrorPolicy(_failed("AccessDenied"), Retry.SLOW),
+    "OperationNotPermitted": ErrorPolicy(_failed("OperationNotPermitted"), Retry.SLOW),
     # The configuration itself clashes with the cluster: change the spec.
-    "ConfigurationConflict": ErrorPolicy("ConfigurationConflict", Retry.NEVER),
-    "AdmissionRequestDenied": ErrorPolicy("AdmissionRequestDenied", Retry.NEVER),
-    "K8sResourceNotFound": ErrorPolicy("K8sResourceNotFound", Retry.NEVER),
-    "UnsupportedAddonModification": ErrorPolicy("UnsupportedAddonModification", Retry.NEVER),
+    "ConfigurationConflict": ErrorPolicy(_failed("ConfigurationConflict"), Retry.NEVER),
+    "AdmissionRequestDenied": ErrorPolicy(_failed("AdmissionRequestDenied"), Retry.NEVER),
+    "K8sResourceNotFound": ErrorPolicy(_failed("K8sResourceNotFound"), Retry.NEVER),
+    "UnsupportedAddonModification": ErrorPolicy(_failed("UnsupportedAddonModification"), Retry.NEVER),
     # Infrastructure of the cluster (network, capacity): fixed outside; retry rarely.
-    "SubnetNotFound": ErrorPolicy("SubnetNotFound", Retry.SLOW),
-    "SecurityGroupNotFound": ErrorPolicy("SecurityGroupNotFound", Retry.SLOW),
-    "VpcIdNotFound": ErrorPolicy("VpcIdNotFound", Retry.SLOW),
-    "EniLimitReached": ErrorPolicy("EniLimitReached", Retry.SLOW),
-    "IpNotAvailable": ErrorPolicy("IpNotAvailable", Retry.SLOW),
-    "InsufficientFreeAddresses": ErrorPolicy("InsufficientFreeAddresses", Retry.SLOW),
+    "SubnetNotFound": ErrorPolicy(_failed("SubnetNotFound"), Retry.SLOW),
+    "SecurityGroupNotFound": ErrorPolicy(_failed("SecurityGroupNotFound"), Retry.SLOW),
+    "VpcIdNotFound": ErrorPolicy(_failed("VpcIdNotFound"), Retry.SLOW),
+    "EniLimitReached": ErrorPolicy(_failed("EniLimitReached"), Retry.SLOW),
+    "IpNotAvailable": ErrorPolicy(_failed("IpNotAvailable"), Retry.SLOW),
+    "InsufficientFreeAddresses": ErrorPolicy(_failed("InsufficientFreeAddresses"), Retry.SLOW),
     # Transient control-plane trouble: a new association may well succeed.
-    "Unknown": ErrorPolicy("Unknown", Retry.SLOW),
-    "ClusterUnreachable": ErrorPolicy("ClusterUnreachable", Retry.SLOW),
-    "InsufficientNumberOfReplicas": ErrorPolicy("InsufficientNumberOfReplicas", Retry.SLOW),
-    "NodeCreationFailure": ErrorPolicy("NodeCreationFailure", Retry.SLOW),
-    "PodEvictionFailure": ErrorPolicy("PodEvictionFailure", Retry.SLOW),
+    "Unknown": ErrorPolicy(_failed("Unknown"), Retry.SLOW),
+    "ClusterUnreachable": ErrorPolicy(_failed("ClusterUnreachable"), Retry.SLOW),
+    "InsufficientNumberOfReplicas": ErrorPolicy(_failed("InsufficientNumberOfReplicas"), Retry.SLOW),
+    "NodeCreationFailure": ErrorPolicy(_failed("NodeCreationFailure"), Retry.SLOW),
+    "PodEvictionFailure": ErrorPolicy(_failed("PodEvictionFailure"), Retry.SLOW),
 }
 """``errors[].errorCode`` of a Failed update. A failed update always stalls the object (the
 user must learn of it); SLOW ones are associated again later with a fresh token."""
@@ -123,7 +129,7 @@ def update_error_policy(code: str | None) -> ErrorPolicy:
     """The policy of a failed update's error code; unknown codes stall and retry slowly."""
     if not code:
         return ErrorPolicy(reasons.UPDATE_FAILED, Retry.SLOW)
-    return UPDATE_ERRORS.get(code, ErrorPolicy(code, Retry.SLOW))
+    return UPDATE_ERRORS.get(code, ErrorPolicy(_failed(code), Retry.SLOW))
 
 
 _MEANING = {

@@ -40,12 +40,12 @@ def test_api_errors_map_to_reason_and_retry(code: str, reason: str, retry: Retry
 @pytest.mark.parametrize(
     ("code", "reason", "retry"),
     [
-        ("ConfigurationConflict", "ConfigurationConflict", Retry.NEVER),
-        ("AccessDenied", "AccessDenied", Retry.SLOW),
-        ("Unknown", "Unknown", Retry.SLOW),
-        ("ClusterUnreachable", "ClusterUnreachable", Retry.SLOW),
+        ("ConfigurationConflict", "UpdateFailedConfigurationConflict", Retry.NEVER),
+        ("AccessDenied", "UpdateFailedAccessDenied", Retry.SLOW),
+        ("Unknown", "UpdateFailedUnknown", Retry.SLOW),
+        ("ClusterUnreachable", "UpdateFailedClusterUnreachable", Retry.SLOW),
         (None, "UpdateFailed", Retry.SLOW),
-        ("BrandNewCode", "BrandNewCode", Retry.SLOW),
+        ("BrandNewCode", "UpdateFailedBrandNewCode", Retry.SLOW),
     ],
 )
 def test_failed_update_codes_always_stall(code: str | None, reason: str, retry: Retry) -> None:

@@ -388,7 +388,7 @@ def test_a_lingering_config_of_our_failed_association_is_not_looked_up_again() -
     resource = obj(status={"observedGeneration": 1, "update": failed.model_dump(by_alias=True)})
     plan = _run(resource, eks)
     assert eks.calls == ["DescribeIdentityProviderConfig"]
-    assert plan.verdict.reason == "ConfigurationConflict"
+    assert plan.verdict.reason == "UpdateFailedConfigurationConflict"
     held = obj(status=plan.status.model_dump(mode="json", by_alias=True))
     assert reconcile(held, ctx(), _no_client, ClusterGate()).rule == "held"
 

@@ -96,7 +96,7 @@ def _failed(
 ) -> dict[str, Any]:
     """The status of an object stalled on our failed association and held: for ``until``
     seconds from NOW (negative: the hold is up; ``None``: until the spec changes)."""
-    hold: dict[str, Any] = {"reason": reason, "generation": 1}
+    hold: dict[str, Any] = {"reason": f"UpdateFailed{reason}", "generation": 1}
     if until is not None:
         hold["until"] = (NOW + timedelta(seconds=until)).isoformat()
     return {
@@ -109,7 +109,7 @@ def _failed(
             {
                 "type": "Stalled",
                 "status": "True",
-                "reason": reason,
+                "reason": f"UpdateFailed{reason}",
                 "message": "m",
                 "lastTransitionTime": NOW.isoformat(),
                 "observedGeneration": 1,
@@ -503,7 +503,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         "update_failed",
         STALL,
         Phase.FAILED,
-        "ClusterUnreachable",
+        "UpdateFailedClusterUnreachable",
     ),
     "failed update, config still CREATING (not yet collected): stall": (
         obj(status=IN_FLIGHT),
@@ -514,7 +514,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         "failed_config_lingers",
         STALL,
         Phase.FAILED,
-        "Unknown",
+        "UpdateFailedUnknown",
     ),
     "failed, its hold is up: automatic retry": (
         obj(status=_failed(until=-1)),
@@ -530,7 +530,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         "held",
         STALL,
         Phase.FAILED,
-        "Unknown",
+        "UpdateFailedUnknown",
     ),
     "failed, automatic retries spent: held until asked": (
         obj(status=_failed(until=None, retries=3)),
@@ -538,7 +538,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         "held",
         STALL,
         Phase.FAILED,
-        "Unknown",
+        "UpdateFailedUnknown",
     ),
     "failed and held, but the spec changed: associate": (
         obj(status=_failed(until=None, reason="ConfigurationConflict"), generation=2),
@@ -568,7 +568,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         "replacement_failed",
         STALL,
         Phase.FAILED,
-        "Unknown",
+        "UpdateFailedUnknown",
     ),
     # Deletion
     "delete, Retain: release at once": (
@@ -649,7 +649,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         "disassociation_failed",
         STALL,
         Phase.FAILED,
-        "Unknown",
+        "UpdateFailedUnknown",
     ),
     "delete, someone else's config: leave it, release": (
         obj(status=ours(), deleting=True),
@@ -766,11 +766,17 @@ def test_a_failed_update_reports_eks_code_message_and_resource_ids() -> None:
         update={"errors": (failed.errors[0].model_copy(update={"resource_ids": ("prod",)}),)}
     )
     result = _plan(obj(status=IN_FLIGHT), config=None, update=failed)
-    assert result.verdict.message.startswith("The cluster is unreachable (resources: prod) (")
+    # The reason reads on its own; EKS's code is at its end and in the message, with EKS's words.
+    assert result.verdict.message.startswith(
+        "EKS update u-1 (AssociateIdentityProviderConfig) ended Failed: errorCode "
+        "ClusterUnreachable: The cluster is unreachable (resources: prod) ("
+    )
     assert "automatic retry 1 of 3 in about" in result.verdict.message
-    assert [(e.type, e.reason) for e in result.events] == [("Warning", "ClusterUnreachable")]
+    assert [(e.type, e.reason) for e in result.events] == [
+        ("Warning", "UpdateFailedClusterUnreachable")
+    ]
     stalled = next(c for c in result.status.conditions if c.type == "Stalled")
-    assert (stalled.status, stalled.reason) == ("True", "ClusterUnreachable")
+    assert (stalled.status, stalled.reason) == ("True", "UpdateFailedClusterUnreachable")
     # Held until the retry is due, and looked at again then.
     assert result.status.hold is not None
     assert result.status.hold.until is not None
@@ -967,7 +973,7 @@ def test_a_failure_only_a_new_spec_fixes_is_held_even_while_eks_still_shows_the_
     result = _plan(obj(status=IN_FLIGHT), config=config("CREATING"), update=failed)
     assert (result.rule, result.verdict.reason) == (
         "failed_config_lingers",
-        "ConfigurationConflict",
+        "UpdateFailedConfigurationConflict",
     )
     assert result.status.hold is not None
     assert result.status.hold.until is None

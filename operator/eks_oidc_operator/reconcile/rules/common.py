@@ -84,14 +84,17 @@ def stalled_on(update: EksUpdate, policy: ErrorPolicy) -> Verdict:
 
 
 def failure_message(update: EksUpdate) -> str:
-    """EKS's messages of a failed update, each with the resources it names."""
+    """EKS's code and messages of a failed update, each with the resources it names."""
     parts = []
     for error in update.errors:
         text = error.error_message or "no message"
+        if error.error_code:
+            text = f"errorCode {error.error_code}: {text}"
         if error.resource_ids:
             text += f" (resources: {', '.join(error.resource_ids)})"
         parts.append(text)
-    return "; ".join(parts) or f"EKS update {update.id} ended {update.status}"
+    ended = f"EKS update {update.id} ({update.type}) ended {update.status}"
+    return f"{ended}: {'; '.join(parts)}" if parts else ended
 
 
 def announced(kind: Kind, phase: Phase, reason: str, message: str) -> Verdict:
