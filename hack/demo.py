@@ -72,6 +72,9 @@ class Demo(Stack):
                 "--namespace",
                 controlplane.OPERATOR_NAMESPACE,
                 f"--kubeconfig={self.plane.admin_kubeconfig}",
+                # The local stack applied the CRD already (as `kubectl apply -f crds/` would).
+                "--set",
+                "crds.enabled=false",
             ],
             check=False,
             capture_output=True,

@@ -8,5 +8,5 @@ out="${1:-$here/deploy}"
 {
   echo "# Rendered from charts/eks-oidc-operator by hack/render-deploy.sh: do not edit by hand."
   "$helm" template eks-oidc-operator "$here/charts/eks-oidc-operator" \
-    --namespace eks-oidc-system --include-crds
+    --namespace eks-oidc-system
 } > "$out/eks-oidc-operator.yaml"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -51,11 +52,30 @@ def test_helm_lint_is_clean(helm: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_chart_crd_is_the_canonical_one() -> None:
-    name = "oidcidentityproviders.eksoidc.io.yaml"
-    assert (CHART / "crds" / name).read_text() == (REPO / "crds" / name).read_text(), (
-        "charts/eks-oidc-operator/crds is stale: run `make crds`"
+def test_the_chart_crd_is_the_canonical_one(helm: Path) -> None:
+    check = subprocess.run(
+        [sys.executable, str(REPO / "hack" / "chart_crd.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    assert check.returncode == 0, check.stdout
+    canonical = yaml.safe_load(
+        (REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml").read_text()
+    )
+    rendered = _docs(helm)["CustomResourceDefinition/oidcidentityproviders.eksoidc.io"]
+    assert rendered["spec"] == canonical["spec"]
+    # Kept when the release goes (deleting the CRD would delete every object), unless asked.
+    assert rendered["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
+    unkept = _docs(helm, "--set", "crds.keep=false")
+    assert (
+        "annotations"
+        not in unkept["CustomResourceDefinition/oidcidentityproviders.eksoidc.io"]["metadata"]
+    )
+    assert "CustomResourceDefinition/oidcidentityproviders.eksoidc.io" not in _docs(
+        helm, "--set", "crds.enabled=false"
+    )
+    assert not (CHART / "crds").exists()  # Helm would install it once and never upgrade it
 
 
 @pytest.mark.parametrize(
@@ -320,10 +340,31 @@ def test_the_rendered_chart_passes_server_side_dry_run(helm: Path, cluster: Clus
     assert "deployment.apps" in result.stdout
 
 
+CRD_NAME = "oidcidentityproviders.eksoidc.io"
+
+
+def _adopt_crd(cluster: Cluster, release: str, namespace: str) -> None:
+    """Let ``release`` take over a CRD applied earlier by kubectl (other tests apply it): Helm
+    adopts an object that carries its release's ownership label and annotations."""
+    found = cluster.kubectl("get", "crd", CRD_NAME, check=False)
+    if found.returncode != 0:
+        return
+    cluster.kubectl("label", "--overwrite", "crd", CRD_NAME, "app.kubernetes.io/managed-by=Helm")
+    cluster.kubectl(
+        "annotate",
+        "--overwrite",
+        "crd",
+        CRD_NAME,
+        f"meta.helm.sh/release-name={release}",
+        f"meta.helm.sh/release-namespace={namespace}",
+    )
+
+
 @pytest.mark.e2e
 def test_helm_install_works_on_the_local_control_plane(helm: Path, cluster: Cluster) -> None:
     namespace = unique_name("helm")
     release = unique_name("rel")
+    _adopt_crd(cluster, release, namespace)
     installed = subprocess.run(
         [
             str(helm),
@@ -735,3 +776,81 @@ def test_the_chart_readme_values_table_is_current() -> None:
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     for key in values:  # every top-level value has a row
         assert f"| `{key}` |" in readme, key
+
+
+@pytest.mark.e2e
+def test_helm_upgrade_changes_the_crd_and_uninstall_keeps_it(
+    helm: Path, cluster: Cluster, tmp_path: Path
+) -> None:
+    namespace, release = unique_name("helm"), unique_name("rel")
+    base = [f"--kubeconfig={cluster.admin_kubeconfig}", "--namespace", namespace]
+    run = functools.partial(subprocess.run, capture_output=True, text=True, check=False)
+    _adopt_crd(cluster, release, namespace)
+    installed = run(
+        [
+            str(helm),
+            "install",
+            release,
+            str(CHART),
+            *base,
+            "--create-namespace",
+            "--set",
+            f"fullnameOverride={release}",
+            "--set",
+            "replicaCount=0",
+        ]
+    )
+    assert installed.returncode == 0, installed.stderr
+    # The next chart version changes the CRD (here: one more printer column).
+    changed = tmp_path / "chart"
+    shutil.copytree(CHART, changed)
+    template = changed / "templates" / "crd.yaml"
+    text = template.read_text()
+    column = "    - name: Marker\n      type: string\n      jsonPath: .metadata.uid\n"
+    assert "    additionalPrinterColumns:\n" in text
+    template.write_text(
+        text.replace(
+            "    additionalPrinterColumns:\n", "    additionalPrinterColumns:\n" + column, 1
+        )
+    )
+
+    def columns() -> list[str]:
+        crd = cluster.get_json("crd", CRD_NAME)
+        return [c["name"] for c in crd["spec"]["versions"][0]["additionalPrinterColumns"]]
+
+    try:
+        upgraded = run(
+            [
+                str(helm),
+                "upgrade",
+                release,
+                str(changed),
+                *base,
+                "--set",
+                f"fullnameOverride={release}",
+                "--set",
+                "replicaCount=0",
+            ]
+        )
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert "Marker" in columns()
+    finally:
+        back = run(
+            [
+                str(helm),
+                "upgrade",
+                release,
+                str(CHART),
+                *base,
+                "--set",
+                f"fullnameOverride={release}",
+                "--set",
+                "replicaCount=0",
+            ]
+        )
+        assert back.returncode == 0, back.stderr
+    assert "Marker" not in columns()
+    uninstalled = run([str(helm), "uninstall", release, *base])
+    assert uninstalled.returncode == 0, uninstalled.stderr
+    assert "kept due to the resource policy" in uninstalled.stdout + uninstalled.stderr
+    cluster.get_json("crd", CRD_NAME)  # still there: uninstalling must not delete the objects
