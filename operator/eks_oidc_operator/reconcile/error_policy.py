@@ -87,6 +87,7 @@ API_ERRORS: dict[str, ErrorPolicy] = {
 }
 """Exceptions of the API calls (and of botocore before any call)."""
 
+
 def _failed(code: str) -> str:
     """The condition reason of an update that failed with EKS's ``code``: readable on its own
     (EKS's ``Unknown`` alone reads like "status unknown"), EKS's code kept whole at its end."""
@@ -101,7 +102,9 @@ UPDATE_ERRORS: dict[str, ErrorPolicy] = {
     "ConfigurationConflict": ErrorPolicy(_failed("ConfigurationConflict"), Retry.NEVER),
     "AdmissionRequestDenied": ErrorPolicy(_failed("AdmissionRequestDenied"), Retry.NEVER),
     "K8sResourceNotFound": ErrorPolicy(_failed("K8sResourceNotFound"), Retry.NEVER),
-    "UnsupportedAddonModification": ErrorPolicy(_failed("UnsupportedAddonModification"), Retry.NEVER),
+    "UnsupportedAddonModification": ErrorPolicy(
+        _failed("UnsupportedAddonModification"), Retry.NEVER
+    ),
     # Infrastructure of the cluster (network, capacity): fixed outside; retry rarely.
     "SubnetNotFound": ErrorPolicy(_failed("SubnetNotFound"), Retry.SLOW),
     "SecurityGroupNotFound": ErrorPolicy(_failed("SecurityGroupNotFound"), Retry.SLOW),
@@ -112,7 +115,9 @@ UPDATE_ERRORS: dict[str, ErrorPolicy] = {
     # Transient control-plane trouble: a new association may well succeed.
     "Unknown": ErrorPolicy(_failed("Unknown"), Retry.SLOW),
     "ClusterUnreachable": ErrorPolicy(_failed("ClusterUnreachable"), Retry.SLOW),
-    "InsufficientNumberOfReplicas": ErrorPolicy(_failed("InsufficientNumberOfReplicas"), Retry.SLOW),
+    "InsufficientNumberOfReplicas": ErrorPolicy(
+        _failed("InsufficientNumberOfReplicas"), Retry.SLOW
+    ),
     "NodeCreationFailure": ErrorPolicy(_failed("NodeCreationFailure"), Retry.SLOW),
     "PodEvictionFailure": ErrorPolicy(_failed("PodEvictionFailure"), Retry.SLOW),
 }
