@@ -59,6 +59,20 @@ def _kill_right_after_the_associate_call(
     operator.stop(signal.SIGKILL)
 
 
+def _lose_status(cluster: Cluster, namespace: str, name: str) -> None:
+    """Remove the object's status, as a crash before the status write would leave it."""
+    cluster.kubectl(
+        "patch",
+        f"oidcidp/{name}",
+        "-n",
+        namespace,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps({"status": None}),
+    )
+
+
 @pytest.mark.parametrize(
     ("status_lost", "down_past_completion"),
     [(False, False), (True, False), (True, True)],
@@ -86,16 +100,7 @@ def test_sigkill_after_associate_then_restart_gives_ready_and_one_association(
     if status_lost:
         # The worst moment: EKS accepted the association but the update id never reached
         # status. Remove status by hand to be sure the restart sees nothing of it.
-        cluster.kubectl(
-            "patch",
-            f"oidcidp/{name}",
-            "-n",
-            namespace,
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            json.dumps({"status": None}),
-        )
+        _lose_status(cluster, namespace, name)
         lost = (get_object(cluster, namespace, name) or {}).get("status")
         assert lost == {"observedGeneration": 0}  # only the CRD default is left
     if down_past_completion:
@@ -142,11 +147,12 @@ def _wait_for_calls(
         time.sleep(0.01)
 
 
-@pytest.mark.parametrize("status_lost", [False, True], ids=["status-kept", "status-lost"])
 @pytest.mark.parametrize(
-    ("operation", "count"),
-    [(ASSOCIATE, 2), (DISASSOCIATE, 1)],
-    ids=["after-the-new-association", "after-the-old-disassociation"],
+    ("operation", "count", "status_lost"),
+    # Each step once against the real parts (the unit tests of tests/unit/reconcile/
+    # test_replacement.py cover every step with status kept and lost).
+    [(ASSOCIATE, 2, False), (DISASSOCIATE, 1, True)],
+    ids=["after-the-new-association", "after-the-old-disassociation-status-lost"],
 )
 def test_a_sigkill_at_each_step_of_a_replacement_ends_with_one_config_and_no_orphan(
     cluster: Cluster,
@@ -183,16 +189,7 @@ def test_a_sigkill_at_each_step_of_a_replacement_ends_with_one_config_and_no_orp
             _wait_for_calls(simulator, operation, eks_cluster, count, first)
             first.stop(signal.SIGKILL)
             if status_lost:
-                cluster.kubectl(
-                    "patch",
-                    f"oidcidp/{name}",
-                    "-n",
-                    namespace,
-                    "--subresource=status",
-                    "--type=merge",
-                    "-p",
-                    json.dumps({"status": None}),
-                )
+                _lose_status(cluster, namespace, name)
             (tmp_path / "second").mkdir()
             with running_operator(cluster, simulator, tmp_path / "second") as second:
                 try:

@@ -180,14 +180,16 @@ def test_a_failed_update_stalls_with_eks_code_message_and_a_warning_event(
         operator,
     )
     stalled = condition(obj, "Stalled")
-    assert stalled["reason"] == "ConfigurationConflict"
+    # The reason reads on its own; EKS's code ends it and leads the message, with EKS's words.
+    assert stalled["reason"] == "UpdateFailedConfigurationConflict"
+    assert "errorCode ConfigurationConflict: Issuer" in stalled["message"]
     assert "not reachable" in stalled["message"]
     assert condition(obj, "Ready")["status"] == "False"
     assert obj["status"]["phase"] == "Failed"
     assert obj["status"]["update"]["status"] == "Failed"
     assert obj["status"]["update"]["errors"][0]["errorCode"] == "ConfigurationConflict"
     warnings = [(r, m) for t, r, m in events_of(cluster, namespace, name) if t == "Warning"]
-    assert ("ConfigurationConflict", stalled["message"]) in warnings
+    assert ("UpdateFailedConfigurationConflict", stalled["message"]) in warnings
     # ConfigurationConflict is never retried until the spec changes.
     assert calls(simulator, "AssociateIdentityProviderConfig", eks_cluster) == 1
 

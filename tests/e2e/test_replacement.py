@@ -17,7 +17,7 @@ import pytest
 
 from eks_oidc_testing.kube import Cluster, unique_name
 from eks_oidc_testing.operator_process import OperatorProcess
-from eks_oidc_testing.sampling import ConfigSampler, watched
+from eks_oidc_testing.sampling import ConfigSampler, ObjectSample, watched
 from eks_oidc_testing.simulator import SimulatorHandle, running_simulator
 from tests.e2e.conftest import (
     calls,
@@ -25,7 +25,6 @@ from tests.e2e.conftest import (
     get_object,
     manifest,
     new_name,
-    running_operator,
     wait_for,
     with_condition,
 )
@@ -43,19 +42,6 @@ def simulator() -> Iterator[SimulatorHandle]:
     # Long enough for a SIGKILL to land while an update runs, short enough for the suite.
     with running_simulator(associate_seconds=3, disassociate_seconds=3, seed=13) as sim:
         yield sim
-
-
-@pytest.fixture(scope="module")
-def operator(
-    cluster: Cluster,
-    crd_installed: None,
-    chart_rbac: str,
-    simulator: SimulatorHandle,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[OperatorProcess]:
-    folder = tmp_path_factory.mktemp("replacement")
-    with running_operator(cluster, simulator, folder) as process:
-        yield process
 
 
 def _cluster(simulator: SimulatorHandle, version: str) -> str:
@@ -99,12 +85,18 @@ def _configs(simulator: SimulatorHandle, eks_cluster: str) -> dict[str, dict[str
     return found
 
 
-def test_make_before_break_on_1_33_never_leaves_the_cluster_without_an_active_config(
-    cluster: Cluster, namespace: str, operator: OperatorProcess, simulator: SimulatorHandle
-) -> None:
-    eks_cluster = _cluster(simulator, "1.33")
+def _replace_watched(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    version: str,
+) -> tuple[str, str, ConfigSampler, list[ObjectSample], dict[str, Any]]:
+    """A Ready object on a new cluster of ``version`` whose issuer is then changed, watched
+    (its configs sampled, the object streamed) until it is Ready at the new generation:
+    the cluster, the object's name, the sampler, the object's versions and its last body."""
+    eks_cluster = _cluster(simulator, version)
     name = _apply_ready(cluster, namespace, operator, eks_cluster)
-    owner = f"{namespace}/{name}"
     sampler = ConfigSampler(simulator, eks_cluster)
     with sampler.running(), watched(_kubectl(cluster), f"oidcidp/{name}", namespace) as seen:
         _change_issuer(cluster, namespace, name)
@@ -114,6 +106,16 @@ def test_make_before_break_on_1_33_never_leaves_the_cluster_without_an_active_co
             operator,
             timeout=90,
         )
+    return eks_cluster, name, sampler, seen, done
+
+
+def test_make_before_break_on_1_33_never_leaves_the_cluster_without_an_active_config(
+    cluster: Cluster, namespace: str, operator: OperatorProcess, simulator: SimulatorHandle
+) -> None:
+    eks_cluster, name, sampler, seen, done = _replace_watched(
+        cluster, namespace, operator, simulator, "1.33"
+    )
+    owner = f"{namespace}/{name}"
     assert len(sampler.samples) > 20, "the sampler barely ran"
     gaps = [s for s in sampler.samples if not s.active_of(owner)]
     assert gaps == [], f"no ACTIVE config of ours at {len(gaps)} samples: {gaps[:3]}"
@@ -157,18 +159,10 @@ def test_make_before_break_on_1_33_never_leaves_the_cluster_without_an_active_co
 def test_on_1_31_the_outage_is_announced_before_the_old_config_goes(
     cluster: Cluster, namespace: str, operator: OperatorProcess, simulator: SimulatorHandle
 ) -> None:
-    eks_cluster = _cluster(simulator, "1.31")
-    name = _apply_ready(cluster, namespace, operator, eks_cluster)
+    eks_cluster, name, sampler, seen, _ = _replace_watched(
+        cluster, namespace, operator, simulator, "1.31"
+    )
     owner = f"{namespace}/{name}"
-    sampler = ConfigSampler(simulator, eks_cluster)
-    with sampler.running(), watched(_kubectl(cluster), f"oidcidp/{name}", namespace) as seen:
-        _change_issuer(cluster, namespace, name)
-        wait_for(
-            "Ready with the new issuer",
-            lambda: _ready_at(cluster, namespace, name, 2),
-            operator,
-            timeout=90,
-        )
     announced = [o.at for o in seen if o.condition("Ready").get("reason") == "ReplacementOutage"]
     outage = [s.at for s in sampler.samples if not s.active_of(owner)]
     assert announced, "the Ready condition never announced the outage"

@@ -215,7 +215,7 @@ def test_a_failed_disassociation_stalls_the_deleting_object_then_is_retried(
     )
     cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
     stalled = wait_for("Stalled on delete", lambda: _stalled(cluster, namespace, name), operator)
-    assert condition(stalled, "Stalled")["reason"] == "ClusterUnreachable"
+    assert condition(stalled, "Stalled")["reason"] == "UpdateFailedClusterUnreachable"
     assert stalled["metadata"]["finalizers"] == ["eksoidc.io/finalizer"]
     # The automatic retry (a new token, so a new call) disassociates; the object goes.
     wait_for(

@@ -173,11 +173,34 @@ def _ready(driver: Driver) -> None:
     assert driver.eks.active_ours() == ["corp"]
 
 
-def test_a_replacement_on_1_33_keeps_a_config_active_throughout() -> None:
-    eks = ToyEks()
+def _changed(version: str = "1.33") -> tuple[ToyEks, Driver]:
+    """An object Ready with the ``OLD`` settings on a cluster of ``version``, whose spec has
+    just changed to ``NEW`` (no pass has seen the change yet)."""
+    eks = ToyEks(version=version)
     driver = Driver(eks, oidc=OLD)
     _ready(driver)
     driver.change(NEW)
+    return eks, driver
+
+
+def _crash_after(driver: Driver, eks: ToyEks, lost: str) -> None:
+    """Passes until the call ``lost`` is made and the operator dies before its answer is
+    recorded: status stays as the pass before left it."""
+    eks.lose_answer_of = lost
+    kept = dict(driver.status)
+    for _ in range(6):
+        try:
+            driver.step()
+        except RuntimeError:
+            driver.status = kept  # the crashed pass wrote nothing
+            return
+        kept = dict(driver.status)
+        eks.advance()
+    raise AssertionError("the call was never made")
+
+
+def test_a_replacement_on_1_33_keeps_a_config_active_throughout() -> None:
+    eks, driver = _changed()
     done = driver.run()
     name = successor_name("corp", driver.obj.spec.oidc)
     assert list(eks.configs) == [name]
@@ -192,10 +215,7 @@ def test_a_replacement_on_1_33_keeps_a_config_active_throughout() -> None:
 
 
 def test_while_both_exist_status_records_both_and_the_column_shows_the_old_one() -> None:
-    eks = ToyEks()
-    driver = Driver(eks, oidc=OLD)
-    _ready(driver)
-    driver.change(NEW)
+    _eks, driver = _changed()
     started = driver.step()
     assert started.rule == "config_missing"
     assert started.status.previous_config is not None
@@ -251,10 +271,7 @@ def test_at_the_provider_limit_the_replacement_deletes_first() -> None:
 
 
 def test_a_size_refusal_of_the_new_config_falls_back_and_announces_first() -> None:
-    eks = ToyEks()
-    driver = Driver(eks, oidc=OLD)
-    _ready(driver)
-    driver.change(NEW)
+    eks, driver = _changed()
     eks.refuse_associate = EksError(
         "InvalidRequestException",
         "would exceed the combined size limit of 12288 bytes",
@@ -279,22 +296,8 @@ def test_a_size_refusal_of_the_new_config_falls_back_and_announces_first() -> No
     "lost", ["AssociateIdentityProviderConfig", "DisassociateIdentityProviderConfig"]
 )
 def test_a_crash_after_either_call_resumes_without_a_third_config(lost: str) -> None:
-    eks = ToyEks()
-    driver = Driver(eks, oidc=OLD)
-    _ready(driver)
-    driver.change(NEW)
-    eks.lose_answer_of = lost
-    kept = dict(driver.status)
-    for _ in range(6):
-        try:
-            driver.step()
-        except RuntimeError:
-            driver.status = kept  # the crashed pass wrote nothing
-            break
-        kept = dict(driver.status)
-        eks.advance()
-    else:
-        raise AssertionError("the call was never made")
+    eks, driver = _changed()
+    _crash_after(driver, eks, lost)
     eks.advance()
     driver.run()
     name = successor_name("corp", driver.obj.spec.oidc)
@@ -311,17 +314,8 @@ def test_a_crash_after_either_call_resumes_without_a_third_config(lost: str) -> 
     ],
 )
 def test_a_crash_with_status_lost_resumes_from_what_eks_holds(lost: str, old_gone: bool) -> None:
-    eks = ToyEks()
-    driver = Driver(eks, oidc=OLD)
-    _ready(driver)
-    driver.change(NEW)
-    eks.lose_answer_of = lost
-    for _ in range(6):
-        try:
-            driver.step()
-        except RuntimeError:
-            break
-        eks.advance()
+    eks, driver = _changed()
+    _crash_after(driver, eks, lost)
     driver.status = {}  # nothing of the replacement survives in status
     if old_gone:
         eks.advance()  # EKS removed the old config before the operator came back
@@ -333,10 +327,7 @@ def test_a_crash_with_status_lost_resumes_from_what_eks_holds(lost: str, old_gon
 
 
 def test_the_spec_reverted_while_the_new_config_is_made_keeps_the_old_and_removes_the_new() -> None:
-    eks = ToyEks()
-    driver = Driver(eks, oidc=OLD)
-    _ready(driver)
-    driver.change(NEW)
+    eks, driver = _changed()
     driver.step()  # the new config is CREATING
     driver.change(OLD)
     driver.run()
@@ -347,10 +338,7 @@ def test_the_spec_reverted_while_the_new_config_is_made_keeps_the_old_and_remove
 
 @pytest.mark.parametrize("settled", [False, True], ids=["new-creating", "new-active"])
 def test_a_third_change_while_both_exist_never_makes_a_third_config(settled: bool) -> None:
-    eks = ToyEks()
-    driver = Driver(eks, oidc=OLD)
-    _ready(driver)
-    driver.change(NEW)
+    eks, driver = _changed()
     driver.step()  # the new config is CREATING next to the old one
     if settled:
         eks.advance()
@@ -370,10 +358,7 @@ def test_a_third_change_while_both_exist_never_makes_a_third_config(settled: boo
 
 
 def test_a_failed_new_association_leaves_the_old_config_serving_and_says_so() -> None:
-    eks = ToyEks()
-    driver = Driver(eks, oidc=OLD)
-    _ready(driver)
-    driver.change(NEW)
+    eks, driver = _changed()
     driver.step()
     name = successor_name("corp", driver.obj.spec.oidc)
     update_id = driver.status["update"]["id"]
@@ -387,10 +372,7 @@ def test_a_failed_new_association_leaves_the_old_config_serving_and_says_so() ->
 
 
 def test_deletion_mid_replacement_removes_every_config_the_object_owns() -> None:
-    eks = ToyEks()
-    driver = Driver(eks, oidc=OLD)
-    _ready(driver)
-    driver.change(NEW)
+    eks, driver = _changed()
     driver.step()  # the new config is CREATING, the old one ACTIVE
     eks.advance()
     driver.deleting = True
