@@ -95,6 +95,12 @@ class LeaseElector:
         self._seen: Seen | None = None
         self._stop = threading.Event()
         self._last_renewal = 0.0
+        self._renewal: threading.Thread | None = None
+        self._on_lost: Callable[[], None] = lambda: None
+        self._fired = threading.Lock()
+        # Every Lease call is bounded: a call hanging on a dead connection must not outlive
+        # the renew deadline (the watchdog ends the leader by the clock in any case).
+        self._timeout = timings.retry_period
 
     def acquire(self) -> None:
         """Block until this candidate holds the lease (or :meth:`stop` is called)."""
@@ -110,36 +116,64 @@ class LeaseElector:
             self._stop.wait(self.timings.retry_period)
 
     def keep(self, on_lost: Callable[[], None]) -> threading.Thread:
-        """Renew from a daemon thread; call ``on_lost`` once the lease is lost."""
+        """Renew from a daemon thread; call ``on_lost`` (once) when the lease is lost.
 
-        def renew() -> None:
+        A watchdog thread apart from the renewals decides "lost" by the clock alone, so a
+        renewal stuck in I/O (each call is bounded too) or a renewal thread that died still
+        ends the leader within the renew deadline, before any standby may take over.
+        """
+        self._on_lost = on_lost
+        threading.Thread(target=self._watchdog, name="lease-watchdog", daemon=True).start()
+        thread = threading.Thread(target=self._renew, name="lease-renewal", daemon=True)
+        thread.start()
+        self._renewal = thread
+        return thread
+
+    def _renew(self) -> None:
+        try:
             while not self._stop.wait(self.timings.retry_period):
                 if self._try():
                     self._last_renewal = time.monotonic()
                     continue
                 holder = self._seen.record.holder if self._seen is not None else None
-                other = holder not in (None, self.identity)
-                if other or lost(self._last_renewal, time.monotonic(), self.timings):
-                    log.error(
-                        "leader election: %s lost lease %s/%s (holder now %s); stopping",
-                        self.identity,
-                        self._namespace,
-                        self._name,
-                        holder,
-                    )
-                    self._on_change(False)
-                    on_lost()
+                if holder not in (None, self.identity):
+                    self._lose(holder)
                     return
+        except Exception:
+            log.exception("leader election: the renewal failed")
+            self._lose(None)
 
-        thread = threading.Thread(target=renew, name="lease-renewal", daemon=True)
-        thread.start()
-        return thread
+    def _watchdog(self) -> None:
+        step = min(self.timings.retry_period, 0.5)
+        while not self._stop.wait(step):
+            if lost(self._last_renewal, time.monotonic(), self.timings):
+                self._lose(None)
+                return
+
+    def _lose(self, holder: str | None) -> None:
+        """Stop leading: once, whichever thread finds out first."""
+        if not self._fired.acquire(blocking=False):
+            return
+        log.error(
+            "leader election: %s lost lease %s/%s (holder now %s); stopping",
+            self.identity,
+            self._namespace,
+            self._name,
+            holder,
+        )
+        self._on_change(False)
+        self._on_lost()
 
     def release(self) -> None:
         """Stop renewing and, if this candidate holds the lease, give it up."""
         self._stop.set()
+        if self._renewal is not None:
+            # A renewal in flight could otherwise write the lease back after the release.
+            self._renewal.join(timeout=self.timings.retry_period * 2)
         try:
-            lease = self._leases.read_namespaced_lease(self._name, self._namespace)
+            lease = self._leases.read_namespaced_lease(
+                self._name, self._namespace, _request_timeout=self._timeout
+            )
             record = _record(lease)
             if record.holder == self.identity:
                 self._write(lease, released(record))
@@ -160,7 +194,10 @@ class LeaseElector:
                 spec=self._spec(record),
             )
             return _attempt(
-                "creating", lambda: self._leases.create_namespaced_lease(self._namespace, body)
+                "creating",
+                lambda: self._leases.create_namespaced_lease(
+                    self._namespace, body, _request_timeout=self._timeout
+                ),
             )
         if lease is None:
             return False
@@ -173,7 +210,9 @@ class LeaseElector:
     def _read(self) -> Any:
         """The Lease; :data:`_MISSING` when there is none; ``None`` when reading failed."""
         try:
-            return self._leases.read_namespaced_lease(self._name, self._namespace)
+            return self._leases.read_namespaced_lease(
+                self._name, self._namespace, _request_timeout=self._timeout
+            )
         except ApiException as error:
             if error.status == 404:
                 return _MISSING
@@ -186,7 +225,9 @@ class LeaseElector:
         lease.spec = self._spec(record)
         # resourceVersion stays as read: the API server refuses the write (409) if anyone
         # wrote in between, so two candidates can never both believe they took it.
-        self._leases.replace_namespaced_lease(self._name, self._namespace, lease)
+        self._leases.replace_namespaced_lease(
+            self._name, self._namespace, lease, _request_timeout=self._timeout
+        )
 
     @staticmethod
     def _spec(record: LeaseRecord) -> Any:

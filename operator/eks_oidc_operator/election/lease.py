@@ -14,6 +14,7 @@ change they saw, which came no earlier than the leader's last renewal.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,7 +88,8 @@ def taken(record: LeaseRecord | None, me: str, now: datetime, timings: LeaseTimi
     transitions = record.transitions if record is not None else 0
     return LeaseRecord(
         holder=me,
-        duration_seconds=round(timings.lease_duration),
+        # Whole seconds in the Lease; rounded up, so it never says less than the standbys wait.
+        duration_seconds=math.ceil(timings.lease_duration),
         acquire_time=record.acquire_time if renewing and record is not None else now,
         renew_time=now,
         transitions=transitions if renewing else transitions + (1 if record else 0),

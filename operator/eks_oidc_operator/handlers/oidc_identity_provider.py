@@ -277,6 +277,9 @@ async def finalize_handler(
     plan = await _pass(body, memo, patch, "finalize", retries=retry, polls=retry)
     if not plan.release:
         raise _again(plan)
+    # Released: out of the gauges now, even if the watch never delivers the DELETED event
+    # (a re-list after a lost watch does not replay deletions).
+    metrics.OBJECTS.gone(str(body.get("metadata", {}).get("uid", "")))
 
 
 def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:

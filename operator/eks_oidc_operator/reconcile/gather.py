@@ -197,6 +197,15 @@ def _room_for(obs: Observation, successor: Observation, eks: EksPort) -> Observa
     if cluster is None:
         return obs  # gone between two calls: the next pass sees it missing
     names = tuple(eks.list_configs(cluster.name))
+    for other in names:
+        # A derived config of ours that status does not know (a crash right after its
+        # association, then another spec change): finish and retire it, never add a third.
+        if other not in (obs.config_name, successor.config_name) and replacement.is_successor_of(
+            other, obj.config_name
+        ):
+            found = _look(obs.but(name=other), eks)
+            if _ours(obs, other, found.config) is not None:
+                return found.but(previous=old, cluster=cluster)
     reason = replacement.delete_first_reason(obj, old, cluster, names)
     if reason is not None:
         return obs.but(delete_first=reason, cluster=cluster)

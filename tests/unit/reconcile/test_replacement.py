@@ -39,6 +39,7 @@ class ToyEks:
     the limits and the same-issuer rule of a real cluster of ``version``."""
 
     version: str = "1.33"
+    cluster_status: str = "ACTIVE"
     configs: dict[str, ObservedConfig] = field(default_factory=dict)
     updates: dict[str, EksUpdate] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -62,7 +63,7 @@ class ToyEks:
 
     def describe_cluster(self, cluster: str) -> ObservedCluster | None:
         self._call("DescribeCluster")
-        return ObservedCluster(name=cluster, status="ACTIVE", version=self.version)
+        return ObservedCluster(name=cluster, status=self.cluster_status, version=self.version)
 
     def list_configs(self, cluster: str) -> list[str]:
         self._call("ListIdentityProviderConfigs")
@@ -416,3 +417,36 @@ def test_the_pre_check_counts_the_old_config_among_the_cluster_s_configs() -> No
     assert "10 identity provider configs" in (
         delete_first_reason(resource, config(), cluster, names) or ""
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "cluster_status"),
+    [("InvalidRequestException", "UPDATING"), ("InvalidParameterException", "ACTIVE")],
+)
+def test_a_refusal_that_is_not_a_limit_never_deletes_the_old_config(
+    code: str, cluster_status: str
+) -> None:
+    eks, driver = _changed()
+    eks.refuse_associate = EksError(code, "refused", operation="AssociateIdentityProviderConfig")
+    eks.cluster_status = cluster_status
+    refused = driver.step()
+    assert refused.rule != "successor_refused"
+    assert refused.status.replacement_fallback is None
+    assert not any(c.__class__.__name__ == "Disassociate" for c in refused.calls)
+    assert eks.active_ours() == ["corp"]
+
+
+def test_a_crash_then_another_change_never_adds_a_third_config() -> None:
+    eks, driver = _changed()
+    _crash_after(driver, eks, "AssociateIdentityProviderConfig")  # status never learnt of it
+    eks.advance()
+    driver.change({**NEW, "issuerUrl": "https://login.third.example.com"})
+    for _ in range(12):
+        result = driver.step()
+        assert len(eks.configs) <= 2, list(eks.configs)
+        assert eks.active_ours(), f"no ACTIVE config after {result.rule}"
+        if result.verdict.kind.value == "Ready":
+            break
+        eks.advance()
+    newest = successor_name("corp", driver.obj.spec.oidc)
+    assert list(eks.configs) == [newest]

@@ -570,6 +570,24 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.FAILED,
         "UpdateFailedUnknown",
     ),
+    "the replacement's disassociation failed, retry asked: disassociated again at once": (
+        obj(
+            status=ours(
+                update={**FAILED_UPDATE, "type": "DisassociateIdentityProviderConfig"},
+                retryRequest="1",
+            ),
+            oidc={"clientId": "new"},
+            annotations={"eksoidc.io/retry": "2"},
+        ),
+        seen(
+            config=config(),
+            update=update("Failed", type_="DisassociateIdentityProviderConfig", code="Unknown"),
+        ),
+        "replacement_failed",
+        DISASSOCIATE,  # the outage was announced before the attempt that failed
+        Phase.REPLACING,
+        "Replacing",
+    ),
     # Deletion
     "delete, Retain: release at once": (
         obj(status=ours(), deleting=True, deletionPolicy="Retain"),

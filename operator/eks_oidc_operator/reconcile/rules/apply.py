@@ -50,10 +50,14 @@ def successor_refused(obs: Observation, ctx: Context) -> Verdict | None:
     passed: a limit only EKS counts (the combined size of the cluster's configs). The
     replacement falls back to deleting the old config first, for this generation; this pass
     only announces the outage, the next one starts it."""
-    error, previous = obs.error, obs.previous
+    error, previous, cluster = obs.error, obs.previous, obs.cluster
     if error is None or error.operation != constants.UPDATE_ASSOCIATE or previous is None:
         return None
-    if error.code not in ("InvalidRequestException", "InvalidParameterException"):
+    # As for limit_refused: only an InvalidRequestException on a cluster this pass saw ACTIVE
+    # is a limit. A cluster being upgraded answers the same way (retried, nothing deleted); an
+    # InvalidParameterException is about the request itself, and deleting the old config would
+    # leave nothing serving when the new one is refused again: it stalls, the old one serves.
+    if error.code != "InvalidRequestException" or cluster is None or cluster.status != "ACTIVE":
         return None
     why = f"EKS refused the new config {obs.config_name} next to {previous.name}: {error.message}"
     return dataclasses.replace(_outage_ahead(obs, previous.name, why), fallback=why)
@@ -178,10 +182,11 @@ def replacement_failed(obs: Observation, ctx: Context) -> Verdict | None:
     failed, config = obs.failed, obs.config
     if failed is None or failed.type != DISASSOCIATE or config is None or obs.previous:
         return None
-    again = oidc_changed(obs, ctx)
-    if again is None:  # the spec went back to what the config has: nothing to replace
+    if not obs.differences:  # the spec went back to what the config has: nothing to replace
         return None
-    return after_failure(obs, ctx, failed, again)
+    # The outage was announced before the attempt that failed: a retry disassociates at once
+    # (announcing again would spend every retry on the announcement).
+    return after_failure(obs, ctx, failed, _delete_first(obs, config))
 
 
 def failed_config_lingers(obs: Observation, ctx: Context) -> Verdict | None:
@@ -342,14 +347,20 @@ def oidc_changed(obs: Observation, ctx: Context) -> Verdict | None:
     config, differences = obs.config, obs.differences
     if config is None or not differences:
         return None
+    if not _outage_announced(obs):
+        why = obs.delete_first or _why_delete_first(obs, config)
+        return _outage_ahead(obs, obs.config_name, why)
+    return _delete_first(obs, config)
+
+
+def _delete_first(obs: Observation, config: ObservedConfig) -> Verdict:
+    """Disassociate ``config`` to replace it (the association follows once it is gone)."""
     name = obs.config_name
     why = obs.delete_first or _why_delete_first(obs, config)
-    if not _outage_announced(obs):
-        return _outage_ahead(obs, name, why)
     token = disassociation_token(obs.obj, config, obs.update)
     call = Disassociate(obs.obj.spec.cluster_name, name, token)
     message = (
-        f"{', '.join(differences)} changed; EKS cannot edit a config, so {name} is "
+        f"{', '.join(obs.differences)} changed; EKS cannot edit a config, so {name} is "
         f"disassociated and associated again (no sign-in through it until then: {why})"
     )
     return Verdict(Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message, calls=(call,))
