@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from eks_oidc_operator import __version__, constants
 from eks_oidc_operator.eks.telemetry import AwsResponse
+from eks_oidc_operator.reconcile.reasons import CLUSTER_UPDATE_IN_PROGRESS
 
 # `_created` series double every counter's series for a timestamp nobody alerts on.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -123,7 +124,7 @@ def summarise(body: Mapping[str, Any]) -> Summary:
         {},
     )
     waiting = None
-    if ready.get("reason") == "ClusterUpdateInProgress":
+    if ready.get("reason") == CLUSTER_UPDATE_IN_PROGRESS:
         region = (body.get("spec") or {}).get("region") or status.get("region") or ""
         waiting = (region, str((body.get("spec") or {}).get("clusterName", "")))
     return Summary(

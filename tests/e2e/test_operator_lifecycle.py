@@ -170,14 +170,7 @@ def test_a_failed_update_stalls_with_eks_code_message_and_a_warning_event(
     name = new_name()
     assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0
     obj = wait_for(
-        "Stalled=True",
-        lambda: (
-            o
-            if condition(o := get_object(cluster, namespace, name), "Stalled").get("status")
-            == "True"
-            else None
-        ),
-        operator,
+        "Stalled=True", lambda: with_condition(cluster, namespace, name, "Stalled"), operator
     )
     stalled = condition(obj, "Stalled")
     # The reason reads on its own; EKS's code ends it and leads the message, with EKS's words.

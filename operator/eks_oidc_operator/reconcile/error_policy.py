@@ -94,32 +94,32 @@ def _failed(code: str) -> str:
     return f"{reasons.UPDATE_FAILED}{code}"
 
 
-UPDATE_ERRORS: dict[str, ErrorPolicy] = {
+_UPDATE_RETRY: dict[str, Retry] = {
     # Permissions of the caller or of the cluster role: fixed in IAM.
-    "AccessDenied": ErrorPolicy(_failed("AccessDenied"), Retry.SLOW),
-    "OperationNotPermitted": ErrorPolicy(_failed("OperationNotPermitted"), Retry.SLOW),
+    "AccessDenied": Retry.SLOW,
+    "OperationNotPermitted": Retry.SLOW,
     # The configuration itself clashes with the cluster: change the spec.
-    "ConfigurationConflict": ErrorPolicy(_failed("ConfigurationConflict"), Retry.NEVER),
-    "AdmissionRequestDenied": ErrorPolicy(_failed("AdmissionRequestDenied"), Retry.NEVER),
-    "K8sResourceNotFound": ErrorPolicy(_failed("K8sResourceNotFound"), Retry.NEVER),
-    "UnsupportedAddonModification": ErrorPolicy(
-        _failed("UnsupportedAddonModification"), Retry.NEVER
-    ),
+    "ConfigurationConflict": Retry.NEVER,
+    "AdmissionRequestDenied": Retry.NEVER,
+    "K8sResourceNotFound": Retry.NEVER,
+    "UnsupportedAddonModification": Retry.NEVER,
     # Infrastructure of the cluster (network, capacity): fixed outside; retry rarely.
-    "SubnetNotFound": ErrorPolicy(_failed("SubnetNotFound"), Retry.SLOW),
-    "SecurityGroupNotFound": ErrorPolicy(_failed("SecurityGroupNotFound"), Retry.SLOW),
-    "VpcIdNotFound": ErrorPolicy(_failed("VpcIdNotFound"), Retry.SLOW),
-    "EniLimitReached": ErrorPolicy(_failed("EniLimitReached"), Retry.SLOW),
-    "IpNotAvailable": ErrorPolicy(_failed("IpNotAvailable"), Retry.SLOW),
-    "InsufficientFreeAddresses": ErrorPolicy(_failed("InsufficientFreeAddresses"), Retry.SLOW),
+    "SubnetNotFound": Retry.SLOW,
+    "SecurityGroupNotFound": Retry.SLOW,
+    "VpcIdNotFound": Retry.SLOW,
+    "EniLimitReached": Retry.SLOW,
+    "IpNotAvailable": Retry.SLOW,
+    "InsufficientFreeAddresses": Retry.SLOW,
     # Transient control-plane trouble: a new association may well succeed.
-    "Unknown": ErrorPolicy(_failed("Unknown"), Retry.SLOW),
-    "ClusterUnreachable": ErrorPolicy(_failed("ClusterUnreachable"), Retry.SLOW),
-    "InsufficientNumberOfReplicas": ErrorPolicy(
-        _failed("InsufficientNumberOfReplicas"), Retry.SLOW
-    ),
-    "NodeCreationFailure": ErrorPolicy(_failed("NodeCreationFailure"), Retry.SLOW),
-    "PodEvictionFailure": ErrorPolicy(_failed("PodEvictionFailure"), Retry.SLOW),
+    "Unknown": Retry.SLOW,
+    "ClusterUnreachable": Retry.SLOW,
+    "InsufficientNumberOfReplicas": Retry.SLOW,
+    "NodeCreationFailure": Retry.SLOW,
+    "PodEvictionFailure": Retry.SLOW,
+}
+
+UPDATE_ERRORS: dict[str, ErrorPolicy] = {
+    code: ErrorPolicy(_failed(code), retry) for code, retry in _UPDATE_RETRY.items()
 }
 """``errors[].errorCode`` of a Failed update. A failed update always stalls the object (the
 user must learn of it); SLOW ones are associated again later with a fresh token."""

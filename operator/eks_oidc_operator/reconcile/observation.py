@@ -106,9 +106,15 @@ class Observation:
         if self.previous is not None:
             return self.previous.name
         recorded = self.obj.status.previous_config
-        if self.config is None and self.in_progress is not None and recorded is not None:
+        if self.only_polled and recorded is not None:
             return recorded.name
         return None
+
+    @property
+    def only_polled(self) -> bool:
+        """The pass only polled an in-flight update: it described no config (what status
+        recorded about the configs still stands)."""
+        return self.config is None and self.in_progress is not None
 
     @property
     def deleting(self) -> bool:

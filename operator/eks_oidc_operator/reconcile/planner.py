@@ -135,21 +135,16 @@ def _eks_view(
         arn = config.arn
     if config is not None:
         config_status = obs.config_status
-    elif _not_looked_at(obs):
+    elif obs.only_polled:
         config_status = previous.config_status  # not looked at while EKS works on the update
     else:
         config_status = None  # looked at, and gone
     return arn, config_status, _recorded(obs.update) or previous.update
 
 
-def _not_looked_at(obs: Observation) -> bool:
-    """The pass only polled an in-flight update: it did not describe any config."""
-    return obs.config is None and obs.in_progress is not None
-
-
 def _previous_config(obs: Observation, verdict: Verdict) -> PreviousConfig | None:
     """The old config of a replacement, as this pass saw it (as recorded, when it did not)."""
-    if verdict.keep_recorded or _not_looked_at(obs):
+    if verdict.keep_recorded or obs.only_polled:
         return obs.obj.status.previous_config
     old = obs.previous
     if old is None:

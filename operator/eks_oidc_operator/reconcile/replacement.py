@@ -14,7 +14,6 @@ import json
 
 from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import (
-    ConfigStatus,
     OidcConfigSpec,
     OidcIdentityProvider,
     ReplacementPolicy,
@@ -97,8 +96,3 @@ def delete_first_reason(
             f"most EKS allows ({limit})"
         )
     return None
-
-
-def settled(config: ObservedConfig | None) -> bool:
-    """A config EKS is not creating or deleting."""
-    return config is not None and config.status == ConfigStatus.ACTIVE

@@ -8,6 +8,7 @@ of :data:`RULES`; a rule may rely on the ones before it having passed (said wher
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks.types import ObservedConfig
@@ -136,17 +137,12 @@ def update_in_flight(obs: Observation, ctx: Context) -> Verdict | None:
     update = obs.in_progress
     if update is None:
         return None
-    message = in_progress_message(update)
-    if update.type == DISASSOCIATE:
-        phase, reason = Phase.REPLACING, reasons.REPLACING
-    elif obs.replacing is not None:
-        phase, reason = Phase.REPLACING, reasons.REPLACING
-        message = f"{message}; {_keeps_serving(obs.replacing)}"
-    else:
-        phase, reason = Phase.ASSOCIATING, reasons.ASSOCIATING
     # A config seen CREATING with a matching spec is ours to follow, even when the crash came
     # before its ARN reached status: record it now.
-    return Verdict(Kind.WAIT, phase, reason, message, adopt=_matches(obs))
+    if update.type == DISASSOCIATE:
+        message = in_progress_message(update)
+        return Verdict(Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message, adopt=_matches(obs))
+    return _making(obs.replacing, in_progress_message(update), adopt=_matches(obs))
 
 
 def cluster_missing(obs: Observation, ctx: Context) -> Verdict | None:
@@ -425,20 +421,9 @@ def config_creating(obs: Observation, ctx: Context) -> Verdict | None:
     config = obs.config
     if config is None or config.status != ConfigStatus.CREATING:
         return None
-    if obs.previous is not None:
-        message = (
-            f"Config {obs.config_name} is CREATING in EKS; {_keeps_serving(obs.previous.name)}"
-        )
-        return Verdict(
-            Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message, adopt=_unrecorded(obs)
-        )
-    return Verdict(
-        Kind.WAIT,
-        Phase.ASSOCIATING,
-        reasons.ASSOCIATING,
-        f"Config {obs.config_name} is CREATING in EKS",
-        adopt=_unrecorded(obs),
-    )
+    old = obs.previous.name if obs.previous is not None else None
+    message = f"Config {obs.config_name} is CREATING in EKS"
+    return _making(old, message, adopt=_unrecorded(obs))
 
 
 def tags_drifted(obs: Observation, ctx: Context) -> Verdict | None:
@@ -532,20 +517,17 @@ def _associate(obs: Observation, ctx: Context) -> Verdict:
     call = Associate(cluster, name, obj.spec.oidc, _desired_tags(obs), token)
     if obs.previous is not None:
         message = f"Associating config {name} next to {obs.previous.name} on cluster {cluster}"
-        return Verdict(
-            Kind.WAIT,
-            Phase.REPLACING,
-            reasons.REPLACING,
-            f"{message}; {_keeps_serving(obs.previous.name)}",
-            calls=(call,),
-        )
-    return Verdict(
-        Kind.WAIT,
-        Phase.ASSOCIATING,
-        reasons.ASSOCIATING,
-        f"Associating config {name} with cluster {cluster}",
-        calls=(call,),
-    )
+        return _making(obs.previous.name, message, calls=(call,))
+    return _making(None, f"Associating config {name} with cluster {cluster}", calls=(call,))
+
+
+def _making(old: str | None, message: str, **extra: Any) -> Verdict:
+    """Waiting for a config being made: Associating, or, next to the ``old`` config of a
+    make-before-break replacement, Replacing (and the message says the old one serves)."""
+    if old is None:
+        return Verdict(Kind.WAIT, Phase.ASSOCIATING, reasons.ASSOCIATING, message, **extra)
+    message = f"{message}; {_keeps_serving(old)}"
+    return Verdict(Kind.WAIT, Phase.REPLACING, reasons.REPLACING, message, **extra)
 
 
 def _provider_limit_reached(obs: Observation, ctx: Context) -> Verdict | None:
