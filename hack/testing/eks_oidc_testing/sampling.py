@@ -112,8 +112,12 @@ class ObjectSample:
 def watched(kubectl: list[str], resource: str, namespace: str) -> Iterator[list[ObjectSample]]:
     """Every version of ``resource`` while the block runs, from ``kubectl get -w -o json``
     (``kubectl`` is the command with its kubeconfig). The watch misses no change, unlike
-    polling."""
+    polling, once it has started: the block is entered only after the first version (kubectl's
+    initial list) has arrived, because the watch continues from that list's resourceVersion.
+    Entering sooner would let a change made at once by the block (kubectl takes a second or
+    more to start on a loaded machine) fold into that first version, unseen."""
     samples: list[ObjectSample] = []
+    started = threading.Event()
     process = subprocess.Popen(
         [*kubectl, "get", resource, "-n", namespace, "-w", "-o", "json"],
         stdout=subprocess.PIPE,
@@ -132,11 +136,15 @@ def watched(kubectl: list[str], resource: str, namespace: str) -> Iterator[list[
             except json.JSONDecodeError:
                 continue
             samples.append(ObjectSample(time.monotonic(), body))
+            started.set()
             buffer = stripped[end:]
+        started.set()  # kubectl ended: let the block run and fail on what it finds
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
     try:
+        if not started.wait(timeout=30):
+            raise TimeoutError(f"kubectl get -w {resource} printed nothing in 30 s")
         yield samples
     finally:
         process.terminate()
