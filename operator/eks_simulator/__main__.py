@@ -25,6 +25,7 @@ from eks_simulator.clock import SimClock
 from eks_simulator.config import PROFILES, ConfigPatch, DurationRange, SimConfig
 from eks_simulator.faults import FaultPlan, FaultRule
 from eks_simulator.service import Simulator
+from eks_simulator.stats import JOURNAL_SIZE
 
 log = logging.getLogger("eks_simulator")
 
@@ -195,6 +196,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--seed", type=int, help="random seed for ids, jitter and rate faults (reproducible runs)"
     )
+    p.add_argument(
+        "--journal-size",
+        type=int,
+        default=JOURNAL_SIZE,
+        metavar="N",
+        help=f"recent calls kept for GET /_sim/requests (default {JOURNAL_SIZE})",
+    )
     p.add_argument("--log-level", default="WARNING", help="Python logging level (default WARNING)")
     return p.parse_args(argv)
 
@@ -233,6 +241,7 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
         faults=faults,
         state_file=args.state_file,
         seed=args.seed,
+        journal_size=args.journal_size,
     )
     if sim.load():
         # Flags given explicitly on this start still win over the saved configuration.

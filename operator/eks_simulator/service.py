@@ -41,7 +41,7 @@ from eks_simulator.state import (
     NewCluster,
     PlannedFailure,
 )
-from eks_simulator.stats import CallRecord, Stats
+from eks_simulator.stats import JOURNAL_SIZE, CallRecord, Stats
 from eks_simulator.sts import STS_RULE_KINDS, Sts
 from eks_simulator.sts_protocol import StsProtocol
 
@@ -91,6 +91,8 @@ class Simulator:
         Where to persist state, or ``None`` to keep it in memory only.
     seed
         Seed for ids, jitter and rate-based faults.
+    journal_size
+        How many recent calls the journal keeps (a fleet benchmark reads every call of a run).
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class Simulator:
         faults: FaultPlan | None = None,
         state_file: Path | None = None,
         seed: int | None = None,
+        journal_size: int = JOURNAL_SIZE,
     ) -> None:
         self.protocol = EksProtocol()
         self.sts_protocol = StsProtocol()
@@ -109,7 +112,7 @@ class Simulator:
         self._initial_config = config
         self.state = EksState(config, seed=seed)
         self.faults = faults or FaultPlan(seed=seed)
-        self.stats = Stats()
+        self.stats = Stats(journal_size)
         self.state_file = state_file
 
     # ------------------------------------------------------------------ persistence

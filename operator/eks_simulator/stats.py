@@ -42,11 +42,11 @@ class CallRecord(BaseModel):
 class Stats:
     """Counters since start or the last reset."""
 
-    def __init__(self) -> None:
+    def __init__(self, journal_size: int = JOURNAL_SIZE) -> None:
         self._counts: defaultdict[str, defaultdict[int, int]] = defaultdict(
             lambda: defaultdict(int)
         )
-        self.journal: deque[CallRecord] = deque(maxlen=JOURNAL_SIZE)
+        self.journal: deque[CallRecord] = deque(maxlen=journal_size)
 
     def record(self, call: CallRecord) -> None:
         """Count one finished call."""

@@ -1,0 +1,331 @@
+"""A fleet: N objects on C clusters, applied in a burst, then a restart with all of them Ready.
+
+Starts the local control plane, the EKS simulator (each association takes
+``--associate-seconds``) and the operator as a real process with its shipped schedule, applies
+N OidcIdentityProviders at once (object i on cluster i mod C, so ceil(N/C) queue on each
+cluster) and prints:
+
+- time from the burst to all Ready, and its ratio to EKS's own ideal, S x ceil(N/C) (EKS runs
+  one update per cluster at a time: no operator can beat that);
+- the hand-over gap on a cluster: from one update's end to the next update's start, p50/p95;
+- EKS calls (counted by the simulator) per object, by operation, and per minute per busy
+  cluster (a cluster is busy from its first call to the end of its last update);
+- completion -> Ready lag: from the simulator completing an object's association to the API
+  server's watch delivering Ready=True, p50/p95;
+- the operator's RSS (from /proc every 0.25 s): idle before the burst, peak, settled after;
+- Kubernetes API writes per object: versions of it the watch delivered after the apply (each
+  is one write that changed something; the apply itself is not counted);
+- operator log lines per object, and how many are warnings;
+- the restart: the operator stopped and started again with all N Ready: EKS calls (and
+  Associates) until it is quiet, seconds until its last call, and RSS peak while resuming.
+
+Usage: ``.venv/bin/python benchmarks/fleet.py --objects 1000 --clusters 100
+--associate-seconds 60``
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eks_oidc_testing.operator_process import OperatorProcess
+from eks_oidc_testing.stack import Stack, local_stack
+
+ASSOCIATE = "AssociateIdentityProviderConfig"
+QUIET_SECONDS = 20.0
+"""A restart is over once the simulator has counted no call for this long."""
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class RssSampler:
+    """The peak RSS of one process while the block runs."""
+
+    pid: int
+    peak: float = 0.0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @contextmanager
+    def running(self) -> Iterator[RssSampler]:
+        def run() -> None:
+            while not self._stop.is_set():
+                self.peak = max(self.peak, _rss_mib(self.pid))
+                self._stop.wait(0.25)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            thread.join(timeout=5)
+
+
+@dataclass
+class Watch:
+    """Every version of every object in ``default`` the API server's watch delivers: how many
+    per object, and when each was first seen Ready at generation 1 (wall clock)."""
+
+    stack: Stack
+    writes: Counter[str] = field(default_factory=Counter)
+    ready_at: dict[str, float] = field(default_factory=dict)
+    _process: subprocess.Popen[str] | None = None
+
+    @contextmanager
+    def running(self) -> Iterator[Watch]:
+        command = [
+            str(self.stack.binaries / "kubectl"),
+            f"--kubeconfig={self.stack.plane.admin_kubeconfig}",
+            "get",
+            "oidcidp",
+            "-n",
+            "default",
+            "--watch-only",
+            "--output-watch-events",
+            "-o",
+            "json",
+        ]
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        thread = threading.Thread(target=self._read, daemon=True)
+        thread.start()
+        time.sleep(1.0)  # the watch is established before the burst
+        try:
+            yield self
+        finally:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            thread.join(timeout=10)
+
+    def _read(self) -> None:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        for line in self._process.stdout:  # with --output-watch-events: one event per line
+            try:
+                self._seen(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+
+    def _seen(self, event: dict[str, Any]) -> None:
+        body = event.get("object", {})
+        name = body.get("metadata", {}).get("name", "")
+        if event.get("type") == "MODIFIED":
+            self.writes[name] += 1
+        status = body.get("status", {})
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in status.get("conditions", [])
+        )
+        if ready and status.get("observedGeneration") == 1 and name not in self.ready_at:
+            self.ready_at[name] = time.time()
+
+
+def _percentiles(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    return f"p50 {statistics.median(ordered):.1f} s, p95 {p95:.1f} s, max {ordered[-1]:.1f} s"
+
+
+def _manifests(objects: int, clusters: int) -> str:
+    items = [
+        {
+            "apiVersion": "eksoidc.io/v1alpha1",
+            "kind": "OidcIdentityProvider",
+            "metadata": {"name": f"fleet-{i}", "namespace": "default"},
+            "spec": {
+                "clusterName": f"fleet-c{i % clusters}",
+                "oidc": {"issuerUrl": f"https://login-{i}.example.com", "clientId": "k"},
+            },
+        }
+        for i in range(objects)
+    ]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+
+
+def _updates(stack: Stack) -> dict[str, list[dict[str, Any]]]:
+    """Every update of every cluster, by cluster, in the order they started."""
+    state = stack.sim.call("GET", "/_sim/state")
+    return {
+        c["name"]: sorted(c.get("updates", {}).values(), key=lambda u: u["created_at"])
+        for c in state["clusters"]
+    }
+
+
+def _handover_gaps(updates: dict[str, list[dict[str, Any]]]) -> list[float]:
+    gaps = []
+    for ordered in updates.values():
+        for before, after in itertools.pairwise(ordered):
+            gaps.append(after["created_at"] - before["completes_at"])
+    return gaps
+
+
+def _ready_lags(
+    updates: dict[str, list[dict[str, Any]]], ready_at: dict[str, float]
+) -> list[float]:
+    lags = []
+    for ordered in updates.values():
+        for update in ordered:
+            name = update["config_name"]
+            done = update["type"] == ASSOCIATE and update["status"] == "Successful"
+            if done and name in ready_at:
+                lags.append(ready_at[name] - update["completes_at"])
+    return lags
+
+
+def _per_busy_cluster_minute(
+    journal: list[dict[str, Any]], updates: dict[str, list[dict[str, Any]]]
+) -> tuple[float, float]:
+    """Mean and max over clusters of EKS calls per minute while the cluster was busy."""
+    by_cluster: dict[str, list[float]] = defaultdict(list)
+    for call in journal:
+        if call.get("cluster"):
+            by_cluster[call["cluster"]].append(call["at"])
+    rates = []
+    for cluster, times in by_cluster.items():
+        ends = [u["completes_at"] for u in updates.get(cluster, [])]
+        if not ends:
+            continue
+        start, end = min(times), max(ends)
+        inside = [t for t in times if start <= t <= end]
+        if end > start:
+            rates.append(len(inside) / ((end - start) / 60))
+    return (statistics.mean(rates), max(rates)) if rates else (0.0, 0.0)
+
+
+def _operations(stack: Stack) -> dict[str, int]:
+    return {op: sum(c.values()) for op, c in stack.sim.stats()["operations"].items()}
+
+
+def _log_lines(log: Path, since: int) -> tuple[int, int]:
+    lines = log.read_bytes()[since:].decode(errors="replace").splitlines()
+    return len(lines), sum(" WARNING " in line or '"WARNING"' in line for line in lines)
+
+
+def _wait_quiet(stack: Stack, sampler: RssSampler, limit: float) -> float:
+    """Seconds from now until the last EKS call before a quiet spell of QUIET_SECONDS."""
+    started = time.monotonic()
+    last_total, last_change = -1, started
+    while time.monotonic() - started < limit:
+        total = sum(_operations(stack).values())
+        if total != last_total:
+            last_total, last_change = total, time.monotonic()
+        elif time.monotonic() - last_change >= QUIET_SECONDS:
+            break
+        time.sleep(1.0)
+    del sampler
+    return last_change - started
+
+
+def _restart(stack: Stack, operator: OperatorProcess, objects: int) -> None:
+    operator.stop()
+    stack.sim.reset_stats()
+    since = operator.log_path.stat().st_size
+    again = stack.operator()
+    assert again.process is not None
+    with RssSampler(again.process.pid).running() as rss:
+        quiet = _wait_quiet(stack, rss, limit=600)
+    operations = _operations(stack)
+    lines, warnings = _log_lines(again.log_path, since)
+    again.stop()
+    calls = sum(operations.values())
+    print(
+        f"restart with {objects} Ready: {operations.get(ASSOCIATE, 0)} Associate, {calls} EKS "
+        f"calls ({calls / objects:.2f} per object) {dict(sorted(operations.items()))}; "
+        f"last call {quiet:.1f} s after start; RSS peak {rss.peak:.0f} MiB; "
+        f"{lines} log lines ({warnings} warnings)"
+    )
+
+
+def _not_ready(stack: Stack, watch: Watch, objects: int) -> None:
+    """Name the objects never seen Ready (a few), with what their Ready condition says."""
+    missing = [f"fleet-{i}" for i in range(objects) if f"fleet-{i}" not in watch.ready_at]
+    for name in missing[:5]:
+        body = json.loads(stack.kubectl("get", f"oidcidp/{name}", "-n", "default", "-o", "json"))
+        ready = [c for c in body.get("status", {}).get("conditions", []) if c["type"] == "Ready"]
+        print(f"not Ready: {name}: {ready}")
+
+
+def main() -> int:
+    """Run the measurement and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--objects", type=int, default=100)
+    parser.add_argument("--clusters", type=int, default=10)
+    parser.add_argument("--associate-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    n, c, s = args.objects, min(args.clusters, args.objects), args.associate_seconds
+    ideal = s * math.ceil(n / c)
+    clusters = [f"fleet-c{i}" for i in range(c)]
+    with local_stack(associate_seconds=s, clusters=clusters, journal_size=100 * n + 10_000) as (
+        stack
+    ):
+        operator = stack.operator()
+        assert operator.process is not None
+        time.sleep(5.0)  # settled after start-up, no objects yet
+        idle = _rss_mib(operator.process.pid)
+        stack.sim.reset_stats()
+        log_start = operator.log_path.stat().st_size
+        with Watch(stack).running() as watch, RssSampler(operator.process.pid).running() as rss:
+            started = time.time()
+            stack.kubectl("apply", "-f", "-", stdin=_manifests(n, c))
+            applied = time.time() - started
+            deadline = time.monotonic() + ideal * 3 + 300
+            while len(watch.ready_at) < n and time.monotonic() < deadline:
+                time.sleep(0.5)
+            elapsed = max(watch.ready_at.values(), default=time.time()) - started
+            time.sleep(10.0)  # the last passes' writes and log lines land
+        settled = _rss_mib(operator.process.pid)
+        operations = _operations(stack)
+        journal = stack.sim.call("GET", "/_sim/requests")["requests"]
+        updates = _updates(stack)
+        lines, warnings = _log_lines(operator.log_path, log_start)
+        calls = sum(operations.values())
+        busy_mean, busy_max = _per_busy_cluster_minute(journal, updates)
+        writes = sum(watch.writes.values())
+        print(
+            f"{n} objects on {c} clusters ({math.ceil(n / c)} per cluster), associations of "
+            f"{s:.0f} s, shipped schedule; the burst took {applied:.1f} s to apply"
+        )
+        print(
+            f"all Ready after {elapsed:.1f} s ({len(watch.ready_at)}/{n} Ready); EKS's ideal "
+            f"{ideal:.0f} s; ratio {elapsed / ideal:.3f}"
+        )
+        print(f"hand-over gap on a cluster: {_percentiles(_handover_gaps(updates))}")
+        print(f"completion -> Ready lag: {_percentiles(_ready_lags(updates, watch.ready_at))}")
+        per_object = {op: round(k / n, 2) for op, k in sorted(operations.items())}
+        print(f"EKS calls: {calls / n:.2f} per object {per_object}")
+        print(f"EKS calls per minute per busy cluster: mean {busy_mean:.2f}, max {busy_max:.2f}")
+        print(f"operator RSS: {idle:.0f} MiB idle, {rss.peak:.0f} MiB peak, {settled:.0f} settled")
+        print(f"Kubernetes API writes per object: {writes / n:.2f}")
+        print(f"operator log lines: {lines / n:.2f} per object ({warnings} warnings in all)")
+        _not_ready(stack, watch, n)
+        _restart(stack, operator, n)
+    return 0 if len(watch.ready_at) == n else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
