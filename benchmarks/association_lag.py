@@ -62,9 +62,7 @@ def main() -> int:
         operator.stop()
         created = datetime.fromisoformat(body["status"]["update"]["createdAt"]).timestamp()
         completed = created + args.associate_seconds
-        per_operation = {
-            op: sum(counts.values()) for op, counts in stack.sim.stats()["operations"].items()
-        }
+        per_operation = stack.sim.calls_by_operation()
         print(
             f"association of {args.associate_seconds:.0f} s, poll schedule "
             f"{args.poll_initial:g}s x2 up to {args.poll_max:g}s"

@@ -49,21 +49,11 @@ QUIET_SECONDS = 20.0
 """A restart is over once the simulator has counted no call for this long."""
 
 
-def _rss_mib(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 @dataclass
 class RssSampler:
-    """The peak RSS of one process while the block runs."""
+    """The peak RSS of the operator while the block runs."""
 
-    pid: int
+    operator: OperatorProcess
     peak: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -71,7 +61,7 @@ class RssSampler:
     def running(self) -> Iterator[RssSampler]:
         def run() -> None:
             while not self._stop.is_set():
-                self.peak = max(self.peak, _rss_mib(self.pid))
+                self.peak = max(self.peak, self.operator.rss_mib())
                 self._stop.wait(0.25)
 
         thread = threading.Thread(target=run, daemon=True)
@@ -217,27 +207,22 @@ def _per_busy_cluster_minute(
     return (statistics.mean(rates), max(rates)) if rates else (0.0, 0.0)
 
 
-def _operations(stack: Stack) -> dict[str, int]:
-    return {op: sum(c.values()) for op, c in stack.sim.stats()["operations"].items()}
-
-
 def _log_lines(log: Path, since: int) -> tuple[int, int]:
     lines = log.read_bytes()[since:].decode(errors="replace").splitlines()
     return len(lines), sum(" WARNING " in line or '"WARNING"' in line for line in lines)
 
 
-def _wait_quiet(stack: Stack, sampler: RssSampler, limit: float) -> float:
+def _wait_quiet(stack: Stack, limit: float) -> float:
     """Seconds from now until the last EKS call before a quiet spell of QUIET_SECONDS."""
     started = time.monotonic()
     last_total, last_change = -1, started
     while time.monotonic() - started < limit:
-        total = sum(_operations(stack).values())
+        total = sum(stack.sim.calls_by_operation().values())
         if total != last_total:
             last_total, last_change = total, time.monotonic()
         elif time.monotonic() - last_change >= QUIET_SECONDS:
             break
         time.sleep(1.0)
-    del sampler
     return last_change - started
 
 
@@ -246,10 +231,9 @@ def _restart(stack: Stack, operator: OperatorProcess, objects: int) -> None:
     stack.sim.reset_stats()
     since = operator.log_path.stat().st_size
     again = stack.operator()
-    assert again.process is not None
-    with RssSampler(again.process.pid).running() as rss:
-        quiet = _wait_quiet(stack, rss, limit=600)
-    operations = _operations(stack)
+    with RssSampler(again).running() as rss:
+        quiet = _wait_quiet(stack, limit=600)
+    operations = stack.sim.calls_by_operation()
     lines, warnings = _log_lines(again.log_path, since)
     again.stop()
     calls = sum(operations.values())
@@ -284,12 +268,11 @@ def main() -> int:
         stack
     ):
         operator = stack.operator()
-        assert operator.process is not None
         time.sleep(5.0)  # settled after start-up, no objects yet
-        idle = _rss_mib(operator.process.pid)
+        idle = operator.rss_mib()
         stack.sim.reset_stats()
         log_start = operator.log_path.stat().st_size
-        with Watch(stack).running() as watch, RssSampler(operator.process.pid).running() as rss:
+        with Watch(stack).running() as watch, RssSampler(operator).running() as rss:
             started = time.time()
             stack.kubectl("apply", "-f", "-", stdin=_manifests(n, c))
             applied = time.time() - started
@@ -298,9 +281,9 @@ def main() -> int:
                 time.sleep(0.5)
             elapsed = max(watch.ready_at.values(), default=time.time()) - started
             time.sleep(10.0)  # the last passes' writes and log lines land
-        settled = _rss_mib(operator.process.pid)
-        operations = _operations(stack)
-        journal = stack.sim.call("GET", "/_sim/requests")["requests"]
+        settled = operator.rss_mib()
+        operations = stack.sim.calls_by_operation()
+        journal = stack.sim.requests()
         updates = _updates(stack)
         lines, warnings = _log_lines(operator.log_path, log_start)
         calls = sum(operations.values())

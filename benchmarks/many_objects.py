@@ -14,16 +14,8 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 from eks_oidc_testing.stack import local_stack
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def main() -> int:
@@ -35,9 +27,7 @@ def main() -> int:
     clusters = [f"bench-{i}" for i in range(args.objects)]
     with local_stack(associate_seconds=args.associate_seconds, clusters=clusters) as stack:
         operator = stack.operator()
-        assert operator.process is not None
-        pid = operator.process.pid
-        idle_rss = peak = _rss_mib(pid)
+        idle_rss = peak = operator.rss_mib()
         stack.sim.reset_stats()
         items = [
             {
@@ -61,7 +51,7 @@ def main() -> int:
         ready = 0
         deadline = started + args.associate_seconds * 4 + 120
         while time.monotonic() < deadline and ready < args.objects:
-            peak = max(peak, _rss_mib(pid))
+            peak = max(peak, operator.rss_mib())
             objects = json.loads(stack.kubectl("get", "oidcidp", "-n", "default", "-o", "json"))
             ready = sum(
                 any(
@@ -72,7 +62,7 @@ def main() -> int:
             )
             time.sleep(0.5)
         elapsed = time.monotonic() - started
-        operations = {op: sum(c.values()) for op, c in stack.sim.stats()["operations"].items()}
+        operations = stack.sim.calls_by_operation()
         calls = sum(operations.values())
         operator.stop()
         print(

@@ -73,9 +73,7 @@ def _one(stack: Stack, version: str, seconds: float) -> None:
         )
         _wait(stack, name, 2, seconds * 5 + 120)
         ready = time.monotonic()
-    per_operation = {
-        op: sum(counts.values()) for op, counts in stack.sim.stats()["operations"].items()
-    }
+    per_operation = stack.sim.calls_by_operation()
     gap = sampler.longest_gap(f"default/{name}")
     print(f"Kubernetes {version}, associations and disassociations of {seconds:.0f} s:")
     print(f"  longest window with no ACTIVE config: {gap:.1f} s")

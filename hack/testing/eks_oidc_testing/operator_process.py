@@ -124,6 +124,19 @@ class OperatorProcess:
             self.process.kill()
             self.process.wait()
 
+    def rss_mib(self) -> float:
+        """Its resident memory now, in MiB (0 once it has exited)."""
+        if self.process is None:
+            return 0.0
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return 0.0
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
     def metrics(self) -> str:
         """Its Prometheus ``/metrics`` page."""
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"

@@ -148,6 +148,11 @@ class SimulatorHandle:
             return sum(by_status.values())
         return by_status.get(str(status), 0)
 
+    def calls_by_operation(self) -> dict[str, int]:
+        """Calls counted so far per operation, all statuses together."""
+        operations: dict[str, dict[str, int]] = self.stats()["operations"]
+        return {op: sum(by_status.values()) for op, by_status in operations.items()}
+
     def reset_stats(self) -> None:
         """Zero the counters."""
         self.call("POST", "/_sim/stats/reset")
