@@ -2,9 +2,10 @@
 
 - ``reconcile`` (create / update of spec / resume): one idempotent pass; kopf runs it again
   (``TemporaryError``) when the plan says when to retry (cluster busy or missing, ...).
-- ``poll`` (timer, only while an EKS update or config transition is in flight): waits as long as
-  the last plan said, then one pass (usually one DescribeUpdate). Its filter stops it as soon as
-  the status says nothing is in flight, so settled objects cost no EKS calls.
+- ``poll`` (timer, only while an EKS update or config transition is in flight, or while the object
+  waits for its turn at the cluster gate): waits as long as the last plan said (or, queued,
+  until the gate wakes it), then one pass (usually one DescribeUpdate). Its filter stops it as
+  soon as the status says nothing is in flight, so settled objects cost no EKS calls.
 - ``resync`` (timer, only while nothing is in flight): a jittered, slow pass that notices drift
   (the config removed or changed outside) and retries stalled failures that may have cleared.
 - ``finalize`` (delete): passes until the plan releases the object (disassociated, retained, or
@@ -17,7 +18,11 @@ They keep three things per object in kopf's memo, each with a reason:
 - ``status``: the status the last pass wrote, read instead of the body's, so the next pass never
   acts on a status older than its own (the watch event may still be on its way);
 - ``polls`` and ``poll_after``: where the poll schedule of the work in flight stands, as the last
-  plan said.
+  plan said;
+- ``turn``: the event the cluster gate sets when a queued object's turn comes (from the pass's
+  worker thread, through the event loop);
+- ``poll_retries``: retries the poll timer owes a pass it ran that asked for one with nothing in
+  flight (an object whose turn came meeting a throttle), as kopf does for a change handler.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ from eks_oidc_operator.reconcile.claims import (
 )
 from eks_oidc_operator.reconcile.context import Context, pinned_region
 from eks_oidc_operator.reconcile.observation import Checks
-from eks_oidc_operator.reconcile.plan import Plan, in_flight
+from eks_oidc_operator.reconcile.plan import Plan, waiting
 from eks_oidc_operator.reconcile.reconciler import reconcile
 from eks_oidc_operator.reconcile.tenancy import Access
 from eks_oidc_operator.reconcile.timing import poll_delay
@@ -130,8 +135,14 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             else None
         )
         checks = Checks(denied=access.denied, rival=rival, issuer=check, issuer_mode=mode)
+        turn: asyncio.Event = memo.setdefault("turn", asyncio.Event())
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:  # called by the gate, from the pass's worker thread
+            loop.call_soon_threadsafe(turn.set)
+
         try:
-            plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks)
+            plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks, wake)
         except Exception:
             metrics.record_pass(trigger, obj.status.phase, time.monotonic() - started, "error")
             raise
@@ -145,7 +156,10 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             len(plan.calls),
             plan.status.phase,
         )
-        patch.status.update(plan.status.model_dump(mode="json", by_alias=True))
+        if plan.status != obj.status:
+            # A pass that changes nothing writes nothing (a queued object woken early, a resync
+            # of a Ready object): API writes follow changes, not passes.
+            patch.status.update(plan.status.model_dump(mode="json", by_alias=True))
         memo["status"] = plan.status
         memo["polls"] = plan.polls
         memo["poll_after"] = plan.poll_after
@@ -157,14 +171,21 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         return plan
 
 
-def object_gauges(event: kopf.RawEvent, **_: Any) -> None:
-    """Every watch event of every object feeds the objects' gauges (a deletion removes it)."""
+def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    """Every watch event of every object feeds the objects' gauges (a deletion removes it).
+
+    A deletion also takes the object out of the cluster gate: one whose finalizer a human
+    removed never passes again, and must not keep its cluster's queue waiting.
+    """
     body = event.get("object") or {}
     uid = str((body.get("metadata") or {}).get("uid", ""))
     if not uid:
         return
     if event.get("type") == "DELETED":
         metrics.OBJECTS.gone(uid)
+        runtime: Runtime | None = memo.get("runtime")
+        if runtime is not None:
+            runtime.gate.forget(uid)
     else:
         metrics.OBJECTS.seen(uid, body)
 
@@ -200,20 +221,24 @@ def _again(plan: Plan) -> kopf.TemporaryError:
     return kopf.TemporaryError(f"{verdict.reason}: {verdict.message}", delay=plan.retry_after)
 
 
-def _status_in_flight(status: kopf.Status, memo: kopf.Memo, **_: Any) -> bool:
+def _followed(status: kopf.Status, memo: kopf.Memo, **_: Any) -> bool:
+    """Whether the poll timer runs for the object: EKS works on it, it waits for its turn, or
+    the timer owes it a retry."""
+    if memo.get("poll_retries"):
+        return True
     remembered: OidcIdentityProviderStatus | None = memo.get("status")
     if remembered is None:
         try:
             remembered = OidcIdentityProviderStatus.model_validate(dict(status))
         except ValidationError:
             return False
-    return in_flight(remembered)
+    return waiting(remembered)
 
 
 def _settled(status: kopf.Status, memo: kopf.Memo, meta: kopf.Meta, **kwargs: Any) -> bool:
     if meta.get("deletionTimestamp"):
         return False
-    return not _status_in_flight(status, memo, **kwargs)
+    return not _followed(status, memo, **kwargs)
 
 
 async def reconcile_handler(
@@ -234,24 +259,52 @@ async def reconcile_handler(
 
 
 async def poll_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any) -> None:
-    """While EKS works: wait as the last plan said, then one pass (this poll counted in it)."""
+    """While EKS works: wait as the last plan said, then one pass (this poll counted in it).
+    While queued at the cluster gate: wait for the gate's wake-up, then one pass."""
     stopped: kopf.DaemonStopped = kwargs["stopped"]
     runtime: Runtime = memo["runtime"]
-    # No plan yet in this process (just restarted, the resume pass still running): the
-    # schedule's first step.
-    wait = memo.get("poll_after") or poll_delay(0, runtime.timings)
-    await stopped.wait(wait)
+    remembered: OidcIdentityProviderStatus | None = memo.get("status")
+    if remembered is not None and remembered.queued_since is not None:
+        # The wake-up is all a waiting object needs; the resync interval bounds the wait only
+        # as a safety net (a pass of a still-queued object makes no call and writes nothing).
+        await _turn(memo, stopped, runtime.timings.resync)
+    else:
+        # No plan yet in this process (just restarted, the resume pass still running): the
+        # schedule's first step.
+        await stopped.wait(memo.get("poll_after") or poll_delay(0, runtime.timings))
     if stopped:
         return
-    await _pass(
+    retries = memo.get("poll_retries", 0)
+    plan = await _pass(
         body,
         memo,
         patch,
         "poll",
-        retries=0,
+        retries=retries,
         polls=memo.get("polls", 0) + 1,
         claims=kwargs.get("claims"),
     )
+    if plan.retry_after is not None and not waiting(plan.status):
+        # The pass of an object whose turn came met trouble (a throttle, a 5xx) with nothing in
+        # flight: no change handler runs to retry it, so the timer does, on the plan's backoff.
+        memo["poll_retries"] = retries + 1
+        memo["poll_after"] = plan.retry_after
+    else:
+        memo["poll_retries"] = 0
+
+
+async def _turn(memo: kopf.Memo, stopped: kopf.DaemonStopped, limit: float) -> None:
+    """Wait until the cluster gate says it is this object's turn, the timer stops, or ``limit``
+    seconds have passed."""
+    turn: asyncio.Event = memo.setdefault("turn", asyncio.Event())
+    woken = asyncio.ensure_future(turn.wait())
+    halted = asyncio.ensure_future(stopped.wait(limit))
+    try:
+        await asyncio.wait((woken, halted), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        woken.cancel()
+        halted.cancel()
+    turn.clear()
 
 
 async def resync_handler(
@@ -300,9 +353,7 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
         field=("metadata", "annotations", constants.RETRY_ANNOTATION),
         registry=registry,
     )(reconcile_handler)
-    kopf.timer(*RESOURCE, id="poll", interval=0.5, when=_status_in_flight, registry=registry)(
-        poll_handler
-    )
+    kopf.timer(*RESOURCE, id="poll", interval=0.5, when=_followed, registry=registry)(poll_handler)
     kopf.timer(
         *RESOURCE,
         id="resync",

@@ -187,6 +187,13 @@ class OidcIdentityProviderStatus(_StatusModel):
         default=None,
         description="Set while the operator makes no EKS calls for this object (see Stalled).",
     )
+    queued_since: datetime | None = Field(
+        default=None,
+        description=(
+            "Set while the object waits for its turn behind another object's EKS update on the "
+            "same cluster (it makes no EKS calls meanwhile); when it started waiting."
+        ),
+    )
     retry_request: str | None = Field(
         default=None,
         description=(

@@ -129,6 +129,8 @@ class Verdict:
     fallback: str | None = None
     """EKS refused the new config of a make-before-break replacement next to the old one: why.
     Status records it for the generation, whose replacement then deletes first."""
+    queued: bool = False
+    """The object waits for its turn at the cluster gate: no retry timer, the gate wakes it."""
     automatic_retry: bool = False
     """The verdict retries a failed EKS update by itself: it counts against the bound."""
     rule: str = ""
@@ -177,6 +179,12 @@ class Plan:
         """EKS is working on this object: the poll timer (or, in deletion, retries) follow it,
         and the cluster gate stays held."""
         return in_flight(self.status)
+
+
+def waiting(status: OidcIdentityProviderStatus) -> bool:
+    """Whether ``status`` describes an object the poll timer follows: EKS works on it, or it
+    waits for its turn at the cluster gate (then the timer waits for the gate's wake-up)."""
+    return in_flight(status) or status.queued_since is not None
 
 
 def in_flight(status: OidcIdentityProviderStatus) -> bool:

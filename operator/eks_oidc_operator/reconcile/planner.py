@@ -111,6 +111,7 @@ def _status(obs: Observation, ctx: Context, verdict: Verdict) -> OidcIdentityPro
         update=update,
         update_generation=_update_generation(previous, update),
         hold=_hold(obs, ctx, verdict),
+        queued_since=(previous.queued_since or ctx.now) if verdict.queued else None,
         retry_request=obj.retry_request,
         automatic_retries=_automatic_retries(obs, verdict),
         conditions=conditions.apply_conditions(

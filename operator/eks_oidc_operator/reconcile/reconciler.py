@@ -14,7 +14,7 @@ from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import EksUpdate, OidcIdentityProvider
 from eks_oidc_operator.reconcile import planner
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.gate import ClusterGate, Seat
+from eks_oidc_operator.reconcile.gate import ClusterGate, Seat, Wake
 from eks_oidc_operator.reconcile.gather import gather
 from eks_oidc_operator.reconcile.observation import Checks, Observation
 from eks_oidc_operator.reconcile.ownership import owner_of
@@ -31,34 +31,51 @@ def reconcile(
     connect: Connect,
     gate: ClusterGate,
     checks: Checks | None = None,
+    wake: Wake = lambda: None,
 ) -> Plan:
     """One pass for ``obj``: create/update/resume, timer polls and deletion all come here.
 
     ``checks`` carries what the caller found out first (the tenancy policy's answer, an older
     object naming the same config, the issuer pre-flight); a pass they decide makes no AWS
-    call at all.
+    call at all. ``wake`` is called when a queued object's turn at the cluster gate comes.
     """
-    identity = owner_of(obj, ctx.management_cluster)
-    owner = obj.metadata.uid or f"{obj.metadata.namespace}/{obj.metadata.name}"
-    seat = gate.seat((ctx.region, obj.spec.cluster_name), owner)
-    base = Observation(obj, identity=identity, checks=checks or Checks(), gate_holder=seat.holder())
-    early = planner.preflight(base, ctx)
-    if early is not None:
-        # Decided without AWS: nothing of ours is in flight through this pass.
-        seat.release()
-        return early
-    try:
-        eks = _client(ctx, connect)
-    except EksError as error:
-        return planner.plan(base.but(error=error), ctx)
-    observation = gather(base, eks)
-    plan = _execute(planner.plan(observation, ctx), observation, ctx, eks, seat)
+    seat = gate.seat((ctx.region, obj.spec.cluster_name), owner_key(obj))
+    plan = _pass(obj, ctx, connect, seat, checks or Checks())
+    if plan.verdict.queued:
+        meta = obj.metadata
+        seat.queue((meta.creation_timestamp or "", f"{meta.namespace}/{meta.name}"), wake)
+        return plan
+    seat.leave()
     if plan.release or not plan.in_flight:
         # The gate is held from a mutating call until its update ends, or until the object is
         # gone (a released object never passes again, so it could not free the gate later).
         # It only saves calls (EKS's 409 guards correctness): releasing it on any doubt is safe.
         seat.release()
     return plan
+
+
+def owner_key(obj: OidcIdentityProvider) -> str:
+    """Who ``obj`` is at the cluster gate."""
+    return obj.metadata.uid or f"{obj.metadata.namespace}/{obj.metadata.name}"
+
+
+def _pass(
+    obj: OidcIdentityProvider, ctx: Context, connect: Connect, seat: Seat, checks: Checks
+) -> Plan:
+    identity = owner_of(obj, ctx.management_cluster)
+    base = Observation(obj, identity=identity, checks=checks, gate_holder=seat.holder())
+    early = planner.preflight(base, ctx)
+    if early is not None:
+        if not early.verdict.queued:
+            # Decided without AWS: nothing of ours is in flight through this pass.
+            seat.release()
+        return early
+    try:
+        eks = _client(ctx, connect)
+    except EksError as error:
+        return planner.plan(base.but(error=error), ctx)
+    observation = gather(base, eks)
+    return _execute(planner.plan(observation, ctx), observation, ctx, eks, seat)
 
 
 def _client(ctx: Context, connect: Connect) -> EksPort:

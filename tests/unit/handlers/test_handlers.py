@@ -7,6 +7,7 @@ status they last wrote, where the poll schedule stands) is what these tests hold
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 import kopf
 import pytest
 
+from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.handlers import oidc_identity_provider as handlers
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.models import IssuerCheckMode
@@ -202,10 +204,10 @@ async def test_deletion_is_retried_until_the_plan_releases(world: World) -> None
 
 async def test_the_timer_filters_read_the_remembered_status_first(world: World) -> None:
     empty, meta = body().status, body().meta
-    assert not handlers._status_in_flight(empty, world.memo)
+    assert not handlers._followed(empty, world.memo)
     assert handlers._settled(empty, world.memo, meta)
     await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
-    assert handlers._status_in_flight(empty, world.memo)
+    assert handlers._followed(empty, world.memo)
     assert not handlers._settled(empty, world.memo, meta)
 
 
@@ -321,3 +323,69 @@ async def test_the_issuer_is_checked_before_an_association_only(world: World) ->
     world.eks.config = config()
     await handlers.resync_handler(body=body(status=ready), memo=settled, patch=kopf.Patch())
     assert len(issuers.urls) == 1  # Ready at its generation: EKS has the issuer already
+
+
+def _second() -> kopf.Body:
+    """Another object on the same cluster, created later."""
+    raw: Any = dict(body())
+    raw["metadata"] = {**raw["metadata"], "name": "corp-2", "uid": "u2"}
+    return kopf.Body(raw)
+
+
+async def test_a_queued_object_waits_for_the_gate_without_calls_timers_or_writes(
+    world: World,
+) -> None:
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    second = kopf.Memo(runtime=world.memo["runtime"])
+    before = len(world.eks.calls)
+    patch = kopf.Patch()
+    # No TemporaryError: kopf sets no retry timer (and writes no retry progress) for it.
+    await handlers.reconcile_handler(body=_second(), memo=second, patch=patch, retry=0)
+    assert world.eks.calls[before:] == []
+    assert patch["status"]["queuedSince"]
+    assert handlers._followed(_second().status, second), "the poll timer waits for its turn"
+    stopped, again = Stopped(), kopf.Patch()
+    await handlers.poll_handler(body=_second(), memo=second, patch=again, stopped=stopped)
+    # The timer waited on the gate, with the resync interval only as a safety net, and the pass
+    # that followed (the net: still not its turn) called nothing and wrote nothing.
+    assert stopped.waits == [TIMINGS.resync]
+    assert world.eks.calls[before:] == []
+    assert "status" not in again
+    assert not second["turn"].is_set()
+    # The first object's update ends: the gate passes to the second and wakes its timer.
+    world.eks.updates["u-new"] = update("Successful", id_="u-new")
+    world.eks.config = config()
+    await handlers.poll_handler(body=body(), memo=world.memo, patch=kopf.Patch(), stopped=Stopped())
+    await asyncio.sleep(0)  # the wake-up comes through the event loop
+    assert second["turn"].is_set()
+
+
+async def test_a_timer_pass_that_asks_for_a_retry_is_retried_by_the_timer(world: World) -> None:
+    queued = {"phase": "Pending", "queuedSince": "2026-12-02T10:00:00Z"}
+    world.eks.fail["DescribeIdentityProviderConfig"] = EksError(
+        "ThrottlingException", "Rate exceeded", operation="DescribeIdentityProviderConfig"
+    )
+    await handlers.poll_handler(
+        body=body(status=queued), memo=world.memo, patch=kopf.Patch(), stopped=Stopped()
+    )
+    # Its turn came (the gate was free) but EKS throttled: nothing is in flight, so only the
+    # timer can look again, on the retry backoff.
+    assert world.memo["poll_retries"] == 1
+    assert 8 <= world.memo["poll_after"] <= 12
+    assert handlers._followed(body().status, world.memo)
+    world.eks.fail.clear()
+    stopped, backoff = Stopped(), world.memo["poll_after"]
+    await handlers.poll_handler(
+        body=body(status=queued), memo=world.memo, patch=kopf.Patch(), stopped=stopped
+    )
+    assert stopped.waits == [backoff]
+    assert world.eks.calls[-1] == "AssociateIdentityProviderConfig"
+    assert world.memo["poll_retries"] == 0
+
+
+async def test_a_deleted_object_leaves_the_gate(world: World) -> None:
+    runtime: Runtime = world.memo["runtime"]
+    runtime.gate.acquire(("eu-west-1", "prod"), "u")
+    event: Any = {"type": "DELETED", "object": dict(body())}
+    handlers.object_gauges(event=event, memo=world.memo)
+    assert runtime.gate.holder(("eu-west-1", "prod"), "someone") is None

@@ -14,7 +14,7 @@ from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.reconcile.planner import plan, started
 from eks_oidc_operator.reconcile.timing import Timings, poll_delay
-from tests.unit.reconcile.factories import ARN, OTHER_ARN, config, ctx, obj, ours, update
+from tests.unit.reconcile.factories import ARN, NOW, OTHER_ARN, config, ctx, obj, ours, update
 from tests.unit.reconcile.test_rules import CASES
 
 TIMINGS = Timings()
@@ -137,10 +137,25 @@ def test_retries_back_off_with_the_retry_count() -> None:
     assert 64 <= later <= 96
 
 
-def test_waiting_for_a_busy_cluster_is_paced_like_polls() -> None:
+def test_waiting_for_a_busy_cluster_sets_no_timer_and_records_since_when() -> None:
     result = _plan(obj(), config=None, gate_holder="other")
+    assert result.verdict.queued
+    assert (result.retry_after, result.poll_after) == (None, None)
+    assert result.status.queued_since == NOW
+    again = _plan(obj(status=result.status.model_dump(by_alias=True)), gate_holder="other")
+    assert again.status.queued_since == NOW
+
+
+def test_a_queued_object_being_deleted_looks_again_on_the_queue_schedule() -> None:
+    result = _plan(obj(deleting=True, status=ours()), config=config(), gate_holder="other")
+    assert result.rule == "cluster_busy"
     assert result.retry_after is not None
     assert 4 <= result.retry_after <= 6
+
+
+def test_a_pass_that_ends_as_it_began_is_not_queued() -> None:
+    result = _plan(obj(status=ours()), config=config())
+    assert result.status.queued_since is None
 
 
 def test_events_are_posted_on_transitions_only() -> None:

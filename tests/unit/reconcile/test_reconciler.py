@@ -7,6 +7,7 @@ error, the update a call started, a lost turn at the gate) lands in status the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from eks_oidc_operator.eks.errors import EksError
@@ -23,10 +24,11 @@ def _run(
     eks: FakeEks,
     gate: ClusterGate | None = None,
     denied: str | None = None,
+    wake: Callable[[], None] = lambda: None,
     **kwargs: Any,
 ) -> Plan:
     return reconcile(
-        resource, ctx(**kwargs), lambda: eks, gate or ClusterGate(), Checks(denied=denied)
+        resource, ctx(**kwargs), lambda: eks, gate or ClusterGate(), Checks(denied=denied), wake
     )
 
 
@@ -139,11 +141,36 @@ def test_the_gate_makes_a_second_object_on_the_same_cluster_wait_without_calling
     other = obj().model_copy(
         update={"metadata": obj().metadata.model_copy(update={"uid": "another", "name": "other"})}
     )
-    plan = _run(other, second, gate=gate)
-    assert "AssociateIdentityProviderConfig" not in second.calls
+    woken: list[str] = []
+    plan = _run(other, second, gate=gate, wake=lambda: woken.append("other"))
+    # A new object behind a busy cluster makes no call at all, not even a read.
+    assert second.calls == []
     ready = next(c for c in plan.status.conditions if c.type == "Reconciling")
     assert ready.reason == "ClusterUpdateInProgress"
-    assert plan.retry_after is not None
+    assert (plan.retry_after, plan.poll_after) == (None, None)
+    assert plan.status.queued_since is not None
+    assert woken == []
+    # The first object's update ends: the gate passes to the second, and wakes it.
+    done = first_after_its_update(gate)
+    assert done.status.phase == "Active"
+    assert woken == ["other"]
+    assert gate.holder(("eu-west-1", "prod"), "someone-else") == "another"
+    turn = _run(other.model_copy(update={"status": plan.status}), second, gate=gate)
+    assert "AssociateIdentityProviderConfig" in second.calls
+    assert turn.status.queued_since is None
+
+
+def first_after_its_update(gate: ClusterGate) -> Plan:
+    """The first object's poll that sees its update end."""
+    resource = obj(
+        status={
+            "update": {"id": "u-new", "status": "InProgress"},
+            "configStatus": "CREATING",
+            "phase": "Associating",
+        }
+    )
+    eks = FakeEks(updates={"u-new": update("Successful")}, config=config())
+    return _run(resource, eks, gate=gate)
 
 
 def test_the_gate_is_released_when_the_update_ends() -> None:
@@ -219,8 +246,8 @@ def test_losing_the_race_for_the_gate_replans_as_busy_without_calling() -> None:
     plan = _run(obj(), eks, gate=_GateTakenOnAcquire())
     assert "AssociateIdentityProviderConfig" not in eks.calls
     assert plan.rule == "cluster_busy"
-    assert "sneaky-other" in plan.verdict.message
-    assert plan.retry_after is not None
+    assert plan.verdict.queued
+    assert plan.status.queued_since is not None
 
 
 def test_the_associate_answer_is_recorded_and_announced_with_the_update_id() -> None:

@@ -702,12 +702,20 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.FAILED,
         "AccessDeniedException",
     ),
-    "another object is updating the cluster: wait for our turn, call nothing": (
+    "a new object on a busy cluster queues before any read": (
         obj(),
+        seen(gate_holder="other-uid"),
+        "waits_turn",
+        RETRY,
+        Phase.PENDING,
+        "ClusterUpdateInProgress",
+    ),
+    "a config removed outside, on a busy cluster: re-associating waits for our turn": (
+        obj(status=ours()),
         seen(config=None, gate_holder="other-uid"),
         "cluster_busy",
         RETRY,
-        Phase.PENDING,
+        Phase.ACTIVE,
         "ClusterUpdateInProgress",
     ),
     "deletion waits for its turn on a busy cluster too": (
@@ -912,7 +920,7 @@ def test_a_busy_cluster_keeps_what_status_recorded_and_drops_the_plans_warnings(
     assert result.status.config_status == "ACTIVE"
     assert result.status.update is not None
     assert result.status.update.id == "u-1"
-    assert "other-uid" in result.verdict.message
+    assert result.verdict.queued
 
 
 def _documented_chain(doc: str, heading: str) -> list[str]:

@@ -59,14 +59,21 @@ def cluster_busy(obs: Observation) -> Verdict:
     """Another object of this operator is updating the cluster: wait for our turn, call nothing.
 
     EKS runs one update per cluster and answers a second with a 409; the gate saves those calls.
+    The object joins the cluster's queue and is woken when its turn comes, so waiting costs no
+    retries (and its status, written once, says nothing that changes while it waits). In
+    deletion no timer runs to be woken: the delete handler looks again on the queue's schedule.
     """
-    message = f"another object ({obs.gate_holder}) is updating cluster {obs.obj.spec.cluster_name}"
+    message = (
+        f"waiting for its turn: another object of this operator is updating cluster "
+        f"{obs.obj.spec.cluster_name}; this one starts when that update ends"
+    )
     return Verdict(
         Kind.RETRY,
         obs.obj.status.phase or Phase.PENDING,
         reasons.CLUSTER_UPDATE_IN_PROGRESS,
         message,
-        retry=Backoff.QUEUE,
+        queued=True,
+        retry=Backoff.QUEUE if obs.deleting else None,
         keep_recorded=True,
     )
 

@@ -14,7 +14,7 @@ from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.issuer import Severity
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import KEPT, Kind, Verdict
-from eks_oidc_operator.reconcile.rules.common import announced, warned_stall
+from eks_oidc_operator.reconcile.rules.common import announced, cluster_busy, warned_stall
 from eks_oidc_operator.reconcile.timing import Backoff
 
 
@@ -108,7 +108,26 @@ def held(obs: Observation, ctx: Context) -> Verdict | None:
     )
 
 
-APPLY = (not_permitted, issuer_refused, claimed_by_older, held)
+def waits_turn(obs: Observation, ctx: Context) -> Verdict | None:
+    """Another object of this operator is updating the cluster, and this one has nothing in EKS
+    yet (no config, no update): all it could do is associate, which must wait anyway. It joins
+    the cluster's queue without a single read: waiting costs EKS nothing.
+
+    An object with something in EKS is read first (it may be Ready, or have drifted): only a
+    verdict that would start an update queues it (:func:`~.common.cluster_busy` after the
+    chain).
+    """
+    status = obs.obj.status
+    if obs.gate_holder is None or obs.deleting:
+        return None
+    if status.identity_provider_config_arn or status.update is not None:
+        return None
+    if status.previous_config is not None or status.config_status is not None:
+        return None
+    return cluster_busy(obs)
+
+
+APPLY = (not_permitted, issuer_refused, claimed_by_older, held, waits_turn)
 """Before the apply chain."""
 
 DELETE = (retained, not_permitted, held)
