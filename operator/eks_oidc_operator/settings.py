@@ -63,6 +63,14 @@ class OperatorSettings(BaseSettings):
         ge=0,
         description="How long one pre-flight answers for every object on that issuer.",
     )
+    cluster_facts_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description=(
+            "How long one DescribeCluster answers for every object on that cluster (0: ask at "
+            "every pass)."
+        ),
+    )
     poll_initial_seconds: float = Field(
         default=_DEFAULT.poll_initial, gt=0, description="First poll of an update."
     )

@@ -56,6 +56,7 @@ from eks_oidc_operator.reconcile.claims import (
 from eks_oidc_operator.reconcile.context import Context, pinned_region
 from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.reconcile.plan import Plan, waiting
+from eks_oidc_operator.reconcile.port import EksPort
 from eks_oidc_operator.reconcile.reconciler import reconcile
 from eks_oidc_operator.reconcile.tenancy import Access
 from eks_oidc_operator.reconcile.timing import poll_delay
@@ -111,7 +112,7 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         access = _access(policy, obj, ctx.region)
         # boto3 blocks (client creation may even ask instance metadata for credentials):
         # the whole pass runs in a worker thread, never on kopf's event loop.
-        connect = functools.partial(
+        client = functools.partial(
             runtime.clients.get,
             ctx.region,
             obj.spec.role_arn,
@@ -124,6 +125,11 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
                 else None
             ),
         )
+        scope = (ctx.region, obj.spec.role_arn or "", access.external_id or "")
+
+        def connect() -> EksPort:
+            return runtime.clusters.cached(client(), scope)
+
         mode = obj.spec.issuer_check or runtime.settings.issuer_check
         check = None
         if issuer.needs_check(obj, mode, denied=access.denied is not None):

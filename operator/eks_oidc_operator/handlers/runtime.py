@@ -14,6 +14,7 @@ from eks_oidc_operator import metrics
 from eks_oidc_operator.eks.factory import EksClientFactory
 from eks_oidc_operator.handlers.tenancy_source import PolicySource
 from eks_oidc_operator.oidc.discovery import IssuerChecker
+from eks_oidc_operator.reconcile.cluster_facts import ClusterFacts
 from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.plan import Event
 from eks_oidc_operator.reconcile.port import EksPort
@@ -63,6 +64,8 @@ class Runtime:
         default_factory=lambda: IssuerChecker(ca_file=None, timeout=5.0, ttl=60.0)
     )
     """The issuer pre-flight, with its per-issuer cache."""
+    clusters: ClusterFacts = field(default_factory=lambda: ClusterFacts(ttl=600.0))
+    """DescribeCluster answers shared by every object on a cluster, for a while."""
 
     @classmethod
     def from_settings(cls, settings: OperatorSettings, namespaces: tuple[str, ...] = ()) -> Runtime:
@@ -91,4 +94,5 @@ class Runtime:
                 timeout=settings.issuer_timeout_seconds,
                 ttl=settings.issuer_cache_seconds,
             ),
+            clusters=ClusterFacts(ttl=settings.cluster_facts_seconds),
         )

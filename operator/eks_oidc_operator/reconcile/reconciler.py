@@ -13,6 +13,7 @@ from collections.abc import Callable
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import EksUpdate, OidcIdentityProvider
 from eks_oidc_operator.reconcile import planner
+from eks_oidc_operator.reconcile.cluster_facts import CachedClusters
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.gate import ClusterGate, Seat, Wake
 from eks_oidc_operator.reconcile.gather import gather
@@ -96,11 +97,32 @@ def _execute(plan: Plan, obs: Observation, ctx: Context, eks: EksPort, seat: Sea
                 holder = seat.take()
                 if holder is not None:  # another object took the cluster since we looked
                     return planner.plan(obs.but(gate_holder=holder), ctx)
-                return planner.started(obs, ctx, plan, _start(eks, call))
+                try:
+                    update = _start(eks, call)
+                except EksError as error:
+                    return planner.plan(_refused(obs, eks, error), ctx)
+                return planner.started(obs, ctx, plan, update)
             _retag(eks, call)
     except EksError as error:
         return planner.plan(obs.but(error=error), ctx)
     return plan
+
+
+def _refused(obs: Observation, eks: EksPort, error: EksError) -> Observation:
+    """The observation an Associate or Disassociate that EKS refused leaves.
+
+    The rules tell a limit from a cluster being upgraded by the cluster's status, so facts this
+    pass took from the shared cache (which the refusal made it forget) are read again.
+    """
+    cluster = obs.cluster
+    if cluster is None or not isinstance(eks, CachedClusters):
+        return obs.but(error=error)
+    if not eks.answered_from_cache(cluster.name):
+        return obs.but(error=error)
+    try:
+        return obs.but(error=error, cluster=eks.describe_cluster(cluster.name))
+    except EksError:
+        return obs.but(error=error)
 
 
 def _start(eks: EksPort, call: Associate | Disassociate) -> EksUpdate:
