@@ -1,9 +1,12 @@
 """Pure schedules: how long to wait before the next poll of an EKS update, or the next retry.
 
 Real associations take 15-40 minutes (docs/eks-behaviour.md §3.5), and the cluster is
-UPDATING for all of it. Polling fast at the start catches requests EKS fails at once; polling
-at a capped interval afterwards bounds the lag between "EKS finished" and "Ready=True" by the
-cap while keeping the number of DescribeUpdate calls proportional to duration / cap.
+UPDATING for all of it. The default poll schedule is a flat 30 seconds from the start (the
+ACK controller's requeue): at most two DescribeUpdate calls a minute per update at any
+length, and a lag between "EKS finished" and "Ready=True" spread evenly below 30 s. A faster
+start (``poll_initial`` below ``poll_max``, growing by ``poll_factor``) would catch a request
+EKS fails at once sooner, at the price of more calls on every update; the demo and the tests
+use one, scaled down.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from enum import StrEnum
 class Timings:
     """Every delay the decision code uses, in seconds. Built from settings by the handlers."""
 
-    poll_initial: float = 5.0
-    """First poll after an update starts: quick rejections show up within seconds."""
+    poll_initial: float = 30.0
+    """First poll after an update starts (by default the flat interval: see the module)."""
     poll_factor: float = 2.0
     """Growth of the poll interval between polls."""
     poll_max: float = 30.0

@@ -152,7 +152,7 @@ async def test_polls_wait_as_the_last_plan_said_and_start_over_for_the_next_upda
         await handlers.poll_handler(
             body=body(), memo=world.memo, patch=kopf.Patch(), stopped=stopped
         )
-    assert stopped.waits == [5.0, 10.0, 20.0]
+    assert stopped.waits == [30.0, 30.0, 30.0]  # the default schedule is flat
     assert world.memo["polls"] == 3
     world.eks.updates["u-new"] = update("Successful", id_="u-new")
     world.eks.config = config()

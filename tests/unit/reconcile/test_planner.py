@@ -150,7 +150,7 @@ def test_a_queued_object_being_deleted_looks_again_on_the_queue_schedule() -> No
     result = _plan(obj(deleting=True, status=ours()), config=config(), gate_holder="other")
     assert result.rule == "cluster_busy"
     assert result.retry_after is not None
-    assert 4 <= result.retry_after <= 6
+    assert 24 <= result.retry_after <= 36  # the poll interval, jittered
 
 
 def test_a_pass_that_ends_as_it_began_is_not_queued() -> None:

@@ -258,7 +258,7 @@ def test_the_associate_answer_is_recorded_and_announced_with_the_update_id() -> 
         ("Associating", "Associating config corp with cluster prod (EKS update u-new)")
     ]
     # EKS works on it now: the timer polls from the start of its schedule.
-    assert (plan.poll_after, plan.polls, plan.retry_after) == (5.0, 0, None)
+    assert (plan.poll_after, plan.polls, plan.retry_after) == (30.0, 0, None)
 
 
 def test_drift_is_reported_next_to_the_new_association() -> None:
