@@ -364,7 +364,10 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
         *RESOURCE,
         id="resync",
         interval=timings.resync,
-        initial_delay=lambda **_: runtime.rng.uniform(0, timings.resync),
+        # The pass that settled the object (or, after a restart, its resume pass) has just
+        # looked at EKS: the first drift check comes about one interval later, spread over
+        # half to one and a half of it so that objects settled together do not check together.
+        initial_delay=lambda **_: runtime.rng.uniform(0.5, 1.5) * timings.resync,
         when=_settled,
         registry=registry,
     )(resync_handler)
