@@ -9,7 +9,8 @@ cluster) and prints:
   one update per cluster at a time: no operator can beat that);
 - the hand-over gap on a cluster: from one update's end to the next update's start, p50/p95;
 - EKS calls (counted by the simulator) per object, by operation, and per minute per busy
-  cluster (a cluster is busy from its first call to the end of its last update);
+  cluster (a cluster is busy from its first call to the end of its last update), and per
+  minute while an update is in flight (its polling alone);
 - completion -> Ready lag: from the simulator completing an object's association to the API
   server's watch delivering Ready=True, p50/p95;
 - the operator's RSS (from /proc every 0.25 s): idle before the burst, peak, settled after;
@@ -207,6 +208,26 @@ def _per_busy_cluster_minute(
     return (statistics.mean(rates), max(rates)) if rates else (0.0, 0.0)
 
 
+def _per_in_flight_minute(
+    journal: list[dict[str, Any]], updates: dict[str, list[dict[str, Any]]]
+) -> float:
+    """EKS calls per minute on a cluster while one of its updates is in flight (from EKS
+    creating it to EKS completing it): the polling cost of an update, without the calls that
+    start and finish one."""
+    by_cluster: dict[str, list[float]] = defaultdict(list)
+    for call in journal:
+        if call.get("cluster"):
+            by_cluster[call["cluster"]].append(call["at"])
+    inside, minutes = 0, 0.0
+    for cluster, ordered in updates.items():
+        for update in ordered:
+            start, end = update["created_at"], update["completes_at"]
+            # The Associate that created the update is logged at its creation: not inside.
+            inside += sum(1 for t in by_cluster.get(cluster, ()) if start < t < end)
+            minutes += (end - start) / 60
+    return inside / minutes if minutes else 0.0
+
+
 def _log_lines(log: Path, since: int) -> tuple[int, int]:
     lines = log.read_bytes()[since:].decode(errors="replace").splitlines()
     return len(lines), sum(" WARNING " in line or '"WARNING"' in line for line in lines)
@@ -301,7 +322,11 @@ def main() -> int:
         print(f"completion -> Ready lag: {_percentiles(_ready_lags(updates, watch.ready_at))}")
         per_object = {op: round(k / n, 2) for op, k in sorted(operations.items())}
         print(f"EKS calls: {calls / n:.2f} per object {per_object}")
-        print(f"EKS calls per minute per busy cluster: mean {busy_mean:.2f}, max {busy_max:.2f}")
+        print(
+            f"EKS calls per minute per busy cluster: mean {busy_mean:.2f}, max {busy_max:.2f} "
+            f"(all calls on the cluster, first call to last update's end); while an update is "
+            f"in flight: {_per_in_flight_minute(journal, updates):.2f}"
+        )
         print(f"operator RSS: {idle:.0f} MiB idle, {rss.peak:.0f} MiB peak, {settled:.0f} settled")
         print(f"Kubernetes API writes per object: {writes / n:.2f}")
         print(f"operator log lines: {lines / n:.2f} per object ({warnings} warnings in all)")
