@@ -82,43 +82,61 @@ class Watch:
     stack: Stack
     writes: Counter[str] = field(default_factory=Counter)
     ready_at: dict[str, float] = field(default_factory=dict)
+
+    restarts: int = 0
     _process: subprocess.Popen[str] | None = None
+    _stopping: bool = False
 
     @contextmanager
     def running(self) -> Iterator[Watch]:
-        command = [
-            str(self.stack.binaries / "kubectl"),
-            f"--kubeconfig={self.stack.plane.admin_kubeconfig}",
-            "get",
-            "oidcidp",
-            "-n",
-            "default",
-            "--watch-only",
-            "--output-watch-events",
-            "-o",
-            "json",
-        ]
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
         thread = threading.Thread(target=self._read, daemon=True)
         thread.start()
         time.sleep(1.0)  # the watch is established before the burst
         try:
             yield self
         finally:
-            self._process.terminate()
-            self._process.wait(timeout=10)
+            self._stopping = True
+            if self._process is not None:
+                self._process.terminate()
+                self._process.wait(timeout=10)
             thread.join(timeout=10)
 
+    def _command(self, *, listing: bool) -> list[str]:
+        return [
+            str(self.stack.binaries / "kubectl"),
+            f"--kubeconfig={self.stack.plane.admin_kubeconfig}",
+            "get",
+            "oidcidp",
+            "-n",
+            "default",
+            "--watch" if listing else "--watch-only",
+            "--output-watch-events",
+            "-o",
+            "json",
+        ]
+
     def _read(self) -> None:
-        assert self._process is not None
-        assert self._process.stdout is not None
-        for line in self._process.stdout:  # with --output-watch-events: one event per line
-            try:
-                self._seen(json.loads(line))
-            except json.JSONDecodeError:
-                continue
+        # kubectl ends its watch when the API server closes it: start it again (with a list
+        # first, so objects that became Ready meanwhile are seen, if late) and say so.
+        while not self._stopping:
+            self._process = subprocess.Popen(
+                self._command(listing=self.restarts > 0),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            assert self._process.stdout is not None
+            for line in self._process.stdout:  # with --output-watch-events: one per line
+                try:
+                    self._seen(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+            if self._stopping:
+                return
+            self._process.wait()
+            error = (self._process.stderr.read() if self._process.stderr else "").strip()
+            print(f"(the watch ended: {error[-300:] or 'no message'}; watching again)")
+            self.restarts += 1
 
     def _seen(self, event: dict[str, Any]) -> None:
         body = event.get("object", {})
@@ -317,6 +335,7 @@ def main() -> int:
         print(
             f"all Ready after {elapsed:.1f} s ({len(watch.ready_at)}/{n} Ready); EKS's ideal "
             f"{ideal:.0f} s; ratio {elapsed / ideal:.3f}"
+            + (f" (the watch was restarted {watch.restarts} times)" if watch.restarts else "")
         )
         print(f"hand-over gap on a cluster: {_percentiles(_handover_gaps(updates))}")
         print(f"completion -> Ready lag: {_percentiles(_ready_lags(updates, watch.ready_at))}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import socket
 import sys
 import uuid
@@ -40,26 +41,58 @@ def render_crd() -> str:
     return header + yaml.safe_dump(build_crd(), sort_keys=False, width=100)
 
 
-class _RetryIsNotAnError(logging.Filter):
-    """kopf logs every ``TemporaryError`` at ERROR; for us it is a scheduled retry or poll
-    (waiting for EKS, a busy or missing cluster), and conditions and events carry the real
-    errors. Lower those lines to WARNING so an ERROR in the log still means something broke."""
+ROUTINE = re.compile(r"^(Handler 'object-gauges'|Timer 'poll'|Timer 'resync') succeeded\.$")
+"""kopf's line after every watch event and every timer pass: routine, not news."""
+
+
+class _QuietRoutine(logging.Filter):
+    """Log lines in proportion to what happens, not to how often the operator looks.
+
+    kopf logs a line at INFO after every run of every handler: every watch event (the gauges'
+    handler), every poll and every resync of every object. Those are lowered to DEBUG. A
+    ``TemporaryError`` is kopf's "failed temporarily" at ERROR; for us it is one scheduled
+    retry (a missing cluster, a throttled call), decided by the plan, whose real cause is in
+    the conditions and events: lowered to INFO, one line per retry decision. An ERROR in the
+    log still means something broke.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno == logging.ERROR and "failed temporarily" in record.getMessage():
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
+        message = record.getMessage()
+        if record.levelno == logging.ERROR and "failed temporarily" in message:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        elif record.levelno == logging.INFO and ROUTINE.match(message):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= logging.getLogger().getEffectiveLevel()
+
+
+CLIENT_LIBRARIES = ("kubernetes", "kubernetes_asyncio", "pykube")
+"""Kubernetes client libraries kopf imports, when it can, only to recognise their objects."""
+
+
+def _without_client_libraries() -> None:
+    """Keep kopf from importing the Kubernetes client libraries it merely could use.
+
+    kopf imports each one it finds installed to recognise its objects (about 20 MiB for the
+    ``kubernetes`` client, a quarter of the idle operator). The operator hands kopf none of
+    their objects and logs in with kopf's own parsers (``handlers/lifecycle.py``); only the
+    leader election uses the ``kubernetes`` client, so it is left alone when that is on.
+    """
+    for name in CLIENT_LIBRARIES:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type] # None: "not importable"
 
 
 def _run(args: argparse.Namespace) -> int:
+    from eks_oidc_operator.settings import OperatorSettings
+
+    settings = OperatorSettings()
+    if not settings.leader_election:
+        _without_client_libraries()
     # Imported here: `crd` must work without kopf's or boto3's start-up cost.
     import kopf
     import prometheus_client
 
     from eks_oidc_operator.handlers import Runtime, build_registry
-    from eks_oidc_operator.settings import OperatorSettings
 
-    settings = OperatorSettings()
     runtime = Runtime.from_settings(settings, tuple(args.namespace or ()))
     # kopf's formatters put the object (namespace/name) on every line about one: as a
     # "[namespace/name]" prefix in text, as an "object" field in JSON.
@@ -69,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
         log_format=kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.FULL,
         log_prefix=log_format != "json",
     )
-    logging.getLogger("kopf.objects").addFilter(_RetryIsNotAnError())
+    logging.getLogger("kopf.objects").addFilter(_QuietRoutine())
     if settings.metrics_port:
         prometheus_client.start_http_server(settings.metrics_port)
     liveness = (

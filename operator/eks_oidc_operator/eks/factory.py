@@ -142,6 +142,9 @@ class EksClientFactory:
         Makes the base boto3 session (its credentials sign EKS calls, or assume the roles).
         Defaults to ``boto3.session.Session`` with the standard credential chain; tests pass
         their own. Called once, on the first :meth:`get`.
+    max_connections
+        Size of each client's HTTPS connection pool: the number of threads that may call at
+        once (the operator's worker threads).
     observer
         Told of every HTTP attempt of every EKS and STS client built here, botocore's retries
         included (the AWS-call metrics); none by default.
@@ -155,11 +158,15 @@ class EksClientFactory:
         read_timeout: float = 30,
         session_factory: Callable[[], boto3.session.Session] | None = None,
         observer: AwsObserver | None = None,
+        max_connections: int = 10,
     ) -> None:
         self._config = Config(
             retries={"mode": RETRY_MODE, "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
+            # One connection per worker thread that may call at once: with fewer, urllib3
+            # discards the extras after each burst (and warns) and the next burst reconnects.
+            max_pool_connections=max_connections,
             user_agent_extra=USER_AGENT_EXTRA,
         )
         self._session_factory = session_factory or boto3.session.Session

@@ -82,6 +82,7 @@ class Runtime:
                 connect_timeout=settings.aws_connect_timeout_seconds,
                 read_timeout=settings.aws_read_timeout_seconds,
                 observer=metrics.record_aws_response,
+                max_connections=settings.max_workers,
             ),
             timings=settings.timings(),
             gate=ClusterGate(),
