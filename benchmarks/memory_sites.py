@@ -1,0 +1,100 @@
+"""Where the operator's memory goes: tracemalloc and object counts at idle, in a burst, at rest.
+
+Runs the local stack like ``fleet.py`` (N objects on C clusters, associations of S simulated
+seconds), with the operator process traced from its first import (``PYTHONTRACEMALLOC``) and
+``benchmarks/tracing/sitecustomize.py`` loaded into it, which writes the top allocation sites
+(by package and by line) and the most numerous object types whenever it gets SIGUSR1. Dumps
+are taken idle, 15 s and 60 s into the burst, and once all objects are Ready, and printed with
+the RSS at each. Tracing slows the operator and adds its own memory: the sites and their
+proportions are the finding, not the absolute RSS (``fleet.py`` measures that untraced).
+
+Usage: ``.venv/bin/python benchmarks/memory_sites.py --objects 1000 --clusters 100
+--associate-seconds 60``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from eks_oidc_testing.stack import Stack, local_stack
+
+TRACING = Path(__file__).resolve().parent / "tracing"
+
+
+def _manifests(objects: int, clusters: int) -> str:
+    items = [
+        {
+            "apiVersion": "eksoidc.io/v1alpha1",
+            "kind": "OidcIdentityProvider",
+            "metadata": {"name": f"mem-{i}", "namespace": "default"},
+            "spec": {
+                "clusterName": f"mem-c{i % clusters}",
+                "oidc": {"issuerUrl": f"https://login-{i}.example.com", "clientId": "k"},
+            },
+        }
+        for i in range(objects)
+    ]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+
+
+def _ready(stack: Stack) -> int:
+    listed = json.loads(stack.kubectl("get", "oidcidp", "-n", "default", "-o", "json"))
+    return sum(
+        any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in o.get("status", {}).get("conditions", [])
+        )
+        for o in listed["items"]
+    )
+
+
+def main() -> int:
+    """Run it and print the dumps."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--objects", type=int, default=1000)
+    parser.add_argument("--clusters", type=int, default=100)
+    parser.add_argument("--associate-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    n, c = args.objects, min(args.clusters, args.objects)
+    clusters = [f"mem-c{i}" for i in range(c)]
+    with local_stack(associate_seconds=args.associate_seconds, clusters=clusters) as stack:
+        dump = stack.workdir / "memory.txt"
+        operator = stack.operator(
+            {
+                "PYTHONPATH": str(TRACING),
+                "PYTHONTRACEMALLOC": "1",
+                "EKS_OIDC_MEMORY_DUMP": str(dump),
+            }
+        )
+        assert operator.process is not None
+
+        def take(label: str) -> None:
+            with dump.open("a") as out:
+                out.write(f"\n#### {label}: RSS {operator.rss_mib():.0f} MiB\n")
+            assert operator.process is not None
+            operator.process.send_signal(signal.SIGUSR1)
+            time.sleep(3.0)  # the dump is written between two bytecodes of the main thread
+
+        time.sleep(5.0)
+        take("idle")
+        started = time.monotonic()
+        stack.kubectl("apply", "-f", "-", stdin=_manifests(n, c))
+        for at in (15.0, 60.0):
+            time.sleep(max(0.0, started + at - time.monotonic()))
+            take(f"{at:.0f} s into the burst of {n} objects on {c} clusters")
+        deadline = time.monotonic() + 3600
+        while _ready(stack) < n and time.monotonic() < deadline:
+            time.sleep(5.0)
+        take(f"all Ready after {time.monotonic() - started:.0f} s")
+        print(dump.read_text())
+        operator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

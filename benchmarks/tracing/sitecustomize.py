@@ -1,0 +1,55 @@
+"""Loaded by Python at start-up when this folder is on PYTHONPATH (memory_sites.py puts it
+there for the operator process only): on SIGUSR1, write where the traced memory is.
+
+With ``PYTHONTRACEMALLOC`` set, tracemalloc traces from the first import. The dump has the
+top allocation sites by package and by line, and the most numerous object types (the
+objgraph way of counting), appended to ``EKS_OIDC_MEMORY_DUMP``.
+"""
+
+from __future__ import annotations
+
+import collections
+import gc
+import os
+import signal
+import tracemalloc
+from pathlib import Path
+from types import FrameType
+
+
+def _package(filename: str) -> str:
+    parts = Path(filename).parts
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1]
+    if "eks_oidc_operator" in parts:
+        return "eks_oidc_operator/" + parts[parts.index("eks_oidc_operator") + 1]
+    return "python" if "lib" in parts else filename
+
+
+def _dump(signum: int, frame: FrameType | None) -> None:
+    if not tracemalloc.is_tracing():
+        return
+    snapshot = tracemalloc.take_snapshot()
+    by_package: collections.Counter[str] = collections.Counter()
+    for stat in snapshot.statistics("filename"):
+        by_package[_package(stat.traceback[0].filename)] += stat.size
+    types = collections.Counter(type(o).__name__ for o in gc.get_objects())
+    current, peak = tracemalloc.get_traced_memory()
+    with Path(os.environ["EKS_OIDC_MEMORY_DUMP"]).open("a") as out:
+        out.write(f"== traced now {current / 2**20:.1f} MiB, traced peak {peak / 2**20:.1f} MiB\n")
+        out.write("-- by package (MiB)\n")
+        for name, size in by_package.most_common(15):
+            out.write(f"{size / 2**20:8.2f}  {name}\n")
+        out.write("-- by line (MiB)\n")
+        for stat in snapshot.statistics("lineno")[:20]:
+            where = stat.traceback[0]
+            out.write(
+                f"{stat.size / 2**20:8.2f}  {stat.count:8d}  {where.filename}:{where.lineno}\n"
+            )
+        out.write("-- objects by type (count)\n")
+        for name, count in types.most_common(15):
+            out.write(f"{count:9d}  {name}\n")
+
+
+if os.environ.get("EKS_OIDC_MEMORY_DUMP"):
+    signal.signal(signal.SIGUSR1, _dump)
