@@ -7,9 +7,11 @@ question. :class:`ClusterFacts` keeps the answer per (region, role, external id,
 and :class:`CachedClusters` puts it in front of one EKS client.
 
 Stale facts cost little and are corrected at once where they would mislead: a missing cluster
-is never cached (the next pass asks again); any failed Associate or Disassociate forgets the
-cluster's entry, so the planner, which tells a limit from an upgrade by the cluster's status,
-reads it fresh (:func:`~.reconciler` does). Thread-safe: passes run in worker threads.
+is never cached (the next pass asks again); any call about the cluster that EKS refuses forgets
+the cluster's entry (a deleted cluster answers with 404s, an upgrading one refuses updates), so
+the next pass reads it fresh, and a refused Associate or Disassociate has it read again in the
+same pass (the planner tells a limit from an upgrade by the cluster's status). Thread-safe:
+passes run in worker threads.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
+from typing import TypeVar
 
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
 from eks_oidc_operator.reconcile.port import EksPort
+
+T = TypeVar("T")
 
 Scope = tuple[str, str, str]
 """(region, role ARN or "", external id or ""): whose view of EKS the facts are."""
@@ -89,16 +94,16 @@ class CachedClusters:
         return found
 
     def describe_config(self, cluster: str, name: str) -> ObservedConfig | None:
-        return self._eks.describe_config(cluster, name)
+        return self._forgetting(cluster, lambda: self._eks.describe_config(cluster, name))
 
     def list_configs(self, cluster: str) -> list[str]:
-        return self._eks.list_configs(cluster)
+        return self._forgetting(cluster, lambda: self._eks.list_configs(cluster))
 
     def describe_update(self, cluster: str, update_id: str) -> EksUpdate | None:
-        return self._eks.describe_update(cluster, update_id)
+        return self._forgetting(cluster, lambda: self._eks.describe_update(cluster, update_id))
 
     def find_config_update(self, cluster: str, name: str, type: str) -> EksUpdate | None:
-        return self._eks.find_config_update(cluster, name, type)
+        return self._forgetting(cluster, lambda: self._eks.find_config_update(cluster, name, type))
 
     def associate(
         self,
@@ -108,15 +113,18 @@ class CachedClusters:
         tags: Mapping[str, str],
         token: str,
     ) -> EksUpdate:
-        try:
-            return self._eks.associate(cluster, name, oidc, tags, token)
-        except EksError:
-            self._facts.forget(self._scope, cluster)
-            raise
+        return self._forgetting(
+            cluster, lambda: self._eks.associate(cluster, name, oidc, tags, token)
+        )
 
     def disassociate(self, cluster: str, name: str, token: str) -> EksUpdate:
+        return self._forgetting(cluster, lambda: self._eks.disassociate(cluster, name, token))
+
+    def _forgetting(self, cluster: str, call: Callable[[], T]) -> T:
+        """``call``; when EKS refuses it, the cluster's facts are forgotten (a cluster deleted,
+        or being upgraded, answers calls about it with errors first)."""
         try:
-            return self._eks.disassociate(cluster, name, token)
+            return call()
         except EksError:
             self._facts.forget(self._scope, cluster)
             raise

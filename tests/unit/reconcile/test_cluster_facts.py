@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.types import ObservedCluster
 from eks_oidc_operator.reconcile.cluster_facts import ClusterFacts
@@ -99,3 +101,22 @@ def test_a_refused_associate_reads_the_cluster_again_instead_of_trusting_old_fac
     fresh = facts.get(SCOPE, "prod")
     assert fresh is not None
     assert fresh.status == "UPDATING"
+
+
+def test_a_cluster_that_answers_a_call_with_an_error_is_read_again_next_time() -> None:
+    gone = EksError(
+        "ResourceNotFoundException",
+        "No cluster found for name: prod",
+        operation="ListIdentityProviderConfigs",
+        http_status=404,
+    )
+    eks = FakeEks(fail={"ListIdentityProviderConfigs": gone})
+    facts = ClusterFacts(ttl=600)
+    port = facts.cached(eks, SCOPE)
+    port.describe_cluster("prod")
+    with pytest.raises(EksError):
+        port.list_configs("prod")
+    assert facts.get(SCOPE, "prod") is None
+    eks.cluster_exists = False
+    assert facts.cached(eks, SCOPE).describe_cluster("prod") is None
+    assert eks.calls.count("DescribeCluster") == 2
