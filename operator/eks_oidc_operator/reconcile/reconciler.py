@@ -47,6 +47,10 @@ def reconcile(
         seat.queue((meta.creation_timestamp or "", f"{meta.namespace}/{meta.name}"), wake)
         return plan
     seat.leave()
+    if plan.in_flight and not plan.release:
+        # Held by whoever has an update in flight: after a restart the gate starts empty, and
+        # the first pass that finds our update still running takes it back.
+        seat.take()
     if plan.release or not plan.in_flight:
         # The gate is held from a mutating call until its update ends, or until the object is
         # gone (a released object never passes again, so it could not free the gate later).

@@ -432,3 +432,16 @@ def test_configs_are_counted_before_associating_only_where_the_limit_is_one() ->
     new = FakeEks(version="1.32")
     _run(obj(), new)
     assert "ListIdentityProviderConfigs" not in new.calls
+
+
+def test_after_a_restart_an_update_in_flight_takes_the_gate_back() -> None:
+    gate = ClusterGate()  # a new process: nobody holds anything
+    resource = obj(
+        status={
+            "update": {"id": "u-new", "status": "InProgress"},
+            "configStatus": "CREATING",
+            "phase": "Associating",
+        }
+    )
+    _run(resource, FakeEks(updates={"u-new": update()}), gate=gate)
+    assert gate.holder(("eu-west-1", "prod"), "someone-else") == resource.metadata.uid
