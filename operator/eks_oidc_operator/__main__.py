@@ -74,8 +74,8 @@ def _without_client_libraries() -> None:
 
     kopf imports each one it finds installed to recognise its objects (about 20 MiB for the
     ``kubernetes`` client, a quarter of the idle operator). The operator hands kopf none of
-    their objects and logs in with kopf's own parsers (``handlers/lifecycle.py``); only the
-    leader election uses the ``kubernetes`` client, so it is left alone when that is on.
+    their objects, logs in with kopf's own parsers (``handlers/lifecycle.py``), and its leader
+    election talks to the Lease API itself (``election/leases.py``).
     """
     for name in CLIENT_LIBRARIES:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type] # None: "not importable"
@@ -85,8 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     from eks_oidc_operator.settings import OperatorSettings
 
     settings = OperatorSettings()
-    if not settings.leader_election:
-        _without_client_libraries()
+    _without_client_libraries()
     # Imported here: `crd` must work without kopf's or boto3's start-up cost.
     import kopf
     import prometheus_client

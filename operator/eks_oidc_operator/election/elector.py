@@ -20,9 +20,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
-
 from eks_oidc_operator.election.lease import (
     LeaseRecord,
     LeaseTimings,
@@ -33,21 +30,21 @@ from eks_oidc_operator.election.lease import (
     released,
     taken,
 )
+from eks_oidc_operator.election.leases import (
+    Lease,
+    LeaseApi,
+    LeaseApiError,
+    connect,
+    format_time,
+    parse_time,
+)
 
 log = logging.getLogger(__name__)
 
 
-def api() -> client.CoordinationV1Api:
+def api() -> LeaseApi:
     """The Lease API, with the in-cluster credentials or those of ``KUBECONFIG``."""
-    try:
-        config.load_incluster_config()  # type: ignore[no-untyped-call]
-    except config.ConfigException:
-        config.load_kube_config()  # type: ignore[no-untyped-call]
-    return client.CoordinationV1Api()
-
-
-_MISSING = object()
-"""What :meth:`LeaseElector._read` returns when there is no Lease yet."""
+    return connect()
 
 
 def _attempt(what: str, write: Callable[[], object]) -> bool:
@@ -55,7 +52,7 @@ def _attempt(what: str, write: Callable[[], object]) -> bool:
     first (the resourceVersion moved, or it created the Lease): not ours this time."""
     try:
         write()
-    except ApiException as error:
+    except LeaseApiError as error:
         if error.status != 409:
             log.warning("leader election: %s the lease failed: %s", what, error.reason)
         return False
@@ -65,15 +62,16 @@ def _attempt(what: str, write: Callable[[], object]) -> bool:
     return True
 
 
-def _record(lease: Any) -> LeaseRecord:
-    spec = lease.spec
+def _record(lease: Lease) -> LeaseRecord:
+    """The Lease's spec, as the rules of :mod:`~.lease` read it."""
+    spec: dict[str, Any] = lease.get("spec") or {}
     return LeaseRecord(
-        holder=spec.holder_identity or None,
-        duration_seconds=spec.lease_duration_seconds,
-        acquire_time=spec.acquire_time,
-        renew_time=spec.renew_time,
-        transitions=spec.lease_transitions or 0,
-        resource_version=lease.metadata.resource_version,
+        holder=spec.get("holderIdentity") or None,
+        duration_seconds=spec.get("leaseDurationSeconds"),
+        acquire_time=parse_time(spec.get("acquireTime")),
+        renew_time=parse_time(spec.get("renewTime")),
+        transitions=spec.get("leaseTransitions") or 0,
+        resource_version=(lease.get("metadata") or {}).get("resourceVersion"),
     )
 
 
@@ -82,7 +80,7 @@ class LeaseElector:
 
     def __init__(
         self,
-        leases: client.CoordinationV1Api,
+        leases: LeaseApi,
         namespace: str,
         name: str,
         identity: str,
@@ -171,14 +169,14 @@ class LeaseElector:
             # A renewal in flight could otherwise write the lease back after the release.
             self._renewal.join(timeout=self.timings.retry_period * 2)
         try:
-            lease = self._leases.read_namespaced_lease(
-                self._name, self._namespace, _request_timeout=self._timeout
-            )
+            lease = self._leases.read(self._namespace, self._name, timeout=self._timeout)
+            if lease is None:  # deleted under a leader: worth the warning any failure gets
+                raise LeaseApiError(404, "Not Found")
             record = _record(lease)
             if record.holder == self.identity:
                 self._write(lease, released(record))
                 log.info("leader election: %s released the lease", self.identity)
-        except ApiException as error:
+        except LeaseApiError as error:
             log.warning("leader election: could not release the lease: %s", error.reason)
         self._on_change(False)
 
@@ -186,55 +184,56 @@ class LeaseElector:
         """One attempt to take or renew the lease; ``False`` when another holds it, or on any
         API error (the next attempt comes after the retry period)."""
         now = time.monotonic()
-        lease = self._read()
-        if lease is _MISSING:
+        read, lease = self._read()
+        if not read:
+            return False
+        if lease is None:
             record = taken(None, self.identity, datetime.now(UTC), self.timings)
-            body = client.V1Lease(
-                metadata=client.V1ObjectMeta(name=self._name, namespace=self._namespace),
-                spec=self._spec(record),
-            )
+            body: Lease = {
+                "apiVersion": "coordination.k8s.io/v1",
+                "kind": "Lease",
+                "metadata": {"name": self._name, "namespace": self._namespace},
+                "spec": self._spec(record),
+            }
             return _attempt(
                 "creating",
-                lambda: self._leases.create_namespaced_lease(
-                    self._namespace, body, _request_timeout=self._timeout
-                ),
+                lambda: self._leases.create(self._namespace, body, timeout=self._timeout),
             )
-        if lease is None:
-            return False
         self._seen = observe(self._seen, _record(lease), now)
         if not may_take(self._seen, self.identity, now, self.timings):
             return False
         record = taken(self._seen.record, self.identity, datetime.now(UTC), self.timings)
         return _attempt("writing", lambda: self._write(lease, record))
 
-    def _read(self) -> Any:
-        """The Lease; :data:`_MISSING` when there is none; ``None`` when reading failed."""
+    def _read(self) -> tuple[bool, Lease | None]:
+        """Whether reading succeeded, and the Lease (``None``: there is none yet)."""
         try:
-            return self._leases.read_namespaced_lease(
-                self._name, self._namespace, _request_timeout=self._timeout
-            )
-        except ApiException as error:
-            if error.status == 404:
-                return _MISSING
+            return True, self._leases.read(self._namespace, self._name, timeout=self._timeout)
+        except LeaseApiError as error:
             log.warning("leader election: reading the lease failed: %s", error.reason)
         except Exception as error:
             log.warning("leader election: reading the lease failed: %s", error)
-        return None
+        return False, None
 
-    def _write(self, lease: Any, record: LeaseRecord) -> None:
-        lease.spec = self._spec(record)
-        # resourceVersion stays as read: the API server refuses the write (409) if anyone
-        # wrote in between, so two candidates can never both believe they took it.
-        self._leases.replace_namespaced_lease(
-            self._name, self._namespace, lease, _request_timeout=self._timeout
+    def _write(self, lease: Lease, record: LeaseRecord) -> None:
+        # The rest (metadata.resourceVersion above all) stays as read: the API server refuses
+        # the write (409) if anyone wrote in between, so two candidates can never both believe
+        # they took it.
+        self._leases.replace(
+            self._namespace,
+            self._name,
+            {**lease, "spec": self._spec(record)},
+            timeout=self._timeout,
         )
 
     @staticmethod
-    def _spec(record: LeaseRecord) -> Any:
-        return client.V1LeaseSpec(
-            holder_identity=record.holder,
-            lease_duration_seconds=record.duration_seconds,
-            acquire_time=record.acquire_time,
-            renew_time=record.renew_time,
-            lease_transitions=record.transitions,
-        )
+    def _spec(record: LeaseRecord) -> dict[str, Any]:
+        """The Lease's spec for ``record``; what is unset is left out, as the API writes it."""
+        spec = {
+            "holderIdentity": record.holder,
+            "leaseDurationSeconds": record.duration_seconds,
+            "acquireTime": format_time(record.acquire_time) if record.acquire_time else None,
+            "renewTime": format_time(record.renew_time) if record.renew_time else None,
+            "leaseTransitions": record.transitions,
+        }
+        return {key: value for key, value in spec.items() if value is not None}
