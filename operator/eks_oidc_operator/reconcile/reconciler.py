@@ -21,6 +21,7 @@ from eks_oidc_operator.reconcile.observation import Checks, Observation
 from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Call, Disassociate, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.port import EksPort
+from eks_oidc_operator.reconcile.rules.first import new_to_eks
 
 Connect = Callable[[], EksPort]
 """Makes (or returns the cached) EKS client for the pass's region and role; may raise EksError."""
@@ -68,7 +69,11 @@ def _pass(
     obj: OidcIdentityProvider, ctx: Context, connect: Connect, seat: Seat, checks: Checks
 ) -> Plan:
     identity = owner_of(obj, ctx.management_cluster)
-    base = Observation(obj, identity=identity, checks=checks, gate_holder=seat.holder())
+    # An object new to EKS can only go on to associate: it takes the cluster's turn before
+    # reading anything, so in a burst only one object per cluster reads and the rest queue
+    # without a call. (A pass that then starts nothing frees the turn at its end.)
+    holder = seat.take() if new_to_eks(obj) and not obj.metadata.deletion_timestamp else None
+    base = Observation(obj, identity=identity, checks=checks, gate_holder=holder or seat.holder())
     early = planner.preflight(base, ctx)
     if early is not None:
         if not early.verdict.queued:

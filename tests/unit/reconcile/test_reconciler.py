@@ -242,8 +242,8 @@ class _GateTakenOnAcquire(ClusterGate):
 
 
 def test_losing_the_race_for_the_gate_replans_as_busy_without_calling() -> None:
-    eks = FakeEks()
-    plan = _run(obj(), eks, gate=_GateTakenOnAcquire())
+    eks = FakeEks()  # the config is gone: the pass would associate it again
+    plan = _run(obj(status=ours()), eks, gate=_GateTakenOnAcquire())
     assert "AssociateIdentityProviderConfig" not in eks.calls
     assert plan.rule == "cluster_busy"
     assert plan.verdict.queued
@@ -445,3 +445,30 @@ def test_after_a_restart_an_update_in_flight_takes_the_gate_back() -> None:
     )
     _run(resource, FakeEks(updates={"u-new": update()}), gate=gate)
     assert gate.holder(("eu-west-1", "prod"), "someone-else") == resource.metadata.uid
+
+
+def test_an_object_new_to_eks_takes_its_turn_before_reading_anything() -> None:
+    eks = FakeEks()
+    plan = _run(obj(), eks, gate=_GateTakenOnAcquire())
+    # Taken by another between the look and the take: it queues without a single call.
+    assert eks.calls == []
+    assert plan.rule == "waits_turn"
+    gate = ClusterGate()
+    first = _run(obj(), FakeEks(), gate=gate)
+    assert first.rule != "waits_turn"
+    assert gate.holder(("eu-west-1", "prod"), "someone-else") == obj().metadata.uid
+
+
+def test_a_new_object_that_starts_nothing_frees_the_turn_it_took() -> None:
+    gate = ClusterGate()
+    woken: list[str] = []
+    plan = _run(obj(), FakeEks(cluster_exists=False), gate=gate)
+    assert "AssociateIdentityProviderConfig" not in FakeEks().calls
+    assert plan.retry_after is not None  # the cluster is missing: looked at again later
+    assert gate.holder(("eu-west-1", "prod"), "someone-else") is None
+    gate.acquire(("eu-west-1", "prod"), "holder")
+    gate.enqueue(("eu-west-1", "prod"), obj().metadata.uid or "", ("t", "ns/x"), lambda: None)
+    gate.enqueue(("eu-west-1", "prod"), "next", ("u", "ns/next"), lambda: woken.append("next"))
+    gate.release(("eu-west-1", "prod"), "holder")  # our object's turn
+    _run(obj(), FakeEks(cluster_exists=False), gate=gate)
+    assert woken == ["next"], "its pass started nothing: the turn passes on at once"

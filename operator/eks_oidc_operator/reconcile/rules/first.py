@@ -8,7 +8,7 @@ fix, and a deletion that keeps the config in EKS.
 from __future__ import annotations
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.models import DeletionPolicy, Phase
+from eks_oidc_operator.models import DeletionPolicy, OidcIdentityProvider, Phase
 from eks_oidc_operator.reconcile import conditions, issuer, reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.issuer import Severity
@@ -117,14 +117,18 @@ def waits_turn(obs: Observation, ctx: Context) -> Verdict | None:
     verdict that would start an update queues it (:func:`~.common.cluster_busy` after the
     chain).
     """
-    status = obs.obj.status
-    if obs.gate_holder is None or obs.deleting:
-        return None
-    if status.identity_provider_config_arn or status.update is not None:
-        return None
-    if status.previous_config is not None or status.config_status is not None:
+    if obs.gate_holder is None or obs.deleting or not new_to_eks(obs.obj):
         return None
     return cluster_busy(obs)
+
+
+def new_to_eks(obj: OidcIdentityProvider) -> bool:
+    """Nothing of ``obj`` is in EKS as far as its status knows (no config, no update): its
+    next step can only be an Associate, which needs the cluster's turn."""
+    status = obj.status
+    if status.identity_provider_config_arn or status.update is not None:
+        return False
+    return status.previous_config is None and status.config_status is None
 
 
 APPLY = (not_permitted, issuer_refused, claimed_by_older, held, waits_turn)
