@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eks_oidc_testing.burst import APPLIERS, burst
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.stack import Stack, local_stack
 
@@ -158,44 +159,6 @@ def _percentiles(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
     return f"p50 {statistics.median(ordered):.1f} s, p95 {p95:.1f} s, max {ordered[-1]:.1f} s"
-
-
-APPLIERS = 8
-"""kubectl processes applying the burst side by side (one kubectl creates objects one by one:
-1,000 take it over a minute, longer than a whole queue of 60-second associations)."""
-
-
-def _burst(stack: Stack, objects: int, clusters: int) -> None:
-    """Create the N objects at once, in ``APPLIERS`` interleaved slices (object i on cluster
-    i mod C, so every slice reaches every cluster)."""
-    threads = [
-        threading.Thread(
-            target=stack.kubectl,
-            args=("apply", "-f", "-"),
-            kwargs={"stdin": _manifests(objects, clusters, part)},
-        )
-        for part in range(APPLIERS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-
-def _manifests(objects: int, clusters: int, part: int) -> str:
-    items = [
-        {
-            "apiVersion": "eksoidc.io/v1alpha1",
-            "kind": "OidcIdentityProvider",
-            "metadata": {"name": f"fleet-{i}", "namespace": "default"},
-            "spec": {
-                "clusterName": f"fleet-c{i % clusters}",
-                "oidc": {"issuerUrl": f"https://login-{i}.example.com", "clientId": "k"},
-            },
-        }
-        for i in range(part, objects, APPLIERS)
-    ]
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
 
 
 def _updates(stack: Stack) -> dict[str, list[dict[str, Any]]]:
@@ -335,7 +298,7 @@ def main() -> int:
         log_start = operator.log_path.stat().st_size
         with Watch(stack).running() as watch, RssSampler(operator).running() as rss:
             started = time.time()
-            _burst(stack, n, c)
+            burst(stack, n, c)
             applied = time.time() - started
             deadline = time.monotonic() + ideal * 3 + 300
             while len(watch.ready_at) < n and time.monotonic() < deadline:

@@ -21,25 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+from eks_oidc_testing.burst import burst
 from eks_oidc_testing.stack import Stack, local_stack
 
 TRACING = Path(__file__).resolve().parent / "tracing"
-
-
-def _manifests(objects: int, clusters: int) -> str:
-    items = [
-        {
-            "apiVersion": "eksoidc.io/v1alpha1",
-            "kind": "OidcIdentityProvider",
-            "metadata": {"name": f"mem-{i}", "namespace": "default"},
-            "spec": {
-                "clusterName": f"mem-c{i % clusters}",
-                "oidc": {"issuerUrl": f"https://login-{i}.example.com", "clientId": "k"},
-            },
-        }
-        for i in range(objects)
-    ]
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
 
 
 def _ready(stack: Stack) -> int:
@@ -61,7 +46,7 @@ def main() -> int:
     parser.add_argument("--associate-seconds", type=float, default=60.0)
     args = parser.parse_args()
     n, c = args.objects, min(args.clusters, args.objects)
-    clusters = [f"mem-c{i}" for i in range(c)]
+    clusters = [f"fleet-c{i}" for i in range(c)]
     with local_stack(associate_seconds=args.associate_seconds, clusters=clusters) as stack:
         dump = stack.workdir / "memory.txt"
         operator = stack.operator(
@@ -83,7 +68,7 @@ def main() -> int:
         time.sleep(5.0)
         take("idle")
         started = time.monotonic()
-        stack.kubectl("apply", "-f", "-", stdin=_manifests(n, c))
+        burst(stack, n, c)
         for at in (15.0, 60.0):
             time.sleep(max(0.0, started + at - time.monotonic()))
             take(f"{at:.0f} s into the burst of {n} objects on {c} clusters")
