@@ -211,6 +211,9 @@ def _per_busy_cluster_minute(
     return (statistics.mean(rates), max(rates)) if rates else (0.0, 0.0)
 
 
+STARTS = ("AssociateIdentityProviderConfig", "DisassociateIdentityProviderConfig")
+
+
 def _per_in_flight_minute(
     journal: list[dict[str, Any]], updates: dict[str, list[dict[str, Any]]]
 ) -> float:
@@ -219,13 +222,14 @@ def _per_in_flight_minute(
     start and finish one."""
     by_cluster: dict[str, list[float]] = defaultdict(list)
     for call in journal:
-        if call.get("cluster"):
+        # The call that starts an update is journaled as it answers, just after the update's
+        # creation: it opens the window, it is not a call made while the update runs.
+        if call.get("cluster") and call["operation"] not in STARTS:
             by_cluster[call["cluster"]].append(call["at"])
     inside, minutes = 0, 0.0
     for cluster, ordered in updates.items():
         for update in ordered:
             start, end = update["created_at"], update["completes_at"]
-            # The Associate that created the update is logged at its creation: not inside.
             inside += sum(1 for t in by_cluster.get(cluster, ()) if start < t < end)
             minutes += (end - start) / 60
     return inside / minutes if minutes else 0.0
