@@ -61,9 +61,13 @@ def main() -> int:
         def take(label: str) -> None:
             with dump.open("a") as out:
                 out.write(f"\n#### {label}: RSS {operator.rss_mib():.0f} MiB\n")
+            size = dump.stat().st_size
             assert operator.process is not None
             operator.process.send_signal(signal.SIGUSR1)
-            time.sleep(3.0)  # the dump is written between two bytecodes of the main thread
+            # The dump is written between two bytecodes of the main thread, once it is free.
+            deadline = time.monotonic() + 60
+            while dump.stat().st_size == size and time.monotonic() < deadline:
+                time.sleep(0.5)
 
         time.sleep(5.0)
         take("idle")

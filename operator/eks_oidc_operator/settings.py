@@ -107,6 +107,14 @@ class OperatorSettings(BaseSettings):
     )
     aws_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     aws_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    api_connections: int = Field(
+        default=32,
+        ge=4,
+        description=(
+            "Connections to the Kubernetes API at most (plus one per watched namespace); "
+            "more requests wait for a free one."
+        ),
+    )
     max_workers: int = Field(
         default=16, ge=1, description="Threads for blocking EKS calls (boto3 is synchronous)."
     )

@@ -6,6 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import aiohttp
 import kopf
 
 from eks_oidc_operator import constants
@@ -18,8 +19,11 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     # A registry of our own does not carry kopf's default login handlers: in a pod the
     # ServiceAccount token, elsewhere KUBECONFIG (kopf's own parsers, no client library).
     @kopf.on.login(registry=registry)
-    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
-        return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+    async def login(**kwargs: Any) -> kopf.AiohttpSession | None:
+        info = kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+        if info is None:
+            return None
+        return pooled(info, runtime.settings.api_connections + len(runtime.namespaces))
 
     @kopf.on.cleanup(registry=registry)
     async def close(**_: Any) -> None:
@@ -49,3 +53,27 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
             # Named namespaces need no discovery: without this kopf lists and watches all
             # namespaces, which the least-privilege ClusterRole deliberately does not grant.
             settings.scanning.disabled = True
+
+
+def pooled(info: kopf.ConnectionInfo, connections: int) -> kopf.AiohttpSession:
+    """kopf's own session for ``info``, but with at most ``connections`` connections.
+
+    kopf's session has no limit: in a burst of a thousand objects every patch and event opens
+    a TLS connection of its own (each with its buffers and OpenSSL state, tens to hundreds of
+    KiB) and is freed back to the heap, not to the system. Requests beyond the limit wait for a
+    free connection instead. Each watch holds one connection for as long as it runs, so the
+    caller adds one per watched namespace.
+    """
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=connections, ssl=info.as_ssl_context()),
+        headers=info.as_http_headers(),  # the Authorization header: token or basic auth
+        proxy=info.proxy_url,
+        trust_env=info.trust_env,
+    )
+    return kopf.AiohttpSession(
+        server=info.server,
+        default_namespace=info.default_namespace,
+        expiration=info.expiration,
+        priority=info.priority,
+        aiohttp_session=session,
+    )
