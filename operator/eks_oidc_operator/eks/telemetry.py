@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.client import BaseClient
+if TYPE_CHECKING:  # botocore itself is imported with the first EKS client
+    from botocore.client import BaseClient
 
 
 @dataclass(frozen=True)

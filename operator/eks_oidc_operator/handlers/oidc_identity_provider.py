@@ -38,7 +38,6 @@ import kopf
 from pydantic import ValidationError
 
 from eks_oidc_operator import constants, metrics
-from eks_oidc_operator.eks.factory import session_name_for
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.handlers.tenancy_source import Loaded
 from eks_oidc_operator.models import (
@@ -112,6 +111,10 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         access = _access(policy, obj, ctx.region)
         # boto3 blocks (client creation may even ask instance metadata for credentials):
         # the whole pass runs in a worker thread, never on kopf's event loop.
+        # boto3 is imported with the first pass that needs an EKS client, not at start-up:
+        # an operator with no objects does not carry it (about 8 MiB).
+        from eks_oidc_operator.eks.factory import session_name_for
+
         client = functools.partial(
             runtime.clients.get,
             ctx.region,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -11,7 +12,6 @@ from typing import Protocol
 import kopf
 
 from eks_oidc_operator import metrics
-from eks_oidc_operator.eks.factory import EksClientFactory
 from eks_oidc_operator.handlers.tenancy_source import PolicySource
 from eks_oidc_operator.oidc.discovery import IssuerChecker
 from eks_oidc_operator.reconcile.cluster_facts import ClusterFacts
@@ -42,6 +42,42 @@ EventPoster = Callable[[kopf.Body, Event], None]
 def post_with_kopf(body: kopf.Body, event: Event) -> None:
     """kopf's own posting: queued, sent by kopf's poster task, retried with backoff."""
     kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+
+
+class LazyClients:
+    """The EKS client factory, built (and boto3 imported) on the first client asked for.
+
+    boto3 and botocore are about 8 MiB of the operator's memory; an operator that has no
+    objects yet never needs them.
+    """
+
+    def __init__(self, settings: OperatorSettings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._factory: Clients | None = None
+
+    def get(
+        self,
+        region: str,
+        role_arn: str | None,
+        *,
+        external_id: str | None = None,
+        session_name: str | None = None,
+    ) -> EksPort:
+        with self._lock:
+            if self._factory is None:
+                from eks_oidc_operator.eks.factory import EksClientFactory
+
+                settings = self._settings
+                self._factory = EksClientFactory(
+                    max_attempts=settings.aws_max_attempts,
+                    connect_timeout=settings.aws_connect_timeout_seconds,
+                    read_timeout=settings.aws_read_timeout_seconds,
+                    observer=metrics.record_aws_response,
+                    max_connections=settings.max_workers,
+                )
+            factory = self._factory
+        return factory.get(region, role_arn, external_id=external_id, session_name=session_name)
 
 
 @dataclass(frozen=True)
@@ -77,13 +113,7 @@ class Runtime:
         )
         return cls(
             settings=settings,
-            clients=EksClientFactory(
-                max_attempts=settings.aws_max_attempts,
-                connect_timeout=settings.aws_connect_timeout_seconds,
-                read_timeout=settings.aws_read_timeout_seconds,
-                observer=metrics.record_aws_response,
-                max_connections=settings.max_workers,
-            ),
+            clients=LazyClients(settings),
             timings=settings.timings(),
             gate=ClusterGate(),
             rng=random.Random(),  # noqa: S311 - jitter, not cryptography
