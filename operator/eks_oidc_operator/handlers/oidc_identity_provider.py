@@ -12,7 +12,7 @@
   nothing to do), each retry as soon as the plan says.
 
 The handlers decide nothing: the plan carries the status, the events, and when to look again.
-They keep three things per object in kopf's memo, each with a reason:
+They keep these things per object in kopf's memo, each with a reason:
 
 - ``lock``: the change handler and the timers never run a pass at the same time;
 - ``status``: the status the last pass wrote, read instead of the body's, so the next pass never
@@ -109,12 +109,12 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         # Read once per pass (a stat; parsed again only when the file changed).
         policy = runtime.tenancy.current()
         access = _access(policy, obj, ctx.region)
-        # boto3 blocks (client creation may even ask instance metadata for credentials):
-        # the whole pass runs in a worker thread, never on kopf's event loop.
         # boto3 is imported with the first pass that needs an EKS client, not at start-up:
         # an operator with no objects does not carry it (about 8 MiB).
         from eks_oidc_operator.eks.factory import session_name_for
 
+        # boto3 blocks (client creation may even ask instance metadata for credentials):
+        # the whole pass runs in a worker thread, never on kopf's event loop.
         client = functools.partial(
             runtime.clients.get,
             ctx.region,
