@@ -109,10 +109,10 @@ class OperatorSettings(BaseSettings):
     aws_read_timeout_seconds: float = Field(default=30.0, gt=0)
     api_connections: int = Field(
         default=32,
-        ge=4,
+        ge=1,
         description=(
-            "Connections to the Kubernetes API at most (plus one per watched namespace); "
-            "more requests wait for a free one."
+            "Connections to the Kubernetes API for requests at most (each watch has its own "
+            "on top); more requests wait for a free one."
         ),
     )
     max_workers: int = Field(

@@ -23,7 +23,10 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
         info = kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
         if info is None:
             return None
-        return pooled(info, runtime.settings.api_connections + len(runtime.namespaces))
+        # Each watch holds a connection while it runs: one per watched namespace, or one for
+        # all of them.
+        watches = max(1, len(runtime.namespaces))
+        return pooled(info, runtime.settings.api_connections + watches)
 
     @kopf.on.cleanup(registry=registry)
     async def close(**_: Any) -> None:
@@ -62,7 +65,7 @@ def pooled(info: kopf.ConnectionInfo, connections: int) -> kopf.AiohttpSession:
     a TLS connection of its own (each with its buffers and OpenSSL state, tens to hundreds of
     KiB) and is freed back to the heap, not to the system. Requests beyond the limit wait for a
     free connection instead. Each watch holds one connection for as long as it runs, so the
-    caller adds one per watched namespace.
+    caller counts those in.
     """
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=connections, ssl=info.as_ssl_context()),
