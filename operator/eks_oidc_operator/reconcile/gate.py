@@ -72,12 +72,10 @@ class ClusterGate:
                 self._owners[key] = owner
                 woken: Wake | None = wake
             else:
-                for other, queue in self._queues.items():
-                    if other != key:
-                        queue.pop(owner, None)
-                queue = self._queues.setdefault(key, {})
-                place = queue[owner][0] if owner in queue else order
-                queue[owner] = (place, wake)
+                queued = self._queues.get(key, {})
+                place = queued[owner][0] if owner in queued else order
+                self._leave(owner)  # out of any other cluster's queue (and of this one)
+                self._queues.setdefault(key, {})[owner] = (place, wake)
                 woken = None
         if woken is not None:
             woken()
