@@ -59,7 +59,21 @@ MANAGEMENT_CLUSTER_TAG: Final = f"{GROUP}/management-cluster"
 """Tag naming the management cluster of the owning object (only when one is configured)."""
 
 RETRY_ANNOTATION: Final = f"{GROUP}/retry"
-"""Set (to any new value) by a user to ask for a retry of an object stalled on a failure."""
+"""Set (to any new value) by a user to ask for a retry of an object stalled on a failure. The
+older spelling of :data:`RECONCILE_ANNOTATION`; both work the same."""
+
+RECONCILE_ANNOTATION: Final = f"{GROUP}/reconcile-requested-at"
+"""Set (to any new value, a timestamp by convention) by a user to ask for one pass now, holds
+and retry backoffs notwithstanding; ``status.lastHandledReconcileAt`` records the value once
+answered, so each request is answered once (Flux's ``reconcile.fluxcd.io/requestedAt``)."""
+
+PAUSED_ANNOTATION: Final = f"{GROUP}/paused"
+"""``"true"``: the operator makes no EKS call for the object and changes nothing but its
+Paused condition (Crossplane's ``crossplane.io/paused``). ``"false"`` or absent: managed."""
+
+NOT_PAUSED: Final = "false"
+"""The one value of :data:`PAUSED_ANNOTATION` that does not pause: any other value pauses,
+since pausing is the safe reading of a value the operator does not understand."""
 
 EKS_CONFIG_TYPE: Final = "oidc"
 """EKS knows one identity-provider config type; it is part of every describe/disassociate call."""
@@ -73,6 +87,11 @@ CONDITION_RECONCILING: Final = "Reconciling"
 
 CONDITION_STALLED: Final = "Stalled"
 """True when progress needs a human: the reason is EKS's error code."""
+
+CONDITION_PAUSED: Final = "Paused"
+"""True while the pause annotation stops every EKS call for the object; absent otherwise. Not a
+kstatus condition: Ready, Reconciling and Stalled keep what the last pass before the pause
+found."""
 
 CONDITION_ISSUER_VERIFIED: Final = "IssuerVerified"
 """The issuer pre-flight's last finding: True when the discovery document and keys are as EKS

@@ -10,6 +10,9 @@
   (the config removed or changed outside) and retries stalled failures that may have cleared.
 - ``finalize`` (delete): passes until the plan releases the object (disassociated, retained, or
   nothing to do), each retry as soon as the plan says.
+- ``pause`` and ``reconcile-request`` (the ``eksoidc.io/paused`` and
+  ``eksoidc.io/reconcile-requested-at`` annotations): a pass at once. Neither timer runs for a
+  paused object, so a pause costs nothing until it is lifted, and lifting it resumes at once.
 
 The handlers decide nothing: the plan carries the status, the events, and when to look again.
 They keep these things per object in kopf's memo, each with a reason:
@@ -44,6 +47,7 @@ from eks_oidc_operator.models import (
     OidcIdentityProvider,
     OidcIdentityProviderStatus,
 )
+from eks_oidc_operator.models.resource import pause_of
 from eks_oidc_operator.reconcile import issuer, tenancy
 from eks_oidc_operator.reconcile.claims import (
     Claim,
@@ -202,7 +206,8 @@ def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
 def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[ClaimKey, Claim] | None:
     """Index of every object by the config it names (kopf keeps it current from the watch).
 
-    Objects being deleted claim nothing: they are on their way out.
+    Objects being deleted claim nothing: they are on their way out; nor do objects that only
+    observe.
     """
     if body.get("metadata", {}).get("deletionTimestamp"):
         return None
@@ -212,6 +217,8 @@ def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[ClaimKey, C
         )
     except ValidationError:
         return None
+    if obj.observe_only:
+        return None  # it associates nothing, so it holds back no one
     status = dict(body.get("status", {}))
     runtime: Runtime = memo["runtime"]
     region = obj.spec.region or status.get("region") or runtime.default_region or ""
@@ -230,9 +237,13 @@ def _again(plan: Plan) -> kopf.TemporaryError:
     return kopf.TemporaryError(f"{verdict.reason}: {verdict.message}", delay=plan.retry_after)
 
 
-def _followed(status: kopf.Status, memo: kopf.Memo, **_: Any) -> bool:
+def _followed(
+    status: kopf.Status, memo: kopf.Memo, annotations: kopf.Annotations, **_: Any
+) -> bool:
     """Whether the poll timer runs for the object: EKS works on it, it waits for its turn, or
-    the timer owes it a retry."""
+    the timer owes it a retry; and it is not paused (then nothing is polled)."""
+    if pause_of(annotations) is not None:
+        return False
     if memo.get("poll_retries"):
         return True
     remembered: OidcIdentityProviderStatus | None = memo.get("status")
@@ -244,10 +255,16 @@ def _followed(status: kopf.Status, memo: kopf.Memo, **_: Any) -> bool:
     return waiting(remembered)
 
 
-def _settled(status: kopf.Status, memo: kopf.Memo, meta: kopf.Meta, **kwargs: Any) -> bool:
-    if meta.get("deletionTimestamp"):
+def _settled(
+    status: kopf.Status,
+    memo: kopf.Memo,
+    meta: kopf.Meta,
+    annotations: kopf.Annotations,
+    **kwargs: Any,
+) -> bool:
+    if meta.get("deletionTimestamp") or pause_of(annotations) is not None:
         return False
-    return not _followed(status, memo, **kwargs)
+    return not _followed(status, memo, annotations, **kwargs)
 
 
 async def reconcile_handler(
@@ -265,6 +282,23 @@ async def reconcile_handler(
     )
     if plan.retry_after is not None:
         raise _again(plan)
+
+
+async def reconcile_request_handler(
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **kwargs: Any
+) -> None:
+    """A new ``eksoidc.io/reconcile-requested-at`` value: one pass now, unless a pass has
+    answered that value already (status records the last one answered)."""
+    annotations = body.get("metadata", {}).get("annotations", {})
+    remembered: OidcIdentityProviderStatus | None = memo.get("status")
+    answered = (
+        remembered.last_handled_reconcile_at
+        if remembered is not None
+        else body.get("status", {}).get("lastHandledReconcileAt")
+    )
+    if annotations.get(constants.RECONCILE_ANNOTATION) == answered and not retry:
+        return
+    await reconcile_handler(body, memo, patch, retry, **kwargs)
 
 
 async def poll_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any) -> None:
@@ -360,6 +394,20 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
         *RESOURCE,
         id="retry-request",
         field=("metadata", "annotations", constants.RETRY_ANNOTATION),
+        registry=registry,
+    )(reconcile_handler)
+    kopf.on.update(
+        *RESOURCE,
+        id="reconcile-request",
+        field=("metadata", "annotations", constants.RECONCILE_ANNOTATION),
+        registry=registry,
+    )(reconcile_request_handler)
+    # Pausing writes the Paused condition at once; resuming picks up where the pause left off
+    # (the timers' filters start them again when the annotation goes).
+    kopf.on.update(
+        *RESOURCE,
+        id="pause",
+        field=("metadata", "annotations", constants.PAUSED_ANNOTATION),
         registry=registry,
     )(reconcile_handler)
     kopf.timer(*RESOURCE, id="poll", interval=0.5, when=_followed, registry=registry)(poll_handler)

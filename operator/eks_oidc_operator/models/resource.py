@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import ConfigDict, Field
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.models.base import CamelModel
-from eks_oidc_operator.models.spec import OidcIdentityProviderSpec
+from eks_oidc_operator.models.spec import ManagementPolicy, OidcIdentityProviderSpec
 from eks_oidc_operator.models.status import OidcIdentityProviderStatus
+
+
+def pause_of(annotations: Mapping[str, str]) -> str | None:
+    """The ``eksoidc.io/paused`` value in ``annotations`` when it pauses, else ``None``: any value
+    but ``"false"`` pauses (the safe reading of one the operator does not understand)."""
+    value = annotations.get(constants.PAUSED_ANNOTATION)
+    if value is None or value.strip().lower() == constants.NOT_PAUSED:
+        return None
+    return value
 
 
 class ObjectMeta(CamelModel):
@@ -37,6 +48,31 @@ class OidcIdentityProvider(CamelModel):
     def retry_request(self) -> str | None:
         """The ``eksoidc.io/retry`` annotation: a user's request to retry a stalled object."""
         return self.metadata.annotations.get(constants.RETRY_ANNOTATION)
+
+    @property
+    def reconcile_request(self) -> str | None:
+        """The ``eksoidc.io/reconcile-requested-at`` annotation: a user's request for a pass now."""
+        return self.metadata.annotations.get(constants.RECONCILE_ANNOTATION)
+
+    @property
+    def asked_again(self) -> bool:
+        """A user asked for a pass (either annotation has a value the last pass did not see):
+        holds and retry counts start over."""
+        status = self.status
+        return (
+            self.retry_request != status.retry_request
+            or self.reconcile_request != status.last_handled_reconcile_at
+        )
+
+    @property
+    def pause_value(self) -> str | None:
+        """The ``eksoidc.io/paused`` annotation's value when it pauses the object, else ``None``."""
+        return pause_of(self.metadata.annotations)
+
+    @property
+    def observe_only(self) -> bool:
+        """``spec.managementPolicy: Observe``: read and report, never change EKS."""
+        return self.spec.management_policy is ManagementPolicy.OBSERVE
 
     @property
     def config_name(self) -> str:

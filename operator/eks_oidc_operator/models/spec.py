@@ -116,6 +116,16 @@ class AdoptionPolicy(StrEnum):
     """Only configs this object created (or that carry its owner tag) are its own."""
 
 
+class ManagementPolicy(StrEnum):
+    """How much of the config the object manages."""
+
+    FULL = "Full"
+    """Associate, tag, replace and (on delete, per ``deletionPolicy``) disassociate."""
+    OBSERVE = "Observe"
+    """Only read the config and report it: never a mutating EKS call, never a tag; deleting the
+    object leaves the config as it is."""
+
+
 class OidcConfigSpec(CamelModel):
     """The OIDC identity-provider configuration, as EKS's AssociateIdentityProviderConfig takes it.
 
@@ -380,6 +390,17 @@ class OidcIdentityProviderSpec(CamelModel):
             "Matching: a config of that name that carries no owner tag and has exactly the "
             "spec's settings is adopted and tagged as this object's. Never: only configs this "
             "object created are its own. A config tagged as another object's is never adopted."
+        ),
+    )
+    management_policy: ManagementPolicy = Field(
+        default=ManagementPolicy.FULL,
+        description=(
+            "Full: the operator associates, tags, replaces and disassociates the config. "
+            "Observe: it only reads the named config and reports it (Ready when it is ACTIVE "
+            "and matches the spec; a difference is shown as Stalled with reason DriftDetected, "
+            "never corrected); it makes no mutating EKS call, writes no tag, and deleting the "
+            "object leaves the config in EKS. Observe to Full takes the config over under "
+            "spec.adoptionPolicy; Full to Observe stops managing it (its owner tag stays)."
         ),
     )
 

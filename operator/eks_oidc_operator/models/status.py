@@ -201,6 +201,20 @@ class OidcIdentityProviderStatus(_StatusModel):
             "retry of a stalled object."
         ),
     )
+    last_handled_reconcile_at: str | None = Field(
+        default=None,
+        description=(
+            "The eksoidc.io/reconcile-requested-at annotation as the last pass saw it: a "
+            "request whose value is recorded here has been answered."
+        ),
+    )
+    observed_config_arn: str | None = Field(
+        default=None,
+        description=(
+            "spec.managementPolicy Observe: ARN of the config the last pass read (not this "
+            "object's unless its owner tag says so)."
+        ),
+    )
     automatic_retries: int | None = Field(
         default=None,
         ge=0,

@@ -33,7 +33,7 @@ PREFLIGHT_UP_TO = 1
 def gather(base: Observation, eks: EksPort) -> Observation:
     """``base`` (the object and the gate's answer) completed with what EKS says."""
     try:
-        return _observe(base, eks)
+        return _read_only(base, eks) if base.obj.observe_only else _observe(base, eks)
     except EksError as error:
         return base.but(error=error)
 
@@ -66,6 +66,31 @@ def _observe(base: Observation, eks: EksPort) -> Observation:
     if obs.config is None and obs.cluster is None and not obs.cluster_missing:
         return _before_associating(obs, eks)
     return obs
+
+
+def _read_only(base: Observation, eks: EksPort) -> Observation:
+    """What an observing object reads: the config of its name, the update status records while
+    it runs (one this object started before it switched to Observe), and the cluster only when
+    the config is missing (a cached fact, shared).
+
+    No update is ever looked for (ListUpdates): EKS has no lookup by config, only a scan of the
+    cluster's whole history, and an update this object did not start must never be recorded as
+    its own (a later switch to Full would take it as proof that the config is ours).
+    """
+    obj = base.obj
+    status = obj.status
+    cluster = obj.spec.cluster_name
+    name = status.identity_provider_config_name or obj.config_name
+    tracked = status.update
+    update = None
+    if tracked is not None and tracked.status == IN_PROGRESS:
+        update = eks.describe_update(cluster, tracked.id)
+    config = eks.describe_config(cluster, name)
+    seen = base.but(name=name, config=config, update=update)
+    if config is not None:
+        return seen
+    found = eks.describe_cluster(cluster)
+    return seen.but(cluster=found, cluster_missing=found is None)
 
 
 def _look(obs: Observation, eks: EksPort) -> Observation:

@@ -66,9 +66,12 @@ def needs_check(obj: OidcIdentityProvider, mode: IssuerCheckMode, *, denied: boo
 
     Not when the object is Ready at its generation (EKS has the issuer already), while an
     update of ours is in flight (the check is for before it starts), during deletion, or when
-    the tenancy policy refuses the object (its URL is not fetched then).
+    the tenancy policy refuses the object (its URL is not fetched then). Never for an object
+    that only observes or is paused: it associates nothing.
     """
     if mode is IssuerCheckMode.SKIP or obj.metadata.deletion_timestamp is not None:
+        return False
+    if obj.observe_only or obj.pause_value is not None:
         return False
     if denied or in_flight(obj.status):
         return False

@@ -131,6 +131,9 @@ class Verdict:
     Status records it for the generation, whose replacement then deletes first."""
     queued: bool = False
     """The object waits for its turn at the cluster gate: no retry timer, the gate wakes it."""
+    paused: bool = False
+    """The pause annotation stops the pass: status keeps everything but its Paused condition,
+    and the object gives up its place at the cluster gate."""
     automatic_retry: bool = False
     """The verdict retries a failed EKS update by itself: it counts against the bound."""
     rule: str = ""

@@ -22,7 +22,7 @@ from eks_oidc_operator.models import (
     OidcIdentityProviderStatus,
     PreviousConfig,
 )
-from eks_oidc_operator.reconcile import conditions, rules
+from eks_oidc_operator.reconcile import conditions, reasons, rules
 from eks_oidc_operator.reconcile.conditions import ConditionSpec
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.issuer import VERIFIED, Severity, severity
@@ -46,13 +46,47 @@ def plan(obs: Observation, ctx: Context) -> Plan:
 
 
 def _planned(obs: Observation, ctx: Context, verdict: Verdict) -> Plan:
+    if verdict.paused:
+        return _paused(obs, ctx, verdict)
     status = _status(obs, ctx, verdict)
     events = (
+        *_resumed(obs),
         *_issuer_warning(obs),
         *_worth_posting(obs.obj.status, verdict),
         *verdict.notices,
     )
     return _scheduled(Plan(verdict, status, events), obs, ctx)
+
+
+def _paused(obs: Observation, ctx: Context, verdict: Verdict) -> Plan:
+    """The plan of a paused pass: status as it was but for the Paused condition, its event
+    only when the condition is new (or says something new), and no timer. A paused deletion
+    looks again at the poll schedule's pace, since no change handler runs on a deleted object."""
+    previous = obs.obj.status
+    old = conditions.find(previous.conditions, constants.CONDITION_PAUSED)
+    wanted = ConditionSpec(
+        constants.CONDITION_PAUSED, ConditionStatus.TRUE, verdict.reason, verdict.message
+    )
+    status = previous.model_copy(
+        update={
+            "conditions": conditions.set_condition(
+                previous.conditions, wanted, now=ctx.now, generation=obs.obj.metadata.generation
+            )
+        }
+    )
+    news = old is None or (old.status, old.message) != (ConditionStatus.TRUE, verdict.message)
+    retry_after = ctx.timings.poll_max if obs.deleting else None
+    return Plan(
+        verdict, status, verdict.events if news else (), retry_after=retry_after, polls=ctx.polls
+    )
+
+
+def _resumed(obs: Observation) -> tuple[Event, ...]:
+    """The event of the first pass after a pause (its condition goes with this pass)."""
+    if conditions.find(obs.obj.status.conditions, constants.CONDITION_PAUSED) is None:
+        return ()
+    message = f"The {constants.PAUSED_ANNOTATION} annotation is gone: managed again"
+    return (Event(EventType.NORMAL, reasons.RESUMED, message),)
 
 
 def preflight(obs: Observation, ctx: Context) -> Plan | None:
@@ -113,9 +147,11 @@ def _status(obs: Observation, ctx: Context, verdict: Verdict) -> OidcIdentityPro
         hold=_hold(obs, ctx, verdict),
         queued_since=(previous.queued_since or ctx.now) if verdict.queued else None,
         retry_request=obj.retry_request,
+        last_handled_reconcile_at=obj.reconcile_request,
+        observed_config_arn=_observed_arn(obs, verdict),
         automatic_retries=_automatic_retries(obs, verdict),
         conditions=conditions.apply_conditions(
-            previous.conditions,
+            [c for c in previous.conditions if c.type != constants.CONDITION_PAUSED],
             [*_conditions(verdict), *_issuer_condition(obs)],
             now=ctx.now,
             generation=obj.metadata.generation,
@@ -131,6 +167,11 @@ def _eks_view(
     previous = obs.obj.status
     if verdict.keep_recorded:
         return previous.identity_provider_config_arn, previous.config_status, previous.update
+    if obs.obj.observe_only:
+        # What the object owns stays as recorded: observing a config never makes it ours (a
+        # later switch to Full must go through the adoption rules).
+        update = _recorded(obs.update) or previous.update
+        return previous.identity_provider_config_arn, obs.config_status, update
     config, arn = obs.config, obs.recorded_arn
     if config is not None and (verdict.adopt or arn == config.arn or obs.created_by_us):
         arn = config.arn
@@ -143,9 +184,18 @@ def _eks_view(
     return arn, config_status, _recorded(obs.update) or previous.update
 
 
+def _observed_arn(obs: Observation, verdict: Verdict) -> str | None:
+    """The ARN of the config an observing pass read (as recorded, when it read nothing)."""
+    if not obs.obj.observe_only:
+        return None
+    if verdict.keep_recorded:
+        return obs.obj.status.observed_config_arn
+    return obs.config.arn if obs.config is not None else None
+
+
 def _previous_config(obs: Observation, verdict: Verdict) -> PreviousConfig | None:
     """The old config of a replacement, as this pass saw it (as recorded, when it did not)."""
-    if verdict.keep_recorded or obs.only_polled:
+    if verdict.keep_recorded or obs.only_polled or obs.obj.observe_only:
         return obs.obj.status.previous_config
     old = obs.previous
     if old is None:
@@ -229,7 +279,7 @@ def _automatic_retries(obs: Observation, verdict: Verdict) -> int:
     fresh = (
         verdict.kind is Kind.READY
         or previous.observed_generation != obj.metadata.generation
-        or previous.retry_request != obj.retry_request
+        or obj.asked_again
     )
     spent = 0 if fresh else previous.automatic_retries or 0
     return spent + 1 if verdict.automatic_retry else spent

@@ -44,10 +44,20 @@ CLUSTER_GONE: Final = "ClusterGone"
 """Deletion: the cluster no longer exists, so there is nothing to disassociate."""
 NOT_OWNED: Final = "NotOwned"
 """Deletion: the config of that name is not this object's; it is left in place."""
+OBSERVED: Final = "Observed"
+"""``managementPolicy: Observe``: the config is ACTIVE and matches the spec (event); and, on
+deletion, the config is left as it is."""
+PAUSED: Final = "Paused"
+"""The pause annotation stops every EKS call for the object (condition and event)."""
+RESUMED: Final = "Resumed"
+"""The pause annotation was removed: the object is managed again (event)."""
 
 # Trouble
 DRIFT_DETECTED: Final = "DriftDetected"
-"""The config was removed, or is being removed, outside the operator."""
+"""The config was removed, or is being removed, outside the operator; or, observed only, it
+differs from the spec."""
+CONFIG_NOT_FOUND: Final = "ConfigNotFound"
+"""``managementPolicy: Observe``: no config of that name on the cluster."""
 CLUSTER_UPDATE_IN_PROGRESS: Final = "ClusterUpdateInProgress"
 """EKS runs one update per cluster: another one is running (a 409, or our own queue)."""
 CLUSTER_NOT_FOUND: Final = "ClusterNotFound"

@@ -43,6 +43,13 @@ def reconcile(
     """
     seat = gate.seat((ctx.region, obj.spec.cluster_name), owner_key(obj))
     plan = _pass(obj, ctx, connect, seat, checks or Checks())
+    if plan.verdict.paused or obj.observe_only:
+        # Neither waits for nor keeps a turn: an observing object starts nothing, and a paused
+        # one must not keep its cluster's queue waiting for as long as the pause lasts (an
+        # update of its own still running meets the others as EKS's 409, which they retry).
+        seat.leave()
+        seat.release()
+        return plan
     if plan.verdict.queued:
         meta = obj.metadata
         seat.queue((meta.creation_timestamp or "", f"{meta.namespace}/{meta.name}"), wake)
@@ -72,7 +79,7 @@ def _pass(
     # An object new to EKS can only go on to associate: it takes the cluster's turn before
     # reading anything, so in a burst only one object per cluster reads and the rest queue
     # without a call. (A pass that then starts nothing frees the turn at its end.)
-    holder = seat.take() if new_to_eks(obj) and not obj.metadata.deletion_timestamp else None
+    holder = seat.take() if _may_associate(obj) else None
     base = Observation(obj, identity=identity, checks=checks, gate_holder=holder or seat.holder())
     early = planner.preflight(base, ctx)
     if early is not None:
@@ -86,6 +93,13 @@ def _pass(
         return planner.plan(base.but(error=error), ctx)
     observation = gather(base, eks)
     return _execute(planner.plan(observation, ctx), observation, ctx, eks, seat)
+
+
+def _may_associate(obj: OidcIdentityProvider) -> bool:
+    """Whether the pass's likely outcome is an Associate: the object is new to EKS and managed
+    (not being deleted, observed only, or paused)."""
+    managed = not obj.metadata.deletion_timestamp and not obj.observe_only
+    return managed and obj.pause_value is None and new_to_eks(obj)
 
 
 def _client(ctx: Context, connect: Connect) -> EksPort:

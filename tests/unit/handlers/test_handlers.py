@@ -204,11 +204,11 @@ async def test_deletion_is_retried_until_the_plan_releases(world: World) -> None
 
 async def test_the_timer_filters_read_the_remembered_status_first(world: World) -> None:
     empty, meta = body().status, body().meta
-    assert not handlers._followed(empty, world.memo)
-    assert handlers._settled(empty, world.memo, meta)
+    assert not handlers._followed(empty, world.memo, {})
+    assert handlers._settled(empty, world.memo, meta, {})
     await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
-    assert handlers._followed(empty, world.memo)
-    assert not handlers._settled(empty, world.memo, meta)
+    assert handlers._followed(empty, world.memo, {})
+    assert not handlers._settled(empty, world.memo, meta, {})
 
 
 async def test_an_object_keeps_the_region_it_was_created_in(world: World) -> None:
@@ -343,7 +343,7 @@ async def test_a_queued_object_waits_for_the_gate_without_calls_timers_or_writes
     await handlers.reconcile_handler(body=_second(), memo=second, patch=patch, retry=0)
     assert world.eks.calls[before:] == []
     assert patch["status"]["queuedSince"]
-    assert handlers._followed(_second().status, second), "the poll timer waits for its turn"
+    assert handlers._followed(_second().status, second, {}), "the poll timer waits for its turn"
     stopped, again = Stopped(), kopf.Patch()
     await handlers.poll_handler(body=_second(), memo=second, patch=again, stopped=stopped)
     # The timer waited on the gate, with the resync interval only as a safety net, and the pass
@@ -372,7 +372,7 @@ async def test_a_timer_pass_that_asks_for_a_retry_is_retried_by_the_timer(world:
     # timer can look again, on the retry backoff.
     assert world.memo["poll_retries"] == 1
     assert 8 <= world.memo["poll_after"] <= 12
-    assert handlers._followed(body().status, world.memo)
+    assert handlers._followed(body().status, world.memo, {})
     world.eks.fail.clear()
     stopped, backoff = Stopped(), world.memo["poll_after"]
     await handlers.poll_handler(

@@ -37,6 +37,8 @@ from tests.unit.reconcile.factories import (
     update,
 )
 
+PAUSED = "eksoidc.io/paused"
+
 SLOW = 60.0
 """The default ``slow_retry_base``."""
 
@@ -754,6 +756,111 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.ASSOCIATING,
         "WaitingForDisassociation",
     ),
+    # Per-object controls: pause, observe only
+    "paused: no call, status as it was": (
+        obj(status=ours(), annotations={PAUSED: "true"}),
+        seen(),
+        "paused",
+        RETRY,
+        Phase.ACTIVE,
+        "Paused",
+    ),
+    "paused while being deleted: deletion waits": (
+        obj(status=ours(), deleting=True, annotations={PAUSED: "true"}),
+        seen(),
+        "paused",
+        RETRY,
+        Phase.ACTIVE,
+        "Paused",
+    ),
+    "paused and observed: the pause wins": (
+        obj(managementPolicy="Observe", status=ours(), annotations={PAUSED: "yes"}),
+        seen(),
+        "paused",
+        RETRY,
+        Phase.ACTIVE,
+        "Paused",
+    ),
+    "observed, deleted: released at once, nothing asked": (
+        obj(managementPolicy="Observe", status=ours(), deleting=True),
+        seen(),
+        "observed_only",
+        RELEASE,
+        Phase.DISASSOCIATING,
+        "Observed",
+    ),
+    "observed, not permitted: refused before any read": (
+        obj(managementPolicy="Observe"),
+        seen(checks=Checks(denied="not permitted")),
+        "not_permitted",
+        STALL,
+        Phase.FAILED,
+        "NotPermitted",
+    ),
+    "observed, EKS refuses the read: the error policy": (
+        obj(managementPolicy="Observe"),
+        seen(error=DENIED),
+        "eks_error",
+        STALL,
+        Phase.FAILED,
+        "AccessDeniedException",
+    ),
+    "observed, no such cluster": (
+        obj(managementPolicy="Observe"),
+        seen(config=None, cluster_missing=True),
+        "observed_cluster_missing",
+        STALL,
+        Phase.PENDING,
+        "ClusterNotFound",
+    ),
+    "observed, no such config: reported, never associated": (
+        obj(managementPolicy="Observe"),
+        seen(config=None, cluster=CLUSTER_1_33),
+        "observed_config_missing",
+        STALL,
+        Phase.PENDING,
+        "ConfigNotFound",
+    ),
+    "observed config CREATING: followed": (
+        obj(managementPolicy="Observe"),
+        seen(config=config("CREATING", owner=None)),
+        "observed_config_settling",
+        WAIT,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
+    "observed config DELETING: followed": (
+        obj(managementPolicy="Observe"),
+        seen(config=config("DELETING", owner=None)),
+        "observed_config_settling",
+        WAIT,
+        Phase.DISASSOCIATING,
+        "WaitingForDisassociation",
+    ),
+    "observed config with other settings: drift, not corrected": (
+        obj(managementPolicy="Observe"),
+        seen(config=config(owner=None, client_id="someone-else")),
+        "observed_drift",
+        STALL,
+        Phase.FAILED,
+        "DriftDetected",
+    ),
+    "observed config with other tags than the spec sets: drift": (
+        obj(managementPolicy="Observe", tags={"team": "a"}),
+        seen(config=config(owner=None, tags={"team": "b"})),
+        "observed_drift",
+        STALL,
+        Phase.FAILED,
+        "DriftDetected",
+    ),
+    "observed config ACTIVE and matching (tags not in the spec): ready": (
+        obj(managementPolicy="Observe"),
+        seen(config=config(owner=None, tags={"team": "b"})),
+        "observed_in_sync",
+        READY,
+        Phase.ACTIVE,
+        "Active",
+    ),
 }
 
 
@@ -781,7 +888,14 @@ def test_every_rule_has_a_row() -> None:
     covered = {row[2] for row in CASES.values()}
     chains = {
         rule.__name__
-        for rule in (*rules.BEFORE_APPLY, *rules.BEFORE_DELETE, *rules.APPLY, *rules.DELETE)
+        for rule in (
+            *rules.BEFORE_APPLY,
+            *rules.BEFORE_OBSERVE,
+            *rules.BEFORE_DELETE,
+            *rules.APPLY,
+            *rules.OBSERVE,
+            *rules.DELETE,
+        )
     }
     assert chains | {"cluster_busy"} <= covered, f"rules without a row: {chains - covered}"
 
@@ -935,7 +1049,11 @@ def test_the_architecture_doc_lists_the_chains_as_they_are() -> None:
     assert _documented_chain(doc, "Deletion, before any AWS call") == [
         r.__name__ for r in rules.BEFORE_DELETE
     ]
+    assert _documented_chain(doc, "Observed only, before any AWS call") == [
+        r.__name__ for r in rules.BEFORE_OBSERVE
+    ]
     assert _documented_chain(doc, "Object in use") == [r.__name__ for r in rules.APPLY]
+    assert _documented_chain(doc, "Object observed only") == [r.__name__ for r in rules.OBSERVE]
     assert _documented_chain(doc, "Object being deleted") == [r.__name__ for r in rules.DELETE]
 
 

@@ -1,8 +1,8 @@
 """Pure: the rule chains. The first rule that recognises the observation gives the verdict.
 
 Two chains run in each pass. The first (:mod:`~.first`) runs before any AWS call, on the object
-alone; when it matches, the pass ends there. Otherwise EKS is read and the apply or deletion
-chain decides.
+alone; when it matches, the pass ends there. Otherwise EKS is read and the apply, observe
+(``managementPolicy: Observe``, :mod:`~.observe`) or deletion chain decides.
 
 One guard sits after the chains: a verdict that would start an EKS update while another object
 of this operator is updating the same cluster becomes :func:`~.common.cluster_busy` instead, so
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Verdict
-from eks_oidc_operator.reconcile.rules import apply, delete, first
+from eks_oidc_operator.reconcile.rules import apply, delete, first, observe
 from eks_oidc_operator.reconcile.rules.common import cluster_busy
 
 Rule = Callable[[Observation, Context], Verdict | None]
@@ -25,13 +25,24 @@ Rule = Callable[[Observation, Context], Verdict | None]
 
 APPLY: Sequence[Rule] = apply.RULES
 DELETE: Sequence[Rule] = delete.RULES
+OBSERVE: Sequence[Rule] = observe.RULES
 BEFORE_APPLY: Sequence[Rule] = first.APPLY
+BEFORE_OBSERVE: Sequence[Rule] = first.OBSERVE
 BEFORE_DELETE: Sequence[Rule] = first.DELETE
+
+
+def _chains(obs: Observation) -> tuple[Sequence[Rule], Sequence[Rule]]:
+    """The object's pre-AWS chain and its chain after EKS is read."""
+    if obs.deleting:
+        return BEFORE_DELETE, DELETE
+    if obs.obj.observe_only:
+        return BEFORE_OBSERVE, OBSERVE
+    return BEFORE_APPLY, APPLY
 
 
 def before_eks(obs: Observation, ctx: Context) -> Verdict | None:
     """The verdict of the first pre-AWS rule that matches, or ``None``: EKS must be read."""
-    for rule in BEFORE_DELETE if obs.deleting else BEFORE_APPLY:
+    for rule in _chains(obs)[0]:
         found = rule(obs, ctx)
         if found is not None:
             return dataclasses.replace(found, rule=rule.__name__)
@@ -40,7 +51,7 @@ def before_eks(obs: Observation, ctx: Context) -> Verdict | None:
 
 def verdict(obs: Observation, ctx: Context) -> Verdict:
     """The verdict of the first rule of the object's chain that matches, named after it."""
-    found = _first(DELETE if obs.deleting else APPLY, obs, ctx)
+    found = _first(_chains(obs)[1], obs, ctx)
     if found.starts_update is not None and obs.gate_holder is not None:
         return dataclasses.replace(cluster_busy(obs), rule=cluster_busy.__name__)
     return found

@@ -6,7 +6,8 @@ bounded number of automatic retries with growing spacing, each announced by an e
 retry is a real cluster update, which blocks the cluster's version upgrades while it runs, so
 it must not repeat without end. After the last, or at once for codes that only a new spec can
 fix, the object stays stalled, with no EKS call, until the spec changes or the user asks for a
-retry with the ``eksoidc.io/retry`` annotation.
+retry with the ``eksoidc.io/reconcile-requested-at`` annotation (or the older
+``eksoidc.io/retry``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ MAX_AUTOMATIC_RETRIES = 3
 
 ASK_FOR_RETRY = (
     "change the spec, or ask for a retry: kubectl annotate --overwrite ... "
-    f"{constants.RETRY_ANNOTATION}=<a new value>"
+    f'{constants.RECONCILE_ANNOTATION}="$(date -Iseconds)"'
 )
 """How a user moves an object whose automatic retries are over."""
 
@@ -42,7 +43,7 @@ def retry_asked(obs: Observation) -> bool:
     started_for = status.update_generation
     if started_for is None:
         started_for = status.observed_generation
-    return started_for != obj.metadata.generation or status.retry_request != obj.retry_request
+    return started_for != obj.metadata.generation or obj.asked_again
 
 
 def after_failure(obs: Observation, ctx: Context, failed: EksUpdate, again: Verdict) -> Verdict:

@@ -1,8 +1,9 @@
 """Pure: the rules that decide a pass before any AWS call (no client, no STS, no EKS).
 
 They read only the object, its status and the tenancy decision, so a pass they end costs
-nothing: an object the admin does not permit, one stalled on a refusal that repeating cannot
-fix, and a deletion that keeps the config in EKS.
+nothing: a paused object, an object the admin does not permit, one stalled on a refusal that
+repeating cannot fix, and a deletion that keeps the config in EKS (``Retain``, or an object that
+only observes).
 """
 
 from __future__ import annotations
@@ -13,9 +14,57 @@ from eks_oidc_operator.reconcile import conditions, issuer, reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.issuer import Severity
 from eks_oidc_operator.reconcile.observation import Observation
-from eks_oidc_operator.reconcile.plan import KEPT, Kind, Verdict
+from eks_oidc_operator.reconcile.plan import KEPT, Event, Kind, Verdict
+from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.rules.common import announced, cluster_busy, warned_stall
 from eks_oidc_operator.reconcile.timing import Backoff
+
+
+def paused(obs: Observation, ctx: Context) -> Verdict | None:
+    """The pause annotation is set: no EKS call, and status keeps all it says but for a Paused
+    condition (in flight or not: what EKS does meanwhile is read when the pause ends). First in
+    every chain: a pause during an incident must win over everything, deletion included."""
+    value = obs.obj.pause_value
+    if value is None:
+        return None
+    annotation = constants.PAUSED_ANNOTATION
+    read_as = (
+        ""
+        if value.strip().lower() == "true"
+        else f' (its value "{value}" is read as "true": only "false" resumes)'
+    )
+    if obs.deleting:
+        message = (
+            f"Paused by the {annotation} annotation{read_as}: deletion waits, and nothing is "
+            "disassociated, until the annotation is removed"
+        )
+    else:
+        message = (
+            f"Paused by the {annotation} annotation{read_as}: no EKS calls and no changes "
+            "until it is removed"
+        )
+    return Verdict(
+        Kind.RETRY,
+        obs.obj.status.phase or Phase.PENDING,
+        reasons.PAUSED,
+        message,
+        events=(Event(EventType.NORMAL, reasons.PAUSED, message),),
+        keep_recorded=True,
+        paused=True,
+    )
+
+
+def observed_only(obs: Observation, ctx: Context) -> Verdict | None:
+    """Deletion of an object that only observes: the config was never its to remove, so the
+    finalizer goes at once and EKS is not asked."""
+    obj = obs.obj
+    if not obs.deleting or not obj.observe_only:
+        return None
+    message = (
+        f"spec.managementPolicy is Observe: config {obj.config_name} on cluster "
+        f"{obj.spec.cluster_name} is left as it is"
+    )
+    return announced(Kind.RELEASE, Phase.DISASSOCIATING, reasons.OBSERVED, message)
 
 
 def retained(obs: Observation, ctx: Context) -> Verdict | None:
@@ -92,7 +141,7 @@ def held(obs: Observation, ctx: Context) -> Verdict | None:
     hold = obj.status.hold
     if hold is None or hold.deleting != obs.deleting:
         return None
-    if hold.generation != obj.metadata.generation or obj.retry_request != obj.status.retry_request:
+    if hold.generation != obj.metadata.generation or obj.asked_again:
         return None
     if hold.until is not None and ctx.now >= hold.until:
         return None
@@ -131,8 +180,13 @@ def new_to_eks(obj: OidcIdentityProvider) -> bool:
     return status.previous_config is None and status.config_status is None
 
 
-APPLY = (not_permitted, issuer_refused, claimed_by_older, held, waits_turn)
+APPLY = (paused, not_permitted, issuer_refused, claimed_by_older, held, waits_turn)
 """Before the apply chain."""
 
-DELETE = (retained, not_permitted, held)
-"""Before the deletion chain. ``retained`` first: keeping the config needs no AWS at all."""
+OBSERVE = (paused, not_permitted)
+"""Before the observe chain: an object that only reads is never held, queued or pre-flighted
+(it associates nothing), but a tenancy refusal still keeps it from using the role."""
+
+DELETE = (paused, observed_only, retained, not_permitted, held)
+"""Before the deletion chain. ``observed_only`` and ``retained`` early: keeping the config needs
+no AWS at all."""
