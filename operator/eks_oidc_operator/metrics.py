@@ -30,8 +30,8 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 
 PASSES = Counter(
     "eks_oidc_passes",
-    "Reconcile passes, by trigger (reconcile, poll, resync, finalize), resulting phase, and "
-    "result: ok, retry (the pass asked to run again after a delay) or error (it raised).",
+    "Reconcile passes, by trigger (reconcile, poll, resync, finalize, control), resulting phase "
+    "and result: ok, retry (the pass asked to run again after a delay) or error (it raised).",
     ["trigger", "phase", "result"],
 )
 PASS_SECONDS = Histogram(

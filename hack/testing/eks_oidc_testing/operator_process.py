@@ -62,6 +62,7 @@ class OperatorProcess:
         sts_endpoint: str | None = None,
     ) -> None:
         self.scope = [f"--namespace={ns}" for ns in namespaces] or ["--all-namespaces"]
+        self.scope += ["-v"] if os.environ.get("DEBUG_OPERATOR") else []
         self.log_path = log_path
         self.liveness_port = _free_port()
         self.metrics_port = _free_port()

@@ -10,9 +10,10 @@
   (the config removed or changed outside) and retries stalled failures that may have cleared.
 - ``finalize`` (delete): passes until the plan releases the object (disassociated, retained, or
   nothing to do), each retry as soon as the plan says.
-- ``pause`` and ``reconcile-request`` (the ``eksoidc.io/paused`` and
-  ``eksoidc.io/reconcile-requested-at`` annotations): a pass at once. Neither timer runs for a
-  paused object, so a pause costs nothing until it is lifted, and lifting it resumes at once.
+- ``controls`` (every watch event): a pass at once when the ``eksoidc.io/paused``,
+  ``eksoidc.io/reconcile-requested-at`` or ``eksoidc.io/retry`` annotation asks for one that no
+  pass has answered. Neither timer runs for a paused object, so a pause costs nothing until it
+  is lifted, and lifting it resumes at once.
 
 The handlers decide nothing: the plan carries the status, the events, and when to look again.
 They keep these things per object in kopf's memo, each with a reason:
@@ -34,6 +35,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,7 +50,7 @@ from eks_oidc_operator.models import (
     OidcIdentityProviderStatus,
 )
 from eks_oidc_operator.models.resource import pause_of
-from eks_oidc_operator.reconcile import issuer, tenancy
+from eks_oidc_operator.reconcile import conditions, issuer, tenancy
 from eks_oidc_operator.reconcile.claims import (
     Claim,
     ClaimKey,
@@ -284,21 +286,54 @@ async def reconcile_handler(
         raise _again(plan)
 
 
-async def reconcile_request_handler(
-    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **kwargs: Any
+async def controls_handler(
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any
 ) -> None:
-    """A new ``eksoidc.io/reconcile-requested-at`` value: one pass now, unless a pass has
-    answered that value already (status records the last one answered)."""
-    annotations = body.get("metadata", {}).get("annotations", {})
-    remembered: OidcIdentityProviderStatus | None = memo.get("status")
-    answered = (
-        remembered.last_handled_reconcile_at
-        if remembered is not None
-        else body.get("status", {}).get("lastHandledReconcileAt")
-    )
-    if annotations.get(constants.RECONCILE_ANNOTATION) == answered and not retry:
+    """Every watch event: a pass now when the object's annotations ask for one that no pass
+    has answered (a pause set or lifted, a new reconcile-now or retry value).
+
+    A watch handler, not change handlers on those annotations, for two reasons of kopf's: its
+    change detection leaves out every annotation under its storage prefix (ours, so these
+    too), and it runs no change handler while a create or update handler waits out a retry
+    delay (an IAM refusal waits minutes; "reconcile now" is for exactly then). A deleted
+    object is left to the finalize handler, which alone may release it.
+    """
+    meta = body.get("metadata", {})
+    if meta.get("deletionTimestamp"):
         return
-    await reconcile_handler(body, memo, patch, retry, **kwargs)
+    remembered: OidcIdentityProviderStatus | None = memo.get("status")
+    if remembered is None:
+        try:
+            remembered = OidcIdentityProviderStatus.model_validate(dict(body.get("status", {})))
+        except ValidationError:
+            return
+    if not asks_for_a_pass(meta.get("annotations", {}), remembered):
+        return
+    plan = await _pass(
+        body,
+        memo,
+        patch,
+        "control",
+        retries=0,
+        polls=memo.get("polls", 0),
+        claims=kwargs.get("claims"),
+    )
+    if plan.retry_after is not None and not waiting(plan.status):
+        # No change handler retries a watch handler's pass: the poll timer does, on the
+        # plan's backoff, as for a pass it ran itself.
+        memo["poll_retries"] = max(1, memo.get("poll_retries", 0))
+        memo["poll_after"] = plan.retry_after
+
+
+def asks_for_a_pass(annotations: Mapping[str, str], status: OidcIdentityProviderStatus) -> bool:
+    """Whether ``annotations`` ask for something the pass that wrote ``status`` did not see."""
+    paused = pause_of(annotations) is not None
+    shown = conditions.find(status.conditions, constants.CONDITION_PAUSED) is not None
+    return (
+        paused != shown
+        or annotations.get(constants.RECONCILE_ANNOTATION) != status.last_handled_reconcile_at
+        or annotations.get(constants.RETRY_ANNOTATION) != status.retry_request
+    )
 
 
 async def poll_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any) -> None:
@@ -388,28 +423,8 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     kopf.on.resume(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.create(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.update(*RESOURCE, id="reconcile", field="spec", registry=registry)(reconcile_handler)
-    # A user's retry request (a new eksoidc.io/retry value) runs a pass at once, not at the
-    # next resync. (A deleted object's finalize retries notice it by themselves.)
-    kopf.on.update(
-        *RESOURCE,
-        id="retry-request",
-        field=("metadata", "annotations", constants.RETRY_ANNOTATION),
-        registry=registry,
-    )(reconcile_handler)
-    kopf.on.update(
-        *RESOURCE,
-        id="reconcile-request",
-        field=("metadata", "annotations", constants.RECONCILE_ANNOTATION),
-        registry=registry,
-    )(reconcile_request_handler)
-    # Pausing writes the Paused condition at once; resuming picks up where the pause left off
-    # (the timers' filters start them again when the annotation goes).
-    kopf.on.update(
-        *RESOURCE,
-        id="pause",
-        field=("metadata", "annotations", constants.PAUSED_ANNOTATION),
-        registry=registry,
-    )(reconcile_handler)
+    # Pause, reconcile-now and retry requests: a pass at once (see controls_handler).
+    kopf.on.event(*RESOURCE, id="controls", registry=registry)(controls_handler)
     kopf.timer(*RESOURCE, id="poll", interval=0.5, when=_followed, registry=registry)(poll_handler)
     kopf.timer(
         *RESOURCE,

@@ -16,6 +16,7 @@ from typing import Any
 import kopf
 import pytest
 
+from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.handlers import oidc_identity_provider as handlers
 from eks_oidc_operator.handlers.runtime import Runtime
@@ -95,18 +96,26 @@ def world() -> World:
     return World(eks, clients, events, kopf.Memo(runtime=runtime))
 
 
-def body(*, status: dict[str, Any] | None = None, deleting: bool = False) -> kopf.Body:
+def body(
+    *,
+    status: dict[str, Any] | None = None,
+    deleting: bool = False,
+    annotations: dict[str, str] | None = None,
+    **extra_spec: Any,
+) -> kopf.Body:
     metadata: dict[str, Any] = {
         "name": "corp",
         "namespace": "platform",
         "uid": "u",
         "generation": 1,
+        "annotations": annotations or {},
     }
     if deleting:
         metadata["deletionTimestamp"] = "2026-11-28T12:00:00Z"
     spec = {
         "clusterName": "prod",
         "oidc": {"issuerUrl": "https://login.example.com", "clientId": "kubernetes"},
+        **extra_spec,
     }
     raw: Any = {"metadata": metadata, "spec": spec, "status": status or {}}
     return kopf.Body(raw)
@@ -389,3 +398,64 @@ async def test_a_deleted_object_leaves_the_gate(world: World) -> None:
     event: Any = {"type": "DELETED", "object": dict(body())}
     handlers.object_gauges(event=event, memo=world.memo)
     assert runtime.gate.holder(("eu-west-1", "prod"), "someone") is None
+
+
+PAUSED = {constants.PAUSED_ANNOTATION: "true"}
+
+
+async def test_a_pause_stops_both_timers_and_the_controls_handler_writes_it_once(
+    world: World,
+) -> None:
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    assert handlers._followed(body().status, world.memo, {}), "in flight: polled"
+    paused = body(annotations=PAUSED)
+    assert not handlers._followed(paused.status, world.memo, PAUSED)
+    assert not handlers._settled(paused.status, world.memo, paused.meta, PAUSED)
+    before, patch = len(world.eks.calls), kopf.Patch()
+    await handlers.controls_handler(body=paused, memo=world.memo, patch=patch)
+    assert world.eks.calls[before:] == []
+    assert [c["type"] for c in patch["status"]["conditions"]][-1] == "Paused"
+    # Answered: the next watch event of the paused object runs no pass.
+    again = kopf.Patch()
+    await handlers.controls_handler(body=paused, memo=world.memo, patch=again)
+    assert "status" not in again
+    # Lifted: one pass, which polls the update (no second Associate) and drops the condition.
+    resumed = kopf.Patch()
+    await handlers.controls_handler(body=body(), memo=world.memo, patch=resumed)
+    assert world.eks.calls[before:] == ["DescribeUpdate"]
+    assert "Paused" not in [c["type"] for c in resumed["status"]["conditions"]]
+
+
+async def test_a_new_reconcile_request_is_answered_once(world: World) -> None:
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    asked = body(annotations={constants.RECONCILE_ANNOTATION: "t1"})
+    before, patch = len(world.eks.calls), kopf.Patch()
+    await handlers.controls_handler(body=asked, memo=world.memo, patch=patch)
+    assert len(world.eks.calls) > before
+    assert patch["status"]["lastHandledReconcileAt"] == "t1"
+    before = len(world.eks.calls)
+    await handlers.controls_handler(body=asked, memo=world.memo, patch=kopf.Patch())
+    assert len(world.eks.calls) == before
+
+
+async def test_a_deleted_object_is_left_to_the_finalize_handler(world: World) -> None:
+    deleted = body(deleting=True, annotations={constants.RECONCILE_ANNOTATION: "t1"})
+    patch = kopf.Patch()
+    await handlers.controls_handler(body=deleted, memo=world.memo, patch=patch)
+    assert world.eks.calls == []
+    assert "status" not in patch
+
+
+async def test_a_control_pass_that_asks_for_a_retry_is_retried_by_the_poll_timer(
+    world: World,
+) -> None:
+    world.eks.cluster_exists = False
+    asked = body(annotations={constants.RECONCILE_ANNOTATION: "t1"})
+    await handlers.controls_handler(body=asked, memo=world.memo, patch=kopf.Patch())
+    assert world.memo["poll_retries"] == 1
+    assert handlers._followed(asked.status, world.memo, {})
+
+
+def test_an_observing_object_claims_nothing(world: World) -> None:
+    assert handlers.claims_index(body=body(managementPolicy="Observe"), memo=world.memo) is None
+    assert handlers.claims_index(body=body(), memo=world.memo) is not None
