@@ -7,6 +7,15 @@ if obj.status == nil or obj.status.conditions == nil then
   hs.message = "Waiting for the operator to report status"
   return hs
 end
+-- Paused (the eksoidc.io/paused annotation): the operator does nothing until it is lifted,
+-- and a spec change is not observed meanwhile. Argo CD's word for that is Suspended.
+for _, condition in ipairs(obj.status.conditions) do
+  if condition.type == "Paused" and condition.status == "True" then
+    hs.status = "Suspended"
+    hs.message = condition.message or "Paused"
+    return hs
+  end
+end
 local generation = obj.metadata.generation
 local observed = obj.status.observedGeneration
 if generation ~= nil and (observed == nil or observed < generation) then

@@ -14,7 +14,7 @@ import lupa.lua51
 import pytest
 import yaml
 
-from eks_oidc_operator.models import OidcIdentityProviderStatus, Phase
+from eks_oidc_operator.models import ConditionStatus, OidcIdentityProviderStatus, Phase
 from eks_oidc_operator.reconcile import conditions
 from eks_oidc_testing.paths import REPO
 
@@ -199,3 +199,10 @@ def test_the_flux_examples_wait_for_our_objects_longer_than_an_association() -> 
         )
     assert any("healthChecks" in d["spec"] for d in docs)
     assert any(d["spec"].get("wait") for d in docs)
+
+
+def test_a_paused_object_is_suspended_for_argo_cd_whatever_it_was_before() -> None:
+    for shape, _, _ in SHAPES.values():
+        paused = conditions.ConditionSpec("Paused", ConditionStatus.TRUE, "Paused", "m")
+        obj = _object([[*shape("Active", "m"), paused]], generation=3, observed=2)
+        assert argocd_health(obj) == {"status": "Suspended", "message": "m"}

@@ -239,6 +239,17 @@ def _again(plan: Plan) -> kopf.TemporaryError:
     return kopf.TemporaryError(f"{verdict.reason}: {verdict.message}", delay=plan.retry_after)
 
 
+def _last_status(status: Mapping[str, Any], memo: kopf.Memo) -> OidcIdentityProviderStatus | None:
+    """The status the last pass of this process wrote, else the body's (``None``: unreadable)."""
+    remembered: OidcIdentityProviderStatus | None = memo.get("status")
+    if remembered is not None:
+        return remembered
+    try:
+        return OidcIdentityProviderStatus.model_validate(dict(status))
+    except ValidationError:
+        return None
+
+
 def _followed(
     status: kopf.Status, memo: kopf.Memo, annotations: kopf.Annotations, **_: Any
 ) -> bool:
@@ -248,13 +259,8 @@ def _followed(
         return False
     if memo.get("poll_retries"):
         return True
-    remembered: OidcIdentityProviderStatus | None = memo.get("status")
-    if remembered is None:
-        try:
-            remembered = OidcIdentityProviderStatus.model_validate(dict(status))
-        except ValidationError:
-            return False
-    return waiting(remembered)
+    remembered = _last_status(status, memo)
+    return remembered is not None and waiting(remembered)
 
 
 def _settled(
@@ -301,13 +307,8 @@ async def controls_handler(
     meta = body.get("metadata", {})
     if meta.get("deletionTimestamp"):
         return
-    remembered: OidcIdentityProviderStatus | None = memo.get("status")
-    if remembered is None:
-        try:
-            remembered = OidcIdentityProviderStatus.model_validate(dict(body.get("status", {})))
-        except ValidationError:
-            return
-    if not asks_for_a_pass(meta.get("annotations", {}), remembered):
+    remembered = _last_status(body.get("status", {}), memo)
+    if remembered is None or not asks_for_a_pass(meta.get("annotations", {}), remembered):
         return
     plan = await _pass(
         body,
