@@ -90,8 +90,10 @@ def _run(args: argparse.Namespace) -> int:
     import kopf
     import prometheus_client
 
-    from eks_oidc_operator.handlers import Runtime, build_registry
+    from eks_oidc_operator.handlers import Runtime, build_registry, slim_bodies
 
+    # Before kopf starts watching: every body it keeps is then without the fields nothing reads.
+    slim_bodies.install()
     runtime = Runtime.from_settings(settings, tuple(args.namespace or ()))
     # kopf's formatters put the object (namespace/name) on every line about one: as a
     # "[namespace/name]" prefix in text, as an "object" field in JSON.

@@ -1,0 +1,90 @@
+"""Bodies kept small: what the watch delivers loses the fields nothing reads, before kopf keeps it.
+
+kopf keeps the latest body of every object it watches for as long as the object lives (a
+timer's memory holds it between runs), so at fleet scale the bodies are the largest part of
+the operator's heap. Two parts of every body are read by nothing in the operator or in kopf:
+
+- ``metadata.managedFields``: the API server's server-side-apply bookkeeping, one entry per
+  field manager (kubectl, this operator's status writes, kopf's annotations and finalizer),
+  each a tree that mirrors every field it set. For an object with conditions in its status it
+  is the largest part of the body: decoded, most of its ~30 KiB.
+- kubectl's ``last-applied-configuration`` annotation (client-side ``kubectl apply``): the
+  applied object again, as a JSON string.
+
+They are dropped from each watch event as it arrives, before kopf stores or dispatches it
+(controller-runtime's ``TransformStripManagedFields`` does the same for Go controllers). Writes
+are unaffected: kopf writes merge patches of only the fields it changes, never a whole body,
+and the API server keeps the live object's managedFields and annotations either way. kopf's own
+``last-handled-configuration`` annotation stays: its change detection reads it.
+
+kopf has no hook for this; the one place every watched object passes through is its
+``infinite_watch`` (the initial listing and the watch stream alike), which :func:`install`
+wraps. The test suite checks that the wrapper is in place with the kopf version installed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, MutableMapping
+from typing import Any
+
+_log = logging.getLogger(__name__)
+
+DROPPED_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+"""Annotations no handler reads (kopf's own are kept: its change detection needs them)."""
+
+_MARK = "_eks_oidc_slims"
+
+
+def slim(body: MutableMapping[str, Any]) -> None:
+    """Drop ``managedFields`` and :data:`DROPPED_ANNOTATIONS` from ``body``, in place (so the
+    dropped parts are freed at once, even while a listing's other items are still held)."""
+    metadata = body.get("metadata")
+    if not isinstance(metadata, MutableMapping):
+        return
+    metadata.pop("managedFields", None)
+    annotations = metadata.get("annotations")
+    if isinstance(annotations, MutableMapping):
+        for key in DROPPED_ANNOTATIONS:
+            annotations.pop(key, None)
+
+
+def slimming(
+    watch: Callable[..., AsyncIterator[Any]],
+) -> Callable[..., AsyncIterator[Any]]:
+    """``watch`` (kopf's ``infinite_watch``), its events' objects slimmed on the way out."""
+
+    async def infinite_watch(**kwargs: Any) -> AsyncIterator[Any]:
+        async for raw_event in watch(**kwargs):
+            if isinstance(raw_event, MutableMapping):  # not one of kopf's bookmarks
+                obj = raw_event.get("object")
+                if isinstance(obj, MutableMapping):
+                    slim(obj)
+            yield raw_event
+
+    setattr(infinite_watch, _MARK, True)
+    return infinite_watch
+
+
+def install() -> bool:
+    """Wrap kopf's watch stream with :func:`slimming` (once); ``False`` if kopf has moved it
+    (then bodies are kept whole: more memory, nothing else changes)."""
+    try:
+        from kopf._cogs.clients import watching
+    except ImportError:
+        _log.warning("kopf's watch stream not found: bodies are kept whole (more memory)")
+        return False
+    original = getattr(watching, "infinite_watch", None)
+    if original is None:
+        _log.warning("kopf's watch stream not found: bodies are kept whole (more memory)")
+        return False
+    if not getattr(original, _MARK, False):
+        watching.infinite_watch = slimming(original)  # queueing looks it up on each watch
+    return True
+
+
+def installed() -> bool:
+    """Whether kopf's watch stream is wrapped."""
+    from kopf._cogs.clients import watching
+
+    return bool(getattr(getattr(watching, "infinite_watch", None), _MARK, False))
