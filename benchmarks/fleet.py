@@ -78,10 +78,12 @@ class RssSampler:
 @dataclass
 class Watch:
     """Every version of every object in ``default`` the API server's watch delivers: how many
-    per object, and when each was first seen Ready at generation 1 (wall clock)."""
+    per object, when each was first seen, and when first seen Ready at generation 1 (wall
+    clock)."""
 
     stack: Stack
     writes: Counter[str] = field(default_factory=Counter)
+    added_at: dict[str, float] = field(default_factory=dict)
     ready_at: dict[str, float] = field(default_factory=dict)
 
     restarts: int = 0
@@ -144,6 +146,7 @@ class Watch:
         name = body.get("metadata", {}).get("name", "")
         if event.get("type") == "MODIFIED":
             self.writes[name] += 1
+        self.added_at.setdefault(name, time.time())
         status = body.get("status", {})
         ready = any(
             c.get("type") == "Ready" and c.get("status") == "True"
@@ -168,6 +171,20 @@ def _updates(stack: Stack) -> dict[str, list[dict[str, Any]]]:
         c["name"]: sorted(c.get("updates", {}).values(), key=lambda u: u["created_at"])
         for c in state["clusters"]
     }
+
+
+def _start_delays(
+    updates: dict[str, list[dict[str, Any]]], added_at: dict[str, float]
+) -> list[float]:
+    """From the watch first showing an object to EKS creating its first update: the
+    operator's own delay in starting it (for a queued object, its wait for its turn too)."""
+    delays = []
+    for ordered in updates.values():
+        for update in ordered:
+            name = update["config_name"]
+            if update["type"] == ASSOCIATE and name in added_at:
+                delays.append(update["created_at"] - added_at[name])
+    return delays
 
 
 def _handover_gaps(updates: dict[str, list[dict[str, Any]]]) -> list[float]:
@@ -328,6 +345,15 @@ def main() -> int:
             + (f" (the watch was restarted {watch.restarts} times)" if watch.restarts else "")
         )
         print(f"hand-over gap on a cluster: {_percentiles(_handover_gaps(updates))}")
+        last_added = max(watch.added_at.values(), default=started) - started
+        last_done = max(
+            (u["completes_at"] for ordered in updates.values() for u in ordered), default=started
+        )
+        print(
+            f"where the time goes: the last object appeared {last_added:.1f} s into the burst; "
+            f"appeared -> its Associate: {_percentiles(_start_delays(updates, watch.added_at))}; "
+            f"the last association completed {last_done - started:.1f} s into the burst"
+        )
         print(f"completion -> Ready lag: {_percentiles(_ready_lags(updates, watch.ready_at))}")
         per_object = {op: round(k / n, 2) for op, k in sorted(operations.items())}
         print(f"EKS calls: {calls / n:.2f} per object {per_object}")

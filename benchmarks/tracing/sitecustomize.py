@@ -15,6 +15,7 @@ import signal
 import tracemalloc
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 
 def _package(filename: str) -> str:
@@ -24,6 +25,36 @@ def _package(filename: str) -> str:
     if "eks_oidc_operator" in parts:
         return "eks_oidc_operator/" + parts[parts.index("eks_oidc_operator") + 1]
     return "python" if "lib" in parts else filename
+
+
+def _holders(thing: object) -> str:
+    """What refers to ``thing``, by type (and, for an object's attribute dict, its class)."""
+    names = []
+    for referrer in gc.get_referrers(thing):
+        if isinstance(referrer, dict):
+            owners = [
+                type(o).__name__
+                for o in gc.get_referrers(referrer)
+                if hasattr(o, "__dict__") and getattr(o, "__dict__", None) is referrer
+            ]
+            names.append(f"dict of {owners[0]}" if owners else "dict")
+        elif type(referrer).__name__ != "frame":
+            names.append(type(referrer).__name__)
+    return ", ".join(sorted(names))
+
+
+def _bodies(out: IO[str]) -> None:
+    """Decoded object bodies alive: how many per object, and what holds them."""
+    per_uid: collections.Counter[str] = collections.Counter()
+    holders: collections.Counter[str] = collections.Counter()
+    for o in gc.get_objects():
+        if isinstance(o, dict) and o.get("kind") == "OidcIdentityProvider" and "spec" in o:
+            per_uid[str((o.get("metadata") or {}).get("uid"))] += 1
+            if len(holders) < 50:
+                holders[_holders(o)] += 1
+    out.write(f"-- bodies: {sum(per_uid.values())} for {len(per_uid)} objects; held by\n")
+    for name, count in holders.most_common(10):
+        out.write(f"{count:9d}  {name}\n")
 
 
 def _dump(signum: int, frame: FrameType | None) -> None:
@@ -41,11 +72,12 @@ def _dump(signum: int, frame: FrameType | None) -> None:
         for name, size in by_package.most_common(15):
             out.write(f"{size / 2**20:8.2f}  {name}\n")
         out.write("-- by line (MiB)\n")
-        for stat in snapshot.statistics("lineno")[:20]:
+        for stat in snapshot.statistics("lineno")[:40]:
             where = stat.traceback[0]
             out.write(
                 f"{stat.size / 2**20:8.2f}  {stat.count:8d}  {where.filename}:{where.lineno}\n"
             )
+        _bodies(out)
         out.write("-- objects by type (count)\n")
         for name, count in types.most_common(15):
             out.write(f"{count:9d}  {name}\n")

@@ -28,6 +28,7 @@ def _record(level: int, message: str) -> logging.LogRecord:
     "message",
     [
         "Handler 'object-gauges' succeeded.",
+        "Handler 'controls' succeeded.",
         "Timer 'poll' succeeded.",
         "Timer 'resync' succeeded.",
     ],
