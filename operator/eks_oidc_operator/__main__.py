@@ -41,7 +41,9 @@ def render_crd() -> str:
     return header + yaml.safe_dump(build_crd(), sort_keys=False, width=100)
 
 
-ROUTINE = re.compile(r"^(Handler '(object-gauges|controls)'|Timer 'poll'|Timer 'resync') succeeded\.$")
+ROUTINE = re.compile(
+    r"^(Handler '(object-gauges|controls)'|Timer 'poll'|Timer 'resync') succeeded\.$"
+)
 """kopf's line after every watch event and every timer pass: routine, not news."""
 
 
