@@ -21,7 +21,8 @@ cluster) and prints:
   Associates) until it is quiet, seconds until its last call, and RSS peak while resuming.
 
 Usage: ``.venv/bin/python benchmarks/fleet.py --objects 1000 --clusters 100
---associate-seconds 60``
+--associate-seconds 60`` (add ``--operator-env NAME=VALUE`` to try an operator setting: the
+operator is otherwise started with the shipped defaults, whatever this shell's environment)
 """
 
 from __future__ import annotations
@@ -271,11 +272,11 @@ def _wait_quiet(stack: Stack, limit: float) -> float:
     return last_change - started
 
 
-def _restart(stack: Stack, operator: OperatorProcess, objects: int) -> None:
+def _restart(stack: Stack, operator: OperatorProcess, objects: int, env: dict[str, str]) -> None:
     operator.stop()
     stack.sim.reset_stats()
     since = operator.log_path.stat().st_size
-    again = stack.operator()
+    again = stack.operator(env)
     with RssSampler(again).running() as rss:
         quiet = _wait_quiet(stack, limit=600)
     operations = stack.sim.calls_by_operation()
@@ -305,14 +306,22 @@ def main() -> int:
     parser.add_argument("--objects", type=int, default=100)
     parser.add_argument("--clusters", type=int, default=10)
     parser.add_argument("--associate-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--operator-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an operator setting for this run (repeatable), e.g. EKS_OIDC_API_CONNECTIONS=8",
+    )
     args = parser.parse_args()
+    env = dict(item.split("=", 1) for item in args.operator_env)
     n, c, s = args.objects, min(args.clusters, args.objects), args.associate_seconds
     ideal = s * math.ceil(n / c)
     clusters = [f"fleet-c{i}" for i in range(c)]
     with local_stack(associate_seconds=s, clusters=clusters, journal_size=100 * n + 10_000) as (
         stack
     ):
-        operator = stack.operator()
+        operator = stack.operator(env)
         time.sleep(5.0)  # settled after start-up, no objects yet
         idle = operator.rss_mib()
         stack.sim.reset_stats()
@@ -366,7 +375,7 @@ def main() -> int:
         print(f"Kubernetes API writes per object: {writes / n:.2f}")
         print(f"operator log lines: {lines / n:.2f} per object ({warnings} warnings in all)")
         _not_ready(stack, watch, n)
-        _restart(stack, operator, n)
+        _restart(stack, operator, n, env)
     return 0 if len(watch.ready_at) == n else 1
 
 

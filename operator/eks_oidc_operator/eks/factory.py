@@ -25,7 +25,8 @@ botocore 1.44), its own HTTPS connection pool to EKS, and its own credentials, s
 ``AssumeRole``: on its first call, then about every 45 minutes while it is used (STS's default
 hour, refreshed by botocore in its last 15 minutes). What is shared by every role client is
 what can be: the data loader (the parsed service models, most of a client's build time and
-memory) and one ``sts`` client per region. Clients are cached for the operator's life and never
+memory, and endpoint data cut to EKS and STS, see ``eks/endpoints.py``) and one ``sts`` client
+per region. Clients are cached for the operator's life and never
 evicted, so a session name per object costs one client per object ever reconciled (per region
 and role) until the operator restarts.
 """
@@ -51,6 +52,7 @@ from botocore.loaders import Loader
 
 from eks_oidc_operator import __version__
 from eks_oidc_operator.eks.calls import EksClient
+from eks_oidc_operator.eks.endpoints import lean_loader, lean_session
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.telemetry import AwsObserver, watch
 
@@ -140,8 +142,9 @@ class EksClientFactory:
         Socket timeouts in seconds.
     session_factory
         Makes the base boto3 session (its credentials sign EKS calls, or assume the roles).
-        Defaults to ``boto3.session.Session`` with the standard credential chain; tests pass
-        their own. Called once, on the first :meth:`get`.
+        Defaults to :func:`~eks_oidc_operator.eks.endpoints.lean_session` (the standard
+        credential chain, and the data loader every role session shares); tests pass their
+        own. Called once, on the first :meth:`get`.
     max_connections
         Size of each client's HTTPS connection pool: the number of threads that may call at
         once (the operator's worker threads).
@@ -169,7 +172,7 @@ class EksClientFactory:
             max_pool_connections=max_connections,
             user_agent_extra=USER_AGENT_EXTRA,
         )
-        self._session_factory = session_factory or boto3.session.Session
+        self._session_factory = session_factory or (lambda: lean_session(self._data_loader()))
         self._observer = observer
         self._session: boto3.session.Session | None = None
         self._loader: Loader | None = None
@@ -239,6 +242,14 @@ class EksClientFactory:
             self._session = self._session_factory()
         return self._session
 
+    def _data_loader(self) -> Loader:
+        if self._loader is None:
+            # Every session made here shares one data loader: each would otherwise parse the
+            # service models again (about 100 ms per client instead of 25) and keep its own
+            # copy. It is lean: its endpoint data lists only EKS and STS (see eks/endpoints.py).
+            self._loader = lean_loader()
+        return self._loader
+
     def _watched(self, client: _Client) -> _Client:
         if self._observer is not None:
             watch(client, self._observer)  # type: ignore[arg-type]
@@ -249,11 +260,6 @@ class EksClientFactory:
         base = self._base_session()
         if role_arn is None:
             return self._watched(base.client("eks", region_name=region, config=self._config))
-        if self._loader is None:
-            # Role sessions share one data loader (made as botocore makes it, honouring
-            # AWS_DATA_PATH): each would otherwise parse the service models again, about
-            # 100 ms per client instead of 25.
-            self._loader = botocore.session.Session().get_component("data_loader")
         sts = self._sts.get(region)
         if sts is None:
             # One STS client per region serves every role (it signs with the base credentials
@@ -264,7 +270,7 @@ class EksClientFactory:
         credentials = assume_role_credentials(
             sts, role_arn, external_id=external_id, session_name=session_name
         )
-        session = assumed_role_session(credentials, loader=self._loader)
+        session = assumed_role_session(credentials, loader=self._data_loader())
         return self._watched(session.client("eks", region_name=region, config=self._config))
 
 
