@@ -95,7 +95,9 @@ async def _get_json(
 class IssuerChecker:
     """Pre-flights with a short cache, so many objects on one issuer fetch it once.
 
-    Concurrent checks of one URL share one fetch; a result is reused for ``ttl`` seconds.
+    Concurrent checks of one URL share one fetch; a result is reused for ``ttl`` seconds, and
+    forgotten soon after (a fleet of a thousand issuers, each checked once when its object is
+    created, would otherwise keep a thousand results for the operator's life).
     """
 
     def __init__(self, *, ca_file: str | None, timeout: float, ttl: float) -> None:
@@ -104,6 +106,7 @@ class IssuerChecker:
         self._ttl = ttl
         self._session: aiohttp.ClientSession | None = None
         self._results: dict[str, tuple[float, asyncio.Task[IssuerCheck]]] = {}
+        self._swept = 0.0
 
     async def check(self, url: str) -> IssuerCheck:
         """The pre-flight of ``url``, fetched or from the cache."""
@@ -111,10 +114,24 @@ class IssuerChecker:
         now = loop.time()
         cached = self._results.get(url)
         if cached is None or now - cached[0] > self._ttl:
+            self._forget_expired(now)
             task = loop.create_task(check_issuer(self._client(), url, self._limit))
             self._results[url] = (now, task)
             cached = self._results[url]
         return await asyncio.shield(cached[1])
+
+    def cached(self) -> int:
+        """How many results are kept (fresh, or expired since the last sweep)."""
+        return len(self._results)
+
+    def _forget_expired(self, now: float) -> None:
+        # At most once per ttl, so a burst of new issuers does not scan the cache each time.
+        if now - self._swept < self._ttl:
+            return
+        self._swept = now
+        for url in [u for u, (at, _) in self._results.items() if now - at > self._ttl]:
+            # A fetch still running is awaited by its callers, who hold its task.
+            del self._results[url]
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

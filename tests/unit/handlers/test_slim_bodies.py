@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -59,6 +60,30 @@ def test_slim_leaves_bodies_without_those_parts_alone(body: dict[str, Any]) -> N
     assert body == before
 
 
+def _decoded(text: str) -> Any:
+    return json.loads(text)  # each call makes its own strings, as each watch event does
+
+
+def test_shared_is_equal_and_two_bodies_share_their_keys_and_short_values() -> None:
+    text = json.dumps(_body() | {"note": "x" * 100})
+    one, two = slim_bodies.shared(_decoded(text)), slim_bodies.shared(_decoded(text))
+    assert one == two == json.loads(text)
+    key_one = next(k for k in one["metadata"] if k == "resourceVersion")
+    key_two = next(k for k in two["metadata"] if k == "resourceVersion")
+    assert key_one is key_two
+    assert one["kind"] is two["kind"]
+    assert one["metadata"]["finalizers"][0] is two["metadata"]["finalizers"][0]
+    # Long values are left as decoded: nearly always unique, interning them saves nothing.
+    assert one["note"] is not two["note"]
+    # Without it, the same text decoded twice shares nothing (what the function is for).
+    assert _decoded(text)["kind"] is not _decoded(text)["kind"]
+
+
+def test_shared_keeps_every_json_type() -> None:
+    value = {"a": [1, 2.5, None, True, {"b": "c"}], "d": False}
+    assert slim_bodies.shared(value) == value
+
+
 def test_the_wrapped_stream_slims_objects_and_passes_bookmarks_through() -> None:
     seen_kwargs: dict[str, Any] = {}
 
@@ -80,6 +105,7 @@ def test_the_wrapped_stream_slims_objects_and_passes_bookmarks_through() -> None
         assert "managedFields" not in metadata
         assert LAST_APPLIED not in metadata["annotations"]
         assert metadata["annotations"][KOPF_DIFFBASE]
+    assert events[0]["object"]["kind"] is events[2]["object"]["kind"]
 
 
 def test_install_wraps_kopfs_watch_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -96,5 +96,20 @@ async def test_many_objects_on_one_issuer_fetch_it_once(issuers: LocalIssuers) -
     assert all(r.problem is None for r in [*results, again])
 
 
+async def test_expired_results_are_forgotten(issuers: LocalIssuers) -> None:
+    import asyncio
+
+    checker = _checker(issuers, ttl=0.2)
+    try:
+        await checker.check(issuers.url("good"))
+        await checker.check(issuers.url("nokeys"))
+        assert checker.cached() == 2
+        await asyncio.sleep(0.3)  # both expired
+        await checker.check(issuers.url("mismatch"))
+    finally:
+        await checker.close()
+    assert checker.cached() == 1
+
+
 def test_the_ca_bundle_is_a_file(issuers: LocalIssuers) -> None:
     assert Path(issuers.ca_file).read_text().startswith("-----BEGIN CERTIFICATE-----")
