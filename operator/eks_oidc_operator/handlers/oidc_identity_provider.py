@@ -20,7 +20,10 @@ They keep these things per object in kopf's memo, each with a reason:
 
 - ``lock``: the change handler and the timers never run a pass at the same time;
 - ``status``: the status the last pass wrote, read instead of the body's, so the next pass never
-  acts on a status older than its own (the watch event may still be on its way);
+  acts on a status older than its own (the watch event may still be on its way). It is kept as
+  the JSON it was written as (keys and short strings shared with every other object), with the
+  few facts the filters and the controls handler read on every watch event in ``facts``: a
+  pydantic model per object cost about 6 KiB, half as much again as the JSON;
 - ``polls`` and ``poll_after``: where the poll schedule of the work in flight stands, as the last
   plan said;
 - ``turn``: the event the cluster gate sets when a queued object's turn comes (from the pass's
@@ -36,6 +39,7 @@ import functools
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +48,7 @@ from pydantic import ValidationError
 
 from eks_oidc_operator import constants, metrics
 from eks_oidc_operator.handlers.runtime import Runtime
+from eks_oidc_operator.handlers.slim_bodies import shared
 from eks_oidc_operator.handlers.tenancy_source import Loaded
 from eks_oidc_operator.models import (
     OidcIdentityProvider,
@@ -70,21 +75,60 @@ RESOURCE = (constants.GROUP, constants.VERSION, constants.PLURAL)
 _log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the watch-event filters and the controls handler read of a remembered status."""
+
+    waiting: bool
+    """The poll timer follows the object (see :func:`~.plan.waiting`)."""
+    queued: bool
+    """It waits for its turn at the cluster gate."""
+    paused_shown: bool
+    """Its status shows the Paused condition."""
+    reconcile_at: str | None
+    """The reconcile-now request the pass answered."""
+    retry: str | None
+    """The retry request the pass answered."""
+
+    @classmethod
+    def of(cls, status: OidcIdentityProviderStatus) -> Facts:
+        """The facts of ``status``."""
+        return cls(
+            waiting=waiting(status),
+            queued=status.queued_since is not None,
+            paused_shown=conditions.find(status.conditions, constants.CONDITION_PAUSED) is not None,
+            reconcile_at=status.last_handled_reconcile_at,
+            retry=status.retry_request,
+        )
+
+
+def remember(memo: kopf.Memo, status: OidcIdentityProviderStatus) -> None:
+    """Keep ``status`` as the one the last pass wrote (see the module's notes on ``status``)."""
+    memo["status"] = shared(status.model_dump(mode="json", by_alias=True))
+    memo["facts"] = Facts.of(status)
+
+
+def remembered(memo: kopf.Memo) -> OidcIdentityProviderStatus | None:
+    """The status the last pass of this process wrote, if any."""
+    raw: dict[str, Any] | None = memo.get("status")
+    return None if raw is None else OidcIdentityProviderStatus.model_validate(raw)
+
+
 def _parse(body: kopf.Body, memo: kopf.Memo) -> OidcIdentityProvider:
     raw: dict[str, Any] = {
         "metadata": dict(body.get("metadata", {})),
         "spec": dict(body.get("spec", {})),
         "status": dict(body.get("status", {})),
     }
-    remembered: OidcIdentityProviderStatus | None = memo.get("status")
+    last = remembered(memo)
     try:
         obj = OidcIdentityProvider.model_validate(raw)
     except ValidationError as error:
         # The CRD's schema and CEL refuse all of this at apply time; reaching here means the
         # CRD is older than the operator. Nothing to do until the object changes.
         raise kopf.PermanentError(f"invalid object: {error}") from error
-    if remembered is not None:
-        obj = obj.model_copy(update={"status": remembered})
+    if last is not None:
+        obj = obj.model_copy(update={"status": last})
     return obj
 
 
@@ -175,7 +219,7 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             # A pass that changes nothing writes nothing (a queued object woken early, a resync
             # of a Ready object): API writes follow changes, not passes.
             patch.status.update(plan.status.model_dump(mode="json", by_alias=True))
-        memo["status"] = plan.status
+        remember(memo, plan.status)
         memo["polls"] = plan.polls
         memo["poll_after"] = plan.poll_after
         for event in plan.events:
@@ -239,13 +283,14 @@ def _again(plan: Plan) -> kopf.TemporaryError:
     return kopf.TemporaryError(f"{verdict.reason}: {verdict.message}", delay=plan.retry_after)
 
 
-def _last_status(status: Mapping[str, Any], memo: kopf.Memo) -> OidcIdentityProviderStatus | None:
-    """The status the last pass of this process wrote, else the body's (``None``: unreadable)."""
-    remembered: OidcIdentityProviderStatus | None = memo.get("status")
-    if remembered is not None:
-        return remembered
+def _last_facts(status: Mapping[str, Any], memo: kopf.Memo) -> Facts | None:
+    """The facts of the status the last pass of this process wrote, else of the body's
+    (``None``: unreadable)."""
+    facts: Facts | None = memo.get("facts")
+    if facts is not None:
+        return facts
     try:
-        return OidcIdentityProviderStatus.model_validate(dict(status))
+        return Facts.of(OidcIdentityProviderStatus.model_validate(dict(status)))
     except ValidationError:
         return None
 
@@ -259,8 +304,8 @@ def _followed(
         return False
     if memo.get("poll_retries"):
         return True
-    remembered = _last_status(status, memo)
-    return remembered is not None and waiting(remembered)
+    facts = _last_facts(status, memo)
+    return facts is not None and facts.waiting
 
 
 def _settled(
@@ -307,8 +352,8 @@ async def controls_handler(
     meta = body.get("metadata", {})
     if meta.get("deletionTimestamp"):
         return
-    remembered = _last_status(body.get("status", {}), memo)
-    if remembered is None or not asks_for_a_pass(meta.get("annotations", {}), remembered):
+    facts = _last_facts(body.get("status", {}), memo)
+    if facts is None or not asks_for_a_pass(meta.get("annotations", {}), facts):
         return
     plan = await _pass(
         body,
@@ -326,14 +371,14 @@ async def controls_handler(
         memo["poll_after"] = plan.retry_after
 
 
-def asks_for_a_pass(annotations: Mapping[str, str], status: OidcIdentityProviderStatus) -> bool:
-    """Whether ``annotations`` ask for something the pass that wrote ``status`` did not see."""
+def asks_for_a_pass(annotations: Mapping[str, str], facts: Facts) -> bool:
+    """Whether ``annotations`` ask for something the pass whose status has ``facts`` did not
+    see."""
     paused = pause_of(annotations) is not None
-    shown = conditions.find(status.conditions, constants.CONDITION_PAUSED) is not None
     return (
-        paused != shown
-        or annotations.get(constants.RECONCILE_ANNOTATION) != status.last_handled_reconcile_at
-        or annotations.get(constants.RETRY_ANNOTATION) != status.retry_request
+        paused != facts.paused_shown
+        or annotations.get(constants.RECONCILE_ANNOTATION) != facts.reconcile_at
+        or annotations.get(constants.RETRY_ANNOTATION) != facts.retry
     )
 
 
@@ -342,8 +387,8 @@ async def poll_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kw
     While queued at the cluster gate: wait for the gate's wake-up, then one pass."""
     stopped: kopf.DaemonStopped = kwargs["stopped"]
     runtime: Runtime = memo["runtime"]
-    remembered: OidcIdentityProviderStatus | None = memo.get("status")
-    if remembered is not None and remembered.queued_since is not None:
+    facts: Facts | None = memo.get("facts")
+    if facts is not None and facts.queued:
         # The wake-up is all a waiting object needs; the resync interval bounds the wait only
         # as a safety net (a pass of a still-queued object makes no call and writes nothing).
         await _turn(memo, stopped, runtime.timings.resync)

@@ -121,6 +121,12 @@ def body(
     return kopf.Body(raw)
 
 
+def _remembered(world: World) -> Any:
+    status = handlers.remembered(world.memo)
+    assert status is not None
+    return status
+
+
 async def test_a_create_associates_writes_status_and_remembers_the_poll_schedule(
     world: World,
 ) -> None:
@@ -130,7 +136,7 @@ async def test_a_create_associates_writes_status_and_remembers_the_poll_schedule
     assert patch["status"]["update"]["id"] == "u-new"
     assert world.clients.asked == [("eu-west-1", None)]
     assert world.events.events == [("Normal", "Associating")]
-    assert world.memo["status"].update.id == "u-new"
+    assert _remembered(world).update.id == "u-new"
     assert (world.memo["polls"], world.memo["poll_after"]) == (0, TIMINGS.poll_initial)
 
 
@@ -166,7 +172,7 @@ async def test_polls_wait_as_the_last_plan_said_and_start_over_for_the_next_upda
     world.eks.updates["u-new"] = update("Successful", id_="u-new")
     world.eks.config = config()
     await handlers.poll_handler(body=body(), memo=world.memo, patch=kopf.Patch(), stopped=stopped)
-    assert world.memo["status"].phase == "Active"
+    assert _remembered(world).phase == "Active"
     assert (world.memo["polls"], world.memo["poll_after"]) == (0, None)
     assert world.events.events[-1] == ("Normal", "Associated")
 
