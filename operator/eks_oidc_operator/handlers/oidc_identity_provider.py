@@ -35,21 +35,24 @@ They keep these things per object in kopf's memo, each with a reason:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import kopf
 from pydantic import ValidationError
 
 from eks_oidc_operator import constants, metrics
+from eks_oidc_operator.handlers import kopf_links
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.handlers.slim_bodies import shared
 from eks_oidc_operator.handlers.tenancy_source import Loaded
+from eks_oidc_operator.handlers.timers import Kind
 from eks_oidc_operator.models import (
     OidcIdentityProvider,
     OidcIdentityProviderStatus,
@@ -69,7 +72,6 @@ from eks_oidc_operator.reconcile.plan import Plan, waiting
 from eks_oidc_operator.reconcile.port import EksPort
 from eks_oidc_operator.reconcile.reconciler import reconcile
 from eks_oidc_operator.reconcile.tenancy import Access
-from eks_oidc_operator.reconcile.timing import poll_delay
 
 RESOURCE = (constants.GROUP, constants.VERSION, constants.PLURAL)
 _log = logging.getLogger(__name__)
@@ -194,11 +196,10 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             else None
         )
         checks = Checks(denied=access.denied, rival=rival, issuer=check, issuer_mode=mode)
-        turn: asyncio.Event = memo.setdefault("turn", asyncio.Event())
-        loop = asyncio.get_running_loop()
+        uid = str(obj.metadata.uid or "")
 
         def wake() -> None:  # called by the gate, from the pass's worker thread
-            loop.call_soon_threadsafe(turn.set)
+            runtime.timers.wake(uid)
 
         try:
             plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks, wake)
@@ -227,11 +228,13 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             metrics.record_event(event.type, event.reason)
         result = "retry" if plan.retry_after is not None else "ok"
         metrics.record_pass(trigger, plan.status.phase, time.monotonic() - started, result)
-        return plan
+    runtime.timers.passed(uid)  # its timer may change with what the pass wrote
+    return plan
 
 
-def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    """Every watch event of every object feeds the objects' gauges (a deletion removes it).
+async def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **kwargs: Any) -> None:
+    """Every watch event of every object feeds the objects' gauges and the timers (a deletion
+    removes it from both). On the event loop, not in a thread: the timers live there.
 
     A deletion also takes the object out of the cluster gate: one whose finalizer a human
     removed never passes again, and must not keep its cluster's queue waiting.
@@ -240,13 +243,19 @@ def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     uid = str((body.get("metadata") or {}).get("uid", ""))
     if not uid:
         return
+    runtime: Runtime | None = memo.get("runtime")
+    if runtime is not None and "resource" not in runtime.kopf_links and "resource" in kwargs:
+        # What a timer's pass needs of kopf that only a resource handler is given.
+        kopf_links.adopt(runtime.kopf_links, runtime.timers, kwargs)
     if event.get("type") == "DELETED":
         metrics.OBJECTS.gone(uid)
-        runtime: Runtime | None = memo.get("runtime")
         if runtime is not None:
             runtime.gate.forget(uid)
+            runtime.timers.gone(uid)
     else:
         metrics.OBJECTS.seen(uid, body)
+        if runtime is not None:
+            runtime.timers.seen(body, memo)
 
 
 def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[ClaimKey, Claim] | None:
@@ -295,29 +304,22 @@ def _last_facts(status: Mapping[str, Any], memo: kopf.Memo) -> Facts | None:
         return None
 
 
-def _followed(
-    status: kopf.Status, memo: kopf.Memo, annotations: kopf.Annotations, **_: Any
-) -> bool:
-    """Whether the poll timer runs for the object: EKS works on it, it waits for its turn, or
-    the timer owes it a retry; and it is not paused (then nothing is polled)."""
-    if pause_of(annotations) is not None:
-        return False
-    if memo.get("poll_retries"):
-        return True
-    facts = _last_facts(status, memo)
-    return facts is not None and facts.waiting
+def timer_facts(body: Mapping[str, Any], memo: kopf.Memo) -> tuple[bool, bool, bool, float | None]:
+    """What the scheduler needs of an object to choose its timer: whether EKS works on it or it
+    waits for its turn, whether it is queued, whether a timer owes a pass a retry, and the delay
+    the last plan asked for."""
+    facts = _last_facts(body.get("status") or {}, memo)
+    return (
+        facts is not None and facts.waiting,
+        facts is not None and facts.queued,
+        bool(memo.get("poll_retries")),
+        memo.get("poll_after"),
+    )
 
 
-def _settled(
-    status: kopf.Status,
-    memo: kopf.Memo,
-    meta: kopf.Meta,
-    annotations: kopf.Annotations,
-    **kwargs: Any,
-) -> bool:
-    if meta.get("deletionTimestamp") or pause_of(annotations) is not None:
-        return False
-    return not _followed(status, memo, annotations, **kwargs)
+def paused(annotations: Mapping[str, str]) -> bool:
+    """Whether the annotations pause the object (then it has no timer)."""
+    return pause_of(annotations) is not None
 
 
 async def reconcile_handler(
@@ -382,22 +384,11 @@ def asks_for_a_pass(annotations: Mapping[str, str], facts: Facts) -> bool:
     )
 
 
-async def poll_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any) -> None:
-    """While EKS works: wait as the last plan said, then one pass (this poll counted in it).
-    While queued at the cluster gate: wait for the gate's wake-up, then one pass."""
-    stopped: kopf.DaemonStopped = kwargs["stopped"]
-    runtime: Runtime = memo["runtime"]
-    facts: Facts | None = memo.get("facts")
-    if facts is not None and facts.queued:
-        # The wake-up is all a waiting object needs; the resync interval bounds the wait only
-        # as a safety net (a pass of a still-queued object makes no call and writes nothing).
-        await _turn(memo, stopped, runtime.timings.resync)
-    else:
-        # No plan yet in this process (just restarted, the resume pass still running): the
-        # schedule's first step.
-        await stopped.wait(memo.get("poll_after") or poll_delay(0, runtime.timings))
-    if stopped:
-        return
+async def poll_pass(
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, claims: Any = None
+) -> None:
+    """The poll timer is due (see ``handlers/timers.py`` for when): one pass, this poll counted
+    in it."""
     retries = memo.get("poll_retries", 0)
     plan = await _pass(
         body,
@@ -406,7 +397,7 @@ async def poll_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kw
         "poll",
         retries=retries,
         polls=memo.get("polls", 0) + 1,
-        claims=kwargs.get("claims"),
+        claims=claims,
     )
     if plan.retry_after is not None and not waiting(plan.status):
         # The pass of an object whose turn came met trouble (a throttle, a 5xx) with nothing in
@@ -417,22 +408,8 @@ async def poll_handler(body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kw
         memo["poll_retries"] = 0
 
 
-async def _turn(memo: kopf.Memo, stopped: kopf.DaemonStopped, limit: float) -> None:
-    """Wait until the cluster gate says it is this object's turn, the timer stops, or ``limit``
-    seconds have passed."""
-    turn: asyncio.Event = memo.setdefault("turn", asyncio.Event())
-    woken = asyncio.ensure_future(turn.wait())
-    halted = asyncio.ensure_future(stopped.wait(limit))
-    try:
-        await asyncio.wait((woken, halted), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        woken.cancel()
-        halted.cancel()
-    turn.clear()
-
-
-async def resync_handler(
-    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any
+async def resync_pass(
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, claims: Any = None
 ) -> None:
     """Settled objects, now and then: drift, and stalled failures whose retry is due."""
     await _pass(
@@ -442,7 +419,7 @@ async def resync_handler(
         "resync",
         retries=0,
         polls=memo.get("polls", 0),
-        claims=kwargs.get("claims"),
+        claims=claims,
     )
 
 
@@ -459,6 +436,17 @@ async def finalize_handler(
     metrics.OBJECTS.gone(str(body.get("metadata", {}).get("uid", "")))
 
 
+async def _timer_pass(runtime: Runtime, kind: Kind, raw: Mapping[str, Any], memo: Any) -> None:
+    """One pass of a due timer, and its status written as kopf writes a timer's."""
+    links = runtime.kopf_links
+    body = kopf.Body(cast(kopf.RawBody, raw))
+    patch = kopf.Patch()
+    run = poll_pass if kind is Kind.POLL else resync_pass
+    await run(body, memo, patch, links.get("claims"))
+    if patch:
+        await kopf_links.write_patch(links["settings"], links["resource"], body, patch)
+
+
 def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     """Register every handler, with the timings of ``runtime`` (known only at start-up)."""
     timings = runtime.timings
@@ -471,16 +459,23 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     kopf.on.update(*RESOURCE, id="reconcile", field="spec", registry=registry)(reconcile_handler)
     # Pause, reconcile-now and retry requests: a pass at once (see controls_handler).
     kopf.on.event(*RESOURCE, id="controls", registry=registry)(controls_handler)
-    kopf.timer(*RESOURCE, id="poll", interval=0.5, when=_followed, registry=registry)(poll_handler)
-    kopf.timer(
-        *RESOURCE,
-        id="resync",
-        interval=timings.resync,
-        # The pass that settled the object (or, after a restart, its resume pass) has just
-        # looked at EKS: the first drift check comes about one interval later, spread over
-        # half to one and a half of it so that objects settled together do not check together.
-        initial_delay=lambda **_: runtime.rng.uniform(0.5, 1.5) * timings.resync,
-        when=_settled,
-        registry=registry,
-    )(resync_handler)
+    # The polls and drift checks: one scheduler for all objects, not kopf timers (see
+    # handlers/timers.py for why).
+
+    @kopf.on.startup(registry=registry)
+    async def start_timers(settings: kopf.OperatorSettings, **_: Any) -> None:
+        runtime.kopf_links["settings"] = settings
+        runtime.timers.start(
+            run=functools.partial(_timer_pass, runtime),
+            facts=timer_facts,
+            paused=paused,
+            timings=timings,
+            rng=runtime.rng,
+            context=contextvars.copy_context(),  # kopf's: its API credentials and settings
+        )
+
+    @kopf.on.cleanup(registry=registry)
+    async def stop_timers(**_: Any) -> None:
+        await runtime.timers.stop()
+
     kopf.on.delete(*RESOURCE, id="finalize", registry=registry)(finalize_handler)

@@ -7,12 +7,13 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import kopf
 
 from eks_oidc_operator import metrics
 from eks_oidc_operator.handlers.tenancy_source import PolicySource
+from eks_oidc_operator.handlers.timers import Timers
 from eks_oidc_operator.oidc.discovery import IssuerChecker
 from eks_oidc_operator.reconcile.cluster_facts import ClusterFacts
 from eks_oidc_operator.reconcile.gate import ClusterGate
@@ -102,6 +103,10 @@ class Runtime:
     """The issuer pre-flight, with its per-issuer cache."""
     clusters: ClusterFacts = field(default_factory=lambda: ClusterFacts(ttl=600.0))
     """DescribeCluster answers shared by every object on a cluster, for a while."""
+    timers: Timers = field(default_factory=Timers)
+    """Every object's polls and drift checks (started with kopf)."""
+    kopf_links: dict[str, Any] = field(default_factory=dict)
+    """What the timers' passes need of kopf: its settings, the resource, the claims index."""
 
     @classmethod
     def from_settings(cls, settings: OperatorSettings, namespaces: tuple[str, ...] = ()) -> Runtime:

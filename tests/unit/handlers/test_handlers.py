@@ -7,7 +7,6 @@ status they last wrote, where the poll schedule stands) is what these tests hold
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import random
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.handlers import oidc_identity_provider as handlers
 from eks_oidc_operator.handlers.runtime import Runtime
+from eks_oidc_operator.handlers.timers import Due, Kind, next_timer
 from eks_oidc_operator.models import IssuerCheckMode
 from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.plan import Event
@@ -56,18 +56,30 @@ class Recorder:
         self.events.append((event.type, event.reason))
 
 
-@dataclass
-class Stopped:
-    """Stands in for kopf's ``stopped`` flag of a timer: records how long it was asked to wait."""
+def _due(b: kopf.Body, memo: kopf.Memo) -> Due | None:
+    """The timer the scheduler would give the object now (as ``Timers`` decides it)."""
+    waiting, queued, owed, after = handlers.timer_facts(b, memo)
+    return next_timer(
+        waiting=waiting,
+        queued=queued,
+        paused=handlers.paused(b.metadata.annotations),
+        deleting=bool(b.metadata.get("deletionTimestamp")),
+        retries_owed=owed,
+        poll_after=after,
+        woken=False,
+        timings=TIMINGS,
+        rng=random.Random(0),
+    )
 
-    set: bool = False
-    waits: list[float] = field(default_factory=list)
 
-    async def wait(self, seconds: float) -> None:
-        self.waits.append(seconds)
+def _polled(b: kopf.Body, memo: kopf.Memo) -> bool:
+    due = _due(b, memo)
+    return due is not None and due.kind is Kind.POLL
 
-    def __bool__(self) -> bool:
-        return self.set
+
+def _resynced(b: kopf.Body, memo: kopf.Memo) -> bool:
+    due = _due(b, memo)
+    return due is not None and due.kind is Kind.RESYNC
 
 
 @dataclass
@@ -154,7 +166,7 @@ async def test_the_next_pass_reads_the_status_it_wrote_not_the_stale_body(world:
     await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
     world.eks.calls.clear()
     # The watch event with the new status has not arrived: the body still has none.
-    await handlers.resync_handler(body=body(), memo=world.memo, patch=kopf.Patch())
+    await handlers.resync_pass(body=body(), memo=world.memo, patch=kopf.Patch())
     assert world.eks.calls == ["DescribeUpdate"], "it follows its update, never associates again"
 
 
@@ -162,16 +174,15 @@ async def test_polls_wait_as_the_last_plan_said_and_start_over_for_the_next_upda
     world: World,
 ) -> None:
     await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
-    stopped = Stopped()
+    waits = []
     for _ in range(3):
-        await handlers.poll_handler(
-            body=body(), memo=world.memo, patch=kopf.Patch(), stopped=stopped
-        )
-    assert stopped.waits == [30.0, 30.0, 30.0]  # the default schedule is flat
+        waits.append(_due(body(), world.memo))
+        await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
+    assert waits == [Due(Kind.POLL, 30.0)] * 3  # the default schedule is flat
     assert world.memo["polls"] == 3
     world.eks.updates["u-new"] = update("Successful", id_="u-new")
     world.eks.config = config()
-    await handlers.poll_handler(body=body(), memo=world.memo, patch=kopf.Patch(), stopped=stopped)
+    await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
     assert _remembered(world).phase == "Active"
     assert (world.memo["polls"], world.memo["poll_after"]) == (0, None)
     assert world.events.events[-1] == ("Normal", "Associated")
@@ -184,20 +195,10 @@ async def test_a_poll_before_any_plan_in_this_process_waits_the_first_step(world
         "phase": "Associating",
     }
     world.eks.updates["u-1"] = update(id_="u-1")
-    stopped = Stopped()
-    await handlers.poll_handler(
-        body=body(status=in_flight), memo=world.memo, patch=kopf.Patch(), stopped=stopped
-    )
-    assert stopped.waits == [TIMINGS.poll_initial]
+    assert _due(body(status=in_flight), world.memo) == Due(Kind.POLL, TIMINGS.poll_initial)
+    await handlers.poll_pass(body=body(status=in_flight), memo=world.memo, patch=kopf.Patch())
     assert world.eks.calls == ["DescribeUpdate"]
     assert world.memo["polls"] == 1
-
-
-async def test_a_stopped_timer_makes_no_pass(world: World) -> None:
-    stopped = Stopped(set=True)
-    await handlers.poll_handler(body=body(), memo=world.memo, patch=kopf.Patch(), stopped=stopped)
-    assert world.eks.calls == []
-    assert "status" not in world.memo
 
 
 async def test_deletion_is_retried_until_the_plan_releases(world: World) -> None:
@@ -218,12 +219,13 @@ async def test_deletion_is_retried_until_the_plan_releases(world: World) -> None
 
 
 async def test_the_timer_filters_read_the_remembered_status_first(world: World) -> None:
-    empty, meta = body().status, body().meta
-    assert not handlers._followed(empty, world.memo, {})
-    assert handlers._settled(empty, world.memo, meta, {})
+    assert not _polled(body(), world.memo)
+    assert _resynced(body(), world.memo)
     await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
-    assert handlers._followed(empty, world.memo, {})
-    assert not handlers._settled(empty, world.memo, meta, {})
+    # The body still shows no status (its watch event is on its way): the memo's is read.
+    assert _polled(body(), world.memo)
+    assert not _resynced(body(), world.memo)
+    assert _due(body(deleting=True), world.memo) is None, "the finalize handler owns deletion"
 
 
 async def test_an_object_keeps_the_region_it_was_created_in(world: World) -> None:
@@ -232,7 +234,7 @@ async def test_an_object_keeps_the_region_it_was_created_in(world: World) -> Non
     # The operator's default region changes (a new install, a changed setting): objects that
     # did not name a region stay where they were created, never repointed at another region.
     world.memo["runtime"] = dataclasses.replace(runtime, default_region="us-east-1")
-    await handlers.resync_handler(body=body(), memo=world.memo, patch=kopf.Patch())
+    await handlers.resync_pass(body=body(), memo=world.memo, patch=kopf.Patch())
     assert [region for region, _ in world.clients.asked] == ["eu-west-1", "eu-west-1"]
     fresh = kopf.Memo(runtime=world.memo["runtime"])
     await handlers.reconcile_handler(body=body(), memo=fresh, patch=kopf.Patch(), retry=0)
@@ -318,7 +320,7 @@ async def test_the_issuer_is_checked_before_an_association_only(world: World) ->
     await handlers.reconcile_handler(body=body(), memo=memo, patch=kopf.Patch(), retry=0)
     assert len(issuers.urls) == 1  # a new object: checked
     # Its association is in flight: the poll does not check again.
-    await handlers.poll_handler(body=body(), memo=memo, patch=kopf.Patch(), stopped=Stopped())
+    await handlers.poll_pass(body=body(), memo=memo, patch=kopf.Patch())
     assert len(issuers.urls) == 1
     ready = {
         "observedGeneration": 1,
@@ -336,7 +338,7 @@ async def test_the_issuer_is_checked_before_an_association_only(world: World) ->
     }
     settled = kopf.Memo(runtime=runtime)
     world.eks.config = config()
-    await handlers.resync_handler(body=body(status=ready), memo=settled, patch=kopf.Patch())
+    await handlers.resync_pass(body=body(status=ready), memo=settled, patch=kopf.Patch())
     assert len(issuers.urls) == 1  # Ready at its generation: EKS has the issuer already
 
 
@@ -358,21 +360,21 @@ async def test_a_queued_object_waits_for_the_gate_without_calls_timers_or_writes
     await handlers.reconcile_handler(body=_second(), memo=second, patch=patch, retry=0)
     assert world.eks.calls[before:] == []
     assert patch["status"]["queuedSince"]
-    assert handlers._followed(_second().status, second, {}), "the poll timer waits for its turn"
-    stopped, again = Stopped(), kopf.Patch()
-    await handlers.poll_handler(body=_second(), memo=second, patch=again, stopped=stopped)
-    # The timer waited on the gate, with the resync interval only as a safety net, and the pass
-    # that followed (the net: still not its turn) called nothing and wrote nothing.
-    assert stopped.waits == [TIMINGS.resync]
+    # The poll timer waits for the gate's wake-up, with the resync interval only as a safety
+    # net; the pass of that net (still not its turn) calls nothing and writes nothing.
+    assert _due(_second(), second) == Due(Kind.POLL, TIMINGS.resync)
+    again = kopf.Patch()
+    await handlers.poll_pass(body=_second(), memo=second, patch=again)
     assert world.eks.calls[before:] == []
     assert "status" not in again
-    assert not second["turn"].is_set()
+    woken: list[str] = []
+    runtime: Runtime = world.memo["runtime"]
+    runtime.timers.wake = woken.append  # type: ignore[method-assign,assignment]
     # The first object's update ends: the gate passes to the second and wakes its timer.
     world.eks.updates["u-new"] = update("Successful", id_="u-new")
     world.eks.config = config()
-    await handlers.poll_handler(body=body(), memo=world.memo, patch=kopf.Patch(), stopped=Stopped())
-    await asyncio.sleep(0)  # the wake-up comes through the event loop
-    assert second["turn"].is_set()
+    await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
+    assert woken == ["u2"]
 
 
 async def test_a_timer_pass_that_asks_for_a_retry_is_retried_by_the_timer(world: World) -> None:
@@ -380,20 +382,15 @@ async def test_a_timer_pass_that_asks_for_a_retry_is_retried_by_the_timer(world:
     world.eks.fail["DescribeIdentityProviderConfig"] = EksError(
         "ThrottlingException", "Rate exceeded", operation="DescribeIdentityProviderConfig"
     )
-    await handlers.poll_handler(
-        body=body(status=queued), memo=world.memo, patch=kopf.Patch(), stopped=Stopped()
-    )
+    await handlers.poll_pass(body=body(status=queued), memo=world.memo, patch=kopf.Patch())
     # Its turn came (the gate was free) but EKS throttled: nothing is in flight, so only the
     # timer can look again, on the retry backoff.
     assert world.memo["poll_retries"] == 1
     assert 8 <= world.memo["poll_after"] <= 12
-    assert handlers._followed(body().status, world.memo, {})
+    backoff = world.memo["poll_after"]
+    assert _due(body(status=queued), world.memo) == Due(Kind.POLL, backoff)
     world.eks.fail.clear()
-    stopped, backoff = Stopped(), world.memo["poll_after"]
-    await handlers.poll_handler(
-        body=body(status=queued), memo=world.memo, patch=kopf.Patch(), stopped=stopped
-    )
-    assert stopped.waits == [backoff]
+    await handlers.poll_pass(body=body(status=queued), memo=world.memo, patch=kopf.Patch())
     assert world.eks.calls[-1] == "AssociateIdentityProviderConfig"
     assert world.memo["poll_retries"] == 0
 
@@ -402,21 +399,20 @@ async def test_a_deleted_object_leaves_the_gate(world: World) -> None:
     runtime: Runtime = world.memo["runtime"]
     runtime.gate.acquire(("eu-west-1", "prod"), "u")
     event: Any = {"type": "DELETED", "object": dict(body())}
-    handlers.object_gauges(event=event, memo=world.memo)
+    await handlers.object_gauges(event=event, memo=world.memo)
     assert runtime.gate.holder(("eu-west-1", "prod"), "someone") is None
 
 
 PAUSED = {constants.PAUSED_ANNOTATION: "true"}
 
 
-async def test_a_pause_stops_both_timers_and_the_controls_handler_writes_it_once(
+async def test_a_pause_leaves_no_timer_and_the_controls_handler_writes_it_once(
     world: World,
 ) -> None:
     await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
-    assert handlers._followed(body().status, world.memo, {}), "in flight: polled"
+    assert _polled(body(), world.memo), "in flight: polled"
     paused = body(annotations=PAUSED)
-    assert not handlers._followed(paused.status, world.memo, PAUSED)
-    assert not handlers._settled(paused.status, world.memo, paused.meta, PAUSED)
+    assert _due(paused, world.memo) is None
     before, patch = len(world.eks.calls), kopf.Patch()
     await handlers.controls_handler(body=paused, memo=world.memo, patch=patch)
     assert world.eks.calls[before:] == []
@@ -459,7 +455,7 @@ async def test_a_control_pass_that_asks_for_a_retry_is_retried_by_the_poll_timer
     asked = body(annotations={constants.RECONCILE_ANNOTATION: "t1"})
     await handlers.controls_handler(body=asked, memo=world.memo, patch=kopf.Patch())
     assert world.memo["poll_retries"] == 1
-    assert handlers._followed(asked.status, world.memo, {})
+    assert _polled(asked, world.memo)
 
 
 def test_an_observing_object_claims_nothing(world: World) -> None:
