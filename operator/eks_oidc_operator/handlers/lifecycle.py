@@ -12,6 +12,9 @@ import kopf
 from eks_oidc_operator import constants
 from eks_oidc_operator.handlers.runtime import Runtime
 
+WORKER_IDLE_SECONDS = 0.5
+"""How long kopf keeps an object's worker after its last event (kopf's default: 5 s)."""
+
 
 def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     """Register the login and start-up handlers that configure kopf for this operator."""
@@ -52,6 +55,10 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eks")
         )
         settings.execution.max_workers = workers
+        # kopf keeps a worker task (and its queue) per object for this long after the object's
+        # last watch event: in a burst of a thousand objects, a thousand of them. Half a second
+        # still batches the events of one write; a later event starts a new worker.
+        settings.queueing.idle_timeout = WORKER_IDLE_SECONDS
         if runtime.namespaces:
             # Named namespaces need no discovery: without this kopf lists and watches all
             # namespaces, which the least-privilege ClusterRole deliberately does not grant.

@@ -259,7 +259,7 @@ async def test_an_object_an_older_one_claims_the_config_from_makes_no_eks_call(
     younger = _named("team-b", "2026-12-01T10:00:05Z", "b")
     claims: dict[Any, list[Any]] = {}
     for each in (younger, older):  # the order the watch delivered them does not matter
-        for key, claim in (handlers.claims_index(body=each, memo=world.memo) or {}).items():
+        for key, claim in (await handlers.claims_index(body=each, memo=world.memo) or {}).items():
             claims.setdefault(key, []).append(claim)
     assert len(claims) == 1  # one config: same account, region, cluster and name
     patch = kopf.Patch()
@@ -276,8 +276,8 @@ async def test_an_object_an_older_one_claims_the_config_from_makes_no_eks_call(
     assert "team-a/corp" in stalled["message"]
 
 
-def test_a_deleted_object_claims_nothing(world: World) -> None:
-    assert handlers.claims_index(body=body(deleting=True), memo=world.memo) is None
+async def test_a_deleted_object_claims_nothing(world: World) -> None:
+    assert await handlers.claims_index(body=body(deleting=True), memo=world.memo) is None
 
 
 async def test_an_older_object_the_tenancy_policy_refuses_claims_nothing(world: World) -> None:
@@ -287,7 +287,7 @@ async def test_an_older_object_the_tenancy_policy_refuses_claims_nothing(world: 
     mine = _named("team-b", "2026-12-01T10:00:05Z", "b")
     claims: dict[Any, list[Any]] = {}
     for each in (refused, mine):
-        for key, claim in (handlers.claims_index(body=each, memo=world.memo) or {}).items():
+        for key, claim in (await handlers.claims_index(body=each, memo=world.memo) or {}).items():
             claims.setdefault(key, []).append(claim)
     # Same key only if same account: make the refused one claim the operator's own account.
     key = next(iter(claims))
@@ -458,6 +458,8 @@ async def test_a_control_pass_that_asks_for_a_retry_is_retried_by_the_poll_timer
     assert _polled(asked, world.memo)
 
 
-def test_an_observing_object_claims_nothing(world: World) -> None:
-    assert handlers.claims_index(body=body(managementPolicy="Observe"), memo=world.memo) is None
-    assert handlers.claims_index(body=body(), memo=world.memo) is not None
+async def test_an_observing_object_claims_nothing(world: World) -> None:
+    assert (
+        await handlers.claims_index(body=body(managementPolicy="Observe"), memo=world.memo) is None
+    )
+    assert await handlers.claims_index(body=body(), memo=world.memo) is not None

@@ -1,0 +1,245 @@
+"""The scheduler of polls and drift checks: which timer an object gets, and when its pass runs.
+
+``next_timer`` is a table; ``Timers`` runs on a real event loop with timings of milliseconds
+and a fake pass that records what it was asked to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from eks_oidc_operator.handlers import kopf_links
+from eks_oidc_operator.handlers.timers import Due, Kind, Timers, next_timer
+from eks_oidc_operator.reconcile.timing import Timings
+
+TIMINGS = Timings(poll_initial=30.0, poll_max=30.0, resync=600.0)
+
+
+def _next(**facts: Any) -> Due | None:
+    given: dict[str, Any] = {
+        "waiting": False,
+        "queued": False,
+        "paused": False,
+        "deleting": False,
+        "retries_owed": False,
+        "poll_after": None,
+        "woken": False,
+    } | facts
+    return next_timer(**given, timings=TIMINGS, rng=random.Random(1))
+
+
+def test_a_settled_object_gets_a_spread_drift_check() -> None:
+    due = _next()
+    assert due is not None
+    assert due.kind is Kind.RESYNC
+    assert 300.0 <= due.delay <= 900.0
+    delays = {
+        next_timer(
+            waiting=False,
+            queued=False,
+            paused=False,
+            deleting=False,
+            retries_owed=False,
+            poll_after=None,
+            woken=False,
+            timings=TIMINGS,
+            rng=random.Random(seed),
+        )
+        for seed in range(5)
+    }
+    assert len(delays) == 5, "objects settled together do not check together"
+
+
+def test_work_in_flight_is_polled_as_the_last_plan_said_or_at_the_first_step() -> None:
+    assert _next(waiting=True, poll_after=12.0) == Due(Kind.POLL, 12.0)
+    assert _next(waiting=True) == Due(Kind.POLL, TIMINGS.poll_initial)
+
+
+def test_a_queued_object_waits_for_its_wake_up_with_the_drift_interval_as_a_net() -> None:
+    assert _next(waiting=True, queued=True, poll_after=5.0) == Due(Kind.POLL, TIMINGS.resync)
+    assert _next(waiting=True, queued=True, woken=True) == Due(Kind.POLL, 0.0)
+
+
+def test_a_retry_owed_is_polled_on_its_backoff_even_while_queued() -> None:
+    assert _next(retries_owed=True, poll_after=9.0) == Due(Kind.POLL, 9.0)
+    assert _next(retries_owed=True, queued=True, poll_after=9.0) == Due(Kind.POLL, 9.0)
+
+
+@pytest.mark.parametrize("stopper", ["paused", "deleting"])
+def test_paused_or_deleting_objects_get_no_timer(stopper: str) -> None:
+    assert _next(**{stopper: True}, waiting=True) is None
+    assert _next(**{stopper: True}) is None
+
+
+@dataclass
+class World:
+    """Facts of each object by uid, as the handlers would read them, and the passes run."""
+
+    facts: dict[str, tuple[bool, bool, bool, float | None]] = field(default_factory=dict)
+    runs: list[tuple[str, Kind]] = field(default_factory=list)
+    fail: bool = False
+    hold: asyncio.Event | None = None
+
+    async def run(self, kind: Kind, body: Mapping[str, Any], memo: Any) -> None:
+        uid = body["metadata"]["uid"]
+        self.runs.append((uid, kind))
+        if self.hold is not None:
+            await self.hold.wait()
+        if self.fail:
+            raise RuntimeError("boom")
+        waiting, queued, owed, _ = self.facts[uid]
+        self.facts[uid] = (waiting, queued, owed, 0.02)
+
+    def read(self, body: Mapping[str, Any], memo: Any) -> tuple[bool, bool, bool, float | None]:
+        return self.facts[body["metadata"]["uid"]]
+
+
+def _body(uid: str, **metadata: Any) -> dict[str, Any]:
+    return {"metadata": {"uid": uid, **metadata}}
+
+
+FAST = Timings(poll_initial=0.02, poll_max=0.02, resync=0.2)
+
+
+async def _timers(world: World) -> Timers:
+    timers = Timers()
+    timers.start(
+        run=world.run,
+        facts=world.read,
+        paused=lambda annotations: "paused" in annotations,
+        timings=FAST,
+        rng=random.Random(0),
+    )
+    return timers
+
+
+async def test_an_object_in_flight_is_polled_again_and_again() -> None:
+    world = World({"a": (True, False, False, None)})
+    timers = await _timers(world)
+    timers.seen(_body("a"), {})
+    await asyncio.sleep(0.1)
+    await timers.stop()
+    assert len(world.runs) >= 3
+    assert set(world.runs) == {("a", Kind.POLL)}
+
+
+async def test_a_settled_object_is_checked_once_per_interval_not_at_every_event() -> None:
+    world = World({"a": (False, False, False, None)})
+    timers = await _timers(world)
+    for _ in range(20):  # unrelated watch events do not put the check off
+        timers.seen(_body("a"), {})
+        await asyncio.sleep(0.01)
+    assert timers.scheduled() == {"a": Kind.RESYNC}
+    await asyncio.sleep(0.2)
+    await timers.stop()
+    assert world.runs[:1] == [("a", Kind.RESYNC)]
+
+
+async def test_the_gate_wake_up_runs_a_queued_object_at_once() -> None:
+    world = World({"q": (True, True, False, None)})
+    timers = await _timers(world)
+    timers.seen(_body("q"), {})
+    await asyncio.sleep(0.05)
+    assert world.runs == []  # waits for its turn (the net is the drift interval, 0.2 s)
+    timers.wake("q")  # from the gate, in a worker thread in real life
+    await asyncio.sleep(0.01)
+    await timers.stop()
+    assert world.runs == [("q", Kind.POLL)]
+
+
+async def test_a_wake_up_during_its_pass_is_kept_for_right_after() -> None:
+    hold = asyncio.Event()
+    world = World({"q": (True, True, False, None)}, hold=hold)
+    timers = await _timers(world)
+    timers.seen(_body("q"), {})
+    timers.wake("q")
+    await asyncio.sleep(0.01)
+    assert world.runs == [("q", Kind.POLL)]  # running, held
+    timers.wake("q")
+    await asyncio.sleep(0.01)
+    hold.set()
+    await asyncio.sleep(0.01)
+    await timers.stop()
+    assert world.runs == [("q", Kind.POLL)] * 2
+
+
+async def test_pausing_deleting_or_deleted_objects_lose_their_timer() -> None:
+    world = World(dict.fromkeys("abc", (True, False, False, 0.05)))
+    timers = await _timers(world)
+    for uid in "abc":
+        timers.seen(_body(uid), {})
+    assert timers.scheduled() == dict.fromkeys("abc", Kind.POLL)
+    timers.seen(_body("a", annotations={"paused": "true"}), {})
+    timers.seen(_body("b", deletionTimestamp="2026-12-03T10:00:00Z"), {})
+    timers.gone("c")
+    assert timers.scheduled() == {}
+    await asyncio.sleep(0.1)
+    await timers.stop()
+    assert world.runs == []
+
+
+async def test_a_poll_moves_earlier_when_another_pass_starts_an_association() -> None:
+    world = World({"q": (True, True, False, None)})
+    timers = await _timers(world)
+    timers.seen(_body("q"), {})  # queued: the net, 0.2 s away
+    world.facts["q"] = (True, False, False, 0.01)  # a kopf handler's pass associated
+    timers.passed("q")
+    await asyncio.sleep(0.05)
+    await timers.stop()
+    assert world.runs[:1] == [("q", Kind.POLL)]
+
+
+async def test_a_failed_pass_is_tried_again_later_not_in_a_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from eks_oidc_operator.handlers import timers as module
+
+    monkeypatch.setattr(module, "FAILED_PASS_DELAY", 0.05)
+    world = World({"a": (True, False, False, 0.001)}, fail=True)
+    timers = await _timers(world)
+    timers.seen(_body("a"), {})
+    await asyncio.sleep(0.08)
+    await timers.stop()
+    assert len(world.runs) == 2, world.runs
+
+
+async def test_passes_run_in_the_context_given_at_start() -> None:
+    import contextvars
+
+    marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker")
+    seen: list[str] = []
+
+    async def run(kind: Kind, body: Mapping[str, Any], memo: Any) -> None:
+        seen.append(marker.get("none"))
+
+    context = contextvars.copy_context()
+    context.run(marker.set, "kopf's")
+    timers = Timers()
+    timers.start(
+        run=run,
+        facts=lambda b, m: (True, False, False, 0.0),
+        paused=lambda a: False,
+        timings=FAST,
+        rng=random.Random(0),
+        context=context,
+    )
+    timers.seen(_body("a"), {})
+    await asyncio.sleep(0.01)
+    await timers.stop()
+    assert seen[:1] == ["kopf's"]
+
+
+def test_the_kopf_internals_the_timer_passes_use_exist() -> None:
+    # An upgrade of kopf that moves them must fail here, not in the operator.
+    from kopf._core.actions import application
+    from kopf._core.engines import posting
+
+    assert callable(application.patch_and_check)
+    for name in kopf_links.POSTER_VARIABLES:
+        assert hasattr(posting, name)
