@@ -192,11 +192,14 @@ class Timers:
             self._loop.call_soon_threadsafe(self._woken, uid)
 
     async def stop(self) -> None:
-        """Cancel every timer and wait for the passes running now."""
+        """Cancel every timer and the passes running now (as kopf cancels its timers at exit:
+        a pass cut short is safe, the next process's resume pass picks up from the status)."""
         for entry in self._entries.values():
             if entry.handle is not None:
                 entry.handle.cancel()
         self._entries.clear()
+        for task in self._tasks:
+            task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 

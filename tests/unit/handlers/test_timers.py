@@ -21,7 +21,7 @@ from eks_oidc_operator.reconcile.timing import Timings
 TIMINGS = Timings(poll_initial=30.0, poll_max=30.0, resync=600.0)
 
 
-def _next(**facts: Any) -> Due | None:
+def _next(seed: int = 1, **facts: Any) -> Due | None:
     given: dict[str, Any] = {
         "waiting": False,
         "queued": False,
@@ -31,7 +31,7 @@ def _next(**facts: Any) -> Due | None:
         "poll_after": None,
         "woken": False,
     } | facts
-    return next_timer(**given, timings=TIMINGS, rng=random.Random(1))
+    return next_timer(**given, timings=TIMINGS, rng=random.Random(seed))
 
 
 def test_a_settled_object_gets_a_spread_drift_check() -> None:
@@ -39,20 +39,7 @@ def test_a_settled_object_gets_a_spread_drift_check() -> None:
     assert due is not None
     assert due.kind is Kind.RESYNC
     assert 300.0 <= due.delay <= 900.0
-    delays = {
-        next_timer(
-            waiting=False,
-            queued=False,
-            paused=False,
-            deleting=False,
-            retries_owed=False,
-            poll_after=None,
-            woken=False,
-            timings=TIMINGS,
-            rng=random.Random(seed),
-        )
-        for seed in range(5)
-    }
+    delays = {_next(seed) for seed in range(5)}
     assert len(delays) == 5, "objects settled together do not check together"
 
 
@@ -167,6 +154,18 @@ async def test_a_wake_up_during_its_pass_is_kept_for_right_after() -> None:
     await asyncio.sleep(0.01)
     await timers.stop()
     assert world.runs == [("q", Kind.POLL)] * 2
+
+
+async def test_stopping_cancels_timers_and_the_passes_running() -> None:
+    world = World({"a": (True, False, False, 0.0), "b": (True, False, False, 0.05)})
+    world.hold = asyncio.Event()  # a's pass never ends by itself
+    timers = await _timers(world)
+    timers.seen(_body("a"), {})
+    await asyncio.sleep(0.01)
+    timers.seen(_body("b"), {})
+    await asyncio.wait_for(timers.stop(), timeout=1.0)
+    await asyncio.sleep(0.08)
+    assert world.runs == [("a", Kind.POLL)]  # b's timer never fired
 
 
 async def test_pausing_deleting_or_deleted_objects_lose_their_timer() -> None:
