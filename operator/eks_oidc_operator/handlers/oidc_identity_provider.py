@@ -375,6 +375,8 @@ async def controls_handler(
         # plan's backoff, as for a pass it ran itself.
         memo["poll_retries"] = max(1, memo.get("poll_retries", 0))
         memo["poll_after"] = plan.retry_after
+        # Planned again now that it owes a retry (the pass planned without it).
+        memo["runtime"].timers.passed(str(meta.get("uid") or ""))
 
 
 def asks_for_a_pass(annotations: Mapping[str, str], facts: Facts) -> bool:
@@ -437,7 +439,9 @@ async def finalize_handler(
         raise _again(plan)
     # Released: out of the gauges now, even if the watch never delivers the DELETED event
     # (a re-list after a lost watch does not replay deletions).
-    metrics.OBJECTS.gone(str(body.get("metadata", {}).get("uid", "")))
+    uid = str(body.get("metadata", {}).get("uid", ""))
+    metrics.OBJECTS.gone(uid)
+    memo["runtime"].timers.gone(uid)
 
 
 async def _timer_pass(runtime: Runtime, kind: Kind, raw: Mapping[str, Any], memo: Any) -> None:
@@ -446,9 +450,22 @@ async def _timer_pass(runtime: Runtime, kind: Kind, raw: Mapping[str, Any], memo
     body = kopf.Body(cast(kopf.RawBody, raw))
     patch = kopf.Patch()
     run = poll_pass if kind is Kind.POLL else resync_pass
-    await run(body, memo, patch, links.get("claims"))
+    try:
+        await run(body, memo, patch, links.get("claims"))
+    except kopf.PermanentError as error:
+        # The body does not parse (a CRD older than the operator): nothing to do until the
+        # object changes; its next timer comes as the status it has says.
+        _log.warning("%s: %s", body.metadata.name, error)
+        return
     if patch:
-        await kopf_links.write_patch(links["settings"], links["resource"], body, patch)
+        try:
+            await kopf_links.write_patch(links["settings"], links["resource"], body, patch)
+        except Exception:
+            # The status in memo was never written: forget it, so the next pass compares with
+            # the body's status and writes again, rather than seeing no change.
+            memo.pop("status", None)
+            memo.pop("facts", None)
+            raise
 
 
 def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:

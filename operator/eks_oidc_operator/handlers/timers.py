@@ -165,8 +165,15 @@ class Timers:
     def seen(self, body: Mapping[str, Any], memo: Any) -> None:
         """The watch delivered ``body`` (not a deletion): keep it, and give it the timer it
         needs now."""
-        uid = str((body.get("metadata") or {}).get("uid") or "")
+        metadata = body.get("metadata") or {}
+        uid = str(metadata.get("uid") or "")
         if not uid or not self.started:
+            return
+        if metadata.get("deletionTimestamp"):
+            # No timer runs for an object being deleted (the finalize handler owns it), so it
+            # is not kept either: its DELETED event may never come (a re-list does not replay
+            # deletions).
+            self.gone(uid)
             return
         entry = self._entries.get(uid)
         if entry is None:
@@ -230,6 +237,8 @@ class Timers:
             timings=self._timings,
             rng=self._rng,
         )
+        if due is None or due.kind is Kind.RESYNC:
+            entry.woken = False  # a wake-up is for a queued object's poll only
         if due is None:
             self._cancel(entry)
             return
@@ -279,10 +288,19 @@ class Timers:
         if self._entries.get(uid) is not entry:
             return  # deleted meanwhile
         if failed:
-            self._cancel(entry)
-            entry.kind = kind
-            entry.handle = self._loop.call_at(
-                self._loop.time() + FAILED_PASS_DELAY, self._fire, uid, context=self._context
-            )
+            self._retry(uid, entry, kind)
             return
         self._plan(uid, entry, fresh=True)
+
+    def _retry(self, uid: str, entry: _Entry, kind: Kind) -> None:
+        """A pass raised: the same timer again in :data:`FAILED_PASS_DELAY`, unless the object
+        now needs none (paused meanwhile)."""
+        assert self._loop is not None
+        self._plan(uid, entry, fresh=True)  # cancels it when no timer is due
+        if entry.handle is None:
+            return
+        entry.handle.cancel()
+        entry.kind = kind
+        entry.handle = self._loop.call_at(
+            self._loop.time() + FAILED_PASS_DELAY, self._fire, uid, context=self._context
+        )

@@ -208,6 +208,45 @@ async def test_a_failed_pass_is_tried_again_later_not_in_a_loop(
     assert len(world.runs) == 2, world.runs
 
 
+async def test_a_failed_pass_of_an_object_paused_meanwhile_is_not_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from eks_oidc_operator.handlers import timers as module
+
+    monkeypatch.setattr(module, "FAILED_PASS_DELAY", 0.02)
+    hold = asyncio.Event()
+    world = World({"a": (True, False, False, 0.0)}, fail=True, hold=hold)
+    timers = await _timers(world)
+    timers.seen(_body("a"), {})
+    await asyncio.sleep(0.01)  # its pass runs, held
+    timers.seen(_body("a", annotations={"paused": "true"}), {})
+    hold.set()
+    await asyncio.sleep(0.06)
+    assert timers.scheduled() == {}
+    await timers.stop()
+    assert world.runs == [("a", Kind.POLL)]
+
+
+async def test_a_wake_up_does_not_outlive_a_settled_status() -> None:
+    world = World({"q": (True, True, False, None)}, hold=asyncio.Event())
+    timers = await _timers(world)
+    timers.seen(_body("q"), {})
+    timers.wake("q")
+    await asyncio.sleep(0.01)  # running, held; woken again during it
+    timers.wake("q")
+    await asyncio.sleep(0.01)
+    world.facts["q"] = (False, False, False, None)  # the pass settled it
+    assert world.hold is not None
+    world.hold.set()
+    await asyncio.sleep(0.01)
+    assert timers.scheduled() == {"q": Kind.RESYNC}
+    world.facts["q"] = (True, False, False, 0.5)  # a later association: its own schedule
+    timers.passed("q")
+    await asyncio.sleep(0.05)
+    await timers.stop()
+    assert world.runs == [("q", Kind.POLL)], "no early poll from the old wake-up"
+
+
 async def test_passes_run_in_the_context_given_at_start() -> None:
     import contextvars
 
