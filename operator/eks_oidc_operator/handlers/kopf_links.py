@@ -11,7 +11,8 @@ version installed, so an upgrade that moves them fails the tests, not the operat
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import kopf
@@ -24,15 +25,23 @@ POSTER_VARIABLES = ("event_queue_var", "event_queue_loop_var")
 """kopf's context variables that ``kopf.event`` reads: its queue of events, and its loop."""
 
 
-def adopt(
-    links: MutableMapping[str, Any], timers: Timers, handler_kwargs: Mapping[str, Any]
-) -> None:
+@dataclass(slots=True)
+class KopfLinks:
+    """What the timers' passes need of kopf, as kopf hands it over: its settings (at start-up),
+    the watched resource and the claims index (to the first resource handler)."""
+
+    settings: kopf.OperatorSettings | None = None
+    resource: kopf.Resource | None = None
+    claims: Any = None
+
+
+def adopt(links: KopfLinks, timers: Timers, handler_kwargs: Mapping[str, Any]) -> None:
     """Keep what a resource handler is given (``resource``, the ``claims`` index) in ``links``,
     and hand kopf's event poster of the calling task to the timers' passes."""
     from kopf._core.engines import posting
 
-    links["resource"] = handler_kwargs["resource"]
-    links["claims"] = handler_kwargs.get("claims")
+    links.resource = handler_kwargs["resource"]
+    links.claims = handler_kwargs.get("claims")
     for var in POSTER_VARIABLES:
         variable = getattr(posting, var)
         value = variable.get(None)
@@ -40,12 +49,12 @@ def adopt(
             timers.run_in_context(variable.set, value)
 
 
-async def write_patch(
-    settings: kopf.OperatorSettings, resource: kopf.Resource, body: kopf.Body, patch: kopf.Patch
-) -> None:
+async def write_patch(links: KopfLinks, body: kopf.Body, patch: kopf.Patch) -> None:
     """Apply ``patch`` to the object of ``body`` as kopf applies a timer's."""
     from kopf._core.actions import application
 
+    if links.settings is None or links.resource is None:
+        raise RuntimeError("a timer pass ran before kopf handed over its settings and resource")
     await application.patch_and_check(
-        settings=settings, resource=resource, body=body, patch=patch, logger=_log
+        settings=links.settings, resource=links.resource, body=body, patch=patch, logger=_log
     )

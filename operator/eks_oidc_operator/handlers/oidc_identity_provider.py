@@ -108,9 +108,12 @@ class Facts:
         )
 
 
-def remember(memo: kopf.Memo, status: OidcIdentityProviderStatus) -> None:
-    """Keep ``status`` as the one the last pass wrote (see the module's notes on ``status``)."""
-    memo["status"] = shared(status.model_dump(mode="json", by_alias=True))
+def remember(
+    memo: kopf.Memo, status: OidcIdentityProviderStatus, written: Mapping[str, Any]
+) -> None:
+    """Keep ``status`` (``written`` is its JSON) as the one the last pass wrote (see the
+    module's notes on ``status``)."""
+    memo["status"] = shared(written)  # a copy: kopf may still change the patch it went into
     memo["facts"] = Facts.of(status)
 
 
@@ -220,11 +223,12 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             len(plan.calls),
             plan.status.phase,
         )
+        written = plan.status.model_dump(mode="json", by_alias=True)
         if plan.status != obj.status:
             # A pass that changes nothing writes nothing (a queued object woken early, a resync
             # of a Ready object): API writes follow changes, not passes.
-            patch.status.update(plan.status.model_dump(mode="json", by_alias=True))
-        remember(memo, plan.status)
+            patch.status.update(written)
+        remember(memo, plan.status, written)
         memo["polls"] = plan.polls
         memo["poll_after"] = plan.poll_after
         for event in plan.events:
@@ -248,7 +252,7 @@ async def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **kwargs: Any) ->
     if not uid:
         return
     runtime: Runtime | None = memo.get("runtime")
-    if runtime is not None and "resource" not in runtime.kopf_links and "resource" in kwargs:
+    if runtime is not None and runtime.kopf_links.resource is None and "resource" in kwargs:
         # What a timer's pass needs of kopf that only a resource handler is given.
         kopf_links.adopt(runtime.kopf_links, runtime.timers, kwargs)
     if event.get("type") == "DELETED":
@@ -382,9 +386,8 @@ async def controls_handler(
 def asks_for_a_pass(annotations: Mapping[str, str], facts: Facts) -> bool:
     """Whether ``annotations`` ask for something the pass whose status has ``facts`` did not
     see."""
-    paused = pause_of(annotations) is not None
     return (
-        paused != facts.paused_shown
+        paused(annotations) != facts.paused_shown
         or annotations.get(constants.RECONCILE_ANNOTATION) != facts.reconcile_at
         or annotations.get(constants.RETRY_ANNOTATION) != facts.retry
     )
@@ -451,7 +454,7 @@ async def _timer_pass(runtime: Runtime, kind: Kind, raw: Mapping[str, Any], memo
     patch = kopf.Patch()
     run = poll_pass if kind is Kind.POLL else resync_pass
     try:
-        await run(body, memo, patch, links.get("claims"))
+        await run(body, memo, patch, links.claims)
     except kopf.PermanentError as error:
         # The body does not parse (a CRD older than the operator): nothing to do until the
         # object changes; its next timer comes as the status it has says.
@@ -459,7 +462,7 @@ async def _timer_pass(runtime: Runtime, kind: Kind, raw: Mapping[str, Any], memo
         return
     if patch:
         try:
-            await kopf_links.write_patch(links["settings"], links["resource"], body, patch)
+            await kopf_links.write_patch(links, body, patch)
         except Exception:
             # The status in memo was never written: forget it, so the next pass compares with
             # the body's status and writes again, rather than seeing no change.
@@ -485,7 +488,7 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
 
     @kopf.on.startup(registry=registry)
     async def start_timers(settings: kopf.OperatorSettings, **_: Any) -> None:
-        runtime.kopf_links["settings"] = settings
+        runtime.kopf_links.settings = settings
         runtime.timers.start(
             run=functools.partial(_timer_pass, runtime),
             facts=timer_facts,

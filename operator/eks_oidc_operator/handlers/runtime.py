@@ -7,11 +7,12 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import kopf
 
 from eks_oidc_operator import metrics
+from eks_oidc_operator.handlers.kopf_links import KopfLinks
 from eks_oidc_operator.handlers.tenancy_source import PolicySource
 from eks_oidc_operator.handlers.timers import Timers
 from eks_oidc_operator.oidc.discovery import IssuerChecker
@@ -105,7 +106,7 @@ class Runtime:
     """DescribeCluster answers shared by every object on a cluster, for a while."""
     timers: Timers = field(default_factory=Timers)
     """Every object's polls and drift checks (started with kopf)."""
-    kopf_links: dict[str, Any] = field(default_factory=dict)
+    kopf_links: KopfLinks = field(default_factory=KopfLinks)
     """What the timers' passes need of kopf: its settings, the resource, the claims index."""
 
     @classmethod

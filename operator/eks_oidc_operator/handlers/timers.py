@@ -112,7 +112,7 @@ class _Entry:
 Run = Callable[[Kind, Mapping[str, Any], Any], Awaitable[None]]
 """Runs one pass of ``kind`` for an object (its body and memo) and writes what it changed."""
 
-Facts = Callable[[Mapping[str, Any], Any], tuple[bool, bool, bool, float | None]]
+FactsReader = Callable[[Mapping[str, Any], Any], tuple[bool, bool, bool, float | None]]
 """Reads (waiting, queued, retries owed, poll_after) from an object's body and memo."""
 
 
@@ -125,7 +125,7 @@ class Timers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._context: contextvars.Context | None = None
         self._run: Run | None = None
-        self._facts: Facts | None = None
+        self._facts: FactsReader | None = None
         self._paused: Callable[[Mapping[str, str]], bool] = lambda _: False
         self._timings = Timings()
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
@@ -135,7 +135,7 @@ class Timers:
         self,
         *,
         run: Run,
-        facts: Facts,
+        facts: FactsReader,
         paused: Callable[[Mapping[str, str]], bool],
         timings: Timings,
         rng: random.Random,
