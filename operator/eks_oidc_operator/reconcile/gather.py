@@ -2,8 +2,10 @@
 
 EKS calls are kept few on purpose. While a tracked update is in flight one poll is one
 DescribeUpdate; the config is described only when the update has ended (or nothing is in
-flight), and the cluster only when the config is missing. An EKS error ends gathering and is
-part of the observation: what it means is the rules' business.
+flight), and the cluster only when the config is missing. A new object's config is not
+described at all: it is presumed absent, and the pass associates after reading the cluster
+(usually a shared, cached fact); see :func:`presumed_absent`. An EKS error ends gathering and
+is part of the observation: what it means is the rules' business.
 
 A make-before-break replacement adds reads only while it runs: the old config (recorded in
 ``status.previousConfig``) is described next to the new one, and when ``spec.oidc`` first
@@ -18,10 +20,10 @@ from __future__ import annotations
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.types import ObservedConfig
-from eks_oidc_operator.models import ConfigStatus, EksUpdate
+from eks_oidc_operator.models import ConfigStatus, EksUpdate, OidcIdentityProvider
 from eks_oidc_operator.reconcile import replacement
 from eks_oidc_operator.reconcile.limits import provider_limit
-from eks_oidc_operator.reconcile.observation import FINISHED_BADLY, Observation
+from eks_oidc_operator.reconcile.observation import FINISHED_BADLY, Observation, new_to_eks
 from eks_oidc_operator.reconcile.port import EksPort
 
 IN_PROGRESS = constants.UPDATE_IN_PROGRESS
@@ -30,12 +32,38 @@ PREFLIGHT_UP_TO = 1
 """Count the cluster's configs before associating only where it may have at most this many."""
 
 
-def gather(base: Observation, eks: EksPort) -> Observation:
-    """``base`` (the object and the gate's answer) completed with what EKS says."""
+def gather(base: Observation, eks: EksPort, *, presume: bool = True) -> Observation:
+    """``base`` (the object and the gate's answer) completed with what EKS says.
+
+    With ``presume``, an object new to EKS (:func:`presumed_absent`) has its config presumed
+    absent, not described; without it (after EKS refused that object's Associate) every object
+    is looked at in full.
+    """
     try:
-        return _read_only(base, eks) if base.obj.observe_only else _observe(base, eks)
+        if base.obj.observe_only:
+            return _read_only(base, eks)
+        if presume and presumed_absent(base.obj):
+            return _before_associating(base.but(config_unread=True), eks)
+        return _observe(base, eks)
     except EksError as error:
         return base.but(error=error)
+
+
+def presumed_absent(obj: OidcIdentityProvider) -> bool:
+    """Whether a pass may skip describing the config and go straight to associating.
+
+    Only an object of which status records nothing in EKS (no config, no update, no old config)
+    at its first generation, not being deleted: in a burst, every new object. Its config is
+    missing unless a crash lost the status of an Associate already made, or a config of that
+    name was made outside. Either way the Associate is safe, and not a second association: the
+    same status gives the same ``clientRequestToken``, which EKS replays, and EKS refuses a
+    name that is taken. The refusal is then read as a full pass would have read the cluster
+    before it (the reconciler looks again). This saves one DescribeIdentityProviderConfig
+    (always a 404) per new object; a generation past the first may have a successor config
+    to find, so it is looked at in full.
+    """
+    managed = not obj.metadata.deletion_timestamp and not obj.observe_only
+    return managed and obj.metadata.generation <= 1 and new_to_eks(obj)
 
 
 def _observe(base: Observation, eks: EksPort) -> Observation:

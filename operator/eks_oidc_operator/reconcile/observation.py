@@ -28,6 +28,15 @@ FINISHED_BADLY = ("Failed", "Cancelled")
 """Final update statuses that leave no association behind."""
 
 
+def new_to_eks(obj: OidcIdentityProvider) -> bool:
+    """Nothing of ``obj`` is in EKS as far as its status knows (no config, no update): its
+    next step can only be an Associate, which needs the cluster's turn."""
+    status = obj.status
+    if status.identity_provider_config_arn or status.update is not None:
+        return False
+    return status.previous_config is None and status.config_status is None
+
+
 @dataclass(frozen=True)
 class Checks:
     """What the handler found out before the pass, from things only it can see: the tenancy
@@ -65,6 +74,10 @@ class Observation:
     delete_first: str | None = None
     """Why a replacement of :attr:`config` must delete it first (gathering found that EKS
     cannot hold a second config), if it was asked; ``None`` otherwise."""
+    config_unread: bool = False
+    """The config was not described: the object is new to EKS, so it is presumed absent and
+    the pass associates at once. EKS refuses a name that is taken (or replays the same token),
+    and a refused Associate is followed by the full look (see :mod:`~.gather`)."""
     update: EksUpdate | None = None
     """The tracked (``status.update``) or recovered update, freshly described when it mattered."""
     cluster_missing: bool = False

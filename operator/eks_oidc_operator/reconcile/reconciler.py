@@ -17,11 +17,10 @@ from eks_oidc_operator.reconcile.cluster_facts import CachedClusters
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.gate import ClusterGate, Seat, Wake
 from eks_oidc_operator.reconcile.gather import gather
-from eks_oidc_operator.reconcile.observation import Checks, Observation
+from eks_oidc_operator.reconcile.observation import Checks, Observation, new_to_eks
 from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Call, Disassociate, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.port import EksPort
-from eks_oidc_operator.reconcile.rules.first import new_to_eks
 
 Connect = Callable[[], EksPort]
 """Makes (or returns the cached) EKS client for the pass's region and role; may raise EksError."""
@@ -123,12 +122,32 @@ def _execute(plan: Plan, obs: Observation, ctx: Context, eks: EksPort, seat: Sea
                 try:
                     update = _start(eks, call)
                 except EksError as error:
+                    if obs.config_unread:
+                        return _looked_again(obs, ctx, eks, seat, error)
                     return planner.plan(_refused(obs, eks, error), ctx)
                 return planner.started(obs, ctx, plan, update)
             _retag(eks, call)
     except EksError as error:
         return planner.plan(obs.but(error=error), ctx)
     return plan
+
+
+def _looked_again(
+    obs: Observation, ctx: Context, eks: EksPort, seat: Seat, error: EksError
+) -> Plan:
+    """EKS refused the Associate of an object whose config the pass presumed absent: look at
+    it in full, as a pass that did not presume would have before associating.
+
+    A config of that name there (our own, after a crash lost its status; or one made outside)
+    makes the refusal moot, and the plan for the config as found is made and carried out; with
+    none there the refusal is read as any other Associate's.
+    """
+    full = gather(obs.but(config_unread=False), eks, presume=False)
+    if full.error is not None:
+        return planner.plan(full, ctx)
+    if full.config is None:
+        return planner.plan(_refused(full, eks, error), ctx)
+    return _execute(planner.plan(full, ctx), full, ctx, eks, seat)
 
 
 def _refused(obs: Observation, eks: EksPort, error: EksError) -> Observation:

@@ -379,8 +379,8 @@ async def test_a_queued_object_waits_for_the_gate_without_calls_timers_or_writes
 
 async def test_a_timer_pass_that_asks_for_a_retry_is_retried_by_the_timer(world: World) -> None:
     queued = {"phase": "Pending", "queuedSince": "2026-12-02T10:00:00Z"}
-    world.eks.fail["DescribeIdentityProviderConfig"] = EksError(
-        "ThrottlingException", "Rate exceeded", operation="DescribeIdentityProviderConfig"
+    world.eks.fail["DescribeCluster"] = EksError(
+        "ThrottlingException", "Rate exceeded", operation="DescribeCluster"
     )
     await handlers.poll_pass(body=body(status=queued), memo=world.memo, patch=kopf.Patch())
     # Its turn came (the gate was free) but EKS throttled: nothing is in flight, so only the

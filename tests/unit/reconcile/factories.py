@@ -153,6 +153,14 @@ class FakeEks:
         self, cluster: str, name: str, oidc: OidcConfigSpec, tags: Mapping[str, str], token: str
     ) -> EksUpdate:
         self._call("AssociateIdentityProviderConfig")
+        if self.config is not None and self.config.name == name:
+            # As EKS (and the simulator): a name that is taken is refused.
+            raise EksError(
+                "ResourceInUseException",
+                f"Identity provider config {name} already exists for cluster {cluster}",
+                operation="AssociateIdentityProviderConfig",
+                http_status=409,
+            )
         self.config = config("CREATING", owner=None, tags=dict(tags))
         self.updates["u-new"] = update(id_="u-new")
         return self.updates["u-new"]

@@ -88,9 +88,10 @@ def test_a_refused_associate_reads_the_cluster_again_instead_of_trusting_old_fac
     )
     eks = UpgradingEks(fail={"AssociateIdentityProviderConfig": refusal})
     plan = reconcile(obj(), ctx(), lambda: facts.cached(eks, SCOPE), ClusterGate(), Checks())
+    # The config was presumed absent; after the refusal it is looked at, and the cluster read.
     assert eks.calls == [
-        "DescribeIdentityProviderConfig",
         "AssociateIdentityProviderConfig",
+        "DescribeIdentityProviderConfig",
         "DescribeCluster",
     ]
     # Cached ACTIVE, the refusal would have read as a provider limit (a long hold); read

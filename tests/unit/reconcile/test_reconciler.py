@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import OidcIdentityProvider
 from eks_oidc_operator.reconcile.gate import ClusterGate
+from eks_oidc_operator.reconcile.gather import presumed_absent
 from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.reconcile.reconciler import reconcile
@@ -39,11 +42,8 @@ def _no_client() -> FakeEks:
 def test_a_new_object_is_associated_and_the_update_id_stored() -> None:
     eks = FakeEks()
     plan = _run(obj(), eks)
-    assert eks.calls == [
-        "DescribeIdentityProviderConfig",
-        "DescribeCluster",
-        "AssociateIdentityProviderConfig",
-    ]
+    # Its config is presumed absent, not described (a 404 in all but a crash's aftermath).
+    assert eks.calls == ["DescribeCluster", "AssociateIdentityProviderConfig"]
     assert plan.status.update is not None
     assert plan.status.update.id == "u-new"
     assert plan.status.config_status == "CREATING"
@@ -92,10 +92,19 @@ def test_a_settled_pass_is_one_describe_config() -> None:
     assert plan.events == ()
 
 
-def test_after_a_crash_the_update_is_recovered_not_repeated() -> None:
+def test_after_a_crash_that_lost_status_the_update_is_recovered_not_repeated() -> None:
+    # The Associate was made, then the crash lost status: the object looks new again, so the
+    # pass associates without looking; EKS refuses the taken name, and the full look finds
+    # the config and its update.
     eks = FakeEks(config=config("CREATING"), recovered=update(id_="u-lost"))
     plan = _run(obj(), eks)
-    assert "AssociateIdentityProviderConfig" not in eks.calls
+    assert eks.calls == [
+        "DescribeCluster",
+        "AssociateIdentityProviderConfig",
+        "DescribeIdentityProviderConfig",
+        "FindUpdate",
+    ]
+    assert "u-new" not in eks.updates  # nothing was started a second time
     assert plan.status.update is not None
     assert plan.status.update.id == "u-lost"
     assert plan.status.identity_provider_config_arn == ARN
@@ -111,6 +120,13 @@ def test_a_409_is_retried_with_backoff_and_reported_as_cluster_busy() -> None:
     )
     eks = FakeEks(fail={"AssociateIdentityProviderConfig": busy})
     plan = _run(obj(), eks)
+    # The refusal of a presumed-absent config is looked into first: no config there, so it
+    # means what it says.
+    assert eks.calls == [
+        "DescribeCluster",
+        "AssociateIdentityProviderConfig",
+        "DescribeIdentityProviderConfig",
+    ]
     reconciling = next(c for c in plan.status.conditions if c.type == "Reconciling")
     assert (reconciling.status, reconciling.reason) == ("True", "ClusterUpdateInProgress")
     assert "currently has update x in progress" in reconciling.message
@@ -211,7 +227,7 @@ def test_credential_failures_stall_and_retry_slowly() -> None:
         "Unable to locate credentials",
         operation="DescribeIdentityProviderConfig",
     )
-    plan = _run(obj(), FakeEks(fail={"DescribeIdentityProviderConfig": error}))
+    plan = _run(obj(), FakeEks(fail={"DescribeCluster": error}))
     stalled = next(c for c in plan.status.conditions if c.type == "Stalled")
     assert (stalled.status, stalled.reason) == ("True", "NoCredentials")
     assert plan.retry_after is not None
@@ -222,7 +238,13 @@ def test_adopting_an_active_config_records_the_update_that_created_it() -> None:
     created = update("Successful", id_="u-before-crash")
     eks = FakeEks(config=config(), recovered=created)
     plan = _run(obj(), eks)
-    assert eks.calls == ["DescribeIdentityProviderConfig", "FindUpdate"]
+    # A new object presumes no config: EKS's refusal of the taken name leads to the look.
+    assert eks.calls == [
+        "DescribeCluster",
+        "AssociateIdentityProviderConfig",
+        "DescribeIdentityProviderConfig",
+        "FindUpdate",
+    ]
     assert plan.status.update is not None
     assert plan.status.update.id == "u-before-crash"
     assert plan.status.phase == "Active"
@@ -307,7 +329,7 @@ def test_an_update_recovered_while_adopting_with_other_tags_is_recorded() -> Non
     created = update("Successful", id_="u-before-crash")
     eks = FakeEks(config=config(tags={"old": "1"}), recovered=created)
     plan = _run(obj(), eks)
-    assert eks.calls == ["DescribeIdentityProviderConfig", "FindUpdate", "UntagResource"]
+    assert eks.calls[2:] == ["DescribeIdentityProviderConfig", "FindUpdate", "UntagResource"]
     assert plan.status.update is not None
     assert plan.status.update.id == "u-before-crash"
     assert plan.status.identity_provider_config_arn == ARN
@@ -384,7 +406,12 @@ def test_a_config_owned_by_another_is_neither_recovered_nor_touched() -> None:
     plan = _run(obj(), eks)
     assert plan.verdict.reason == "ConfigOwnedByAnother"
     assert "team-b/corp" in plan.verdict.message
-    assert eks.calls == ["DescribeIdentityProviderConfig"]  # no FindUpdate, no Tag, nothing
+    # Refused (the name is taken), then looked at: no FindUpdate, no Tag, nothing.
+    assert eks.calls == [
+        "DescribeCluster",
+        "AssociateIdentityProviderConfig",
+        "DescribeIdentityProviderConfig",
+    ]
 
 
 def test_a_full_cluster_gets_no_associate() -> None:
@@ -424,7 +451,6 @@ def test_configs_are_counted_before_associating_only_where_the_limit_is_one() ->
     old = FakeEks(version="1.31")
     _run(obj(), old)
     assert old.calls == [
-        "DescribeIdentityProviderConfig",
         "DescribeCluster",
         "ListIdentityProviderConfigs",
         "AssociateIdentityProviderConfig",
@@ -472,3 +498,58 @@ def test_a_new_object_that_starts_nothing_frees_the_turn_it_took() -> None:
     gate.release(("eu-west-1", "prod"), "holder")  # our object's turn
     _run(obj(), FakeEks(cluster_exists=False), gate=gate)
     assert woken == ["next"], "its pass started nothing: the turn passes on at once"
+
+
+def test_a_new_object_past_its_first_generation_is_looked_at_in_full() -> None:
+    # Edited before it was ever associated: status may have lost a successor's record, so
+    # the config is described as for any object that has been in EKS.
+    eks = FakeEks()
+    _run(obj(generation=2), eks)
+    assert eks.calls[0] == "DescribeIdentityProviderConfig"
+    assert "AssociateIdentityProviderConfig" in eks.calls
+
+
+def test_a_failed_look_after_a_refused_associate_is_the_error_of_the_pass() -> None:
+    throttled = EksError(
+        "ThrottlingException", "Rate exceeded", operation="DescribeIdentityProviderConfig"
+    )
+    busy = EksError("ResourceInUseException", "in use", operation="AssociateIdentityProviderConfig")
+    eks = FakeEks(
+        fail={"AssociateIdentityProviderConfig": busy, "DescribeIdentityProviderConfig": throttled}
+    )
+    plan = _run(obj(), eks)
+    assert plan.verdict.reason == "ThrottlingException"
+    assert plan.retry_after is not None
+    assert plan.status.update is None
+
+
+def test_a_config_found_after_a_refused_associate_is_acted_on_in_the_same_pass() -> None:
+    # Made outside with other tags: found after the refusal, adopted (tags set) at once.
+    eks = FakeEks(config=config(owner=None, tags={"team": "x"}), recovered=update("Successful"))
+    plan = _run(obj(), eks)
+    assert eks.calls[:3] == [
+        "DescribeCluster",
+        "AssociateIdentityProviderConfig",
+        "DescribeIdentityProviderConfig",
+    ]
+    assert "TagResource" in eks.calls
+    assert plan.status.identity_provider_config_arn == ARN
+
+
+@pytest.mark.parametrize(
+    ("resource", "presumed"),
+    [
+        (obj(), True),
+        (obj(status={"observedGeneration": 0, "phase": "Pending"}), True),
+        (obj(generation=2), False),
+        (obj(deleting=True), False),
+        (obj(managementPolicy="Observe"), False),
+        (obj(status={"update": {"id": "u-1", "status": "Failed"}}), False),
+        (obj(status=ours()), False),
+    ],
+    ids=["new", "queued", "edited", "deleting", "observing", "had-an-update", "settled"],
+)
+def test_which_objects_presume_their_config_absent(
+    resource: OidcIdentityProvider, presumed: bool
+) -> None:
+    assert presumed_absent(resource) is presumed

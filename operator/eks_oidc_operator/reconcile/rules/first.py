@@ -9,11 +9,11 @@ only observes).
 from __future__ import annotations
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.models import DeletionPolicy, OidcIdentityProvider, Phase
+from eks_oidc_operator.models import DeletionPolicy, Phase
 from eks_oidc_operator.reconcile import conditions, issuer, reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.issuer import Severity
-from eks_oidc_operator.reconcile.observation import Observation
+from eks_oidc_operator.reconcile.observation import Observation, new_to_eks
 from eks_oidc_operator.reconcile.plan import KEPT, Event, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.rules.common import announced, cluster_busy, warned_stall
@@ -169,15 +169,6 @@ def waits_turn(obs: Observation, ctx: Context) -> Verdict | None:
     if obs.gate_holder is None or obs.deleting or not new_to_eks(obs.obj):
         return None
     return cluster_busy(obs)
-
-
-def new_to_eks(obj: OidcIdentityProvider) -> bool:
-    """Nothing of ``obj`` is in EKS as far as its status knows (no config, no update): its
-    next step can only be an Associate, which needs the cluster's turn."""
-    status = obj.status
-    if status.identity_provider_config_arn or status.update is not None:
-        return False
-    return status.previous_config is None and status.config_status is None
 
 
 APPLY = (paused, not_permitted, issuer_refused, claimed_by_older, held, waits_turn)
