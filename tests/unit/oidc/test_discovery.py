@@ -111,5 +111,33 @@ async def test_expired_results_are_forgotten(issuers: LocalIssuers) -> None:
     assert checker.cached() == 1
 
 
+async def test_the_cached_fetch_does_not_keep_the_callers_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The caller is a kopf handler: its context holds the object's cause (body, patch,
+    # loggers), and a task keeps the context it runs in for as long as the cache keeps the
+    # task. The fetch must run in a context of its own.
+    import contextvars
+
+    from eks_oidc_operator.oidc import discovery
+
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("cause")
+    seen: list[str | None] = []
+
+    async def fetch(*_: object) -> issuer.IssuerCheck:
+        seen.append(var.get(None))
+        return issuer.IssuerCheck(url="https://x.example.com", problem=None)
+
+    monkeypatch.setattr(discovery, "check_issuer", fetch)
+    checker = IssuerChecker(ca_file=None, timeout=3, ttl=60)
+    var.set("the handler's cause")
+    try:
+        await checker.check("https://x.example.com")
+    finally:
+        await checker.close()
+    assert seen == [None]
+    assert var.get() == "the handler's cause"
+
+
 def test_the_ca_bundle_is_a_file(issuers: LocalIssuers) -> None:
     assert Path(issuers.ca_file).read_text().startswith("-----BEGIN CERTIFICATE-----")
