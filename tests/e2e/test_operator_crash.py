@@ -136,7 +136,9 @@ def test_sigkill_after_associate_then_restart_gives_ready_and_one_association(
         assert len(associates) == 2
     assert len({call["client_request_token"] for call in associates}) == 1
     history = eks.list_updates(name=eks_cluster)["updateIds"]
-    kinds = [eks.describe_update(name=eks_cluster, updateId=u)["update"]["type"] for u in history]
+    kinds = [
+        str(eks.describe_update(name=eks_cluster, updateId=u)["update"]["type"]) for u in history
+    ]
     assert kinds.count(ASSOCIATE) == 1
     assert obj["status"]["update"]["id"] in history
     configs = eks.list_identity_provider_configs(clusterName=eks_cluster)
