@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import socket
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -42,6 +45,7 @@ async def check_issuer(
     """One pre-flight of ``url``: discovery document, ``issuer`` equality, and keys."""
     discovery = url.rstrip("/") + DISCOVERY_PATH
     try:
+        await _resolve(url, limit)
         found = await _inspect(session, url, discovery, limit)
     except _FoundError as wrong:
         found = IssuerCheck(url, wrong.problem, str(wrong))
@@ -52,6 +56,39 @@ async def check_issuer(
         detail = str(error) or type(error).__name__
         found = IssuerCheck(url, issuer.UNREACHABLE, f"{discovery}: {detail}", network=True)
     return found
+
+
+LOOKUP_THREADS = 4
+"""Threads for the issuers' DNS lookups, apart from the pool the blocking EKS calls run in."""
+
+_lookups = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="issuer-dns")
+
+
+async def _resolve(url: str, limit: aiohttp.ClientTimeout) -> None:
+    """Look the issuer's host up before any HTTP: raises ``OSError`` when it has no address.
+
+    aiohttp looks a host up only once a connection slot is free, and builds the request (about
+    10 KiB with its timers and futures) before that; a burst of new objects on unresolvable
+    issuers then held a thousand such requests at once, waiting their turn for a lookup of a
+    millisecond. Here a waiting lookup is a queued function call. Its threads are its own, as
+    the loop's default pool runs the blocking EKS calls, and lookups queued behind those took
+    seconds in a burst. aiohttp still looks the host up again (once, into its DNS cache).
+    """
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return  # not a port: the GET says what is wrong with the URL
+    if not parts.hostname:
+        return
+    lookup = asyncio.get_running_loop().run_in_executor(
+        _lookups, socket.getaddrinfo, parts.hostname, port, 0, socket.SOCK_STREAM
+    )
+    try:
+        async with asyncio.timeout(limit.total):
+            await lookup
+    except socket.gaierror as error:
+        raise OSError(f"cannot look up {parts.hostname}: {error.strerror}") from error
 
 
 async def _inspect(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,6 +138,59 @@ async def test_the_cached_fetch_does_not_keep_the_callers_context(
         await checker.close()
     assert seen == [None]
     assert var.get() == "the handler's cause"
+
+
+async def test_lookups_do_not_wait_in_the_eks_calls_pool(issuers: LocalIssuers) -> None:
+    # The loop's default executor is the pool the blocking EKS calls run in; in a burst it is
+    # full, and a lookup queued there waited seconds.
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    submitted = 0
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            nonlocal submitted
+            submitted += 1
+            return super().submit(*args, **kwargs)
+
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(Counting(max_workers=1))
+    checker = _checker(issuers)
+    try:
+        found = await checker.check("https://login.does-not-exist.invalid")
+    finally:
+        await checker.close()
+    assert submitted == 0
+    assert (found.problem, found.network) == (issuer.UNREACHABLE, True)
+    assert "cannot look up login.does-not-exist.invalid" in found.detail
+
+
+async def test_an_issuer_without_an_address_gets_no_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A burst on unresolvable issuers waits for lookups, not with a built HTTP request each.
+    import aiohttp
+
+    requests = 0
+    real_get = aiohttp.ClientSession.get
+
+    def counting_get(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> Any:
+        nonlocal requests
+        requests += 1
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "get", counting_get)
+    checker = IssuerChecker(ca_file=None, timeout=3, ttl=60)
+    try:
+        found = await checker.check("https://login.does-not-exist.invalid")
+        reachable = await checker.check("https://127.0.0.1:9")  # an address, nothing listening
+    finally:
+        await checker.close()
+    assert (found.network, reachable.network) == (True, True)
+    assert "cannot look up" in found.detail
+    assert "cannot look up" not in reachable.detail
+    assert requests == 1
 
 
 def test_the_ca_bundle_is_a_file(issuers: LocalIssuers) -> None:
