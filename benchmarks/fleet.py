@@ -18,7 +18,14 @@ cluster) and prints:
   is one write that changed something; the apply itself is not counted);
 - operator log lines per object, and how many are warnings;
 - the restart: the operator stopped and started again with all N Ready: EKS calls (and
-  Associates) until it is quiet, seconds until its last call, and RSS peak while resuming.
+  Associates) until it is quiet, seconds until its last call, and RSS peak while resuming;
+- where the CPU went, from the burst until the last Associate and until all Ready: CPU
+  seconds of the operator, kube-apiserver, etcd, the simulator and this script's children
+  (kubectl: the appliers and the watch), against the machine's cores: on a small machine they
+  all share, the ratio is bounded by what the others take before the operator gets a core.
+
+``--no-operator`` applies the same burst with no operator at all and prints how long it took:
+the floor of the ratio on this machine, whatever the operator does.
 
 Usage: ``.venv/bin/python benchmarks/fleet.py --objects 1000 --clusters 100
 --associate-seconds 60`` (add ``--operator-env NAME=VALUE`` to try an operator setting: the
@@ -31,6 +38,8 @@ import argparse
 import itertools
 import json
 import math
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -74,6 +83,72 @@ class RssSampler:
         finally:
             self._stop.set()
             thread.join(timeout=5)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command's closing parenthesis: state is field 3, utime 14 and stime 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy so far (all cores, from /proc/stat)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuSampler:
+    """Cumulative CPU seconds of the stack's processes, once a second, so the CPU spent up to
+    any moment of the run can be read afterwards."""
+
+    pids: dict[str, int]
+    samples: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _look(self) -> None:
+        now = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        now["kubectl"] = children.ru_utime + children.ru_stime
+        now["machine"] = _machine_busy_seconds()
+        self.samples.append((time.time(), now))
+
+    @contextmanager
+    def running(self) -> Iterator[CpuSampler]:
+        def run() -> None:
+            while not self._stop.is_set():
+                self._look()
+                self._stop.wait(1.0)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            thread.join(timeout=5)
+            self._look()
+
+    def spent(self, start: float, end: float) -> dict[str, float]:
+        """CPU seconds of each process between the samples nearest ``start`` and ``end``."""
+        first = min(self.samples, key=lambda s: abs(s[0] - start))[1]
+        last = min(self.samples, key=lambda s: abs(s[0] - end))[1]
+        return {name: last[name] - first[name] for name in last}
+
+
+def _cpu_line(label: str, spent: dict[str, float], seconds: float) -> str:
+    cores = os.cpu_count() or 1
+    parts = ", ".join(f"{k} {v:.1f}" for k, v in spent.items() if k != "machine")
+    machine = spent.get("machine", 0.0)
+    return (
+        f"CPU seconds {label} ({seconds:.1f} s, {cores} cores, so {seconds * cores:.0f} "
+        f"available): {parts}; machine busy {machine:.1f} ({machine / (seconds * cores):.0%})"
+    )
 
 
 @dataclass
@@ -300,8 +375,54 @@ def _not_ready(stack: Stack, watch: Watch, objects: int) -> None:
         print(f"not Ready: {name}: {ready}")
 
 
-def main() -> int:
-    """Run the measurement and print the figures."""
+def _where_the_time_goes(
+    updates: dict[str, list[dict[str, Any]]],
+    watch: Watch,
+    cpu: CpuSampler,
+    started: float,
+    elapsed: float,
+) -> None:
+    """When the objects appeared and their associations started and ended, and the CPU each
+    process took until then."""
+    every = [u for ordered in updates.values() for u in ordered]
+    last_added = max(watch.added_at.values(), default=started) - started
+    last_done = max((u["completes_at"] for u in every), default=started)
+    print(
+        f"where the time goes: the last object appeared {last_added:.1f} s into the burst; "
+        f"appeared -> its Associate: {_percentiles(_start_delays(updates, watch.added_at))}; "
+        f"the last association completed {last_done - started:.1f} s into the burst"
+    )
+    first_start = min((u["created_at"] for u in every), default=started)
+    last_start = max((u["created_at"] for u in every), default=started)
+    for label, end in (
+        ("burst -> first Associate", first_start),
+        ("burst -> last Associate", last_start),
+        ("burst -> all Ready", started + elapsed),
+    ):
+        print(_cpu_line(label, cpu.spent(started, end), end - started))
+
+
+def _floor(stack: Stack, n: int, c: int, ideal: float) -> int:
+    """The burst applied with no operator running, and the ratio it alone costs: even an
+    operator that took no time would start the last association once its object exists."""
+    pids = {"kube-apiserver": stack.plane.apiserver_pid, "etcd": stack.plane.etcd_pid}
+    with Watch(stack).running() as watch, CpuSampler(pids).running() as cpu:
+        started = time.time()
+        burst(stack, n, c)
+        applied = time.time() - started
+        while len(watch.added_at) < n and time.time() - started < 300:
+            time.sleep(0.1)
+    last = max(watch.added_at.values(), default=started) - started
+    print(
+        f"{n} objects applied with no operator ({APPLIERS} kubectl side by side) in "
+        f"{applied:.1f} s; the last one reached a watch {last:.1f} s after the burst began: "
+        f"a ratio of at least {(last + ideal) / ideal:.3f} before any operator work"
+    )
+    print(_cpu_line("of the apply", cpu.spent(started, started + applied), applied))
+    return 0 if len(watch.added_at) == n else 1
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--objects", type=int, default=100)
     parser.add_argument("--clusters", type=int, default=10)
@@ -313,7 +434,17 @@ def main() -> int:
         metavar="NAME=VALUE",
         help="an operator setting for this run (repeatable), e.g. EKS_OIDC_API_CONNECTIONS=8",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--no-operator",
+        action="store_true",
+        help="apply the burst with no operator running: the floor the machine sets on the ratio",
+    )
+    return parser.parse_args()
+
+
+def main() -> int:
+    """Run the measurement and print the figures."""
+    args = _arguments()
     env = dict(item.split("=", 1) for item in args.operator_env)
     n, c, s = args.objects, min(args.clusters, args.objects), args.associate_seconds
     ideal = s * math.ceil(n / c)
@@ -321,12 +452,25 @@ def main() -> int:
     with local_stack(associate_seconds=s, clusters=clusters, journal_size=100 * n + 10_000) as (
         stack
     ):
+        if args.no_operator:
+            return _floor(stack, n, c, ideal)
         operator = stack.operator(env)
         time.sleep(5.0)  # settled after start-up, no objects yet
         idle = operator.rss_mib()
         stack.sim.reset_stats()
         log_start = operator.log_path.stat().st_size
-        with Watch(stack).running() as watch, RssSampler(operator).running() as rss:
+        assert operator.process is not None
+        pids = {
+            "operator": operator.process.pid,
+            "kube-apiserver": stack.plane.apiserver_pid,
+            "etcd": stack.plane.etcd_pid,
+            "simulator": stack.sim.process.pid,
+        }
+        with (
+            Watch(stack).running() as watch,
+            RssSampler(operator).running() as rss,
+            CpuSampler(pids).running() as cpu,
+        ):
             started = time.time()
             burst(stack, n, c)
             applied = time.time() - started
@@ -354,15 +498,7 @@ def main() -> int:
             + (f" (the watch was restarted {watch.restarts} times)" if watch.restarts else "")
         )
         print(f"hand-over gap on a cluster: {_percentiles(_handover_gaps(updates))}")
-        last_added = max(watch.added_at.values(), default=started) - started
-        last_done = max(
-            (u["completes_at"] for ordered in updates.values() for u in ordered), default=started
-        )
-        print(
-            f"where the time goes: the last object appeared {last_added:.1f} s into the burst; "
-            f"appeared -> its Associate: {_percentiles(_start_delays(updates, watch.added_at))}; "
-            f"the last association completed {last_done - started:.1f} s into the burst"
-        )
+        _where_the_time_goes(updates, watch, cpu, started, elapsed)
         print(f"completion -> Ready lag: {_percentiles(_ready_lags(updates, watch.ready_at))}")
         per_object = {op: round(k / n, 2) for op, k in sorted(operations.items())}
         print(f"EKS calls: {calls / n:.2f} per object {per_object}")
