@@ -119,10 +119,12 @@ def test_an_observed_config_made_outside_is_reported_never_changed_and_left_on_d
     assert "identityProviderConfigArn" not in status, "observing does not make it ours"
     assert "Observe" in condition(ready, "Ready")["message"]
 
-    # A minute of resyncs (every 3 s here; every 10 minutes by default): reads only. Halfway,
-    # another tool re-tags the config: the object shows drift and still changes nothing.
+    # Twenty seconds of resyncs (every 3 s here, spread over 1.5-4.5 s; every 10 minutes by
+    # default): reads only. Halfway, another tool re-tags the config: the object shows drift
+    # and still changes nothing.
     started = time.monotonic()
-    time.sleep(30)
+    before = len(_by_operator(simulator, eks_cluster))
+    time.sleep(10)
     simulator.boto3_client().tag_resource(resourceArn=arn, tags={"team": "b"})
     drifted = wait_for(
         "DriftDetected",
@@ -134,10 +136,13 @@ def test_an_observed_config_made_outside_is_reported_never_changed_and_left_on_d
         operator,
     )
     assert "spec.tags" in condition(drifted, "Stalled")["message"]
-    time.sleep(max(0.0, 60 - (time.monotonic() - started)))
+    time.sleep(max(0.0, 20 - (time.monotonic() - started)))
     assert _mutating(simulator, eks_cluster) == []
-    reads = {c["operation"] for c in _by_operator(simulator, eks_cluster)}
-    assert reads <= {"DescribeIdentityProviderConfig", "DescribeCluster"}, reads
+    made = _by_operator(simulator, eks_cluster)
+    assert {c["operation"] for c in made} <= {"DescribeIdentityProviderConfig", "DescribeCluster"}
+    # The window held passes (at least one resync before the drift and one after it), so
+    # "reads only" rests on passes that ran, not on a quiet operator.
+    assert len(made) - before >= 3, made[before:]
 
     # Deleted: released at once, the config stays, with the other tool's tags.
     cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--timeout=20s")
