@@ -46,7 +46,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,28 +61,40 @@ QUIET_SECONDS = 20.0
 """A restart is over once the simulator has counted no call for this long."""
 
 
+@contextmanager
+def _every(seconds: float, look: Callable[[], None]) -> Iterator[None]:
+    """Call ``look`` on a thread every ``seconds`` while the block runs, and once at its end."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            look()
+            stop.wait(seconds)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        look()
+
+
 @dataclass
 class RssSampler:
     """The peak RSS of the operator while the block runs."""
 
     operator: OperatorProcess
     peak: float = 0.0
-    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _look(self) -> None:
+        self.peak = max(self.peak, self.operator.rss_mib())
 
     @contextmanager
     def running(self) -> Iterator[RssSampler]:
-        def run() -> None:
-            while not self._stop.is_set():
-                self.peak = max(self.peak, self.operator.rss_mib())
-                self._stop.wait(0.25)
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        try:
+        with _every(0.25, self._look):
             yield self
-        finally:
-            self._stop.set()
-            thread.join(timeout=5)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -109,7 +121,6 @@ class CpuSampler:
 
     pids: dict[str, int]
     samples: list[tuple[float, dict[str, float]]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
 
     def _look(self) -> None:
         now = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
@@ -120,19 +131,8 @@ class CpuSampler:
 
     @contextmanager
     def running(self) -> Iterator[CpuSampler]:
-        def run() -> None:
-            while not self._stop.is_set():
-                self._look()
-                self._stop.wait(1.0)
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        try:
+        with _every(1.0, self._look):
             yield self
-        finally:
-            self._stop.set()
-            thread.join(timeout=5)
-            self._look()
 
     def spent(self, start: float, end: float) -> dict[str, float]:
         """CPU seconds of each process between the samples nearest ``start`` and ``end``."""
