@@ -116,7 +116,7 @@ def _machine_busy_seconds() -> float:
 
 @dataclass
 class CpuSampler:
-    """Cumulative CPU seconds of the stack's processes, once a second, so the CPU spent up to
+    """Cumulative CPU seconds of the stack's processes, four times a second, so the CPU spent up to
     any moment of the run can be read afterwards."""
 
     pids: dict[str, int]
@@ -131,7 +131,7 @@ class CpuSampler:
 
     @contextmanager
     def running(self) -> Iterator[CpuSampler]:
-        with _every(1.0, self._look):
+        with _every(0.25, self._look):
             yield self
 
     def spent(self, start: float, end: float) -> dict[str, float]:
