@@ -48,6 +48,7 @@ def plan(obs: Observation, ctx: Context) -> Plan:
 def _planned(obs: Observation, ctx: Context, verdict: Verdict) -> Plan:
     if verdict.paused:
         return _paused(obs, ctx, verdict)
+    verdict = _as_last_said(obs, verdict)
     status = _status(obs, ctx, verdict)
     events = (
         *_resumed(obs),
@@ -79,6 +80,23 @@ def _paused(obs: Observation, ctx: Context, verdict: Verdict) -> Plan:
     return Plan(
         verdict, status, verdict.events if news else (), retry_after=retry_after, polls=ctx.polls
     )
+
+
+def _as_last_said(obs: Observation, verdict: Verdict) -> Verdict:
+    """``verdict``, in the words the status already has when the pass only found the update it
+    waits for still running.
+
+    Such a poll learns nothing new, so it restates nothing: the conditions keep the message of
+    the pass that started (or first saw) the update, and the status it plans is the one it
+    read, which is not written again. Every association would otherwise cost one more status
+    write, and one more watch event for every watcher, at its first poll.
+    """
+    if verdict.kind is not Kind.WAIT or not obs.only_polled:
+        return verdict
+    said = conditions.find(obs.obj.status.conditions, constants.CONDITION_READY)
+    if said is None or said.reason != verdict.reason or said.message == verdict.message:
+        return verdict
+    return dataclasses.replace(verdict, message=said.message)
 
 
 def _resumed(obs: Observation) -> tuple[Event, ...]:

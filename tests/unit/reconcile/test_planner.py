@@ -51,6 +51,41 @@ def test_a_started_update_starts_its_poll_schedule_from_the_first_step() -> None
     assert result.status.update.id == "u-new"
 
 
+def _association_started() -> Plan:
+    """The plan of the pass that associates a new object (update u-1)."""
+    new = obj()
+    return started(Observation(new), ctx(), _plan(new, config=None), update(id_="u-1"))
+
+
+def test_a_poll_that_finds_the_update_still_running_plans_the_status_it_read() -> None:
+    # The poll learns nothing new, so the handler has nothing to write: no API write and no
+    # watch event per association for a message that only restates the wait.
+    first = _association_started()
+    written = first.status.model_dump(mode="json", by_alias=True)
+    polled = _plan(obj(status=written), polls=1, config=None, update=update(id_="u-1"))
+    assert polled.verdict.reason == "Associating"
+    assert polled.status == first.status
+    assert polled.events == ()
+
+
+def test_a_poll_without_the_starting_pass_s_words_says_which_update_it_waits_for() -> None:
+    # Status written by no pass of ours (a restart that lost it): the wait names the update.
+    polled = _plan(obj(status=IN_FLIGHT), polls=1, config=None, update=update(id_="u-1"))
+    ready = next(c for c in polled.status.conditions if c.type == "Ready")
+    assert (ready.reason, ready.message) == (
+        "Associating",
+        "EKS update u-1 (AssociateIdentityProviderConfig) in progress",
+    )
+
+
+def test_a_poll_that_finds_the_update_ended_says_so() -> None:
+    first = _association_started()
+    written = first.status.model_dump(mode="json", by_alias=True)
+    done = _plan(obj(status=written), polls=2, config=config(), update=update("Successful"))
+    assert done.status != first.status
+    assert done.verdict.reason == "Active"
+
+
 def test_a_started_disassociation_records_the_config_deleting() -> None:
     announced = {
         "type": "Ready",
