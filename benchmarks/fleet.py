@@ -1,9 +1,10 @@
 """A fleet: N objects on C clusters, applied in a burst, then a restart with all of them Ready.
 
 Starts the local control plane, the EKS simulator (each association takes
-``--associate-seconds``) and the operator as a real process with its shipped schedule, applies
-N OidcIdentityProviders at once (object i on cluster i mod C, so ceil(N/C) queue on each
-cluster) and prints:
+``--associate-seconds``), a local HTTPS server that answers every object's issuer as a real
+issuer would, and the operator as a real process with its shipped schedule (its issuer
+pre-flight on, trusting that server's CA), applies N OidcIdentityProviders at once (object i
+on cluster i mod C, so ceil(N/C) queue on each cluster) and prints:
 
 - time from the burst to all Ready, and its ratio to EKS's own ideal, S x ceil(N/C) (EKS runs
   one update per cluster at a time: no operator can beat that);
@@ -25,7 +26,10 @@ cluster) and prints:
   all share, the ratio is bounded by what the others take before the operator gets a core.
 
 ``--no-operator`` applies the same burst with no operator at all and prints how long it took:
-the floor of the ratio on this machine, whatever the operator does.
+the floor of the ratio on this machine, whatever the operator does. ``--unresolvable-issuers``
+names hosts that do not exist instead, as the benchmark did before it served its issuers: the
+pre-flight then waits on the machine's resolver, which here, with no DNS server answering,
+holds a burst of lookups up to its 5-second timeout.
 
 Usage: ``.venv/bin/python benchmarks/fleet.py --objects 1000 --clusters 100
 --associate-seconds 60`` (add ``--operator-env NAME=VALUE`` to try an operator setting: the
@@ -53,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from eks_oidc_testing.burst import APPLIERS, burst
+from eks_oidc_testing.issuer import local_issuers
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.stack import Stack, local_stack
 
@@ -126,6 +131,8 @@ class CpuSampler:
         now = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         now["kubectl"] = children.ru_utime + children.ru_stime
+        mine = resource.getrusage(resource.RUSAGE_SELF)
+        now["this script (issuers, watch)"] = mine.ru_utime + mine.ru_stime
         now["machine"] = _machine_busy_seconds()
         self.samples.append((time.time(), now))
 
@@ -435,6 +442,12 @@ def _arguments() -> argparse.Namespace:
         help="an operator setting for this run (repeatable), e.g. EKS_OIDC_API_CONNECTIONS=8",
     )
     parser.add_argument(
+        "--unresolvable-issuers",
+        action="store_true",
+        help="issuers on hosts that do not exist (the pre-flight then measures the resolver) "
+        "instead of served ones the pre-flight verifies",
+    )
+    parser.add_argument(
         "--no-operator",
         action="store_true",
         help="apply the burst with no operator running: the floor the machine sets on the ratio",
@@ -449,11 +462,14 @@ def main() -> int:
     n, c, s = args.objects, min(args.clusters, args.objects), args.associate_seconds
     ideal = s * math.ceil(n / c)
     clusters = [f"fleet-c{i}" for i in range(c)]
-    with local_stack(associate_seconds=s, clusters=clusters, journal_size=100 * n + 10_000) as (
-        stack
+    with (
+        local_stack(associate_seconds=s, clusters=clusters, journal_size=100 * n + 10_000) as stack,
+        local_issuers(stack.workdir) as served,
     ):
         if args.no_operator:
             return _floor(stack, n, c, ideal)
+        issuers = None if args.unresolvable_issuers else served.base
+        env.setdefault("EKS_OIDC_ISSUER_CA_FILE", str(served.ca_file))
         operator = stack.operator(env)
         time.sleep(5.0)  # settled after start-up, no objects yet
         idle = operator.rss_mib()
@@ -472,7 +488,7 @@ def main() -> int:
             CpuSampler(pids).running() as cpu,
         ):
             started = time.time()
-            burst(stack, n, c)
+            burst(stack, n, c, issuers)
             applied = time.time() - started
             deadline = time.monotonic() + ideal * 3 + 300
             while len(watch.ready_at) < n and time.monotonic() < deadline:
@@ -490,7 +506,8 @@ def main() -> int:
         print(
             f"{n} objects on {c} clusters ({math.ceil(n / c)} per cluster), associations of "
             f"{s:.0f} s, shipped schedule; the burst took {applied:.1f} s to apply "
-            f"({APPLIERS} kubectl side by side)"
+            f"({APPLIERS} kubectl side by side); issuers "
+            + ("on hosts that do not exist" if issuers is None else "served, each verified")
         )
         print(
             f"all Ready after {elapsed:.1f} s ({len(watch.ready_at)}/{n} Ready); EKS's ideal "

@@ -1,6 +1,12 @@
 """A burst of OidcIdentityProviders for the fleet benchmarks: object i (``fleet-{i}``, with an
 issuer of its own, since EKS refuses one issuer twice on a cluster) on cluster ``fleet-c{i mod
-C}``, created by several kubectl processes side by side."""
+C}``, created by several kubectl processes side by side.
+
+The issuers are ``<issuers>/tenant-{i}``: given the base of :func:`~.issuer.local_issuers`,
+real issuers the operator's pre-flight verifies, as a fleet owner's would be. Without one they
+are hosts that do not exist (``login-{i}.example.com``), and the pre-flight's lookups measure
+the machine's resolver: where no DNS server answers, a burst of them waits out the resolver's
+5-second timeout, and the pre-flight's own timeout with it."""
 
 from __future__ import annotations
 
@@ -14,14 +20,14 @@ APPLIERS = 8
 1,000 take it over a minute, longer than a whole queue of 60-second associations)."""
 
 
-def burst(stack: Stack, objects: int, clusters: int) -> None:
+def burst(stack: Stack, objects: int, clusters: int, issuers: str | None = None) -> None:
     """Create the N objects at once, in ``APPLIERS`` interleaved slices (object i on cluster
     i mod C, so every slice reaches every cluster)."""
     threads = [
         threading.Thread(
             target=stack.kubectl,
             args=("apply", "-f", "-"),
-            kwargs={"stdin": manifests(objects, clusters, part)},
+            kwargs={"stdin": manifests(objects, clusters, part, issuers)},
         )
         for part in range(APPLIERS)
     ]
@@ -31,7 +37,12 @@ def burst(stack: Stack, objects: int, clusters: int) -> None:
         thread.join()
 
 
-def manifests(objects: int, clusters: int, part: int) -> str:
+def issuer_url(i: int, issuers: str | None) -> str:
+    """Object i's issuer: a tenant of the served ``issuers``, or a host that does not exist."""
+    return f"{issuers}/tenant-{i}" if issuers else f"https://login-{i}.example.com"
+
+
+def manifests(objects: int, clusters: int, part: int, issuers: str | None = None) -> str:
     items = [
         {
             "apiVersion": "eksoidc.io/v1alpha1",
@@ -39,7 +50,7 @@ def manifests(objects: int, clusters: int, part: int) -> str:
             "metadata": {"name": f"fleet-{i}", "namespace": "default"},
             "spec": {
                 "clusterName": f"fleet-c{i % clusters}",
-                "oidc": {"issuerUrl": f"https://login-{i}.example.com", "clientId": "k"},
+                "oidc": {"issuerUrl": issuer_url(i, issuers), "clientId": "k"},
             },
         }
         for i in range(part, objects, APPLIERS)
