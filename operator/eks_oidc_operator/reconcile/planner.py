@@ -91,8 +91,11 @@ def _as_last_said(obs: Observation, verdict: Verdict) -> Verdict:
     read, which is not written again. Every association would otherwise cost one more status
     write, and one more watch event for every watcher, at its first poll.
     """
+    recorded, running = obs.obj.status.update, obs.in_progress
     if verdict.kind is not Kind.WAIT or not obs.only_polled:
         return verdict
+    if recorded is None or running is None or running.id != recorded.id:
+        return verdict  # another update than the one status records: news
     said = conditions.find(obs.obj.status.conditions, constants.CONDITION_READY)
     if said is None or said.reason != verdict.reason or said.message == verdict.message:
         return verdict

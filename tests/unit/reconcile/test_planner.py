@@ -78,6 +78,15 @@ def test_a_poll_without_the_starting_pass_s_words_says_which_update_it_waits_for
     )
 
 
+def test_a_poll_that_finds_another_update_running_than_status_records_names_it() -> None:
+    first = _association_started()
+    written = first.status.model_dump(mode="json", by_alias=True)
+    polled = _plan(obj(status=written), polls=1, config=None, update=update(id_="u-2"))
+    ready = next(c for c in polled.status.conditions if c.type == "Ready")
+    assert "u-2" in ready.message
+    assert polled.status != first.status
+
+
 def test_a_poll_that_finds_the_update_ended_says_so() -> None:
     first = _association_started()
     written = first.status.model_dump(mode="json", by_alias=True)
