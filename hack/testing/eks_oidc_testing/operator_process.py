@@ -35,6 +35,14 @@ FAST_TIMINGS = {
 """Seconds instead of minutes: the same schedule code, scaled down."""
 
 
+STARTS = 3
+"""Starts on fresh ports after one whose port another process took first."""
+
+
+class PortTakenError(RuntimeError):
+    """The operator exited at start-up: one of its ports was taken since it was picked."""
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -89,7 +97,23 @@ class OperatorProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Start it and wait until its liveness endpoint answers."""
+        """Start it and wait until its liveness endpoint answers.
+
+        Its ports were free when picked, but another process may bind one before the operator
+        does (more likely with test workers side by side, each starting servers and opening
+        connections): then it starts again on fresh ports, up to three times.
+        """
+        for attempt in range(1, STARTS + 1):
+            try:
+                self._start_once()
+            except PortTakenError:
+                if attempt == STARTS:
+                    raise
+                self._fresh_ports()
+            else:
+                return
+
+    def _start_once(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "eks_oidc_operator", "run", *self.scope],
@@ -101,7 +125,11 @@ class OperatorProcess:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                msg = f"operator exited with {self.process.returncode}:\n{self.log_tail()}"
+                tail = self.log_tail()
+                msg = f"operator exited with {self.process.returncode}:\n{tail}"
+                # The liveness server, the metrics server or kopf's probe: each words it so.
+                if "address already in use" in tail.lower():
+                    raise PortTakenError(msg)
                 raise RuntimeError(msg)
             try:
                 url = f"http://127.0.0.1:{self.liveness_port}/healthz"
@@ -113,6 +141,16 @@ class OperatorProcess:
             time.sleep(0.2)
         msg = f"operator not live after 30s:\n{self.log_tail()}"
         raise RuntimeError(msg)
+
+    def _fresh_ports(self) -> None:
+        """New liveness and metrics ports (a port the caller set, such as 0, stays)."""
+        for key, attribute in (
+            ("EKS_OIDC_LIVENESS_PORT", "liveness_port"),
+            ("EKS_OIDC_METRICS_PORT", "metrics_port"),
+        ):
+            if self.env.get(key) == str(getattr(self, attribute)):
+                setattr(self, attribute, _free_port())
+                self.env[key] = str(getattr(self, attribute))
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop it (SIGKILL simulates a crash: no cleanup at all)."""
