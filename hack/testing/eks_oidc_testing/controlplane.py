@@ -58,6 +58,10 @@ _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 """Servers this process started, kept so they are waited for (not garbage-collected running)."""
 
 
+STARTS = 3
+"""Starts on fresh ports after one whose port another process took first."""
+
+
 class ControlPlaneError(RuntimeError):
     """The control plane could not be built, started or reached."""
 
@@ -405,8 +409,19 @@ def stop(state_dir: Path = DEFAULT_STATE_DIR) -> bool:
 
 @contextlib.contextmanager
 def running(state_dir: Path, *, binaries: Path | None = None) -> Iterator[ControlPlane]:
-    """A control plane for the duration of a ``with`` block (pytest's session fixture)."""
-    plane = start(state_dir, die_with_parent=True, binaries=binaries)
+    """A control plane for the duration of a ``with`` block (pytest's session fixture).
+
+    Its ports were free when picked, but another process may bind one first (test workers
+    side by side start their control planes together): then it starts again, on fresh ports,
+    up to three times.
+    """
+    for attempt in range(1, STARTS + 1):
+        try:
+            plane = start(state_dir, die_with_parent=True, binaries=binaries)
+            break
+        except ControlPlaneError as error:
+            if attempt == STARTS or "address already in use" not in str(error).lower():
+                raise
     try:
         yield plane
     finally:
