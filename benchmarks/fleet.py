@@ -21,9 +21,10 @@ on cluster i mod C, so ceil(N/C) queue on each cluster) and prints:
 - the restart: the operator stopped and started again with all N Ready: EKS calls (and
   Associates) until it is quiet, seconds until its last call, and RSS peak while resuming;
 - where the CPU went, from the burst until the last Associate and until all Ready: CPU
-  seconds of the operator, kube-apiserver, etcd, the simulator and this script's children
-  (kubectl: the appliers and the watch), against the machine's cores: on a small machine they
-  all share, the ratio is bounded by what the others take before the operator gets a core.
+  seconds of the operator, kube-apiserver, etcd, the simulator, the kubectl appliers (counted
+  once they exit) and this script itself (the issuers it serves, the watch it reads), against
+  the machine's cores: on a small machine they all share, the ratio is bounded by what the
+  others take before the operator gets a core.
 
 ``--no-operator`` applies the same burst with no operator at all and prints how long it took:
 the floor of the ratio on this machine, whatever the operator does. ``--unresolvable-issuers``

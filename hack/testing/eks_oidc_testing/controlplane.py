@@ -25,7 +25,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from eks_oidc_testing.paths import BUILD_SCRIPT, REPO
 from eks_oidc_testing.pki import LOOPBACK, new_ca, serving_cert, write_cert, write_key
+from eks_oidc_testing.ports import free_port, start_retrying
 
 DEFAULT_STATE_DIR = REPO / ".local"
 OPERATOR_NAMESPACE = "eks-oidc-system"
@@ -56,10 +56,6 @@ LOG_TAIL_LINES = 40
 
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 """Servers this process started, kept so they are waited for (not garbage-collected running)."""
-
-
-STARTS = 3
-"""Starts on fresh ports after one whose port another process took first."""
 
 
 class ControlPlaneError(RuntimeError):
@@ -146,13 +142,6 @@ def _kubeconfig(server: str, ca_file: Path, user: str, token: str) -> str:
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    """A port the kernel considers free right now (the bind race is retried by the caller)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _die_with_parent() -> None:
@@ -415,13 +404,7 @@ def running(state_dir: Path, *, binaries: Path | None = None) -> Iterator[Contro
     side by side start their control planes together): then it starts again, on fresh ports,
     up to three times.
     """
-    for attempt in range(1, STARTS + 1):
-        try:
-            plane = start(state_dir, die_with_parent=True, binaries=binaries)
-            break
-        except ControlPlaneError as error:
-            if attempt == STARTS or "address already in use" not in str(error).lower():
-                raise
+    plane = start_retrying(lambda: start(state_dir, die_with_parent=True, binaries=binaries))
     try:
         yield plane
     finally:

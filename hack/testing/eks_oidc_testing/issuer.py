@@ -15,7 +15,6 @@ not verify, and a port with nothing listening for one that cannot be reached.
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from pathlib import Path
 from aiohttp import web
 
 from eks_oidc_testing.pki import LOOPBACK, new_ca, serving_cert, write_cert, write_key
+from eks_oidc_testing.ports import free_port
 
 _KEY = {"kty": "EC", "crv": "P-256", "kid": "test", "x": "AAAA", "y": "AAAA", "use": "sig"}
 
@@ -77,13 +77,6 @@ def _app(base: str) -> web.Application:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -95,7 +88,7 @@ def local_issuers(folder: Path) -> Iterator[LocalIssuers]:
     """Serve the test issuers from a thread of their own until the block ends."""
     ca_file, cert, key = _pair(folder, "trusted")
     _, other_cert, other_key = _pair(folder, "untrusted")
-    port, other_port, dead_port = _free_port(), _free_port(), _free_port()
+    port, other_port, dead_port = free_port(), free_port(), free_port()
     base, other = f"https://127.0.0.1:{port}", f"https://127.0.0.1:{other_port}"
     loop = asyncio.new_event_loop()
     runners: list[web.AppRunner] = []

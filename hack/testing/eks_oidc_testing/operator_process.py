@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from eks_oidc_testing.ports import free_port, start_retrying
 
 FAST_TIMINGS = {
     "EKS_OIDC_POLL_INITIAL_SECONDS": "0.5",
@@ -33,20 +34,6 @@ FAST_TIMINGS = {
     "EKS_OIDC_ISSUER_CHECK": "Skip",
 }
 """Seconds instead of minutes: the same schedule code, scaled down."""
-
-
-STARTS = 3
-"""Starts on fresh ports after one whose port another process took first."""
-
-
-class PortTakenError(RuntimeError):
-    """The operator exited at start-up: one of its ports was taken since it was picked."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class OperatorProcess:
@@ -72,8 +59,8 @@ class OperatorProcess:
         self.scope = [f"--namespace={ns}" for ns in namespaces] or ["--all-namespaces"]
         self.scope += ["-v"] if os.environ.get("DEBUG_OPERATOR") else []
         self.log_path = log_path
-        self.liveness_port = _free_port()
-        self.metrics_port = _free_port()
+        self.liveness_port = free_port()
+        self.metrics_port = free_port()
         self.env = {
             key: value
             for key, value in os.environ.items()
@@ -103,15 +90,7 @@ class OperatorProcess:
         does (more likely with test workers side by side, each starting servers and opening
         connections): then it starts again on fresh ports, up to three times.
         """
-        for attempt in range(1, STARTS + 1):
-            try:
-                self._start_once()
-            except PortTakenError:
-                if attempt == STARTS:
-                    raise
-                self._fresh_ports()
-            else:
-                return
+        start_retrying(self._start_once, self._fresh_ports)
 
     def _start_once(self) -> None:
         with self.log_path.open("ab") as log:
@@ -125,11 +104,7 @@ class OperatorProcess:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                tail = self.log_tail()
-                msg = f"operator exited with {self.process.returncode}:\n{tail}"
-                # The liveness server, the metrics server or kopf's probe: each words it so.
-                if "address already in use" in tail.lower():
-                    raise PortTakenError(msg)
+                msg = f"operator exited with {self.process.returncode}:\n{self.log_tail()}"
                 raise RuntimeError(msg)
             try:
                 url = f"http://127.0.0.1:{self.liveness_port}/healthz"
@@ -149,7 +124,7 @@ class OperatorProcess:
             ("EKS_OIDC_METRICS_PORT", "metrics_port"),
         ):
             if self.env.get(key) == str(getattr(self, attribute)):
-                setattr(self, attribute, _free_port())
+                setattr(self, attribute, free_port())
                 self.env[key] = str(getattr(self, attribute))
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eks_oidc_testing import controlplane
+from eks_oidc_testing import controlplane, ports
 
 
 def _fake_binary(path: Path, script: str) -> None:
@@ -32,6 +32,6 @@ def test_stop_without_a_recorded_control_plane_is_a_no_op(tmp_path: Path) -> Non
 
 
 def test_free_ports_are_distinct_and_bindable() -> None:
-    ports = {controlplane.free_port() for _ in range(5)}
-    assert len(ports) == 5
-    assert all(1024 < port < 65536 for port in ports)
+    picked = {ports.free_port() for _ in range(5)}
+    assert len(picked) == 5
+    assert all(1024 < port < 65536 for port in picked)
