@@ -16,6 +16,9 @@ CONTROLPLANE := $(PY) -m eks_oidc_testing.controlplane
 # in one process.
 TEST_WORKERS ?= 2
 export PATH := $(CURDIR)/.local/bin:$(PATH)
+# The project's own Docker daemon (hack/docker/dockerd.sh): every docker and kind call goes there.
+export DOCKER_HOST := unix://$(CURDIR)/.local/docker.sock
+IMAGE ?= eks-oidc-operator:dev
 
 .PHONY: help
 help: ## List the targets
@@ -64,8 +67,16 @@ chart-readme: init ## Regenerate the chart README's values table from the commen
 	$(PY) hack/chart_readme.py
 
 .PHONY: test
-test: init controlplane lint typecheck ## Everything: lint, types, unit, simulator and e2e tests
+test: init controlplane lint typecheck ## Everything: lint, types, then the local tier and the kind tier (hack/test.sh)
+	TEST_WORKERS=$(TEST_WORKERS) bash hack/test.sh
+
+.PHONY: test-local
+test-local: init controlplane image ## Only the local tier: unit, simulator, image and e2e tests on the local control plane
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
+.PHONY: test-kind
+test-kind: init controlplane image kind-image ## Only the kind tier: pytest --cluster=kind (the operator as pods, installed by the chart)
+	$(BIN)/pytest --cluster=kind -m kind tests/kind tests/e2e
 
 .PHONY: test-unit
 test-unit: init ## Only the tests that need no control plane
@@ -83,6 +94,34 @@ cluster-up: init controlplane ## Start the local control plane; kubeconfigs in .
 cluster-down: init ## Stop the local control plane
 	$(CONTROLPLANE) down
 
+.PHONY: docker-up
+docker-up: ## Start the project's own Docker daemon (socket .local/docker.sock; installs docker.io if missing)
+	bash hack/docker/dockerd.sh up
+
+.PHONY: docker-down
+docker-down: ## Stop the project's Docker daemon (its containers stop with it)
+	bash hack/docker/dockerd.sh down
+
+.PHONY: image
+image: docker-up ## Build the operator image into the project's daemon: $(IMAGE) and the chart's appVersion
+	bash hack/image/build.sh
+
+.PHONY: kind-image
+kind-image: docker-up ## Build kind and its node image here, from Go modules and Debian packages (cached)
+	bash hack/kind/build.sh
+
+.PHONY: kind-up
+kind-up: init controlplane image kind-image ## kind cluster `eks-oidc` (.local/kind.kubeconfig): image loaded, EKS simulator running
+	bash hack/kind/up.sh
+
+.PHONY: kind-down
+kind-down: ## Delete the project's kind clusters
+	bash hack/kind/down.sh
+
+.PHONY: clean-kind
+clean-kind: ## kind-down, stop the Docker daemon, remove the kind tier's caches (data root, node binaries)
+	bash hack/kind/down.sh --caches
+
 .PHONY: clean
-clean: cluster-down ## Remove .local/ and caches (not the binary cache in ~/.cache)
+clean: cluster-down docker-down ## Remove .local/ and caches (not the binary cache in ~/.cache)
 	rm -rf .local .mypy_cache .ruff_cache .pytest_cache

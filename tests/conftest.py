@@ -2,14 +2,18 @@
 
 - default (``--cluster=local``): a real etcd + kube-apiserver built from Go modules and started
   on loopback for this session (``eks_oidc_testing.controlplane``); what CI runs, never skipped;
-- ``--cluster=kind``: a kind cluster through pytest-kind, where a Docker engine exists;
+- ``--cluster=kind``: a kind cluster through pytest-kind, on the project's own Docker daemon,
+  from a node image built here (``eks_oidc_testing.kind``); what ``make test-kind`` runs, also
+  in CI, and it fails -- never skips -- where no Docker engine answers;
 - ``E2E_KUBECONFIG=path``: any existing cluster (its admin kubeconfig).
+
+Tests marked ``pods`` need the operator installed by the chart as pods (``tests/kind``): they run
+only on kind and are deselected on the local control plane, which has no kubelet.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from eks_oidc_operator import constants
-from eks_oidc_testing import controlplane
+from eks_oidc_testing import controlplane, kind
 from eks_oidc_testing.kube import Cluster, operator_kubeconfig_via_token_request, unique_name
 from eks_oidc_testing.paths import REPO
 
@@ -39,12 +43,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _docker_answers() -> bool:
-    docker = shutil.which("docker")
-    if docker is None:
-        return False
-    result = subprocess.run([docker, "info"], capture_output=True, check=False, timeout=20)
-    return result.returncode == 0
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the ``pods`` tests where no pod can run (the local control plane)."""
+    if config.getoption("--cluster") == "kind" or os.environ.get("E2E_KUBECONFIG"):
+        return
+    deselected = [item for item in items if item.get_closest_marker("pods")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("pods")]
 
 
 def _for_foreign_cluster(admin: Path, kind: str, workdir: Path) -> Cluster:
@@ -75,20 +81,10 @@ def cluster(
         yield _for_foreign_cluster(Path(existing), "existing", tmp_path_factory.mktemp("existing"))
         return
     if request.config.getoption("--cluster") == "kind":
-        if not _docker_answers():
-            pytest.skip(
-                "--cluster=kind needs a Docker engine, and `docker info` gets no answer here"
-            )
-        from pytest_kind import KindCluster  # imported late: it is useless without Docker
-
-        kind = KindCluster(unique_name("eks-oidc"))
-        kind.create()
-        try:
-            yield _for_foreign_cluster(
-                Path(kind.kubeconfig_path), "kind", tmp_path_factory.mktemp("kind")
-            )
-        finally:
-            kind.delete()
+        workdir = tmp_path_factory.mktemp("kind")
+        kubectl = controlplane.bin_dir() / "kubectl"
+        with kind.kind_cluster(workdir, kubectl) as admin:
+            yield _for_foreign_cluster(admin, "kind", workdir)
         return
     binaries = controlplane.bin_dir()
     with controlplane.running(tmp_path_factory.mktemp("controlplane"), binaries=binaries) as plane:

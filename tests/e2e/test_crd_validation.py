@@ -15,7 +15,8 @@ from eks_oidc_operator import constants
 from eks_oidc_testing.kube import Cluster, unique_name
 from eks_oidc_testing.paths import REPO
 
-pytestmark = pytest.mark.e2e
+# Also in the kind tier: the same refusals from a kubeadm-made API server.
+pytestmark = [pytest.mark.e2e, pytest.mark.kind]
 
 CRD_FILE = REPO / "crds" / f"{constants.CRD_NAME}.yaml"
 

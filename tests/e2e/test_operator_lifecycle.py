@@ -24,7 +24,8 @@ from tests.e2e.conftest import (
     with_condition,
 )
 
-pytestmark = pytest.mark.e2e
+# Also in the kind tier: a whole lifecycle against a cluster with a controller-manager.
+pytestmark = [pytest.mark.e2e, pytest.mark.kind]
 
 
 def _ready(cluster: Cluster, namespace: str, name: str) -> Any:

@@ -53,13 +53,11 @@ class SimulatorError(RuntimeError):
 
 
 @dataclass
-class SimulatorHandle:
-    """A running simulator process and helpers for its EKS and control APIs."""
+class SimulatorClient:
+    """Helpers for the EKS and control APIs of a simulator at ``url``, wherever it runs: a
+    process of this test run (:class:`SimulatorHandle`) or a pod reached through a port."""
 
     url: str
-    process: subprocess.Popen[bytes]
-    stderr_path: Path
-    argv: list[str] = field(default_factory=list)
     _session: boto3.session.Session = field(default_factory=boto3.session.Session, repr=False)
     _session_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -205,7 +203,14 @@ class SimulatorHandle:
         """Forget every resource, fault, counter and runtime config change."""
         self.call("POST", "/_sim/reset")
 
-    # -------------------------------------------------------------- process
+
+@dataclass(kw_only=True)
+class SimulatorHandle(SimulatorClient):
+    """A running simulator process and helpers for its EKS and control APIs."""
+
+    process: subprocess.Popen[bytes]
+    stderr_path: Path
+    argv: list[str] = field(default_factory=list)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Stop the process by pid (``sig``, then SIGKILL); returns its exit code."""

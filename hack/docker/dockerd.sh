@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The project's own Docker daemon: up | down | status | install.
+#
+# Why a daemon of our own: kind needs a Docker engine, and these machines have none running.
+# This one is Debian's dockerd (package docker.io, installed here when missing) with everything
+# of its own, so it touches no other daemon on the machine:
+#   socket      .local/docker.sock of this checkout (DOCKER_HOST=unix://$PWD/.local/docker.sock)
+#   data root   $EKS_OIDC_CACHE/docker (images survive a fresh clone: the node image is built once)
+#   exec root   /run/eks-oidc-docker, pid file /run/eks-oidc-docker.pid
+#   networks    --bridge=none (no default bridge), its own address pool, iptables and ip6tables
+#               off: no NAT and no forwarding rules, so no container reaches anything outside the
+#               machine; ports are published to 127.0.0.1 by docker-proxy
+#   runtime     eks-oidc-runc (hack/docker/runtime): runc minus the capabilities this machine's
+#               bounding set lacks, which kind's privileged nodes would otherwise fail to get
+# One data root serves one daemon: a second checkout reuses the running daemon's socket.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=../lib/gobuild.sh
+source "$here/../lib/gobuild.sh"
+
+socket="$repo/.local/docker.sock"
+data_root="$cache/docker"
+exec_root=/run/eks-oidc-docker
+pidfile=/run/eks-oidc-docker.pid
+log="$repo/.local/dockerd.log"
+# A /16 split into /24s, away from the ranges Docker and kind default to.
+address_pool="${EKS_OIDC_DOCKER_POOL:-base=10.213.0.0/16,size=24}"
+
+running_pid() {
+  [[ -f "$pidfile" ]] || return 1
+  local pid
+  pid="$(cat "$pidfile")"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+answers() { DOCKER_HOST="unix://$1" docker version >/dev/null 2>&1; }
+
+install() {
+  if command -v dockerd >/dev/null && [[ -x /usr/sbin/runc ]] && command -v docker-proxy >/dev/null; then
+    return
+  fi
+  [[ $EUID -eq 0 ]] || { echo "dockerd.sh: installing docker.io needs root (apt-get)" >&2; exit 1; }
+  echo "installing Debian's docker.io (dockerd, runc, docker-proxy)" >&2
+  # The package would start the system's own docker service; this project never wants that
+  # daemon, so a policy-rc.d forbids service starts for the length of the install.
+  local policy=/usr/sbin/policy-rc.d made_policy=""
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
+  fi
+  (apt-get install -y -q --no-install-recommends docker.io runc >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends docker.io runc >/dev/null; }) ||
+    { [[ -z "$made_policy" ]] || rm -f "$policy"; echo "dockerd.sh: apt-get install docker.io failed" >&2; exit 1; }
+  [[ -z "$made_policy" ]] || rm -f "$policy"
+  # The docker CLI: the machine's own when it has one, else the package's.
+}
+
+runtime() {
+  gobuild "$here/runtime" eks-oidc-runc v1 . "-s -w" CGO_ENABLED=0
+  echo "$built"
+}
+
+up() {
+  mkdir -p "$repo/.local"
+  if answers "$socket"; then
+    return
+  fi
+  local pid
+  if pid="$(running_pid)"; then
+    # Another checkout's daemon owns the data root: share it through a link to its socket.
+    local other
+    other="$(tr '\0' '\n' < "/proc/$pid/cmdline" | sed -n 's|^unix://||p' | head -n 1)"
+    if [[ -n "$other" && "$other" != "$socket" ]] && answers "$other"; then
+      ln -sfn "$other" "$socket"
+      echo "using the project's Docker daemon of another checkout ($other)" >&2
+      return
+    fi
+    echo "dockerd.sh: a daemon (pid $pid) holds $pidfile but does not answer; run make docker-down" >&2
+    exit 1
+  fi
+  install
+  local runc_wrapper
+  runc_wrapper="$(runtime)"
+  rm -f "$socket"
+  mkdir -p "$data_root"
+  echo "starting the project's Docker daemon (socket $socket, data root $data_root)" >&2
+  setsid nohup dockerd \
+    --host "unix://$socket" \
+    --data-root "$data_root" \
+    --exec-root "$exec_root" \
+    --pidfile "$pidfile" \
+    --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
+    --default-address-pool "$address_pool" \
+    --add-runtime "eks-oidc-runc=$runc_wrapper" --default-runtime eks-oidc-runc \
+    --storage-driver overlay2 \
+    >"$log" 2>&1 < /dev/null &
+  local deadline=$((SECONDS + 60))
+  until answers "$socket"; do
+    if (( SECONDS > deadline )); then
+      echo "dockerd.sh: the daemon did not answer within 60 s; its log:" >&2
+      tail -n 30 "$log" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+}
+
+down() {
+  local pid
+  if [[ -L "$socket" ]]; then
+    rm -f "$socket"  # another checkout's daemon: not ours to stop
+    return
+  fi
+  if pid="$(running_pid)"; then
+    kill "$pid"
+    # dockerd stops its containers first (kind's nodes shut systemd down: a few seconds).
+    local deadline=$((SECONDS + 60))
+    while kill -0 "$pid" 2>/dev/null; do
+      (( SECONDS < deadline )) || { kill -9 "$pid"; break; }
+      sleep 0.5
+    done
+  fi
+  rm -f "$socket"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  install) install ;;
+  status)
+    if answers "$socket"; then
+      echo "running: DOCKER_HOST=unix://$socket (data root $data_root)"
+    else
+      echo "not running"; exit 1
+    fi ;;
+  *) echo "usage: $0 up|down|status|install" >&2; exit 2 ;;
+esac

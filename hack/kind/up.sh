@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make kind-up: the kind cluster `eks-oidc` (kubeconfig .local/kind.kubeconfig) from the node
+# image hack/kind/build.sh gives, with the operator image loaded and the EKS simulator running
+# in it (hack/kind/simulator.yaml). Idempotent: an existing cluster is kept and only reloaded.
+# Expects the project's Docker daemon ($DOCKER_HOST), the operator image ($IMAGE) and kubectl on
+# PATH (make kind-up sees to all three).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+name="${KIND_CLUSTER:-eks-oidc}"
+image="${IMAGE:-eks-oidc-operator:dev}"
+kubeconfig="$repo/.local/kind.kubeconfig"
+
+built="$(bash "$here/build.sh")"
+kind="$(sed -n 's/^kind //p' <<< "$built")"
+node_image="$(sed -n 's/^node-image //p' <<< "$built")"
+
+if ! "$kind" get clusters 2>/dev/null | grep -qx "$name"; then
+  # A free host port for the simulator's NodePort (the kernel picks it; kind binds it next).
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  bash "$here/config.sh" "$node_image" "$port" > "$repo/.local/kind-config.yaml"
+  "$kind" create cluster --name "$name" --kubeconfig "$kubeconfig" \
+    --config "$repo/.local/kind-config.yaml" --wait 3m
+fi
+"$kind" export kubeconfig --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1
+app_version="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' "$repo/charts/eks-oidc-operator/Chart.yaml")"
+"$kind" load docker-image --name "$name" "$image" "eks-oidc-operator:$app_version"
+
+export KUBECONFIG="$kubeconfig"
+kubectl apply -f "$here/simulator.yaml" >/dev/null
+kubectl -n eks-simulator rollout status deployment/eks-simulator --timeout=120s >/dev/null
+port="$(docker port "$name-control-plane" 30566/tcp 2>/dev/null | head -n 1)"
+cat <<TXT
+kind cluster "$name" is up (node image $node_image).
+  export KUBECONFIG=$kubeconfig
+  EKS simulator: http://eks-simulator.eks-simulator.svc:4566 in the cluster${port:+, http://$port from here}
+Install the chart as the README's "Try it on kind" says.
+TXT

@@ -1,0 +1,305 @@
+"""The operator as users run it: pods of the image, installed by the chart, on a kind cluster.
+
+Two replicas elect one leader through the chart's probes and Lease; objects applied with kubectl
+reach Ready through the simulator's Service; a leader deleted by force hands over with no second
+association; the PodDisruptionBudget holds against evicting both pods; a ``helm upgrade`` rolls
+the pods while an association is in flight and it still completes exactly once; ``helm
+uninstall`` keeps the CRD, the objects and every EKS config. The tests share one release and run
+in file order (the uninstall is last).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import partial
+from typing import Any
+
+import pytest
+
+from eks_oidc_operator import constants
+from eks_oidc_testing.kube import Cluster, unique_name
+from eks_oidc_testing.simulator import SimulatorClient
+from tests.kind.conftest import NAMESPACE, RELEASE, Release, eventually, values
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kind, pytest.mark.pods]
+
+ASSOCIATE = "AssociateIdentityProviderConfig"
+
+
+def _idp(name: str, namespace: str, eks_cluster: str) -> dict[str, Any]:
+    return {
+        "apiVersion": constants.API_VERSION,
+        "kind": constants.KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "clusterName": eks_cluster,
+            "oidc": {"issuerUrl": f"https://login.example.com/{name}", "clientId": "kubernetes"},
+        },
+    }
+
+
+def _ready(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
+    result = cluster.kubectl("get", f"oidcidp/{name}", "-n", namespace, "-o", "json", check=False)
+    if result.returncode != 0:
+        return None
+    obj: dict[str, Any] = json.loads(result.stdout)
+    conditions = obj.get("status", {}).get("conditions", [])
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    return obj if ready else None
+
+
+def _associations(simulator: SimulatorClient, eks_cluster: str) -> int:
+    """EKS updates of type Associate on the cluster: EKS's own history, not the calls made."""
+    eks = simulator.boto3_client()
+    history = eks.list_updates(name=eks_cluster)["updateIds"]
+    kinds = [
+        str(eks.describe_update(name=eks_cluster, updateId=u)["update"]["type"]) for u in history
+    ]
+    return kinds.count(ASSOCIATE)
+
+
+def _configs(simulator: SimulatorClient, eks_cluster: str) -> list[str]:
+    listed = simulator.boto3_client().list_identity_provider_configs(clusterName=eks_cluster)
+    return sorted(c["name"] for c in listed["identityProviderConfigs"])
+
+
+@pytest.fixture
+def eks_cluster(in_cluster_simulator: SimulatorClient) -> str:
+    name = unique_name("c")
+    in_cluster_simulator.create_cluster(name, "1.33")
+    return name
+
+
+def _in_flight(simulator: SimulatorClient, eks_cluster: str, release: Release) -> None:
+    """Wait until EKS has accepted an association on the cluster (it is now in flight)."""
+    eventually(
+        "EKS to accept the association",
+        lambda: _associations(simulator, eks_cluster) >= 1,
+        timeout=90,
+        hint=release.logs(),
+    )
+
+
+def test_two_replicas_ready_through_the_probes_with_exactly_one_leader(release: Release) -> None:
+    cluster = release.cluster
+    labels = cluster.get_json("namespace", NAMESPACE)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    ready = eventually("two Ready operator pods", lambda: len(release.ready_pods()) == 2)
+    assert ready
+    pods = release.ready_pods()
+    leader = eventually("a leader", release.leader)
+    assert leader in pods
+    # Exactly one: each pod's own metric says whether it leads. The image has no shell tools,
+    # so its Python asks its metrics port.
+    leading = []
+    for pod in pods:
+        scraped = cluster.kubectl(
+            "exec",
+            "-n",
+            NAMESPACE,
+            pod,
+            "--",
+            "python3",
+            "-c",
+            "import urllib.request;"
+            "print(urllib.request.urlopen('http://127.0.0.1:9090/metrics').read().decode())",
+        ).stdout
+        line = next(x for x in scraped.splitlines() if x.startswith("eks_oidc_leader "))
+        leading.append((pod, float(line.split()[1])))
+    assert sorted(value for _, value in leading) == [0.0, 1.0], leading
+    assert dict(leading)[leader] == 1.0
+    # The restricted profile admitted the pods as the chart renders them.
+    spec = cluster.get_json("deployment", RELEASE, "-n", NAMESPACE)["spec"]["template"]["spec"]
+    container = spec["containers"][0]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert spec["securityContext"]["runAsNonRoot"] is True
+
+
+def test_objects_applied_with_kubectl_reach_ready(
+    release: Release,
+    in_cluster_simulator: SimulatorClient,
+    eks_cluster: str,
+    make_namespace: Any,
+) -> None:
+    namespace = make_namespace()
+    names = [unique_name("idp") for _ in range(3)]
+    for name in names:
+        applied = release.cluster.apply(_idp(name, namespace, eks_cluster))
+        assert applied.returncode == 0, applied.stderr
+    for name in names:
+        eventually(
+            f"{name} Ready",
+            partial(_ready, release.cluster, namespace, name),
+            hint=release.logs(),
+        )
+    assert _configs(in_cluster_simulator, eks_cluster) == sorted(names)
+    assert _associations(in_cluster_simulator, eks_cluster) == len(names)
+
+
+def test_leader_pod_deleted_by_force_hands_over_with_no_second_association(
+    release: Release,
+    in_cluster_simulator: SimulatorClient,
+    eks_cluster: str,
+    make_namespace: Any,
+) -> None:
+    cluster = release.cluster
+    namespace = make_namespace()
+    in_cluster_simulator.configure(associateSeconds=20)
+    try:
+        name = unique_name("idp")
+        assert cluster.apply(_idp(name, namespace, eks_cluster)).returncode == 0
+        _in_flight(in_cluster_simulator, eks_cluster, release)
+        leader = release.leader()
+        assert leader is not None
+        deleted_at = time.monotonic()
+        cluster.kubectl("delete", "pod", leader, "-n", NAMESPACE, "--grace-period=0", "--force")
+        successor = eventually(
+            "another pod to take the Lease",
+            lambda: (holder := release.leader()) not in (None, leader) and holder,
+            timeout=90,
+            hint=release.logs(),
+        )
+        failover = time.monotonic() - deleted_at
+        print(f"\nfailover: {failover:.1f} s from the forced delete of {leader} to {successor}")
+        eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs())
+    finally:
+        in_cluster_simulator.configure(associateSeconds=3)
+    assert _associations(in_cluster_simulator, eks_cluster) == 1
+    assert _configs(in_cluster_simulator, eks_cluster) == [name]
+    eventually("two Ready operator pods again", lambda: len(release.ready_pods()) == 2)
+
+
+def _evict(cluster: Cluster, pod: str) -> int:
+    """POST an Eviction for the pod; the HTTP status the API server answered."""
+    body = json.dumps(
+        {
+            "apiVersion": "policy/v1",
+            "kind": "Eviction",
+            "metadata": {"name": pod, "namespace": NAMESPACE},
+        }
+    )
+    result = cluster.kubectl(
+        "create",
+        "--raw",
+        f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}/eviction",
+        "-f",
+        "-",
+        stdin=body,
+        check=False,
+    )
+    if result.returncode == 0:
+        return 201
+    # kubectl prints the API's status: "... (post pods eviction) ..." plus the reason; a PDB
+    # refusal is 429 TooManyRequests.
+    return 429 if "TooManyRequests" in result.stderr or "disruption budget" in result.stderr else 0
+
+
+def test_evicting_both_pods_respects_the_disruption_budget(release: Release) -> None:
+    cluster = release.cluster
+    pdb = cluster.get_json("poddisruptionbudget", RELEASE, "-n", NAMESPACE)
+    assert pdb["spec"]["minAvailable"] == 1
+    pods = eventually(
+        "two Ready operator pods", lambda: (p := release.ready_pods()) and len(p) == 2 and p
+    )
+    eventually(
+        "the budget to allow one disruption",
+        lambda: (
+            cluster.get_json("poddisruptionbudget", RELEASE, "-n", NAMESPACE)["status"].get(
+                "disruptionsAllowed"
+            )
+            == 1
+        ),
+    )
+    first, second = _evict(cluster, pods[0]), _evict(cluster, pods[1])
+    assert first == 201
+    assert second == 429
+    still_there = {pod["metadata"]["name"] for pod in release.pods()}
+    assert pods[1] in still_there
+    eventually(
+        "two Ready operator pods again", lambda: len(release.ready_pods()) == 2, hint=release.logs()
+    )
+
+
+def test_helm_upgrade_rolls_the_pods_while_an_association_is_in_flight(
+    release: Release,
+    in_cluster_simulator: SimulatorClient,
+    eks_cluster: str,
+    make_namespace: Any,
+) -> None:
+    cluster = release.cluster
+    namespace = make_namespace()
+    before = set(release.ready_pods())
+    in_cluster_simulator.configure(associateSeconds=25)
+    try:
+        name = unique_name("idp")
+        assert cluster.apply(_idp(name, namespace, eks_cluster)).returncode == 0
+        _in_flight(in_cluster_simulator, eks_cluster, release)
+        assert _ready(cluster, namespace, name) is None  # still in flight
+        # A changed value: the pods' environment changes, so the Deployment rolls them.
+        release.install_or_upgrade(
+            "upgrade",
+            values(
+                settings={
+                    "issuerCheck": "Skip",
+                    "pollInitialSeconds": 1,
+                    "pollMaxSeconds": 3,
+                    "resyncSeconds": 900,
+                }
+            ),
+        )
+        after = set(release.ready_pods())
+        assert before.isdisjoint(after), (before, after)
+        eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs())
+    finally:
+        in_cluster_simulator.configure(associateSeconds=3)
+    assert _associations(in_cluster_simulator, eks_cluster) == 1
+    assert _configs(in_cluster_simulator, eks_cluster) == [name]
+    env = cluster.get_json("deployment", RELEASE, "-n", NAMESPACE)["spec"]["template"]["spec"][
+        "containers"
+    ][0]["env"]
+    assert {"name": "EKS_OIDC_RESYNC_SECONDS", "value": "900"} in env
+
+
+def test_helm_uninstall_keeps_the_crd_the_objects_and_every_eks_config(
+    release: Release,
+    in_cluster_simulator: SimulatorClient,
+    eks_cluster: str,
+    make_namespace: Any,
+) -> None:
+    cluster = release.cluster
+    namespace = make_namespace()
+    names = [unique_name("idp") for _ in range(2)]
+    for name in names:
+        assert cluster.apply(_idp(name, namespace, eks_cluster)).returncode == 0
+    for name in names:
+        eventually(f"{name} Ready", partial(_ready, cluster, namespace, name), hint=release.logs())
+    result = release.helm_run("uninstall", RELEASE, "-n", NAMESPACE, "--wait", "--timeout=120s")
+    assert result.returncode == 0, result.stderr
+    eventually("the operator pods to go", lambda: release.pods() == [])
+    # Wait past a resync's worth of nothing: no operator is left to disassociate, and the
+    # objects keep their finalizers (nothing deletes them).
+    time.sleep(5)
+    assert cluster.kubectl("get", "crd", constants.CRD_NAME, check=False).returncode == 0
+    for name in names:
+        obj = cluster.get_json(f"oidcidp/{name}", "-n", namespace)
+        assert obj["metadata"].get("deletionTimestamp") is None
+        assert constants.FINALIZER in obj["metadata"]["finalizers"]
+    assert _configs(in_cluster_simulator, eks_cluster) == sorted(names)
+    for name in names:
+        config = in_cluster_simulator.boto3_client().describe_identity_provider_config(
+            clusterName=eks_cluster, identityProviderConfig={"type": "oidc", "name": name}
+        )
+        assert config["identityProviderConfig"]["oidc"]["status"] == "ACTIVE"
+    # The objects are the user's to keep: a later install adopts them (not tested here); the
+    # test namespace's teardown deletes them with no operator, so drop the finalizers first.
+    for name in names:
+        cluster.kubectl(
+            "patch",
+            f"oidcidp/{name}",
+            "-n",
+            namespace,
+            "--type=merge",
+            "-p",
+            json.dumps({"metadata": {"finalizers": None}}),
+        )
