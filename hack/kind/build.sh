@@ -15,6 +15,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The project's Docker daemon unless the caller chose another (the Makefile sets the same).
+export DOCKER_HOST="${DOCKER_HOST:-unix://$(cd "$here/../.." && pwd)/.local/docker.sock}"
 tools="$here/tools"
 # shellcheck source=../lib/gobuild.sh
 source "$here/../lib/gobuild.sh"
@@ -92,7 +94,10 @@ component_image() {  # component_image <tag> <from> <binary> <path in image>
   dir="$stage/$(basename "$path")"
   mkdir -p "$dir"
   cp "$binary" "$dir/"
-  printf 'FROM %s\nCOPY %s %s\nENTRYPOINT ["%s"]\n' "$from" "$(basename "$binary")" "$path" "$path" > "$dir/Dockerfile"
+  # PATH as upstream images set it: kubeadm's static pods name their command (`etcd`,
+  # `kube-apiserver`) without a path.
+  printf 'FROM %s\nCOPY %s %s\nENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nENTRYPOINT ["%s"]\n' \
+    "$from" "$(basename "$binary")" "$path" "$path" > "$dir/Dockerfile"
   # The key: what went in. A rebuilt binary or a new base gives a new image.
   local key
   key="$(cat "$dir/Dockerfile" "$binary" | sha256sum | cut -c1-12)"
@@ -162,7 +167,8 @@ if ! docker image inspect "$node_image" >/dev/null 2>&1; then
   docker save "${images[@]}" | docker exec -i "$builder" ctr --namespace=k8s.io images import \
     --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null
   docker exec "$builder" pkill containerd
-  docker exec "$builder" sh -c 'while pgrep -x containerd >/dev/null; do sleep 0.2; done'
+  # (the builder's pid 1 is sleep, which reaps nothing: a stopped containerd stays a zombie)
+  docker exec "$builder" sh -c 'while ps -C containerd -o stat= | grep -q "^[^Z]"; do sleep 0.2; done'
   docker commit \
     --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
     --change 'ENV HTTP_PROXY="" HTTPS_PROXY="" NO_PROXY=""' \

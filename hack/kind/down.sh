@@ -5,6 +5,8 @@
 # kind uses. The control plane's binaries and Go's own caches stay.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The project's Docker daemon unless the caller chose another (the Makefile sets the same).
+export DOCKER_HOST="${DOCKER_HOST:-unix://$(cd "$here/../.." && pwd)/.local/docker.sock}"
 # shellcheck source=../lib/gobuild.sh
 source "$here/../lib/gobuild.sh"
 

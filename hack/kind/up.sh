@@ -6,6 +6,8 @@
 # PATH (make kind-up sees to all three).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The project's Docker daemon unless the caller chose another (the Makefile sets the same).
+export DOCKER_HOST="${DOCKER_HOST:-unix://$(cd "$here/../.." && pwd)/.local/docker.sock}"
 repo="$(cd "$here/../.." && pwd)"
 name="${KIND_CLUSTER:-eks-oidc}"
 image="${IMAGE:-eks-oidc-operator:dev}"

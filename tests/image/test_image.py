@@ -43,7 +43,7 @@ SOCKET = REPO / ".local" / "docker.sock"
 DOCKER_ENV = {**os.environ, "DOCKER_HOST": f"unix://{SOCKET}", "DOCKER_BUILDKIT": "0"}
 EXTRA_CA_DIR = Path("/usr/local/share/ca-certificates")
 UID = "10001"
-SIZE_BUDGET = 400 * 2**20
+SIZE_BUDGET = 300 * 2**20
 """What the image may weigh (docs/image.md says what it holds and why)."""
 
 
