@@ -7,6 +7,8 @@
 #   socket      .local/docker.sock of this checkout (DOCKER_HOST=unix://$PWD/.local/docker.sock)
 #   data root   $EKS_OIDC_CACHE/docker (images survive a fresh clone: the node image is built once)
 #   exec root   /run/eks-oidc-docker, pid file /run/eks-oidc-docker.pid
+#   containerd  one of its own (root in the data root, socket under /run/eks-oidc-containerd):
+#               dockerd 20.10 would otherwise use a system containerd it finds running
 #   networks    --bridge=none (no default bridge), its own address pool, iptables and ip6tables
 #               off: no NAT and no forwarding rules, so no container reaches anything outside the
 #               machine; ports are published to 127.0.0.1 by docker-proxy
@@ -25,20 +27,48 @@ data_root="$cache/docker"
 exec_root=/run/eks-oidc-docker
 pidfile=/run/eks-oidc-docker.pid
 log="$repo/.local/dockerd.log"
+containerd_state=/run/eks-oidc-containerd
+containerd_socket="$containerd_state/containerd.sock"
+containerd_pidfile="$containerd_state.pid"
 # A /16 split into /24s, away from the ranges Docker and kind default to.
 address_pool="${EKS_OIDC_DOCKER_POOL:-base=10.213.0.0/16,size=24}"
 
-running_pid() {
-  [[ -f "$pidfile" ]] || return 1
-  local pid
-  pid="$(cat "$pidfile")"
+running_pid() {  # running_pid [pid file]: the pid of the daemon that file names, if it runs
+  local file="${1:-$pidfile}" pid
+  [[ -f "$file" ]] || return 1
+  pid="$(cat "$file")"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+stop_pid() {  # stop_pid <pid>: SIGTERM, then SIGKILL after 60 s
+  local pid="$1" deadline=$((SECONDS + 60))
+  kill "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null; do
+    (( SECONDS < deadline )) || { kill -9 "$pid"; break; }
+    sleep 0.5
+  done
+}
+
+start_containerd() {
+  running_pid "$containerd_pidfile" >/dev/null && [[ -S "$containerd_socket" ]] && return
+  mkdir -p "$containerd_state" "$data_root/containerd"
+  # Only what dockerd needs of it: no CRI (that is the kind nodes' own containerd's job).
+  printf 'version = 2\nroot = "%s"\nstate = "%s"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "%s"\n' \
+    "$data_root/containerd" "$containerd_state" "$containerd_socket" > "$containerd_state.toml"
+  setsid nohup containerd --config "$containerd_state.toml" >"$repo/.local/containerd.log" 2>&1 < /dev/null &
+  echo $! > "$containerd_pidfile"
+  local deadline=$((SECONDS + 30))
+  until [[ -S "$containerd_socket" ]]; do
+    (( SECONDS < deadline )) || { echo "dockerd.sh: containerd did not start; its log:" >&2; tail -n 20 "$repo/.local/containerd.log" >&2; exit 1; }
+    sleep 0.2
+  done
 }
 
 answers() { DOCKER_HOST="unix://$1" docker version >/dev/null 2>&1; }
 
 install() {
-  if command -v dockerd >/dev/null && [[ -x /usr/sbin/runc ]] && command -v docker-proxy >/dev/null; then
+  if command -v dockerd >/dev/null && command -v containerd >/dev/null && [[ -x /usr/sbin/runc ]] &&
+      command -v docker-proxy >/dev/null; then
     return
   fi
   [[ $EUID -eq 0 ]] || { echo "dockerd.sh: installing docker.io needs root (apt-get)" >&2; exit 1; }
@@ -85,8 +115,10 @@ up() {
   rm -f "$socket"
   mkdir -p "$data_root"
   echo "starting the project's Docker daemon (socket $socket, data root $data_root)" >&2
+  start_containerd
   setsid nohup dockerd \
     --host "unix://$socket" \
+    --containerd "$containerd_socket" \
     --data-root "$data_root" \
     --exec-root "$exec_root" \
     --pidfile "$pidfile" \
@@ -112,15 +144,9 @@ down() {
     rm -f "$socket"  # another checkout's daemon: not ours to stop
     return
   fi
-  if pid="$(running_pid)"; then
-    kill "$pid"
-    # dockerd stops its containers first (kind's nodes shut systemd down: a few seconds).
-    local deadline=$((SECONDS + 60))
-    while kill -0 "$pid" 2>/dev/null; do
-      (( SECONDS < deadline )) || { kill -9 "$pid"; break; }
-      sleep 0.5
-    done
-  fi
+  # dockerd stops its containers first (kind's nodes shut systemd down: a few seconds).
+  if pid="$(running_pid)"; then stop_pid "$pid"; fi
+  if pid="$(running_pid "$containerd_pidfile")"; then stop_pid "$pid"; fi
   rm -f "$socket"
 }
 

@@ -176,5 +176,15 @@ if ! docker image inspect "$node_image" >/dev/null 2>&1; then
   echo "built $node_image in $((SECONDS - start))s" >&2
 fi
 
+# What an earlier recipe built and this one superseded (a node image is 1.3 GB); an image a
+# cluster still runs stays (docker refuses to remove it).
+for superseded in $(docker images eks-oidc/kind-node --format '{{.Repository}}:{{.Tag}}') \
+    $(docker images eks-oidc/kind-base --format '{{.Repository}}:{{.Tag}}'); do
+  case "$superseded" in
+    "$node_image"|"$base_image"|"$kind_rootfs") ;;
+    *) docker rmi "$superseded" >/dev/null 2>&1 || true ;;
+  esac
+done
+
 echo "kind $kind_bin"
 echo "node-image $node_image"
