@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -69,6 +71,16 @@ def eks_cluster(in_cluster_simulator: SimulatorClient) -> str:
     name = unique_name("c")
     in_cluster_simulator.create_cluster(name, "1.33")
     return name
+
+
+@contextmanager
+def _associations_take(simulator: SimulatorClient, seconds: float) -> Iterator[None]:
+    """EKS associations take ``seconds`` inside the block (long enough to act mid-flight)."""
+    simulator.configure(associateSeconds=seconds)
+    try:
+        yield
+    finally:
+        simulator.configure(associateSeconds=3)  # hack/kind/simulator.yaml's
 
 
 def _in_flight(simulator: SimulatorClient, eks_cluster: str, release: Release) -> None:
@@ -145,13 +157,13 @@ def test_leader_pod_deleted_by_force_hands_over_with_no_second_association(
 ) -> None:
     cluster = release.cluster
     namespace = make_namespace()
-    in_cluster_simulator.configure(associateSeconds=20)
-    try:
+    with _associations_take(in_cluster_simulator, 20):
         name = unique_name("idp")
         assert cluster.apply(_idp(name, namespace, eks_cluster)).returncode == 0
         _in_flight(in_cluster_simulator, eks_cluster, release)
         leader = release.leader()
         assert leader is not None
+        standbys = set(release.ready_pods()) - {leader}
         deleted_at = time.monotonic()
         cluster.kubectl("delete", "pod", leader, "-n", NAMESPACE, "--grace-period=0", "--force")
         successor = eventually(
@@ -161,10 +173,9 @@ def test_leader_pod_deleted_by_force_hands_over_with_no_second_association(
             hint=release.logs(),
         )
         failover = time.monotonic() - deleted_at
+        assert successor in standbys  # the standby took over, not the leader's replacement
         print(f"\nfailover: {failover:.1f} s from the forced delete of {leader} to {successor}")
         eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs())
-    finally:
-        in_cluster_simulator.configure(associateSeconds=3)
     assert _associations(in_cluster_simulator, eks_cluster) == 1
     assert _configs(in_cluster_simulator, eks_cluster) == [name]
     eventually("two Ready operator pods again", lambda: len(release.ready_pods()) == 2)
@@ -230,8 +241,7 @@ def test_helm_upgrade_rolls_the_pods_while_an_association_is_in_flight(
     cluster = release.cluster
     namespace = make_namespace()
     before = set(release.ready_pods())
-    in_cluster_simulator.configure(associateSeconds=25)
-    try:
+    with _associations_take(in_cluster_simulator, 25):
         name = unique_name("idp")
         assert cluster.apply(_idp(name, namespace, eks_cluster)).returncode == 0
         _in_flight(in_cluster_simulator, eks_cluster, release)
@@ -251,8 +261,6 @@ def test_helm_upgrade_rolls_the_pods_while_an_association_is_in_flight(
         after = set(release.ready_pods())
         assert before.isdisjoint(after), (before, after)
         eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs())
-    finally:
-        in_cluster_simulator.configure(associateSeconds=3)
     assert _associations(in_cluster_simulator, eks_cluster) == 1
     assert _configs(in_cluster_simulator, eks_cluster) == [name]
     env = cluster.get_json("deployment", RELEASE, "-n", NAMESPACE)["spec"]["template"]["spec"][
