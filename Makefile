@@ -26,6 +26,8 @@ help: ## List the targets
 
 $(UV):
 	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	@# pip may find uv installed already, with its binary elsewhere than $(UV): link it there.
+	@[ -x "$(UV)" ] || { mkdir -p "$(dir $(UV))" && ln -sf "$$(python3 -c 'import uv; print(uv.find_uv_bin())')" "$(UV)"; }
 
 .PHONY: init
 init: $(VENV)/.synced ## Create .venv with every dependency (from uv.lock)
