@@ -16,8 +16,10 @@ CONTROLPLANE := $(PY) -m eks_oidc_testing.controlplane
 # in one process.
 TEST_WORKERS ?= 2
 export PATH := $(CURDIR)/.local/bin:$(PATH)
-# The project's own Docker daemon (hack/docker/dockerd.sh): every docker and kind call goes there.
-export DOCKER_HOST := unix://$(CURDIR)/.local/docker.sock
+# The project's own Docker daemon (hack/docker/dockerd.sh), unless DOCKER_HOST names another:
+# every docker and kind call goes there.
+DOCKER_HOST ?= unix://$(CURDIR)/.local/docker.sock
+export DOCKER_HOST
 IMAGE ?= eks-oidc-operator:dev
 
 .PHONY: help
@@ -125,5 +127,5 @@ clean-kind: ## kind-down, stop the Docker daemon, remove the kind tier's caches 
 	bash hack/kind/down.sh --caches
 
 .PHONY: clean
-clean: cluster-down docker-down ## Remove .local/ and caches (not the binary cache in ~/.cache)
+clean: cluster-down kind-down docker-down ## Remove .local/ and caches (not the binary cache in ~/.cache)
 	rm -rf .local .mypy_cache .ruff_cache .pytest_cache

@@ -12,7 +12,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 cd "$repo"
-export DOCKER_HOST="${DOCKER_HOST:-unix://$repo/.local/docker.sock}"
+# shellcheck source=lib/docker.sh
+source "$here/lib/docker.sh"
 bin=.venv/bin
 workers="${TEST_WORKERS:-2}"
 

@@ -3,12 +3,12 @@
 - default (``--cluster=local``): a real etcd + kube-apiserver built from Go modules and started
   on loopback for this session (``eks_oidc_testing.controlplane``); what CI runs, never skipped;
 - ``--cluster=kind``: a kind cluster through pytest-kind, on the project's own Docker daemon,
-  from a node image built here (``eks_oidc_testing.kind``); what ``make test-kind`` runs, also
-  in CI, and it fails -- never skips -- where no Docker engine answers;
+  from a node image built here (``eks_oidc_testing.kind``); what ``make test-kind`` runs (and
+  ``make test``, hence CI), and it fails -- never skips -- where no Docker engine answers;
 - ``E2E_KUBECONFIG=path``: any existing cluster (its admin kubeconfig).
 
 Tests marked ``pods`` need the operator installed by the chart as pods (``tests/kind``): they run
-only on kind and are deselected on the local control plane, which has no kubelet.
+only on kind and are deselected elsewhere.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the ``pods`` tests where no pod can run (the local control plane)."""
-    if config.getoption("--cluster") == "kind" or os.environ.get("E2E_KUBECONFIG"):
+    """Deselect the ``pods`` tests except on kind: the local control plane has no kubelet, and
+    they drive a kind node (its published simulator port) that another cluster lacks."""
+    if config.getoption("--cluster") == "kind" and not os.environ.get("E2E_KUBECONFIG"):
         return
     deselected = [item for item in items if item.get_closest_marker("pods")]
     if deselected:

@@ -34,9 +34,13 @@ link() {  # link <tool>: the binary just built (or found), under .local/bin
   ln -sf "$built" "$out/$1"
 }
 
-kube_build kube-apiserver && link kube-apiserver
-kube_build kubectl && link kubectl
-gobuild "$here/etcd" etcd "$etcd_version" go.etcd.io/etcd/server/v3 "-s -w" && link etcd
-gobuild "$here/helm" helm "$helm_version" helm.sh/helm/v3/cmd/helm "$helm_ldflags" && link helm
+kube_build kube-apiserver
+link kube-apiserver
+kube_build kubectl
+link kubectl
+gobuild "$here/etcd" etcd "$etcd_version" go.etcd.io/etcd/server/v3 "-s -w"
+link etcd
+gobuild "$here/helm" helm "$helm_version" helm.sh/helm/v3/cmd/helm "$helm_ldflags"
+link helm
 
 cd "$out" && pwd

@@ -33,20 +33,27 @@ containerd_pidfile="$containerd_state.pid"
 # A /16 split into /24s, away from the ranges Docker and kind default to.
 address_pool="${EKS_OIDC_DOCKER_POOL:-base=10.213.0.0/16,size=24}"
 
-running_pid() {  # running_pid [pid file]: the pid of the daemon that file names, if it runs
-  local file="${1:-$pidfile}" pid
+running_pid() {  # running_pid [pid file]: the pid that file names, if that process still is
+  # the program it was written for (a stale file's pid may belong to another process by now)
+  local file="${1:-$pidfile}" pid program
   [[ -f "$file" ]] || return 1
   pid="$(cat "$file")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  program="$(basename "$file" .pid)"  # eks-oidc-docker -> dockerd, eks-oidc-containerd -> containerd
+  program="${program#eks-oidc-}"
+  [[ "$program" == docker ]] && program=dockerd
+  [[ -n "$pid" ]] && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$program" ]] && echo "$pid"
 }
 
-stop_pid() {  # stop_pid <pid>: SIGTERM, then SIGKILL after 60 s
-  local pid="$1" deadline=$((SECONDS + 60))
-  kill "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null; do
-    (( SECONDS < deadline )) || { kill -9 "$pid"; break; }
-    sleep 0.5
-  done
+stop() {  # stop <pid file>: SIGTERM, SIGKILL after 60 s; the pid file goes either way
+  local file="$1" pid deadline=$((SECONDS + 60))
+  if pid="$(running_pid "$file")"; then
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do
+      (( SECONDS < deadline )) || { kill -9 "$pid"; break; }
+      sleep 0.5
+    done
+  fi
+  rm -f "$file"
 }
 
 start_containerd() {
@@ -59,7 +66,12 @@ start_containerd() {
   echo $! > "$containerd_pidfile"
   local deadline=$((SECONDS + 30))
   until [[ -S "$containerd_socket" ]]; do
-    (( SECONDS < deadline )) || { echo "dockerd.sh: containerd did not start; its log:" >&2; tail -n 20 "$repo/.local/containerd.log" >&2; exit 1; }
+    if (( SECONDS > deadline )); then
+      echo "dockerd.sh: containerd did not start; its log:" >&2
+      tail -n 20 "$repo/.local/containerd.log" >&2
+      stop "$containerd_pidfile"
+      exit 1
+    fi
     sleep 0.2
   done
 }
@@ -83,16 +95,19 @@ install() {
     { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends docker.io runc >/dev/null; }) ||
     { [[ -z "$made_policy" ]] || rm -f "$policy"; echo "dockerd.sh: apt-get install docker.io failed" >&2; exit 1; }
   [[ -z "$made_policy" ]] || rm -f "$policy"
-  # The docker CLI: the machine's own when it has one, else the package's.
-}
-
-runtime() {
-  gobuild "$here/runtime" eks-oidc-runc v1 . "-s -w" CGO_ENABLED=0
-  echo "$built"
+  # Nor at the next boot of a systemd host: the package enables its units.
+  if [[ -n "$made_policy" ]] && command -v systemctl >/dev/null; then
+    systemctl disable docker.service docker.socket containerd.service >/dev/null 2>&1 || true
+  fi
 }
 
 up() {
   mkdir -p "$repo/.local"
+  if [[ -n "${DOCKER_HOST:-}" && "$DOCKER_HOST" != "unix://$socket" ]]; then
+    # The caller named another daemon (a laptop's Docker, say): use it, start nothing.
+    docker version >/dev/null 2>&1 || { echo "dockerd.sh: DOCKER_HOST=$DOCKER_HOST does not answer" >&2; exit 1; }
+    return
+  fi
   if answers "$socket"; then
     return
   fi
@@ -110,13 +125,18 @@ up() {
     exit 1
   fi
   install
-  local runc_wrapper
-  runc_wrapper="$(runtime)"
+  # Keyed by its source, so an edit of the wrapper rebuilds it.
+  gobuild "$here/runtime" eks-oidc-runc "$(cat "$here/runtime/main.go" "$here/runtime/go.mod" | sha256sum | cut -c1-8)" \
+    . "-s -w" CGO_ENABLED=0
+  local runc_wrapper="$built"
   rm -f "$socket"
+  # An empty daemon.json: nothing of the machine's /etc/docker/daemon.json applies to this one.
+  echo '{}' > "$repo/.local/dockerd.json"
   mkdir -p "$data_root"
   echo "starting the project's Docker daemon (socket $socket, data root $data_root)" >&2
   start_containerd
   setsid nohup dockerd \
+    --config-file "$repo/.local/dockerd.json" \
     --host "unix://$socket" \
     --containerd "$containerd_socket" \
     --data-root "$data_root" \
@@ -132,6 +152,8 @@ up() {
     if (( SECONDS > deadline )); then
       echo "dockerd.sh: the daemon did not answer within 60 s; its log:" >&2
       tail -n 30 "$log" >&2
+      stop "$pidfile"
+      stop "$containerd_pidfile"
       exit 1
     fi
     sleep 0.5
@@ -139,14 +161,13 @@ up() {
 }
 
 down() {
-  local pid
   if [[ -L "$socket" ]]; then
     rm -f "$socket"  # another checkout's daemon: not ours to stop
     return
   fi
   # dockerd stops its containers first (kind's nodes shut systemd down: a few seconds).
-  if pid="$(running_pid)"; then stop_pid "$pid"; fi
-  if pid="$(running_pid "$containerd_pidfile")"; then stop_pid "$pid"; fi
+  stop "$pidfile"
+  stop "$containerd_pidfile"
   rm -f "$socket"
 }
 

@@ -20,7 +20,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-export DOCKER_HOST="${DOCKER_HOST:-unix://$repo/.local/docker.sock}"
+# shellcheck source=../lib/docker.sh
+source "$repo/hack/lib/docker.sh"
 export DOCKER_BUILDKIT=0  # Debian's docker.io 20.10 daemon: the legacy builder
 
 target="${IMAGE:-eks-oidc-operator:dev}"

@@ -15,8 +15,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# The project's Docker daemon unless the caller chose another (the Makefile sets the same).
-export DOCKER_HOST="${DOCKER_HOST:-unix://$(cd "$here/../.." && pwd)/.local/docker.sock}"
+# shellcheck source=../lib/docker.sh
+source "$here/../lib/docker.sh"
 tools="$here/tools"
 # shellcheck source=../lib/gobuild.sh
 source "$here/../lib/gobuild.sh"
@@ -67,21 +67,37 @@ etcd_version="$(modver "$tools/etcd" go.etcd.io/etcd/server/v3)"
 gobuild "$tools/etcd" etcd "$etcd_version" go.etcd.io/etcd/server/v3 "-s -w" CGO_ENABLED=0
 bin[etcd]="$built"
 
-# pause is C: the Kubernetes module ships its source; built static, it runs FROM scratch.
-kube_src="$(cd "$kube_module" && go mod download -json k8s.io/kubernetes | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
-pause_dest="$cache/bin/pause-$k8s_version-$(sha256sum < "$kube_src/build/pause/linux/pause.c" | cut -c1-8)/pause"
-if [[ ! -x "$pause_dest" ]]; then
-  mkdir -p "$(dirname "$pause_dest")"
-  gcc -Os -Wall -Werror -static -DVERSION="v$k8s_version" -o "$pause_dest.tmp" "$kube_src/build/pause/linux/pause.c"
-  strip "$pause_dest.tmp" && mv "$pause_dest.tmp" "$pause_dest"
-fi
-bin[pause]="$pause_dest"
-
 # ---- images --------------------------------------------------------------------------------
 # Image names are read from the tools that will ask for them (kubeadm's list, kind's containerd
 # config), never written here, so they follow the pinned versions.
 mapfile -t kubeadm_images < <("${bin[kubeadm]}" config images list --kubernetes-version "$k8s_version")
 sandbox_image="$(sed -n 's/^ *sandbox_image = "\(.*\)"/\1/p' "$kind_src/images/base/files/etc/containerd/config.toml")"
+# etcd and CoreDNS are pinned by their own modules: they must be the versions kubeadm asks for,
+# or an image would carry a tag its binary does not match.
+for ref in "${kubeadm_images[@]}"; do
+  case "$ref" in
+    */etcd:*) want="v${ref##*:}"; want="${want%-*}"; have="$etcd_version" ;;
+    */coredns:*) want="${ref##*:}"; have="$coredns_version" ;;
+    *) continue ;;
+  esac
+  if [[ "$want" != "$have" ]]; then
+    echo "kind/build.sh: kubeadm $k8s_version asks for $ref; hack/kind/tools pins $have" >&2
+    exit 1
+  fi
+done
+
+# pause is C: the Kubernetes module ships its source; built static, it runs FROM scratch.
+command -v gcc >/dev/null && command -v strip >/dev/null ||
+  { echo "kind/build.sh: gcc and binutils (and libc6-dev for -static) are needed for pause" >&2; exit 1; }
+pause_version="${sandbox_image##*:}"
+kube_src="$(cd "$kube_module" && go mod download -json k8s.io/kubernetes | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+pause_dest="$cache/bin/pause-$pause_version-$(sha256sum < "$kube_src/build/pause/linux/pause.c" | cut -c1-8)/pause"
+if [[ ! -x "$pause_dest" ]]; then
+  mkdir -p "$(dirname "$pause_dest")"
+  gcc -Os -Wall -Werror -static -DVERSION="$pause_version" -o "$pause_dest.tmp" "$kube_src/build/pause/linux/pause.c"
+  strip "$pause_dest.tmp" && mv "$pause_dest.tmp" "$pause_dest"
+fi
+bin[pause]="$pause_dest"
 
 stage="$(mktemp -d "${TMPDIR:-/tmp}/eks-oidc-kind.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
@@ -133,7 +149,7 @@ cp -r "$kind_src/images/base/files" "$base_ctx/files"
 chmod -R u+w "$base_ctx/files"
 for cmd in containerd ctr containerd-shim-runc-v2 crictl; do cp "${bin[$cmd]}" "$base_ctx/bin/"; done
 cp "$here/node/Dockerfile" "$here/node/10-cni.conflist" "$base_ctx/"
-base_key="$(cd "$base_ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
+base_key="$( (echo "$kind_rootfs"; cd "$base_ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
 base_image="eks-oidc/kind-base:$base_key"
 if ! docker image inspect "$base_image" >/dev/null 2>&1; then
   echo "building $base_image" >&2
@@ -168,7 +184,7 @@ if ! docker image inspect "$node_image" >/dev/null 2>&1; then
     --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null
   docker exec "$builder" pkill containerd
   # (the builder's pid 1 is sleep, which reaps nothing: a stopped containerd stays a zombie)
-  docker exec "$builder" sh -c 'while ps -C containerd -o stat= | grep -q "^[^Z]"; do sleep 0.2; done'
+  docker exec "$builder" sh -c 'for i in $(seq 150); do ps -C containerd -o stat= | grep -q "^[^Z]" || exit 0; sleep 0.2; done; exit 1'
   docker commit \
     --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
     --change 'ENV HTTP_PROXY="" HTTPS_PROXY="" NO_PROXY=""' \

@@ -5,8 +5,8 @@
 # kind uses. The control plane's binaries and Go's own caches stay.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# The project's Docker daemon unless the caller chose another (the Makefile sets the same).
-export DOCKER_HOST="${DOCKER_HOST:-unix://$(cd "$here/../.." && pwd)/.local/docker.sock}"
+# shellcheck source=../lib/docker.sh
+source "$here/../lib/docker.sh"
 # shellcheck source=../lib/gobuild.sh
 source "$here/../lib/gobuild.sh"
 
@@ -20,6 +20,11 @@ if [[ -n "$kind" ]] && bash "$here/../docker/dockerd.sh" status >/dev/null 2>&1;
 fi
 if [[ "${1:-}" == --caches ]]; then
   bash "$here/../docker/dockerd.sh" down
+  if [[ -n "$(cat /proc/"$(cat /run/eks-oidc-docker.pid 2>/dev/null || echo 0)"/comm 2>/dev/null)" ]]; then
+    # Another checkout's daemon still runs on this data root: not ours to pull away.
+    echo "down.sh: the project's Docker daemon of another checkout still runs; stop it there first" >&2
+    exit 1
+  fi
   du -sh "$cache/docker" 2>/dev/null || true
   rm -rf "$cache/docker"
   for tool in kind kubeadm kubelet kube-controller-manager kube-scheduler kube-proxy containerd \
@@ -27,6 +32,7 @@ if [[ "${1:-}" == --caches ]]; then
     rm -rf "$cache/bin/$tool"-*
   done
   # etcd of the node image (the control plane's etcd is another version: kept)
-  node_etcd="$(cd "$here/tools/etcd" && go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
-  rm -rf "$cache/bin/etcd-$node_etcd"-*
+  if command -v go >/dev/null; then
+    rm -rf "$cache/bin/etcd-$(modver "$here/tools/etcd" go.etcd.io/etcd/server/v3)"-*
+  fi
 fi

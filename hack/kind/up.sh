@@ -6,8 +6,8 @@
 # PATH (make kind-up sees to all three).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# The project's Docker daemon unless the caller chose another (the Makefile sets the same).
-export DOCKER_HOST="${DOCKER_HOST:-unix://$(cd "$here/../.." && pwd)/.local/docker.sock}"
+# shellcheck source=../lib/docker.sh
+source "$here/../lib/docker.sh"
 repo="$(cd "$here/../.." && pwd)"
 name="${KIND_CLUSTER:-eks-oidc}"
 image="${IMAGE:-eks-oidc-operator:dev}"
@@ -17,9 +17,10 @@ built="$(bash "$here/build.sh")"
 kind="$(sed -n 's/^kind //p' <<< "$built")"
 node_image="$(sed -n 's/^node-image //p' <<< "$built")"
 
-if ! "$kind" get clusters 2>/dev/null | grep -qx "$name"; then
+clusters="$("$kind" get clusters 2>/dev/null || true)"
+if ! grep -qx "$name" <<< "$clusters"; then
   # A free host port for the simulator's NodePort (the kernel picks it; kind binds it next).
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  port="$("$repo/.venv/bin/python" -c 'from eks_oidc_testing.ports import free_port; print(free_port())')"
   bash "$here/config.sh" "$node_image" "$port" > "$repo/.local/kind-config.yaml"
   "$kind" create cluster --name "$name" --kubeconfig "$kubeconfig" \
     --config "$repo/.local/kind-config.yaml" --wait 3m
@@ -29,7 +30,8 @@ app_version="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' "$repo/ch
 "$kind" load docker-image --name "$name" "$image" "eks-oidc-operator:$app_version"
 
 export KUBECONFIG="$kubeconfig"
-kubectl apply -f "$here/simulator.yaml" >/dev/null
+# The simulator runs from the operator's image: whichever $IMAGE names.
+sed "s|image: eks-oidc-operator:dev|image: $image|" "$here/simulator.yaml" | kubectl apply -f - >/dev/null
 kubectl -n eks-simulator rollout status deployment/eks-simulator --timeout=120s >/dev/null
 port="$(docker port "$name-control-plane" 30566/tcp 2>/dev/null | head -n 1)"
 cat <<TXT

@@ -8,13 +8,15 @@
 debian_suite=bookworm
 
 debian_mirror() {
-  # The first Debian archive this machine's apt uses (deb822 or one-line sources), so a build
+  # A Debian host is assumed (the images are Debian 12, made by debootstrap from a Debian mirror;
+  # elsewhere set EKS_OIDC_DEBIAN_MIRROR). The first Debian archive this machine's apt uses (deb822 or one-line sources), so a build
   # follows whatever mirror the machine is set up with.
+  if [[ -n "${EKS_OIDC_DEBIAN_MIRROR:-}" ]]; then echo "$EKS_OIDC_DEBIAN_MIRROR"; return; fi
   local uri
   uri="$(grep -h -E '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n 1)"
   [[ -n "$uri" ]] || uri="$(grep -h -E '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v security | head -n 1)"
   [[ -n "$uri" ]] || { echo "no Debian mirror in /etc/apt (set EKS_OIDC_DEBIAN_MIRROR)" >&2; return 1; }
-  echo "${EKS_OIDC_DEBIAN_MIRROR:-$uri}"
+  echo "$uri"
 }
 
 debian_image() {  # debian_image <name> <package> ...
@@ -46,7 +48,10 @@ debian_image() {  # debian_image <name> <package> ...
   # What only the build needed: package lists, caches, logs.
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
     "$root"/var/log/* "$root"/tmp/* "$root.log"
-  tar -C "$root" --numeric-owner -c . | docker import - "$image" >/dev/null
+  if ! tar -C "$root" --numeric-owner -c . | docker import - "$image" >/dev/null; then
+    rm -rf "$root"
+    return 1
+  fi
   rm -rf "$root"
   echo "built $image in $((SECONDS - start))s" >&2
 }

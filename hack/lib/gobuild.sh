@@ -8,9 +8,13 @@
 
 cache="${EKS_OIDC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eks-oidc-operator}"
 mkdir -p "$cache/bin"
-command -v go >/dev/null || { echo "the Go toolchain is needed (go >= 1.25)" >&2; exit 1; }
+
+need_go() {
+  command -v go >/dev/null || { echo "the Go toolchain is needed (go >= 1.26)" >&2; return 1; }
+}
 
 modver() {  # modver <module dir> <module path>: the version that module pins
+  need_go || return 1
   (cd "$1" && go list -m -f '{{.Version}}' "$2")
 }
 
@@ -24,8 +28,11 @@ gobuild() {  # gobuild <module dir> <tool> <version> <package> <ldflags> [NAME=V
   if [[ ! -x "$dest" ]]; then
     echo "building $tool $version (first time only; cached in $cache)" >&2
     local start=$SECONDS
-    (cd "$dir" && env "$@" go build -buildvcs=false -trimpath -ldflags "$ldflags" -o "$dest.tmp.$$" "$pkg")
-    mv "$dest.tmp.$$" "$dest"  # atomic: an interrupted build never leaves a half binary behind
+    need_go || return 1
+    # `|| return 1`: a caller may run this where set -e is off (in `if`, `&&`, `$(...)`).
+    (cd "$dir" && env "$@" go build -buildvcs=false -trimpath -ldflags "$ldflags" -o "$dest.tmp.$$" "$pkg") ||
+      { rm -f "$dest.tmp.$$"; return 1; }
+    mv "$dest.tmp.$$" "$dest" || return 1  # atomic: an interrupted build leaves no half binary
     echo "built $tool in $((SECONDS - start))s" >&2
   fi
   built="$dest"

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from eks_oidc_testing.docker import daemon_problem, docker, docker_env
 from eks_oidc_testing.kube import Cluster, unique_name
 from eks_oidc_testing.paths import REPO
 from eks_oidc_testing.ports import free_port
@@ -39,8 +40,6 @@ _PREAMBLE, BUILD_STAGE, RUNTIME_STAGE = re.split(r"^FROM ", DOCKERFILE, flags=re
 BUILD_SCRIPT = REPO / "hack" / "image" / "build.sh"
 BUILD_STAGE_TAG = "eks-oidc-operator-build:cache"
 """build.sh keeps the build stage under this tag (its layer cache)."""
-SOCKET = REPO / ".local" / "docker.sock"
-DOCKER_ENV = {**os.environ, "DOCKER_HOST": f"unix://{SOCKET}", "DOCKER_BUILDKIT": "0"}
 EXTRA_CA_DIR = Path("/usr/local/share/ca-certificates")
 UID = "10001"
 SIZE_BUDGET = 300 * 2**20
@@ -112,14 +111,7 @@ def _docker(
     *args: str, timeout: float = 120, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """``docker ...`` against the project's daemon; a failure (``check``) fails the test."""
-    result = subprocess.run(
-        ["docker", *args],
-        env=DOCKER_ENV,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    result = docker(*args, timeout=timeout)
     if check and result.returncode != 0:
         pytest.fail(
             f"docker {' '.join(args[:3])} ... failed ({result.returncode}):\n{result.stderr}"
@@ -128,18 +120,9 @@ def _docker(
 
 
 def _require_daemon() -> None:
-    if shutil.which("docker") is None:
-        pytest.fail("no docker CLI on PATH: `make docker-up` installs Debian's docker.io")
-    try:
-        answer = _docker("version", "--format", "{{.Server.Version}}", timeout=20, check=False)
-    except subprocess.TimeoutExpired:
-        answer = None
-    if answer is None or answer.returncode != 0:
-        detail = answer.stderr.strip() if answer else "no answer within 20 s"
-        pytest.fail(
-            f"the project's Docker daemon does not answer at {SOCKET}: start it with "
-            f"`make docker-up` ({detail})"
-        )
+    problem = daemon_problem()
+    if problem is not None:
+        pytest.fail(problem)
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +137,7 @@ def image() -> str:
     tag = os.environ.get("IMAGE") or "eks-oidc-operator:dev"
     build = subprocess.run(
         ["bash", str(BUILD_SCRIPT)],
-        env={**DOCKER_ENV, "IMAGE": tag},
+        env={**docker_env(), "IMAGE": tag},
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -21,7 +21,7 @@ import pytest
 from eks_oidc_testing import controlplane
 from eks_oidc_testing import kind as kind_harness
 from eks_oidc_testing.kube import Cluster
-from eks_oidc_testing.paths import CHART, REPO
+from eks_oidc_testing.paths import CHART
 from eks_oidc_testing.simulator import SimulatorClient
 
 NAMESPACE = "eks-oidc"
@@ -134,8 +134,14 @@ class Release:
         ).stdout
 
 
-def eventually(what: str, probe: Callable[[], Any], timeout: float = 120, hint: str = "") -> Any:
-    """Poll ``probe`` until it returns something truthy, else fail saying what was awaited."""
+def eventually(
+    what: str,
+    probe: Callable[[], Any],
+    timeout: float = 120,
+    hint: Callable[[], str] = lambda: "",
+) -> Any:
+    """Poll ``probe`` until it returns something truthy, else fail saying what was awaited and
+    what ``hint`` says at that moment (the operator pods' logs, say)."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -143,14 +149,14 @@ def eventually(what: str, probe: Callable[[], Any], timeout: float = 120, hint: 
         if last:
             return last
         time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}\n{hint}")
+    pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}\n{hint()}")
 
 
 @pytest.fixture(scope="session")
 def in_cluster_simulator(cluster: Cluster) -> SimulatorClient:
     """The EKS simulator as a Deployment and Service, from the operator's image."""
     assert cluster.kind == "kind", "the pods tier runs on kind (pytest --cluster=kind)"
-    cluster.kubectl("apply", "-f", str(REPO / "hack" / "kind" / "simulator.yaml"))
+    cluster.kubectl("apply", "-f", "-", stdin=kind_harness.simulator_manifest())
     cluster.kubectl(
         "rollout",
         "status",

@@ -61,6 +61,16 @@ def _associations(simulator: SimulatorClient, eks_cluster: str) -> int:
     return kinds.count(ASSOCIATE)
 
 
+def _one_association_call(simulator: SimulatorClient, eks_cluster: str) -> None:
+    """Every Associate call on the cluster carried one clientRequestToken: a second call, if
+    any (a new leader that found no update in status), was EKS's replay, not a new request."""
+    associates = [
+        call for call in simulator.requests(ASSOCIATE) if call.get("cluster") == eks_cluster
+    ]
+    assert associates
+    assert len({call["client_request_token"] for call in associates}) == 1, associates
+
+
 def _configs(simulator: SimulatorClient, eks_cluster: str) -> list[str]:
     listed = simulator.boto3_client().list_identity_provider_configs(clusterName=eks_cluster)
     return sorted(c["name"] for c in listed["identityProviderConfigs"])
@@ -89,7 +99,7 @@ def _in_flight(simulator: SimulatorClient, eks_cluster: str, release: Release) -
         "EKS to accept the association",
         lambda: _associations(simulator, eks_cluster) >= 1,
         timeout=90,
-        hint=release.logs(),
+        hint=release.logs,
     )
 
 
@@ -97,8 +107,7 @@ def test_two_replicas_ready_through_the_probes_with_exactly_one_leader(release: 
     cluster = release.cluster
     labels = cluster.get_json("namespace", NAMESPACE)["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
-    ready = eventually("two Ready operator pods", lambda: len(release.ready_pods()) == 2)
-    assert ready
+    eventually("two Ready operator pods", lambda: len(release.ready_pods()) == 2)
     pods = release.ready_pods()
     leader = eventually("a leader", release.leader)
     assert leader in pods
@@ -143,7 +152,7 @@ def test_objects_applied_with_kubectl_reach_ready(
         eventually(
             f"{name} Ready",
             partial(_ready, release.cluster, namespace, name),
-            hint=release.logs(),
+            hint=release.logs,
         )
     assert _configs(in_cluster_simulator, eks_cluster) == sorted(names)
     assert _associations(in_cluster_simulator, eks_cluster) == len(names)
@@ -170,13 +179,14 @@ def test_leader_pod_deleted_by_force_hands_over_with_no_second_association(
             "another pod to take the Lease",
             lambda: (holder := release.leader()) not in (None, leader) and holder,
             timeout=90,
-            hint=release.logs(),
+            hint=release.logs,
         )
         failover = time.monotonic() - deleted_at
         assert successor in standbys  # the standby took over, not the leader's replacement
         print(f"\nfailover: {failover:.1f} s from the forced delete of {leader} to {successor}")
-        eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs())
+        eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs)
     assert _associations(in_cluster_simulator, eks_cluster) == 1
+    _one_association_call(in_cluster_simulator, eks_cluster)
     assert _configs(in_cluster_simulator, eks_cluster) == [name]
     eventually("two Ready operator pods again", lambda: len(release.ready_pods()) == 2)
 
@@ -228,7 +238,7 @@ def test_evicting_both_pods_respects_the_disruption_budget(release: Release) -> 
     still_there = {pod["metadata"]["name"] for pod in release.pods()}
     assert pods[1] in still_there
     eventually(
-        "two Ready operator pods again", lambda: len(release.ready_pods()) == 2, hint=release.logs()
+        "two Ready operator pods again", lambda: len(release.ready_pods()) == 2, hint=release.logs
     )
 
 
@@ -260,8 +270,9 @@ def test_helm_upgrade_rolls_the_pods_while_an_association_is_in_flight(
         )
         after = set(release.ready_pods())
         assert before.isdisjoint(after), (before, after)
-        eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs())
+        eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs)
     assert _associations(in_cluster_simulator, eks_cluster) == 1
+    _one_association_call(in_cluster_simulator, eks_cluster)
     assert _configs(in_cluster_simulator, eks_cluster) == [name]
     env = cluster.get_json("deployment", RELEASE, "-n", NAMESPACE)["spec"]["template"]["spec"][
         "containers"
@@ -281,12 +292,12 @@ def test_helm_uninstall_keeps_the_crd_the_objects_and_every_eks_config(
     for name in names:
         assert cluster.apply(_idp(name, namespace, eks_cluster)).returncode == 0
     for name in names:
-        eventually(f"{name} Ready", partial(_ready, cluster, namespace, name), hint=release.logs())
+        eventually(f"{name} Ready", partial(_ready, cluster, namespace, name), hint=release.logs)
     result = release.helm_run("uninstall", RELEASE, "-n", NAMESPACE, "--wait", "--timeout=120s")
     assert result.returncode == 0, result.stderr
     eventually("the operator pods to go", lambda: release.pods() == [])
-    # Wait past a resync's worth of nothing: no operator is left to disassociate, and the
-    # objects keep their finalizers (nothing deletes them).
+    # A few seconds for anything still running to act (nothing should: no operator is left,
+    # and nothing deletes the objects, which keep their finalizers).
     time.sleep(5)
     assert cluster.kubectl("get", "crd", constants.CRD_NAME, check=False).returncode == 0
     for name in names:

@@ -9,6 +9,7 @@ answer, the tier fails with what is missing: it is never skipped.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Iterator
@@ -16,15 +17,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from eks_oidc_testing.docker import daemon_problem, docker, docker_env, docker_host
 from eks_oidc_testing.paths import REPO
 from eks_oidc_testing.ports import free_port
 
-TEST_CLUSTER = "eks-oidc-test"
-"""The kind tier's cluster; ``make kind-up``'s is ``eks-oidc``, so a run never takes it over."""
+TEST_CLUSTER = f"eks-oidc-test-{hashlib.sha256(str(REPO).encode()).hexdigest()[:6]}"
+"""The kind tier's cluster, named after the checkout: ``make kind-up``'s is ``eks-oidc``, and two
+checkouts sharing the project's daemon never delete each other's."""
 SIMULATOR_NODE_PORT = 30566
 """The in-cluster EKS simulator's NodePort (hack/kind/simulator.yaml), published on loopback."""
 IMAGE = os.environ.get("IMAGE", "eks-oidc-operator:dev")
-"""The operator image (``make image``), loaded into the cluster."""
+"""The operator image (``make image``), loaded into the cluster; the simulator runs from it too."""
+SIMULATOR_MANIFEST = REPO / "hack" / "kind" / "simulator.yaml"
+
+
+def simulator_manifest() -> str:
+    """``hack/kind/simulator.yaml`` with the simulator's image set to :data:`IMAGE`."""
+    return SIMULATOR_MANIFEST.read_text().replace("image: eks-oidc-operator:dev", f"image: {IMAGE}")
 
 
 class KindUnavailableError(RuntimeError):
@@ -39,37 +48,12 @@ class KindBuild:
     node_image: str
 
 
-def docker_host() -> str:
-    """The project's Docker daemon, unless the caller pointed DOCKER_HOST elsewhere."""
-    return os.environ.get("DOCKER_HOST") or f"unix://{REPO / '.local' / 'docker.sock'}"
-
-
-def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-        env={**os.environ, "DOCKER_HOST": docker_host()},
-    )
-
-
 def require_docker() -> None:
-    """Fail, naming what is missing, unless the project's Docker daemon answers."""
-    try:
-        answer = _docker("version", "--format", "{{.Server.Version}}", timeout=20)
-    except FileNotFoundError as error:
-        msg = "the kind tier needs the docker CLI on PATH (Debian's docker.io: make docker-up)"
-        raise KindUnavailableError(msg) from error
-    if answer.returncode != 0:
-        msg = (
-            f"the kind tier needs a Docker engine at {docker_host()}, and it does not answer "
-            f"({answer.stderr.strip()}): start the project's daemon with `make docker-up`"
-        )
-        raise KindUnavailableError(msg)
-    image = _docker("image", "inspect", IMAGE)
-    if image.returncode != 0:
+    """Fail, naming what is missing, unless the daemon answers and holds the operator image."""
+    problem = daemon_problem()
+    if problem is not None:
+        raise KindUnavailableError(f"the kind tier needs a Docker engine: {problem}")
+    if docker("image", "inspect", IMAGE).returncode != 0:
         msg = f"the kind tier needs the operator image {IMAGE}: build it with `make image`"
         raise KindUnavailableError(msg)
 
@@ -81,7 +65,7 @@ def build() -> KindBuild:
         stdout=subprocess.PIPE,
         text=True,
         check=False,
-        env={**os.environ, "DOCKER_HOST": docker_host()},
+        env=docker_env(),
     )
     if result.returncode != 0:
         msg = f"hack/kind/build.sh failed with exit code {result.returncode}"
@@ -92,7 +76,7 @@ def build() -> KindBuild:
 
 def simulator_url(name: str = TEST_CLUSTER) -> str:
     """The in-cluster simulator's URL on this machine (its NodePort, published on loopback)."""
-    answer = _docker("port", f"{name}-control-plane", f"{SIMULATOR_NODE_PORT}/tcp")
+    answer = docker("port", f"{name}-control-plane", f"{SIMULATOR_NODE_PORT}/tcp")
     published = answer.stdout.splitlines()[0].strip() if answer.returncode == 0 else ""
     if not published:
         msg = f"the kind node publishes no port for the simulator: {answer.stderr.strip()}"
