@@ -163,6 +163,7 @@ def test_leader_pod_deleted_by_force_hands_over_with_no_second_association(
     in_cluster_simulator: SimulatorClient,
     eks_cluster: str,
     make_namespace: Any,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     cluster = release.cluster
     namespace = make_namespace()
@@ -172,7 +173,6 @@ def test_leader_pod_deleted_by_force_hands_over_with_no_second_association(
         _in_flight(in_cluster_simulator, eks_cluster, release)
         leader = release.leader()
         assert leader is not None
-        standbys = set(release.ready_pods()) - {leader}
         deleted_at = time.monotonic()
         cluster.kubectl("delete", "pod", leader, "-n", NAMESPACE, "--grace-period=0", "--force")
         successor = eventually(
@@ -182,8 +182,12 @@ def test_leader_pod_deleted_by_force_hands_over_with_no_second_association(
             hint=release.logs,
         )
         failover = time.monotonic() - deleted_at
-        assert successor in standbys  # the standby took over, not the leader's replacement
-        print(f"\nfailover: {failover:.1f} s from the forced delete of {leader} to {successor}")
+        # The successor is whichever candidate asks first once the Lease is free: the standby,
+        # or the replacement the Deployment starts at once. A leader that was still able to
+        # stop cleanly released the Lease (about 2 s); one killed outright leaves it to expire
+        # (leaseDurationSeconds, 15 s).
+        with capsys.disabled():
+            print(f"\nfailover: {failover:.1f} s from the forced delete of {leader} to {successor}")
         eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs)
     assert _associations(in_cluster_simulator, eks_cluster) == 1
     _one_association_call(in_cluster_simulator, eks_cluster)
