@@ -54,4 +54,10 @@ debian_image() {  # debian_image <name> <package> ...
   fi
   rm -rf "$root"
   echo "built $image in $((SECONDS - start))s" >&2
+  # The same name's rootfs of an earlier package list or recipe: superseded (images built on it
+  # keep its layers).
+  local old
+  for old in $(docker images "eks-oidc/$name" --format '{{.Repository}}:{{.Tag}}'); do
+    [[ "$old" == "$image" ]] || docker rmi "$old" >/dev/null 2>&1 || true
+  done
 }

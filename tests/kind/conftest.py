@@ -34,7 +34,8 @@ SIMULATOR_SERVICE_URL = "http://eks-simulator.eks-simulator.svc:4566"
 def values(**overrides: Any) -> dict[str, Any]:
     """The chart values of the tier: the image loaded into kind, two replicas, EKS at the
     simulator's Service. The issuer pre-flight is off: nothing outside this machine is reachable
-    from the cluster, so there is no issuer to fetch."""
+    from the cluster, so there is no issuer to fetch. ``overrides`` replace top-level keys; a
+    dict given for a dict (``settings={...}``) is merged into it."""
     name, _, tag = kind_harness.IMAGE.rpartition(":")
     base: dict[str, Any] = {
         "replicaCount": 2,

@@ -261,17 +261,7 @@ def test_helm_upgrade_rolls_the_pods_while_an_association_is_in_flight(
         _in_flight(in_cluster_simulator, eks_cluster, release)
         assert _ready(cluster, namespace, name) is None  # still in flight
         # A changed value: the pods' environment changes, so the Deployment rolls them.
-        release.install_or_upgrade(
-            "upgrade",
-            values(
-                settings={
-                    "issuerCheck": "Skip",
-                    "pollInitialSeconds": 1,
-                    "pollMaxSeconds": 3,
-                    "resyncSeconds": 900,
-                }
-            ),
-        )
+        release.install_or_upgrade("upgrade", values(settings={"resyncSeconds": 900}))
         after = set(release.ready_pods())
         assert before.isdisjoint(after), (before, after)
         eventually(f"{name} Ready", lambda: _ready(cluster, namespace, name), hint=release.logs)
