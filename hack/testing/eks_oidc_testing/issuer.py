@@ -15,6 +15,8 @@ not verify, and a port with nothing listening for one that cannot be reached.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gzip
 import ssl
 import threading
 from collections.abc import Iterator
@@ -35,7 +37,8 @@ class LocalIssuers:
     """Where the test issuers are."""
 
     base: str
-    """``https://127.0.0.1:<port>``: add ``/good``, ``/mismatch``, ``/nokeys``, ``/broken``."""
+    """``https://127.0.0.1:<port>``: add ``/good``, ``/mismatch``, ``/nokeys``, ``/broken``, or a
+    hostile one: ``/huge``, ``/endless``, ``/gzip``."""
     untrusted: str
     """An issuer whose certificate the CA bundle does not vouch for."""
     dead: str
@@ -59,9 +62,37 @@ def _pair(folder: Path, label: str) -> tuple[Path, Path, Path]:
     return paths[0], paths[1], paths[2]
 
 
+HOSTILE_BYTES = 8 * 2**20
+"""What the hostile variants send (or announce): far past what a pre-flight should read."""
+
+
+async def _hostile(request: web.Request, variant: str) -> web.StreamResponse | None:
+    """The hostile answers: ``huge`` (announces its size), ``endless`` (streams with no size),
+    ``gzip`` (a compressed body, though the client asked for none). None for the others."""
+    if variant == "huge":
+        return web.Response(body=b" " * HOSTILE_BYTES, content_type="application/json")
+    if variant == "gzip":
+        body = gzip.compress(b'{"issuer": "' + b" " * HOSTILE_BYTES + b'"}')
+        return web.Response(
+            body=body, content_type="application/json", headers={"Content-Encoding": "gzip"}
+        )
+    if variant == "endless":
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            for _ in range(HOSTILE_BYTES // 2**16):
+                await response.write(b" " * 2**16)
+        return response
+    return None
+
+
 def _app(base: str) -> web.Application:
-    async def discovery(request: web.Request) -> web.Response:
+    async def discovery(request: web.Request) -> web.StreamResponse:
         variant = request.match_info["variant"]
+        hostile = await _hostile(request, variant)
+        if hostile is not None:
+            return hostile
         if variant == "broken":
             return web.Response(status=500, text="down")
         named = f"{base}/other" if variant == "mismatch" else f"{base}/{variant}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import socket
 import ssl
 from concurrent.futures import ThreadPoolExecutor
@@ -59,7 +60,8 @@ async def check_issuer(
 
 
 LOOKUP_THREADS = 4
-"""Threads for the issuers' DNS lookups, apart from the pool the blocking EKS calls run in."""
+"""Threads for the issuers' DNS lookups and for parsing what they answer, apart from the pool
+the blocking EKS calls run in."""
 
 _lookups = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="issuer-dns")
 
@@ -114,17 +116,55 @@ async def _inspect(
     return IssuerCheck(url, detail=f"{discovery} and {jwks_uri} answer as EKS needs")
 
 
+MAX_DOCUMENT_BYTES = 256 * 1024
+"""The most the pre-flight reads of a discovery document or a key set. Real ones weigh a few
+KiB (a key set of many keys, tens). Without a bound, one hostile issuer's 300 MB answer took the
+operator past its memory limit, for every tenant at once."""
+READ_CHUNK_BYTES = 16 * 1024
+
+
 async def _get_json(
     session: aiohttp.ClientSession, url: str, limit: aiohttp.ClientTimeout
 ) -> dict[str, Any]:
-    # No redirects: EKS fetches the document where the issuer says it is.
-    async with session.get(url, timeout=limit, allow_redirects=False) as response:
+    # No redirects: EKS fetches the document where the issuer says it is. No compression: a
+    # small gzip body can inflate a thousandfold, so the session never inflates and a
+    # compressed answer (to a request for none) is refused.
+    async with session.get(
+        url, timeout=limit, allow_redirects=False, headers={"Accept-Encoding": "identity"}
+    ) as response:
         if response.status != 200:
             raise _FoundError(issuer.UNREACHABLE, f"GET {url}: HTTP {response.status}")
-        try:
-            body = await response.json(content_type=None)
-        except ValueError as error:
-            raise _FoundError(issuer.UNREACHABLE, f"GET {url}: not JSON ({error})") from error
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise _FoundError(
+                issuer.UNREACHABLE, f"GET {url}: a {encoding}-encoded answer to a request for none"
+            )
+        raw = await _read_bounded(response, url)
+    # Parsed on the lookups' threads: even a bounded document is no work for the event loop.
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_lookups, _parse_object, raw, url)
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, url: str) -> bytes:
+    """The body, read in chunks and never past :data:`MAX_DOCUMENT_BYTES`."""
+    too_big = f"GET {url}: more than the {MAX_DOCUMENT_BYTES} bytes the pre-flight reads"
+    if response.content_length is not None and response.content_length > MAX_DOCUMENT_BYTES:
+        raise _FoundError(issuer.UNREACHABLE, too_big)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
+        size += len(chunk)
+        if size > MAX_DOCUMENT_BYTES:
+            raise _FoundError(issuer.UNREACHABLE, too_big)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_object(raw: bytes, url: str) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        raise _FoundError(issuer.UNREACHABLE, f"GET {url}: not JSON ({error})") from error
     if not isinstance(body, dict):
         raise _FoundError(issuer.UNREACHABLE, f"GET {url}: not a JSON object")
     return body
@@ -180,7 +220,7 @@ class IssuerChecker:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(ssl=ssl_context(self._ca_file), limit=16)
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
 
     async def close(self) -> None:

@@ -43,6 +43,28 @@ async def test_each_answer_of_an_issuer_is_told_apart(
     assert (found.problem, found.network) == (problem, network), found.detail
 
 
+@pytest.mark.parametrize(
+    ("variant", "said"),
+    [
+        ("huge", "more than the 262144 bytes"),
+        ("endless", "more than the 262144 bytes"),
+        ("gzip", "gzip-encoded answer"),
+    ],
+)
+async def test_a_hostile_answer_is_refused_without_being_read_whole(
+    issuers: LocalIssuers, variant: str, said: str
+) -> None:
+    # Each sends 8 MiB (the gzip one once inflated): the check reads at most 256 KiB of it and
+    # inflates nothing, and says the issuer answered wrongly (not that the network failed).
+    checker = _checker(issuers)
+    try:
+        found = await checker.check(issuers.url(variant))
+    finally:
+        await checker.close()
+    assert (found.problem, found.network) == (issuer.UNREACHABLE, False), found.detail
+    assert said in found.detail
+
+
 async def test_a_certificate_that_does_not_verify_is_the_issuers_fault(
     issuers: LocalIssuers,
 ) -> None:
