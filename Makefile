@@ -83,8 +83,8 @@ test-kind: init controlplane image kind-image ## Only the kind tier: pytest --cl
 	$(BIN)/pytest --cluster=kind -m kind tests/kind tests/e2e
 
 .PHONY: test-unit
-test-unit: init ## Only the tests that need no control plane
-	$(BIN)/pytest -m "not e2e"
+test-unit: init ## Only the tests that need no control plane and no Docker daemon
+	$(BIN)/pytest -m "not e2e and not docker"
 
 .PHONY: demo
 demo: init controlplane ## Control plane + EKS simulator + chart + operator + deploy/examples, live (DEMO_ONESHOT=1: exit when done)

@@ -209,6 +209,7 @@ def contents(image: str, tmp_path_factory: pytest.TempPathFactory) -> Contents:
 # ------------------------------------------------------------------------------ the image
 
 
+@pytest.mark.docker
 def test_both_entry_points_run_read_only_as_uid_10001(image: str) -> None:
     sandbox = ("--rm", "--network", "none", "--read-only", "--user", UID)
     operator = _docker("run", *sandbox, image, "--help", check=False)
@@ -221,6 +222,7 @@ def test_both_entry_points_run_read_only_as_uid_10001(image: str) -> None:
     assert "usage: eks-simulator" in simulator.stdout
 
 
+@pytest.mark.docker
 def test_the_image_runs_as_uid_10001_by_itself(image: str) -> None:
     config = json.loads(_docker("image", "inspect", "-f", "{{json .Config}}", image).stdout)
     assert config["User"] == UID
@@ -230,6 +232,7 @@ def test_the_image_runs_as_uid_10001_by_itself(image: str) -> None:
     assert ids == [UID, UID]  # a group of its own, not root's
 
 
+@pytest.mark.docker
 def test_the_image_holds_no_trust_of_the_build_proxy(image: str, contents: Contents) -> None:
     needles = _extra_ca_lines()
     assert "build-ca-bundle.pem" not in contents.paths
@@ -247,6 +250,7 @@ def test_the_image_holds_no_trust_of_the_build_proxy(image: str, contents: Conte
         assert all(needle.decode() in build_stage.stdout for needle in needles)
 
 
+@pytest.mark.docker
 def test_the_image_holds_no_development_tooling(contents: Contents) -> None:
     assert "opt/venv/bin/eks-oidc-operator" in contents.paths
     assert "opt/venv/bin/eks-simulator" in contents.paths
@@ -260,6 +264,7 @@ def test_the_image_holds_no_development_tooling(contents: Contents) -> None:
     assert not [path for path in contents.paths if path.startswith("src/")]  # no sources
 
 
+@pytest.mark.docker
 def test_the_image_stays_within_its_size_budget(
     image: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -277,6 +282,7 @@ def test_the_image_stays_within_its_size_budget(
 
 
 @pytest.mark.e2e
+@pytest.mark.docker
 def test_the_image_answers_its_liveness_probe_against_the_control_plane(
     cluster: Cluster, chart_rbac: str, crd_installed: None, image: str, tmp_path: Path
 ) -> None:
