@@ -54,6 +54,10 @@ INVALID = {
         _spec(oidc={"issuerUrl": "https://x.example.com/#f"}),
         "spec.oidc.issuerUrl",
     ),
+    "issuer without a host": (
+        _spec(oidc={"issuerUrl": "https:///realms/corp"}),
+        "spec.oidc.issuerUrl must name a host",
+    ),
     "system: username prefix": (
         _spec(oidc={"usernamePrefix": "system:x"}),
         "spec.oidc.usernamePrefix",

@@ -10,6 +10,7 @@ the CRD; the ``x-kubernetes-validations`` below are the CEL half.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -180,6 +181,10 @@ class OidcConfigSpec(CamelModel):
                     "!self.contains('?') && !self.contains('#')",
                     "spec.oidc.issuerUrl must not contain a query (?) or fragment (#)",
                 ),
+                _cel(
+                    "self.matches('^https://[^/:@]+')",
+                    "spec.oidc.issuerUrl must name a host: https://HOST[:PORT][/path]",
+                ),
             ]
         },
     )
@@ -258,6 +263,9 @@ class OidcConfigSpec(CamelModel):
             raise ValueError(msg)
         if "?" in value or "#" in value:
             msg = "must not contain a query (?) or fragment (#)"
+            raise ValueError(msg)
+        if not re.match(r"https://[^/:@]+", value):
+            msg = "must name a host: https://HOST[:PORT][/path]"
             raise ValueError(msg)
         return value
 

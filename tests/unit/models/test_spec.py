@@ -50,6 +50,8 @@ def test_camel_case_round_trips_to_the_wire_names() -> None:
         ({"oidc": {"issuerUrl": "http://login.example.com"}}, "oidc.issuerUrl"),
         ({"oidc": {"issuerUrl": "https://login.example.com/?a=b"}}, "oidc.issuerUrl"),
         ({"oidc": {"issuerUrl": "https://login.example.com/#frag"}}, "oidc.issuerUrl"),
+        ({"oidc": {"issuerUrl": "https:///realms/corp"}}, "oidc.issuerUrl"),
+        ({"oidc": {"issuerUrl": "https://:8443/realms"}}, "oidc.issuerUrl"),
         ({"oidc": {"usernamePrefix": "system:oidc"}}, "oidc.usernamePrefix"),
         ({"oidc": {"groupsPrefix": "x-system:"}}, "oidc.groupsPrefix"),
         ({"oidc": {"requiredClaims": {"k" * 64: "v"}}}, "oidc.requiredClaims"),
