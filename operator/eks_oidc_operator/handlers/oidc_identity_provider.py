@@ -61,7 +61,7 @@ from eks_oidc_operator.models import (
     OidcIdentityProvider,
     OidcIdentityProviderStatus,
 )
-from eks_oidc_operator.models.resource import pause_of
+from eks_oidc_operator.models.resource import pause_of, request_mark
 from eks_oidc_operator.reconcile import conditions, issuer, tenancy
 from eks_oidc_operator.reconcile.claims import (
     Claim,
@@ -388,8 +388,8 @@ def asks_for_a_pass(annotations: Mapping[str, str], facts: Facts) -> bool:
     see."""
     return (
         paused(annotations) != facts.paused_shown
-        or annotations.get(constants.RECONCILE_ANNOTATION) != facts.reconcile_at
-        or annotations.get(constants.RETRY_ANNOTATION) != facts.retry
+        or request_mark(annotations.get(constants.RECONCILE_ANNOTATION)) != facts.reconcile_at
+        or request_mark(annotations.get(constants.RETRY_ANNOTATION)) != facts.retry
     )
 
 

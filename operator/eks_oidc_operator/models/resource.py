@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 from pydantic import ConfigDict, Field
@@ -19,6 +20,19 @@ def pause_of(annotations: Mapping[str, str]) -> str | None:
     if value is None or value.strip().lower() == constants.NOT_PAUSED:
         return None
     return value
+
+
+REQUEST_MARK_MAX = 64
+"""The longest request annotation value status records as it is (a timestamp needs 25)."""
+
+
+def request_mark(value: str | None) -> str | None:
+    """What status records of a request annotation's value, to tell a new request from one
+    answered: the value itself, or for a longer one its digest. An annotation may hold 256 KiB,
+    and status would otherwise copy it whole, into every write of the object."""
+    if value is None or len(value) <= REQUEST_MARK_MAX:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 class ObjectMeta(CamelModel):
@@ -46,13 +60,15 @@ class OidcIdentityProvider(CamelModel):
 
     @property
     def retry_request(self) -> str | None:
-        """The ``eksoidc.io/retry`` annotation: a user's request to retry a stalled object."""
-        return self.metadata.annotations.get(constants.RETRY_ANNOTATION)
+        """The ``eksoidc.io/retry`` annotation: a user's request to retry a stalled object (as
+        :func:`request_mark` records it)."""
+        return request_mark(self.metadata.annotations.get(constants.RETRY_ANNOTATION))
 
     @property
     def reconcile_request(self) -> str | None:
-        """The ``eksoidc.io/reconcile-requested-at`` annotation: a user's request for a pass now."""
-        return self.metadata.annotations.get(constants.RECONCILE_ANNOTATION)
+        """The ``eksoidc.io/reconcile-requested-at`` annotation: a user's request for a pass now
+        (as :func:`request_mark` records it)."""
+        return request_mark(self.metadata.annotations.get(constants.RECONCILE_ANNOTATION))
 
     @property
     def asked_again(self) -> bool:

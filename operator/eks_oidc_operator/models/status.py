@@ -204,8 +204,8 @@ class OidcIdentityProviderStatus(_StatusModel):
     last_handled_reconcile_at: str | None = Field(
         default=None,
         description=(
-            "The eksoidc.io/reconcile-requested-at annotation as the last pass saw it: a "
-            "request whose value is recorded here has been answered."
+            "The eksoidc.io/reconcile-requested-at annotation as the last pass saw it (a value "
+            "over 64 characters as sha256:<digest>): a request recorded here has been answered."
         ),
     )
     observed_config_arn: str | None = Field(

@@ -440,6 +440,28 @@ async def test_a_new_reconcile_request_is_answered_once(world: World) -> None:
     assert len(world.eks.calls) == before
 
 
+async def test_a_huge_reconcile_request_is_recorded_as_a_digest_and_answered_once(
+    world: World,
+) -> None:
+    # An annotation may hold 256 KiB; status keeps a mark of at most 71 characters, not a copy.
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    value = "x" * 200_000
+    asked = body(annotations={constants.RECONCILE_ANNOTATION: value})
+    before, patch = len(world.eks.calls), kopf.Patch()
+    await handlers.controls_handler(body=asked, memo=world.memo, patch=patch)
+    assert len(world.eks.calls) > before
+    recorded = patch["status"]["lastHandledReconcileAt"]
+    assert recorded.startswith("sha256:")
+    assert len(recorded) <= 71
+    assert len(str(patch)) < 10_000
+    before = len(world.eks.calls)
+    await handlers.controls_handler(body=asked, memo=world.memo, patch=kopf.Patch())
+    assert len(world.eks.calls) == before
+    changed = body(annotations={constants.RECONCILE_ANNOTATION: value + "y"})
+    await handlers.controls_handler(body=changed, memo=world.memo, patch=kopf.Patch())
+    assert len(world.eks.calls) > before
+
+
 async def test_a_deleted_object_is_left_to_the_finalize_handler(world: World) -> None:
     deleted = body(deleting=True, annotations={constants.RECONCILE_ANNOTATION: "t1"})
     patch = kopf.Patch()
