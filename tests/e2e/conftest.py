@@ -85,6 +85,25 @@ def manifest(name: str, namespace: str, cluster: str, **spec: Any) -> dict[str, 
     }
 
 
+def eventually(
+    what: str,
+    probe: Callable[[], Any],
+    timeout: float = 120,
+    interval: float = 0.3,
+    hint: Callable[[], str] = lambda: "",
+) -> Any:
+    """Poll ``probe`` until it returns something truthy, else fail saying what was awaited, the
+    last answer, and what ``hint`` says at that moment (an operator's log, say)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}\n{hint()}")
+
+
 def wait_for(
     what: str,
     probe: Callable[[], Any],
@@ -93,15 +112,8 @@ def wait_for(
     interval: float = 0.3,
 ) -> Any:
     """Poll ``probe`` until it returns something truthy; fail with the operator's log."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(
-        f"timed out waiting for {what}; last: {last!r}\n--- operator log:\n{operator.log_tail()}"
+    return eventually(
+        what, probe, timeout, interval, hint=lambda: f"--- operator log:\n{operator.log_tail()}"
     )
 
 

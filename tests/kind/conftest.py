@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from eks_oidc_testing import kind as kind_harness
 from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.paths import CHART
 from eks_oidc_testing.simulator import SimulatorClient
+from tests.e2e.conftest import eventually
 
 NAMESPACE = "eks-oidc"
 RELEASE = "eks-oidc-operator"
@@ -133,24 +133,6 @@ class Release:
             "--prefix",
             check=False,
         ).stdout
-
-
-def eventually(
-    what: str,
-    probe: Callable[[], Any],
-    timeout: float = 120,
-    hint: Callable[[], str] = lambda: "",
-) -> Any:
-    """Poll ``probe`` until it returns something truthy, else fail saying what was awaited and
-    what ``hint`` says at that moment (the operator pods' logs, say)."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}\n{hint()}")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ import pytest
 from eks_oidc_operator import constants
 from eks_oidc_testing.kube import Cluster, unique_name
 from eks_oidc_testing.simulator import SimulatorClient
-from tests.kind.conftest import NAMESPACE, RELEASE, Release, eventually, values
+from tests.e2e.conftest import eventually, with_condition
+from tests.kind.conftest import NAMESPACE, RELEASE, Release, values
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kind, pytest.mark.pods]
 
@@ -42,13 +43,7 @@ def _idp(name: str, namespace: str, eks_cluster: str) -> dict[str, Any]:
 
 
 def _ready(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
-    result = cluster.kubectl("get", f"oidcidp/{name}", "-n", namespace, "-o", "json", check=False)
-    if result.returncode != 0:
-        return None
-    obj: dict[str, Any] = json.loads(result.stdout)
-    conditions = obj.get("status", {}).get("conditions", [])
-    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-    return obj if ready else None
+    return with_condition(cluster, namespace, name, "Ready")
 
 
 def _associations(simulator: SimulatorClient, eks_cluster: str) -> int:

@@ -10,6 +10,7 @@ import pytest
 
 from eks_oidc_operator.oidc.discovery import IssuerChecker
 from eks_oidc_operator.reconcile import issuer
+from eks_oidc_operator.reconcile.issuer import IssuerCheck
 from eks_oidc_testing.issuer import LocalIssuers, local_issuers
 
 
@@ -21,6 +22,15 @@ def issuers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIssuers]:
 
 def _checker(issuers: LocalIssuers, ttl: float = 60) -> IssuerChecker:
     return IssuerChecker(ca_file=str(issuers.ca_file), timeout=3, ttl=ttl)
+
+
+async def _check_once(issuers: LocalIssuers, url: str) -> IssuerCheck:
+    """One pre-flight of ``url`` by a checker of its own, closed after."""
+    checker = _checker(issuers)
+    try:
+        return await checker.check(url)
+    finally:
+        await checker.close()
 
 
 @pytest.mark.parametrize(
@@ -35,11 +45,7 @@ def _checker(issuers: LocalIssuers, ttl: float = 60) -> IssuerChecker:
 async def test_each_answer_of_an_issuer_is_told_apart(
     issuers: LocalIssuers, variant: str, problem: str | None, network: bool
 ) -> None:
-    checker = _checker(issuers)
-    try:
-        found = await checker.check(issuers.url(variant))
-    finally:
-        await checker.close()
+    found = await _check_once(issuers, issuers.url(variant))
     assert (found.problem, found.network) == (problem, network), found.detail
 
 
@@ -56,11 +62,7 @@ async def test_a_hostile_answer_is_refused_without_being_read_whole(
 ) -> None:
     # Each sends 8 MiB (the gzip one once inflated): the check reads at most 256 KiB of it and
     # inflates nothing, and says the issuer answered wrongly (not that the network failed).
-    checker = _checker(issuers)
-    try:
-        found = await checker.check(issuers.url(variant))
-    finally:
-        await checker.close()
+    found = await _check_once(issuers, issuers.url(variant))
     assert (found.problem, found.network) == (issuer.UNREACHABLE, False), found.detail
     assert said in found.detail
 
@@ -68,21 +70,13 @@ async def test_a_hostile_answer_is_refused_without_being_read_whole(
 async def test_a_certificate_that_does_not_verify_is_the_issuers_fault(
     issuers: LocalIssuers,
 ) -> None:
-    checker = _checker(issuers)
-    try:
-        found = await checker.check(issuers.untrusted)
-    finally:
-        await checker.close()
+    found = await _check_once(issuers, issuers.untrusted)
     assert (found.problem, found.network) == (issuer.UNREACHABLE, False)
     assert found.detail.startswith("TLS")
 
 
 async def test_no_route_is_the_networks_fault(issuers: LocalIssuers) -> None:
-    checker = _checker(issuers)
-    try:
-        found = await checker.check(issuers.dead)
-    finally:
-        await checker.close()
+    found = await _check_once(issuers, issuers.dead)
     assert (found.problem, found.network) == (issuer.UNREACHABLE, True)
 
 
@@ -178,11 +172,7 @@ async def test_lookups_do_not_wait_in_the_eks_calls_pool(issuers: LocalIssuers) 
 
     loop = asyncio.get_running_loop()
     loop.set_default_executor(Counting(max_workers=1))
-    checker = _checker(issuers)
-    try:
-        found = await checker.check("https://login.does-not-exist.invalid")
-    finally:
-        await checker.close()
+    found = await _check_once(issuers, "https://login.does-not-exist.invalid")
     assert submitted == 0
     assert (found.problem, found.network) == (issuer.UNREACHABLE, True)
     assert "cannot look up login.does-not-exist.invalid" in found.detail
