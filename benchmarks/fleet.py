@@ -471,6 +471,7 @@ def main() -> int:
             return _floor(stack, n, c, ideal)
         issuers = None if args.unresolvable_issuers else served.base
         env.setdefault("EKS_OIDC_ISSUER_CA_FILE", str(served.ca_file))
+        env.setdefault("EKS_OIDC_ISSUER_ALLOW_CIDRS", "127.0.0.1/32")  # the local issuers
         operator = stack.operator(env)
         time.sleep(5.0)  # settled after start-up, no objects yet
         idle = operator.rss_mib()

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eks_oidc_operator.election.lease import LeaseTimings
 from eks_oidc_operator.models import IssuerCheckMode
+from eks_oidc_operator.oidc.fence import IssuerFence, parse_cidrs
 from eks_oidc_operator.reconcile.timing import Timings
 
 _DEFAULT = Timings()
@@ -57,6 +58,13 @@ class OperatorSettings(BaseSettings):
         gt=0,
         le=30,
         description="Bound of each fetch of the pre-flight (document, keys).",
+    )
+    issuer_allow_cidrs: str = Field(
+        default="",
+        description=(
+            "Comma-separated CIDRs the issuer pre-flight may fetch from although they are not "
+            "public (loopback, link-local, private ranges); default none."
+        ),
     )
     issuer_cache_seconds: float = Field(
         default=60.0,
@@ -144,6 +152,18 @@ class OperatorSettings(BaseSettings):
     retry_period_seconds: float = Field(
         default=2.0, gt=0, description="How often candidates try, and the leader renews."
     )
+
+    @model_validator(mode="after")
+    def _allowed_ranges_parse(self) -> OperatorSettings:
+        self.issuer_fence()  # raises naming the entry that is not a CIDR
+        return self
+
+    def issuer_fence(self) -> IssuerFence:
+        """Where the issuer pre-flight may connect: public addresses, and the allowed ranges."""
+        try:
+            return IssuerFence(parse_cidrs(self.issuer_allow_cidrs))
+        except ValueError as error:
+            raise ValueError(f"EKS_OIDC_ISSUER_ALLOW_CIDRS: {error}") from error
 
     @model_validator(mode="after")
     def _lease_timings_in_order(self) -> OperatorSettings:

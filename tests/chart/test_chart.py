@@ -245,6 +245,7 @@ def test_every_operator_setting_is_a_chart_value(helm: Path, tmp_path: Path) -> 
     settings: dict[str, object] = dict.fromkeys(chart_values, 1)
     settings["issuerCheck"] = "Warn"
     settings["logFormat"] = "json"
+    settings["issuerAllowCidrs"] = "10.0.0.0/8"
     values = {
         "settings": settings,
         "managementCluster": "mgmt-1",

@@ -4,7 +4,9 @@ simulator. An issuer that answers wrongly stalls the object in seconds, with no 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -46,6 +48,9 @@ def operator(
         "EKS_OIDC_ISSUER_CHECK": "Enforce",
         "EKS_OIDC_ISSUER_CA_FILE": str(issuers.ca_file),
         "EKS_OIDC_ISSUER_TIMEOUT_SECONDS": "2",
+        # The test issuers are on loopback, which the fence refuses unless allowed: only
+        # 127.0.0.1, so the rest of 127.0.0.0/8 stands for a range no admin allowed.
+        "EKS_OIDC_ISSUER_ALLOW_CIDRS": "127.0.0.1/32",
     }
     folder = tmp_path_factory.mktemp("preflight")
     with running_operator(cluster, simulator, folder, env) as process:
@@ -69,10 +74,17 @@ def test_a_good_issuer_is_verified_and_the_object_goes_ready(
 @pytest.mark.parametrize(
     ("variant", "reason"),
     [
-        ("mismatch", "IssuerMismatch"),
-        ("nokeys", "IssuerNoKeys"),
-        ("broken", "IssuerUnreachable"),
-        ("untrusted", "IssuerUnreachable"),
+        ("mismatch", "IssuerAnsweredWrongly"),
+        ("nokeys", "IssuerAnsweredWrongly"),
+        ("broken", "IssuerAnsweredWrongly"),
+        ("untrusted", "IssuerAnsweredWrongly"),
+        ("huge", "IssuerAnsweredWrongly"),
+        ("gzip", "IssuerAnsweredWrongly"),
+        ("slow", "IssuerAnsweredWrongly"),
+        ("redirect", "IssuerAnsweredWrongly"),
+        ("plainjwks", "IssuerNotAllowed"),
+        ("metadata", "IssuerNotAllowed"),
+        ("private", "IssuerNotAllowed"),
     ],
 )
 def test_an_issuer_that_answers_wrongly_stalls_in_seconds_with_no_eks_call(
@@ -85,7 +97,11 @@ def test_an_issuer_that_answers_wrongly_stalls_in_seconds_with_no_eks_call(
     variant: str,
     reason: str,
 ) -> None:
-    url = issuers.untrusted if variant == "untrusted" else issuers.url(variant)
+    url = {
+        "untrusted": issuers.untrusted,
+        # Loopback, but not the one address allowed: refused before any connection.
+        "private": issuers.url("good").replace("127.0.0.1", "127.0.0.2"),
+    }.get(variant, issuers.url(variant))
     name = new_name()
     assert (
         cluster.apply(manifest(name, namespace, eks_cluster, oidc={"issuerUrl": url})).returncode
@@ -101,6 +117,10 @@ def test_an_issuer_that_answers_wrongly_stalls_in_seconds_with_no_eks_call(
     assert condition(stalled, "IssuerVerified")["status"] == "False"
     assert ("Warning", reason) in [(t, r) for t, r, _ in events_of(cluster, namespace, name)]
     assert eks_calls(simulator, eks_cluster) == 0
+    # Coarse words only: no HTTP status, TLS error or fetched value reaches the tenant.
+    told = condition(stalled, "Stalled")["message"]
+    for fetched in ("HTTP 500", "HTTP 302", "/other", "169.254", "TLS:", "/keys"):
+        assert fetched not in told
 
 
 def test_an_issuer_with_no_route_only_warns_and_the_association_goes_ahead(
@@ -166,3 +186,40 @@ def test_with_the_pre_flight_skipped_eks_finds_the_bad_issuer_at_the_end_of_the_
     assert stalled["status"]["update"]["status"] == "Failed"
     # Both were sent to EKS: the failure came from EKS's fetch, not from the operator.
     assert calls(fetching, "AssociateIdentityProviderConfig", eks_cluster) == 2
+
+
+def test_a_crowd_of_slow_issuers_does_not_switch_another_objects_check_off(
+    cluster: Cluster,
+    namespace: str,
+    operator: OperatorProcess,
+    simulator: SimulatorHandle,
+    issuers: LocalIssuers,
+    eks_cluster: str,
+) -> None:
+    """Seventeen objects on issuers that never answer (more than the pre-flight's 16
+    connections) take every turn on their host for seconds; an object on a broken issuer of
+    the same host, applied behind them, waits for its turn ("not checked yet") and is then
+    judged on its own answer: stalled, no EKS call. When the wait for a connection counted in
+    the timeout, it timed out, a timeout only warned, and it associated."""
+    slow = [new_name() for _ in range(17)]
+    for index, name in enumerate(slow):
+        url = issuers.url(f"slow{index}")
+        assert (
+            cluster.apply(
+                manifest(name, namespace, eks_cluster, oidc={"issuerUrl": url})
+            ).returncode
+            == 0
+        )
+    broken = new_name()
+    body = manifest(broken, namespace, eks_cluster, oidc={"issuerUrl": issuers.url("broken")})
+    assert cluster.apply(body).returncode == 0
+
+    def stalled_now(name: str) -> dict[str, Any] | None:
+        return with_condition(cluster, namespace, name, "Stalled")
+
+    stalled = wait_for("Stalled", functools.partial(stalled_now, broken), operator, timeout=60)
+    assert condition(stalled, "Stalled")["reason"] == "IssuerAnsweredWrongly"
+    for name in slow:
+        late = wait_for("Stalled", functools.partial(stalled_now, name), operator)
+        assert condition(late, "Stalled")["reason"] == "IssuerAnsweredWrongly"
+    assert eks_calls(simulator, eks_cluster) == 0

@@ -6,7 +6,11 @@ A CA of its own (handed to the operator as its CA bundle) signs the server's cer
 - ``/good``: discovery document naming itself, and a key set with one key;
 - ``/mismatch``: the document names another issuer;
 - ``/nokeys``: the key set is empty;
-- ``/broken``: HTTP 500.
+- ``/broken``: HTTP 500;
+- ``/redirect``: a redirect to ``/good``; ``/slow``: no answer for ten seconds; ``/late<n>``: a
+  good issuer whose document comes after n tenths of a second;
+- ``/plainjwks``, ``/privatejwks``, ``/metadata``: a ``jwks_uri`` over plain HTTP, on a private
+  address, and at the instance metadata service (the fence must refuse each unfetched).
 
 A second server with a certificate of *another* CA stands for an issuer whose certificate does
 not verify, and a port with nothing listening for one that cannot be reached.
@@ -38,7 +42,8 @@ class LocalIssuers:
 
     base: str
     """``https://127.0.0.1:<port>``: add ``/good``, ``/mismatch``, ``/nokeys``, ``/broken``, or a
-    hostile one: ``/huge``, ``/endless``, ``/gzip``."""
+    hostile one: ``/huge``, ``/endless``, ``/gzip``, ``/redirect``, ``/slow``, ``/plainjwks``,
+    ``/privatejwks``, ``/metadata``, ``/hugejwks``."""
     untrusted: str
     """An issuer whose certificate the CA bundle does not vouch for."""
     dead: str
@@ -62,43 +67,79 @@ def _pair(folder: Path, label: str) -> tuple[Path, Path, Path]:
     return paths[0], paths[1], paths[2]
 
 
+SLOW_SECONDS = 10.0
+"""How long ``/slow`` keeps a request waiting: past any pre-flight timeout the tests use."""
+
+_JWKS = {
+    "plainjwks": "http://127.0.0.1:{port}/good/keys",
+    "privatejwks": "https://10.0.0.1/keys",
+    "metadata": "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+}
+
 HOSTILE_BYTES = 8 * 2**20
 """What the hostile variants send (or announce): far past what a pre-flight should read."""
 
 
-async def _hostile(request: web.Request, variant: str) -> web.StreamResponse | None:
+async def _hostile(request: web.Request, variant: str, size: int) -> web.StreamResponse | None:
     """The hostile answers: ``huge`` (announces its size), ``endless`` (streams with no size),
     ``gzip`` (a compressed body, though the client asked for none). None for the others."""
     if variant == "huge":
-        return web.Response(body=b" " * HOSTILE_BYTES, content_type="application/json")
+        return await _stream(request, size, announce=True)
     if variant == "gzip":
-        body = gzip.compress(b'{"issuer": "' + b" " * HOSTILE_BYTES + b'"}')
+        body = gzip.compress(b'{"issuer": "' + b" " * size + b'"}')
         return web.Response(
             body=body, content_type="application/json", headers={"Content-Encoding": "gzip"}
         )
+    if variant.startswith("late"):  # /late15: a good issuer that answers after 1.5 s
+        await asyncio.sleep(int(variant.removeprefix("late")) / 10)
+        return None
+    if variant == "redirect":
+        raise web.HTTPFound(location="../good/.well-known/openid-configuration")
+    if variant.startswith("slow"):  # /slow, /slow1, ...: as many slow issuers as wanted
+        for _ in range(int(SLOW_SECONDS * 10)):  # until the client gives up, or the time
+            if request.transport is None or request.transport.is_closing():
+                break
+            await asyncio.sleep(0.1)
+        return web.Response(status=504)
     if variant == "endless":
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        with contextlib.suppress(ConnectionError):
-            for _ in range(HOSTILE_BYTES // 2**16):
-                await response.write(b" " * 2**16)
-        return response
+        return await _stream(request, size, announce=False)
     return None
 
 
-def _app(base: str) -> web.Application:
+async def _stream(request: web.Request, size: int, *, announce: bool) -> web.StreamResponse:
+    """``size`` bytes of JSON whitespace, with their length announced or chunked, written until
+    the client stops reading (a body written whole would take its full size in memory here,
+    and asyncio complains of every write after the client has gone)."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    if announce:
+        response.content_length = size
+    else:
+        response.enable_chunked_encoding()
+    await response.prepare(request)
+    with contextlib.suppress(ConnectionError):
+        for _ in range(size // 2**16):
+            if request.transport is None or request.transport.is_closing():
+                break
+            await response.write(b" " * 2**16)
+    return response
+
+
+def _app(base: str, size: int) -> web.Application:
     async def discovery(request: web.Request) -> web.StreamResponse:
         variant = request.match_info["variant"]
-        hostile = await _hostile(request, variant)
+        hostile = await _hostile(request, variant, size)
         if hostile is not None:
             return hostile
         if variant == "broken":
             return web.Response(status=500, text="down")
         named = f"{base}/other" if variant == "mismatch" else f"{base}/{variant}"
-        return web.json_response({"issuer": named, "jwks_uri": f"{base}/{variant}/keys"})
+        port = base.rsplit(":", 1)[1]
+        jwks = _JWKS.get(variant, f"{base}/{variant}/keys").format(port=port)
+        return web.json_response({"issuer": named, "jwks_uri": jwks})
 
-    async def keys(request: web.Request) -> web.Response:
+    async def keys(request: web.Request) -> web.StreamResponse:
+        if request.match_info["variant"] == "hugejwks":  # a good document, a huge key set
+            return await _stream(request, size, announce=False)
         empty = request.match_info["variant"] == "nokeys"
         return web.json_response({"keys": [] if empty else [_KEY]})
 
@@ -115,8 +156,9 @@ def _context(cert: Path, key: Path) -> ssl.SSLContext:
 
 
 @contextmanager
-def local_issuers(folder: Path) -> Iterator[LocalIssuers]:
-    """Serve the test issuers from a thread of their own until the block ends."""
+def local_issuers(folder: Path, hostile_bytes: int = HOSTILE_BYTES) -> Iterator[LocalIssuers]:
+    """Serve the test issuers from a thread of their own until the block ends; the hostile
+    ones send (or announce) ``hostile_bytes``."""
     ca_file, cert, key = _pair(folder, "trusted")
     _, other_cert, other_key = _pair(folder, "untrusted")
     port, other_port, dead_port = free_port(), free_port(), free_port()
@@ -129,7 +171,7 @@ def local_issuers(folder: Path) -> Iterator[LocalIssuers]:
             (base, port, _context(cert, key)),
             (other, other_port, _context(other_cert, other_key)),
         ):
-            runner = web.AppRunner(_app(app_base))
+            runner = web.AppRunner(_app(app_base, hostile_bytes))
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", app_port, ssl_context=context).start()
             runners.append(runner)

@@ -140,6 +140,13 @@ class OperatorProcess:
 
     def rss_mib(self) -> float:
         """Its resident memory now, in MiB (0 once it has exited)."""
+        return self._status_mib("VmRSS:")
+
+    def peak_rss_mib(self) -> float:
+        """The most resident memory it has had so far, in MiB (0 once it has exited)."""
+        return self._status_mib("VmHWM:")
+
+    def _status_mib(self, field: str) -> float:
         if self.process is None:
             return 0.0
         try:
@@ -147,7 +154,7 @@ class OperatorProcess:
         except OSError:
             return 0.0
         for line in status.splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
         return 0.0
 

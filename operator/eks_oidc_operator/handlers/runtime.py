@@ -130,6 +130,7 @@ class Runtime:
                 ca_file=settings.issuer_ca_file,
                 timeout=settings.issuer_timeout_seconds,
                 ttl=settings.issuer_cache_seconds,
+                fence=settings.issuer_fence(),
             ),
             clusters=ClusterFacts(ttl=settings.cluster_facts_seconds),
         )

@@ -3,33 +3,71 @@
 I/O only: every answer becomes an :class:`~eks_oidc_operator.reconcile.issuer.IssuerCheck`,
 whose meaning is decided by pure code. aiohttp (kopf's own HTTP client) does the HTTP; TLS is
 verified against the system's CAs plus an optional bundle for private CAs.
+
+The URL is a tenant's, so the fetch is built to hurt nothing: it connects only where the fence
+(:mod:`eks_oidc_operator.oidc.fence`) allows, to the very addresses it vetted; it reads a
+bounded, uncompressed body and parses it off the event loop; it takes its turn among the other
+checks before its timeout starts; and what the tenant is told is coarse, with the details
+(HTTP status, TLS error, what the issuer said) for the operator's log only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import ipaddress
 import json
+import logging
 import socket
 import ssl
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
+from eks_oidc_operator.oidc.fence import IssuerFence, scheme_refusal
+from eks_oidc_operator.oidc.slots import NoTurnError, Turns
 from eks_oidc_operator.reconcile import issuer
 from eks_oidc_operator.reconcile.issuer import IssuerCheck
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 
+_log = logging.getLogger(__name__)
+
+# What a tenant is told, by reason: fixed words, so nothing fetched reaches status.
+_TOLD = {
+    issuer.UNREACHABLE: "no connection could be made to it from the management cluster (no "
+    "address, refused, or no answer); the association goes ahead, as EKS may reach it",
+    issuer.NOT_ALLOWED: "the operator does not fetch it: issuers and their jwks_uri must be "
+    "https URLs on public addresses, unless the operator's admin allows the range",
+    issuer.NOT_CHECKED: "not checked yet: too many issuer checks are running (on its host, "
+    "or in all); it is checked again in seconds",
+}
+_WRONG = {
+    "document": "its discovery document is not one EKS can use (it must answer HTTP 200, "
+    "unredirected, over TLS that verifies, with uncompressed JSON of at most 256 KiB, in time)",
+    "issuer": "its discovery document names another issuer: it must equal spec.oidc.issuerUrl "
+    "character for character (a trailing slash counts)",
+    "keys": "its jwks_uri gives no usable key set (an https URL answering, as the document "
+    "must, with at least one key)",
+}
+
 
 class _FoundError(Exception):
-    """The issuer answered, wrongly: ``problem`` is the reason, the message the detail."""
+    """The check ends here with ``problem``; ``detail`` is for the log."""
 
-    def __init__(self, problem: str, detail: str) -> None:
+    def __init__(self, problem: str, detail: str, told: str = "") -> None:
         super().__init__(detail)
         self.problem = problem
+        self.told = told or _TOLD.get(problem, "")
+
+
+class _FencedError(OSError):
+    """The host resolves only to addresses the fence refuses (aiohttp wraps it as a DNS error)."""
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
@@ -40,80 +78,90 @@ def ssl_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+TOTAL_TURNS = 16
+"""Checks running at once, in all (and connections the pre-flight's client may open)."""
+HOST_TURNS = 2
+"""Checks running at once on one issuer host."""
+LOOKUP_THREADS = 2 * TOTAL_TURNS
+"""Threads for the issuers' DNS lookups and for parsing what they answer, apart from the pool
+the blocking EKS calls run in. Twice the turns: a lookup that timed out keeps its thread until
+the resolver gives up, and a check with a turn must never wait for a thread."""
+
+_lookups = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="issuer-dns")
+
+Lookup = Callable[..., list[tuple[Any, ...]]]
+"""``socket.getaddrinfo``'s shape (tests hand in their own answers)."""
+
+
+class FencedResolver(AbstractResolver):
+    """aiohttp's resolver for the pre-flight: looks the host up on the lookups' threads, and
+    gives aiohttp only the addresses the fence permits, so the address connected to is always
+    one that was checked (a name that answers a public address to one lookup and loopback to
+    the next gains nothing: there is no second lookup)."""
+
+    def __init__(self, fence: IssuerFence, lookup: Lookup = socket.getaddrinfo) -> None:
+        self._fence = fence
+        self._lookup = lookup
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        call = functools.partial(self._lookup, host, port, family, socket.SOCK_STREAM)
+        try:
+            infos = await asyncio.get_running_loop().run_in_executor(_lookups, call)
+        except socket.gaierror as error:
+            raise OSError(f"cannot look up {host}: {error.strerror}") from error
+        permitted: list[ResolveResult] = []
+        refused: list[str] = []
+        for found_family, _, proto, _, address in infos:
+            ip = str(address[0])
+            if not self._fence.permits(ip):
+                refused.append(ip)
+                continue
+            permitted.append(
+                ResolveResult(
+                    hostname=host,
+                    host=ip,
+                    port=int(address[1]),
+                    family=found_family,
+                    proto=proto,
+                    flags=socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+                )
+            )
+        if not permitted:
+            raise _FencedError(f"{host} resolves to {', '.join(refused) or 'nothing'}")
+        return permitted
+
+    async def close(self) -> None:
+        return None
+
+
 async def check_issuer(
-    session: aiohttp.ClientSession, url: str, limit: aiohttp.ClientTimeout
+    session: aiohttp.ClientSession, url: str, limit: aiohttp.ClientTimeout, fence: IssuerFence
 ) -> IssuerCheck:
     """One pre-flight of ``url``: discovery document, ``issuer`` equality, and keys."""
     discovery = url.rstrip("/") + DISCOVERY_PATH
     try:
-        await _resolve(url, limit)
-        found = await _inspect(session, url, discovery, limit)
-    except _FoundError as wrong:
-        found = IssuerCheck(url, wrong.problem, str(wrong))
-    except aiohttp.ClientSSLError as error:
-        # The certificate does not verify (or TLS fails): EKS would refuse it too.
-        found = IssuerCheck(url, issuer.UNREACHABLE, f"TLS: {error}")
-    except (aiohttp.ClientError, TimeoutError, OSError) as error:
-        detail = str(error) or type(error).__name__
-        found = IssuerCheck(url, issuer.UNREACHABLE, f"{discovery}: {detail}", network=True)
-    return found
-
-
-LOOKUP_THREADS = 4
-"""Threads for the issuers' DNS lookups and for parsing what they answer, apart from the pool
-the blocking EKS calls run in."""
-
-_lookups = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="issuer-dns")
-
-
-async def _resolve(url: str, limit: aiohttp.ClientTimeout) -> None:
-    """Look the issuer's host up before any HTTP: raises ``OSError`` when it has no address.
-
-    aiohttp looks a host up only once a connection slot is free, and builds the request (about
-    10 KiB with its timers and futures) before that; a burst of new objects on unresolvable
-    issuers then held a thousand such requests at once, waiting their turn for a lookup of a
-    millisecond. Here a waiting lookup is a queued function call. Its threads are its own, as
-    the loop's default pool runs the blocking EKS calls, and lookups queued behind those took
-    seconds in a burst. aiohttp still looks the host up again (once, into its DNS cache).
-    """
-    parts = urlsplit(url)
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return  # not a port: the GET says what is wrong with the URL
-    if not parts.hostname:
-        return
-    lookup = asyncio.get_running_loop().run_in_executor(
-        _lookups, socket.getaddrinfo, parts.hostname, port, 0, socket.SOCK_STREAM
+        document = await _get_json(session, discovery, limit, fence, "document")
+        named = document.get("issuer")
+        if named != url:
+            raise _FoundError(
+                issuer.ANSWERED_WRONGLY, f"{discovery} names issuer {named!r}", _WRONG["issuer"]
+            )
+        jwks_uri = document.get("jwks_uri")
+        if not isinstance(jwks_uri, str) or not jwks_uri:
+            raise _FoundError(issuer.ANSWERED_WRONGLY, f"{discovery}: no jwks_uri", _WRONG["keys"])
+        keys = (await _get_json(session, jwks_uri, limit, fence, "keys")).get("keys")
+        if not isinstance(keys, list) or not keys:
+            raise _FoundError(issuer.ANSWERED_WRONGLY, f"{jwks_uri}: no keys", _WRONG["keys"])
+    except _FoundError as found:
+        _log.info("issuer pre-flight of %s: %s: %s", url, found.problem, found)
+        return IssuerCheck(url, found.problem, f"issuer {url}: {found.told}", str(found))
+    return IssuerCheck(
+        url,
+        message=f"issuer {url}: its discovery document and key set answer as EKS needs",
+        detail=f"{discovery} and {jwks_uri} answer as EKS needs",
     )
-    try:
-        async with asyncio.timeout(limit.total):
-            await lookup
-    except socket.gaierror as error:
-        raise OSError(f"cannot look up {parts.hostname}: {error.strerror}") from error
-
-
-async def _inspect(
-    session: aiohttp.ClientSession, url: str, discovery: str, limit: aiohttp.ClientTimeout
-) -> IssuerCheck:
-    document = await _get_json(session, discovery, limit)
-    named = document.get("issuer")
-    if named != url:
-        raise _FoundError(
-            issuer.MISMATCH,
-            f"{discovery} names issuer {named!r}, not spec.oidc.issuerUrl {url!r} "
-            "(EKS needs them equal, character for character)",
-        )
-    jwks_uri = document.get("jwks_uri")
-    if not isinstance(jwks_uri, str) or not jwks_uri:
-        raise _FoundError(issuer.NO_KEYS, f"{discovery} has no jwks_uri")
-    try:
-        keys = (await _get_json(session, jwks_uri, limit)).get("keys")
-    except aiohttp.InvalidURL as error:  # a relative or non-HTTP jwks_uri: EKS cannot use it
-        raise _FoundError(issuer.NO_KEYS, f"jwks_uri {jwks_uri!r} is not a URL") from error
-    if not isinstance(keys, list) or not keys:
-        raise _FoundError(issuer.NO_KEYS, f"{jwks_uri} lists no keys")
-    return IssuerCheck(url, detail=f"{discovery} and {jwks_uri} answer as EKS needs")
 
 
 MAX_DOCUMENT_BYTES = 256 * 1024
@@ -124,49 +172,108 @@ READ_CHUNK_BYTES = 16 * 1024
 
 
 async def _get_json(
-    session: aiohttp.ClientSession, url: str, limit: aiohttp.ClientTimeout
+    session: aiohttp.ClientSession,
+    url: str,
+    limit: aiohttp.ClientTimeout,
+    fence: IssuerFence,
+    what: str,
 ) -> dict[str, Any]:
-    # No redirects: EKS fetches the document where the issuer says it is. No compression: a
-    # small gzip body can inflate a thousandfold, so the session never inflates and a
-    # compressed answer (to a request for none) is refused.
-    async with session.get(
-        url, timeout=limit, allow_redirects=False, headers={"Accept-Encoding": "identity"}
-    ) as response:
-        if response.status != 200:
-            raise _FoundError(issuer.UNREACHABLE, f"GET {url}: HTTP {response.status}")
-        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
-        if encoding not in ("", "identity"):
-            raise _FoundError(
-                issuer.UNREACHABLE, f"GET {url}: a {encoding}-encoded answer to a request for none"
-            )
-        raw = await _read_bounded(response, url)
+    """GET ``url`` within the fence and the bounds; ``what`` (document, keys) words a wrong
+    answer for the tenant."""
+    refusal = scheme_refusal(url)
+    if refusal is not None:
+        raise _FoundError(issuer.NOT_ALLOWED, refusal)
+    host = urlsplit(url).hostname or ""
+    if _is_ip(host) and not fence.permits(host):  # aiohttp asks no resolver for an address
+        raise _FoundError(issuer.NOT_ALLOWED, f"{url}: {host} is not a public address")
+    wrong = _WRONG[what]
+    try:
+        # No redirects: EKS fetches the document where the issuer says it is. No compression:
+        # a small gzip body can inflate a thousandfold, so the session never inflates and a
+        # compressed answer (to a request for none) is refused.
+        async with session.get(
+            url, timeout=limit, allow_redirects=False, headers={"Accept-Encoding": "identity"}
+        ) as response:
+            _check_peer(response, fence, url)
+            if response.status != 200:
+                raise _FoundError(
+                    issuer.ANSWERED_WRONGLY, f"GET {url}: HTTP {response.status}", wrong
+                )
+            encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                raise _FoundError(
+                    issuer.ANSWERED_WRONGLY, f"GET {url}: {encoding}-encoded, asked for none", wrong
+                )
+            raw = await _read_bounded(response, url, wrong)
+    except (aiohttp.ClientError, TimeoutError, OSError) as error:
+        raise _failure(error, url, wrong) from error
     # Parsed on the lookups' threads: even a bounded document is no work for the event loop.
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_lookups, _parse_object, raw, url)
+    return await loop.run_in_executor(_lookups, _parse_object, raw, url, wrong)
 
 
-async def _read_bounded(response: aiohttp.ClientResponse, url: str) -> bytes:
+def _failure(error: Exception, url: str, wrong: str) -> _FoundError:
+    """What a failed GET means: the fence's refusal, no connection (the network's fault), or
+    the issuer's (connected, then a TLS failure, too slow, cut off, a URL that is none)."""
+    if isinstance(error, aiohttp.ClientConnectorError) and isinstance(error.os_error, _FencedError):
+        return _FoundError(issuer.NOT_ALLOWED, f"{url}: {error.os_error}")
+    if isinstance(error, aiohttp.ClientSSLError | aiohttp.ClientConnectorCertificateError):
+        return _FoundError(issuer.ANSWERED_WRONGLY, f"GET {url}: TLS: {error}", wrong)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return _FoundError(issuer.UNREACHABLE, f"GET {url}: {error.os_error}")
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return _FoundError(issuer.UNREACHABLE, f"GET {url}: no answer to the connect")
+    if isinstance(error, aiohttp.InvalidURL):  # a relative or malformed jwks_uri
+        return _FoundError(issuer.ANSWERED_WRONGLY, f"{url!r} is not a URL", wrong)
+    detail = str(error) or type(error).__name__
+    return _FoundError(issuer.ANSWERED_WRONGLY, f"GET {url}: {detail}", wrong)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_peer(response: aiohttp.ClientResponse, fence: IssuerFence, url: str) -> None:
+    """The address actually connected to is one the fence permits (the resolver hands aiohttp
+    only those; this holds the line should a connection ever come from elsewhere)."""
+    connection = response.connection
+    peer = (
+        connection.transport.get_extra_info("peername")
+        if connection and connection.transport
+        else None
+    )
+    if peer is not None and not fence.permits(str(peer[0])):
+        raise _FoundError(issuer.NOT_ALLOWED, f"{url}: connected to {peer[0]}, not permitted")
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, url: str, wrong: str) -> bytes:
     """The body, read in chunks and never past :data:`MAX_DOCUMENT_BYTES`."""
     too_big = f"GET {url}: more than the {MAX_DOCUMENT_BYTES} bytes the pre-flight reads"
     if response.content_length is not None and response.content_length > MAX_DOCUMENT_BYTES:
-        raise _FoundError(issuer.UNREACHABLE, too_big)
+        raise _FoundError(issuer.ANSWERED_WRONGLY, too_big, wrong)
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
         size += len(chunk)
         if size > MAX_DOCUMENT_BYTES:
-            raise _FoundError(issuer.UNREACHABLE, too_big)
+            raise _FoundError(issuer.ANSWERED_WRONGLY, too_big, wrong)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _parse_object(raw: bytes, url: str) -> dict[str, Any]:
+def _parse_object(raw: bytes, url: str, wrong: str) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except ValueError as error:
-        raise _FoundError(issuer.UNREACHABLE, f"GET {url}: not JSON ({error})") from error
+        raise _FoundError(
+            issuer.ANSWERED_WRONGLY, f"GET {url}: not JSON ({error})", wrong
+        ) from error
     if not isinstance(body, dict):
-        raise _FoundError(issuer.UNREACHABLE, f"GET {url}: not a JSON object")
+        raise _FoundError(issuer.ANSWERED_WRONGLY, f"GET {url}: not a JSON object", wrong)
     return body
 
 
@@ -175,13 +282,30 @@ class IssuerChecker:
 
     Concurrent checks of one URL share one fetch; a result is reused for ``ttl`` seconds, and
     forgotten soon after (a fleet of a thousand issuers, each checked once when its object is
-    created, would otherwise keep a thousand results for the operator's life).
+    created, would otherwise keep a thousand results for the operator's life). A check that got
+    no turn is not a result, and is not kept.
     """
 
-    def __init__(self, *, ca_file: str | None, timeout: float, ttl: float) -> None:
+    def __init__(
+        self,
+        *,
+        ca_file: str | None,
+        timeout: float,
+        ttl: float,
+        fence: IssuerFence | None = None,
+        lookup: Lookup = socket.getaddrinfo,
+        turns: Turns | None = None,
+    ) -> None:
         self._ca_file = ca_file
-        self._limit = aiohttp.ClientTimeout(total=timeout)
+        # Connecting gets the same bound as the whole fetch: a connect that takes all of it is
+        # the network's failure (ConnectionTimeoutError), a slow answer the issuer's.
+        self._limit = aiohttp.ClientTimeout(total=timeout, sock_connect=timeout)
         self._ttl = ttl
+        self._fence = fence or IssuerFence()
+        self._lookup = lookup
+        # A check waits for its turn as long as one fetch may take, by default: a crowded host
+        # delays its objects' checks by about one fetch, then they are "not checked yet".
+        self._turns = turns or Turns(total=TOTAL_TURNS, per_host=HOST_TURNS, wait=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._results: dict[str, tuple[float, asyncio.Task[IssuerCheck]]] = {}
         self._swept = 0.0
@@ -197,12 +321,25 @@ class IssuerChecker:
             # it is kept (here, the cache's lifetime), and the caller's is a kopf handler's,
             # whose cause holds that object's body, patch and loggers (about 10 KiB an object
             # at fleet scale). The fetch needs none of it.
-            task = loop.create_task(
-                check_issuer(self._client(), url, self._limit), context=contextvars.Context()
-            )
+            task = loop.create_task(self._run(url), context=contextvars.Context())
             self._results[url] = (now, task)
             cached = self._results[url]
-        return await asyncio.shield(cached[1])
+        found = await asyncio.shield(cached[1])
+        if found.problem == issuer.NOT_CHECKED and self._results.get(url) is cached:
+            del self._results[url]
+        return found
+
+    async def _run(self, url: str) -> IssuerCheck:
+        """Take a turn (waiting at most the timeout), then check with the timeout to itself."""
+        host = (urlsplit(url).hostname or "").lower()
+        try:
+            async with self._turns.turn(host):
+                return await check_issuer(self._client(), url, self._limit, self._fence)
+        except NoTurnError as none:
+            _log.info("issuer pre-flight of %s: %s", url, none)
+            return IssuerCheck(
+                url, issuer.NOT_CHECKED, f"issuer {url}: {_TOLD[issuer.NOT_CHECKED]}", str(none)
+            )
 
     def cached(self) -> int:
         """How many results are kept (fresh, or expired since the last sweep)."""
@@ -219,7 +356,11 @@ class IssuerChecker:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(ssl=ssl_context(self._ca_file), limit=16)
+            connector = aiohttp.TCPConnector(
+                ssl=ssl_context(self._ca_file),
+                limit=TOTAL_TURNS,  # the turns bound it already; never a wait of its own
+                resolver=FencedResolver(self._fence, self._lookup),
+            )
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
 

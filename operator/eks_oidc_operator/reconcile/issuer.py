@@ -3,9 +3,10 @@
 EKS fetches the issuer's discovery document only at the end of an association, 15-40 minutes
 in, and fails the update then (docs/eks-behaviour.md §3.7). The operator fetches it first, in a
 second. An issuer that *answers wrongly* (an HTTP error, another ``issuer``, no keys, a
-certificate that does not verify) would fail EKS the same way, so under ``Enforce`` it stops the
-object before any EKS call. A *network* failure (DNS, timeout, connection refused) only warns:
-the management cluster may have no route to an issuer that EKS itself can reach.
+certificate that does not verify, a slow answer) would fail EKS the same way, so under
+``Enforce`` it stops the object before any EKS call, as does an issuer the fence will not fetch
+(:mod:`eks_oidc_operator.oidc.fence`). A failure to *connect* (DNS, refused, no answer to the
+connect) only warns: the management cluster may have no route to an issuer that EKS can reach.
 """
 
 from __future__ import annotations
@@ -22,11 +23,16 @@ from eks_oidc_operator.reconcile.plan import in_flight
 VERIFIED: Final = "Verified"
 """IssuerVerified=True: discovery document and keys as EKS will want them."""
 UNREACHABLE: Final = "IssuerUnreachable"
-"""No usable answer: an HTTP error status, a TLS failure, or no route (network)."""
-MISMATCH: Final = "IssuerMismatch"
-"""The discovery document names another ``issuer`` than ``spec.oidc.issuerUrl``."""
-NO_KEYS: Final = "IssuerNoKeys"
-"""No ``jwks_uri``, or a key set without keys."""
+"""No connection: the host has no address, refuses, or does not answer the connect (the
+network's fault, maybe only the management cluster's)."""
+NOT_ALLOWED: Final = "IssuerNotAllowed"
+"""The fence refused to fetch: not https, or an address that is not public and not allowed."""
+ANSWERED_WRONGLY: Final = "IssuerAnsweredWrongly"
+"""The issuer was reached and its answer is not what EKS needs (an HTTP error or redirect, a
+certificate that does not verify, too big, too slow, not JSON, another ``issuer``, no keys)."""
+NOT_CHECKED: Final = "IssuerNotCheckedYet"
+"""The check did not get its turn: too many checks ran at once (on that host, or in all).
+Not a finding: the object waits and is checked again in seconds."""
 
 
 class Severity(StrEnum):
@@ -37,6 +43,8 @@ class Severity(StrEnum):
     """A Warning event and IssuerVerified=False; the association goes ahead."""
     FATAL = "Fatal"
     """Stalled before any EKS call."""
+    WAIT = "Wait"
+    """Not checked yet: no EKS call this pass, and another pass soon."""
 
 
 @dataclass(frozen=True)
@@ -46,17 +54,26 @@ class IssuerCheck:
     url: str
     problem: str | None = None
     """The reason (one of the constants above), or ``None`` when verified."""
+    message: str = ""
+    """What the tenant is told: coarse, in the operator's own words. Nothing the issuer (or
+    whatever the URL reached) answered is echoed, and no HTTP status or TLS error: a tenant
+    must not be able to read other hosts through the pre-flight."""
     detail: str = ""
-    """The HTTP status, TLS error or mismatch, in words."""
-    network: bool = False
-    """The failure was the network's (DNS, timeout, refused), not the issuer's answer."""
+    """What exactly went wrong, for the operator's log (the admin's), never for status."""
 
 
 def severity(check: IssuerCheck, mode: IssuerCheckMode) -> Severity:
-    """What ``check`` means under ``mode``."""
+    """What ``check`` means under ``mode``.
+
+    Only a failure to connect merely warns under ``Enforce``: the management cluster may have
+    no route to an issuer that EKS itself can reach. An issuer that was reached and answered
+    wrongly (or slowly) would fail EKS the same way, and one the fence refuses is refused.
+    """
     if check.problem is None or mode is IssuerCheckMode.SKIP:
         return Severity.FINE
-    if mode is IssuerCheckMode.ENFORCE and not check.network:
+    if check.problem == NOT_CHECKED:
+        return Severity.WAIT
+    if mode is IssuerCheckMode.ENFORCE and check.problem != UNREACHABLE:
         return Severity.FATAL
     return Severity.WARN
 

@@ -25,7 +25,7 @@ from eks_oidc_operator.models import (
 from eks_oidc_operator.reconcile import conditions, reasons, rules
 from eks_oidc_operator.reconcile.conditions import ConditionSpec
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.issuer import VERIFIED, Severity, severity
+from eks_oidc_operator.reconcile.issuer import NOT_CHECKED, VERIFIED, Severity, severity
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import (
     Associate,
@@ -253,16 +253,19 @@ def _update_generation(
 
 
 def _issuer_condition(obs: Observation) -> list[ConditionSpec]:
-    """IssuerVerified, when this pass ran the pre-flight (otherwise the last finding stays)."""
+    """IssuerVerified, when this pass ran the pre-flight (otherwise the last finding stays).
+    A check that got no turn is no finding: the condition says so, as Unknown."""
     check = obs.checks.issuer
     if check is None:
         return []
     if check.problem is None:
-        return [
-            ConditionSpec(CONDITION_ISSUER_VERIFIED, ConditionStatus.TRUE, VERIFIED, check.detail)
-        ]
+        found = ConditionStatus.TRUE
+    elif check.problem == NOT_CHECKED:
+        found = ConditionStatus.UNKNOWN
+    else:
+        found = ConditionStatus.FALSE
     return [
-        ConditionSpec(CONDITION_ISSUER_VERIFIED, ConditionStatus.FALSE, check.problem, check.detail)
+        ConditionSpec(CONDITION_ISSUER_VERIFIED, found, check.problem or VERIFIED, check.message)
     ]
 
 
@@ -272,10 +275,9 @@ def _issuer_warning(obs: Observation) -> tuple[Event, ...]:
     if check is None or severity(check, obs.checks.issuer_mode) is not Severity.WARN:
         return ()
     old = conditions.find(obs.obj.status.conditions, CONDITION_ISSUER_VERIFIED)
-    if old is not None and (old.reason, old.message) == (check.problem, check.detail):
+    if old is not None and (old.reason, old.message) == (check.problem, check.message):
         return ()
-    problem = check.problem or ""
-    return (Event(EventType.WARNING, problem, f"issuer {check.url}: {check.detail}"),)
+    return (Event(EventType.WARNING, check.problem or "", check.message),)
 
 
 def _hold(obs: Observation, ctx: Context, verdict: Verdict) -> Hold | None:

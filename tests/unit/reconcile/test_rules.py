@@ -17,7 +17,13 @@ from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.types import ObservedCluster
 from eks_oidc_operator.models import IssuerCheckMode, OidcIdentityProvider, Phase
 from eks_oidc_operator.reconcile import rules
-from eks_oidc_operator.reconcile.issuer import MISMATCH, NO_KEYS, UNREACHABLE, IssuerCheck
+from eks_oidc_operator.reconcile.issuer import (
+    ANSWERED_WRONGLY,
+    NOT_ALLOWED,
+    NOT_CHECKED,
+    UNREACHABLE,
+    IssuerCheck,
+)
 from eks_oidc_operator.reconcile.observation import Checks, Observation
 from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
@@ -287,19 +293,49 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
     ),
     "the issuer answers wrongly, Enforce: stalled before any EKS call": (
         obj(),
-        seen(checks=Checks(issuer=IssuerCheck("https://login.example.com", MISMATCH, "other"))),
+        seen(checks=Checks(issuer=IssuerCheck("https://login.example.com", ANSWERED_WRONGLY))),
         "issuer_refused",
         STALL,
         Phase.FAILED,
-        "IssuerMismatch",
+        "IssuerAnsweredWrongly",
+    ),
+    "the fence will not fetch the issuer, Enforce: stalled before any EKS call": (
+        obj(),
+        seen(checks=Checks(issuer=IssuerCheck("https://login.example.com", NOT_ALLOWED))),
+        "issuer_refused",
+        STALL,
+        Phase.FAILED,
+        "IssuerNotAllowed",
+    ),
+    "the issuer check got no turn: no EKS call, checked again soon": (
+        obj(),
+        seen(
+            config=None, checks=Checks(issuer=IssuerCheck("https://login.example.com", NOT_CHECKED))
+        ),
+        "issuer_not_checked",
+        RETRY,
+        Phase.PENDING,
+        "IssuerNotCheckedYet",
+    ),
+    "the issuer check got no turn under Warn: no association without it either": (
+        obj(),
+        seen(
+            config=None,
+            checks=Checks(
+                issuer=IssuerCheck("https://login.example.com", NOT_CHECKED),
+                issuer_mode=IssuerCheckMode.WARN,
+            ),
+        ),
+        "issuer_not_checked",
+        RETRY,
+        Phase.PENDING,
+        "IssuerNotCheckedYet",
     ),
     "the issuer cannot be reached (network): a warning, associate": (
         obj(),
         seen(
             config=None,
-            checks=Checks(
-                issuer=IssuerCheck("https://login.example.com", UNREACHABLE, "dns", network=True)
-            ),
+            checks=Checks(issuer=IssuerCheck("https://login.example.com", UNREACHABLE)),
         ),
         "config_missing",
         ASSOCIATE,
@@ -311,7 +347,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         seen(
             config=None,
             checks=Checks(
-                issuer=IssuerCheck("https://login.example.com", NO_KEYS, "no keys"),
+                issuer=IssuerCheck("https://login.example.com", ANSWERED_WRONGLY),
                 issuer_mode=IssuerCheckMode.WARN,
             ),
         ),
@@ -1136,7 +1172,7 @@ def test_an_sts_error_reads_as_sts_naming_the_role() -> None:
 
 
 def test_the_issuer_finding_is_a_condition_and_a_warning_only_once() -> None:
-    dns = IssuerCheck("https://login.example.com", UNREACHABLE, "dns failed", network=True)
+    dns = IssuerCheck("https://login.example.com", UNREACHABLE, "no connection")
     first = _plan(obj(), config=None, checks=Checks(issuer=dns))
     verified = next(c for c in first.status.conditions if c.type == "IssuerVerified")
     assert (verified.status, verified.reason) == ("False", "IssuerUnreachable")
@@ -1148,7 +1184,7 @@ def test_the_issuer_finding_is_a_condition_and_a_warning_only_once() -> None:
         checks=Checks(issuer=dns),
     )
     assert "IssuerUnreachable" not in [e.reason for e in again.events]
-    fine = _plan(obj(), config=None, checks=Checks(issuer=IssuerCheck("https://x", detail="ok")))
+    fine = _plan(obj(), config=None, checks=Checks(issuer=IssuerCheck("https://x", message="ok")))
     verified = next(c for c in fine.status.conditions if c.type == "IssuerVerified")
     assert (verified.status, verified.reason) == ("True", "Verified")
 

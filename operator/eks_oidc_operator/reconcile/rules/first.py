@@ -102,15 +102,31 @@ def not_permitted(obs: Observation, ctx: Context) -> Verdict | None:
 
 
 def issuer_refused(obs: Observation, ctx: Context) -> Verdict | None:
-    """The issuer pre-flight found an issuer that answers wrongly, and ``Enforce`` counts that:
-    stalled before any EKS call, since EKS would fail the association the same way, only 15-40
-    minutes later. Looked at again now and then (the issuer may be fixed)."""
+    """The issuer pre-flight found an issuer EKS cannot use (or the fence will not fetch), and
+    ``Enforce`` counts that: stalled before any EKS call, since EKS would fail the association
+    the same way, only 15-40 minutes later. Looked at again now and then (it may be fixed)."""
     check = obs.checks.issuer
     if check is None or issuer.severity(check, obs.checks.issuer_mode) is not Severity.FATAL:
         return None
-    message = f"issuer {check.url} would fail the association in EKS: {check.detail}"
-    reason = check.problem or issuer.UNREACHABLE
+    message = f"{check.message}; EKS would fail the association"
+    reason = check.problem or issuer.ANSWERED_WRONGLY
     return warned_stall(reason, message, retry=Backoff.SLOW, keep_recorded=True)
+
+
+def issuer_not_checked(obs: Observation, ctx: Context) -> Verdict | None:
+    """The pre-flight did not get its turn (other checks took them all): no finding, so no
+    association either. Checked again soon; never counted as a pass or a failure."""
+    check = obs.checks.issuer
+    if check is None or issuer.severity(check, obs.checks.issuer_mode) is not Severity.WAIT:
+        return None
+    return Verdict(
+        Kind.RETRY,
+        obs.obj.status.phase or Phase.PENDING,
+        check.problem or issuer.NOT_CHECKED,
+        check.message,
+        retry=Backoff.TRANSIENT,
+        keep_recorded=True,
+    )
 
 
 def claimed_by_older(obs: Observation, ctx: Context) -> Verdict | None:
@@ -171,7 +187,15 @@ def waits_turn(obs: Observation, ctx: Context) -> Verdict | None:
     return cluster_busy(obs)
 
 
-APPLY = (paused, not_permitted, issuer_refused, claimed_by_older, held, waits_turn)
+APPLY = (
+    paused,
+    not_permitted,
+    issuer_refused,
+    issuer_not_checked,
+    claimed_by_older,
+    held,
+    waits_turn,
+)
 """Before the apply chain."""
 
 OBSERVE = (paused, not_permitted)

@@ -1,0 +1,65 @@
+"""Pure: which addresses and URLs the issuer pre-flight may fetch.
+
+The pre-flight fetches a URL a tenant wrote, then one that URL's answer names (``jwks_uri``).
+Unfenced, that is a request forgery from inside the management cluster: loopback, the instance
+metadata service (``169.254.169.254``), the cluster's own services and pods. An issuer EKS can
+use is on the public internet, over HTTPS (EKS fetches it from AWS's network), so the fence
+refuses every other scheme and every address that is not globally routable: loopback,
+link-local, the private ranges (where a cluster's service and pod ranges live), shared and
+reserved ranges. An admin whose issuers live on private addresses (a private CA, a VPC endpoint
+the management cluster shares with EKS) allows those ranges by name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_cidrs(text: str) -> tuple[Network, ...]:
+    """Comma-separated CIDRs (``10.0.0.0/8, fd00::/8``); a bare address is a /32 or /128.
+
+    Raises ``ValueError`` naming the entry that is not one.
+    """
+    found: list[Network] = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        try:
+            found.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError as error:
+            raise ValueError(f"{entry!r} is not a CIDR (like 10.0.0.0/8 or fd00::/8)") from error
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class IssuerFence:
+    """What the pre-flight may connect to: public addresses, plus the admin's ``allow``."""
+
+    allow: tuple[Network, ...] = ()
+
+    def permits(self, address: str) -> bool:
+        """Whether the pre-flight may connect to ``address`` (an IP, as a resolver gives it)."""
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever its spelling
+        if any(ip in network for network in self.allow if network.version == ip.version):
+            return True
+        return ip.is_global and not ip.is_multicast
+
+
+def scheme_refusal(url: str) -> str | None:
+    """Why the pre-flight will not fetch ``url``, or ``None``: EKS fetches over HTTPS only,
+    and a plain-HTTP fetch of a tenant's URL would send it through no TLS check at all."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return f"{url!r} is not an https URL"
+    if not parts.hostname:
+        return f"{url!r} names no host"
+    return None
