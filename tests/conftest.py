@@ -31,6 +31,7 @@ RBAC_TEMPLATES = (
     "clusterrole.yaml",
     "clusterrolebinding.yaml",
     "leader-election.yaml",
+    "tenancy.yaml",  # the policy's ConfigMap, and events on it
 )
 
 

@@ -55,6 +55,20 @@ LEADER = Gauge(
     "eks_oidc_leader",
     "1 while this replica holds the leader Lease (with leader election on), else 0.",
 )
+REQUESTS_DEFERRED = Counter(
+    "eks_oidc_requests_deferred",
+    "Reconcile-now or retry requests that came within the request interval of the last one "
+    "answered for that object: each is answered once the interval is up (one pass for many).",
+)
+TENANCY_POLICY_VALID = Gauge(
+    "eks_oidc_tenancy_policy_valid",
+    "1 while the tenancy policy file last read is valid; 0 when it is not (the last valid "
+    "policy stays in force, or nothing is permitted if there never was one).",
+)
+TENANCY_WILDCARD_RULES = Gauge(
+    "eks_oidc_tenancy_wildcard_rules",
+    "Rules of the tenancy policy in force that grant every namespace or any role.",
+)
 BUILD_INFO = Gauge(
     "eks_oidc_build_info",
     "Always 1; the labels say what runs.",
@@ -81,6 +95,14 @@ def record_pass(trigger: str, phase: str | None, seconds: float, result: str = "
     """Count one pass, how it ended, and its duration."""
     PASSES.labels(trigger=trigger, phase=phase or "None", result=result).inc()
     PASS_SECONDS.labels(trigger=trigger).observe(seconds)
+
+
+def record_tenancy_policy(valid: bool, wildcards: int | None) -> None:
+    """The tenancy policy's signals: whether the file is valid, and (when it is) its wildcard
+    rules (an invalid file leaves the count of the policy still in force)."""
+    TENANCY_POLICY_VALID.set(1 if valid else 0)
+    if wildcards is not None:
+        TENANCY_WILDCARD_RULES.set(wildcards)
 
 
 def record_event(type_: str, reason: str) -> None:

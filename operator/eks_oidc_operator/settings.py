@@ -41,8 +41,16 @@ class OperatorSettings(BaseSettings):
     tenancy_file: str | None = Field(
         default=None,
         description=(
-            "YAML file of the tenancy policy (chart: rendered from tenancy.rules). Unset: every "
-            "namespace may use the operator's own identity, and no spec.roleArn."
+            "YAML file of the tenancy policy (chart: rendered from tenancy.rules). Unset: "
+            "nothing is permitted."
+        ),
+    )
+    tenancy_configmap: str = Field(
+        default="",
+        pattern=r"^([a-z0-9-]+/[a-z0-9.-]+)?$",
+        description=(
+            "namespace/name of the ConfigMap the policy file comes from (set by the chart): an "
+            "invalid policy is reported as a Warning event on it."
         ),
     )
     issuer_check: IssuerCheckMode = Field(
@@ -70,6 +78,30 @@ class OperatorSettings(BaseSettings):
         default=60.0,
         ge=0,
         description="How long one pre-flight answers for every object on that issuer.",
+    )
+    request_interval_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "A reconcile-now or retry request is answered at most once per this interval per "
+            "object; later ones wait for its end (0: every request at once)."
+        ),
+    )
+    namespace_call_burst: int = Field(
+        default=600,
+        ge=1,
+        description=(
+            "EKS calls one namespace may make at once before its budget refills (about 3 per "
+            "new object: 200 objects applied together)."
+        ),
+    )
+    namespace_calls_per_second: float = Field(
+        default=2.0,
+        gt=0,
+        description=(
+            "Refill of each namespace's EKS call budget: sustained calls per second, a fifth "
+            "of the account's shared EKS rate of about 10 per second."
+        ),
     )
     cluster_facts_seconds: float = Field(
         default=600.0,

@@ -133,11 +133,18 @@ CRD_RULE = {
 def test_the_default_cluster_role_is_exactly_the_least_privilege_set(helm: Path) -> None:
     # The operator e2e tests prove these are enough; this pins that nothing more sneaks in.
     assert _docs(helm)["ClusterRole/eks-oidc-operator"]["rules"] == [CRD_RULE, *OBJECT_RULES]
-    # The one namespaced grant is the leader election's Lease (pinned below).
-    namespaced = [k for k in _docs(helm) if k.startswith(("Role/", "RoleBinding/"))]
+    # The namespaced grants: events in the release namespace (on the tenancy policy's
+    # ConfigMap, when the policy is invalid) and the leader election's Lease (pinned below).
+    docs = _docs(helm)
+    namespaced = sorted(k for k in docs if k.startswith(("Role/", "RoleBinding/")))
     assert namespaced == [
         "Role/eks-oidc-operator-leader-election",
+        "Role/eks-oidc-operator-tenancy-events",
         "RoleBinding/eks-oidc-operator-leader-election",
+        "RoleBinding/eks-oidc-operator-tenancy-events",
+    ]
+    assert docs["Role/eks-oidc-operator-tenancy-events"]["rules"] == [
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}
     ]
 
 
@@ -148,14 +155,17 @@ def test_a_namespaced_install_moves_the_object_rules_into_a_role_per_namespace(
         helm, "--set", "operator.allNamespaces=false", "--set", "operator.watchNamespaces={a,b}"
     ).stdout
     docs = [d for d in yaml.safe_load_all(rendered) if d]
-    election = "eks-oidc-operator-leader-election"  # its own Role, in the release namespace
+    # Their own Roles, in the release namespace: the Lease, and events on the policy's ConfigMap.
+    apart = ("eks-oidc-operator-leader-election", "eks-oidc-operator-tenancy-events")
     roles = {
         d["metadata"]["namespace"]: d["rules"]
         for d in docs
-        if d["kind"] == "Role" and d["metadata"]["name"] != election
+        if d["kind"] == "Role" and d["metadata"]["name"] not in apart
     }
     assert roles == {"a": OBJECT_RULES, "b": OBJECT_RULES}
-    bindings = [d for d in docs if d["kind"] == "RoleBinding" and d["metadata"]["name"] != election]
+    bindings = [
+        d for d in docs if d["kind"] == "RoleBinding" and d["metadata"]["name"] not in apart
+    ]
     assert {b["metadata"]["namespace"] for b in bindings} == {"a", "b"}
     assert all(b["subjects"][0]["namespace"] == "ops" for b in bindings)
     # Nothing cluster-wide: with named namespaces the operator turns kopf's scanning off.

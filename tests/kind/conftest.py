@@ -42,6 +42,10 @@ def values(**overrides: Any) -> dict[str, Any]:
         "image": {"repository": name, "tag": tag, "pullPolicy": "Never"},
         "operator": {"region": "us-west-2", "eksEndpointUrl": SIMULATOR_SERVICE_URL},
         "settings": {"issuerCheck": "Skip", "pollInitialSeconds": 1, "pollMaxSeconds": 3},
+        # The shipped policy permits nothing: the tier's objects use the operator's identity.
+        "tenancy": {
+            "rules": [{"name": "kind-tier", "namespaces": ["*"], "operatorIdentity": True}]
+        },
         "env": [
             {
                 "name": key,

@@ -8,6 +8,7 @@ timings so the lifecycle runs in seconds.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -29,11 +30,19 @@ FAST_TIMINGS = {
     "EKS_OIDC_SLOW_RETRY_BASE_SECONDS": "3",
     "EKS_OIDC_SLOW_RETRY_MAX_SECONDS": "6",
     "EKS_OIDC_RESYNC_SECONDS": "3",
+    "EKS_OIDC_REQUEST_INTERVAL_SECONDS": "1",
     # The tests' issuers (login.example.com, ...) do not exist: only the pre-flight's own tests
     # turn it on, against an HTTPS issuer they serve themselves.
     "EKS_OIDC_ISSUER_CHECK": "Skip",
 }
 """Seconds instead of minutes: the same schedule code, scaled down."""
+
+OPEN_POLICY = {
+    "rules": [{"name": "single-team", "namespaces": ["*"], "operatorIdentity": True, "adopt": True}]
+}
+"""The tenancy policy of a run that names none: every namespace may use the operator's own
+identity and adopt configs, as the admin of a single-team management cluster would write it.
+(The shipped default permits nothing; the tenancy tests give policies of their own.)"""
 
 
 class OperatorProcess:
@@ -81,6 +90,10 @@ class OperatorProcess:
                 **(extra_env or {}),
             }
         )
+        if "EKS_OIDC_TENANCY_FILE" not in self.env:
+            policy = log_path.with_name(f"{log_path.stem}-tenancy.yaml")
+            policy.write_text(json.dumps(OPEN_POLICY))  # JSON is YAML
+            self.env["EKS_OIDC_TENANCY_FILE"] = str(policy)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

@@ -156,6 +156,8 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
     async with lock:
         started = time.monotonic()
         obj = _parse(body, memo)
+        if obj.asked_again:  # this pass answers a user's request: the next waits its interval
+            memo["request_answered_at"] = time.monotonic()
         ctx = Context(
             region=pinned_region(obj, runtime.default_region),
             now=datetime.now(UTC),
@@ -189,8 +191,11 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         )
         scope = (ctx.region, obj.spec.role_arn or "", access.external_id or "")
 
+        namespace = obj.metadata.namespace or ""
+
         def connect() -> EksPort:
-            return runtime.clusters.cached(client(), scope)
+            # Metered inside the cache: a DescribeCluster answered from it costs no token.
+            return runtime.clusters.cached(runtime.budget.metered(client(), namespace), scope)
 
         mode = obj.spec.issuer_check or runtime.settings.issuer_check
         check = None
@@ -202,7 +207,13 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             if claims is not None
             else None
         )
-        checks = Checks(denied=access.denied, rival=rival, issuer=check, issuer_mode=mode)
+        checks = Checks(
+            denied=access.denied,
+            rival=rival,
+            issuer=check,
+            issuer_mode=mode,
+            may_adopt=access.adopt,
+        )
         uid = str(obj.metadata.uid or "")
 
         def wake() -> None:  # called by the gate, from the pass's worker thread
@@ -363,7 +374,23 @@ async def controls_handler(
     if meta.get("deletionTimestamp"):
         return
     facts = _last_facts(body.get("status", {}), memo)
-    if facts is None or not asks_for_a_pass(meta.get("annotations", {}), facts):
+    annotations = meta.get("annotations", {})
+    if facts is None or not asks_for_a_pass(annotations, facts):
+        return
+    runtime: Runtime = memo["runtime"]
+    wait = request_wait(
+        memo.get("request_answered_at"),
+        time.monotonic(),
+        runtime.settings.request_interval_seconds,
+    )
+    if wait > 0 and paused(annotations) == facts.paused_shown:
+        # A reconcile-now or retry request within the interval of the last one answered: it
+        # is answered once the interval is up, by the poll timer (a flood of values costs
+        # one pass per interval, not one each).
+        memo["poll_retries"] = max(1, memo.get("poll_retries", 0))
+        memo["poll_after"] = wait
+        runtime.timers.passed(str(meta.get("uid") or ""))
+        metrics.REQUESTS_DEFERRED.inc()
         return
     plan = await _pass(
         body,
@@ -381,6 +408,14 @@ async def controls_handler(
         memo["poll_after"] = plan.retry_after
         # Planned again now that it owes a retry (the pass planned without it).
         memo["runtime"].timers.passed(str(meta.get("uid") or ""))
+
+
+def request_wait(answered_at: float | None, now: float, interval: float) -> float:
+    """Seconds before a user's request may be answered: none when the last one answered (at
+    ``answered_at``, monotonic) is ``interval`` or more ago."""
+    if answered_at is None:
+        return 0.0
+    return max(0.0, answered_at + interval - now)
 
 
 def asks_for_a_pass(annotations: Mapping[str, str], facts: Facts) -> bool:

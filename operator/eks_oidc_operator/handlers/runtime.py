@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import threading
@@ -12,14 +13,16 @@ from typing import Protocol
 import kopf
 
 from eks_oidc_operator import metrics
+from eks_oidc_operator.handlers.budget import NamespaceBudget
 from eks_oidc_operator.handlers.kopf_links import KopfLinks
-from eks_oidc_operator.handlers.tenancy_source import PolicySource
+from eks_oidc_operator.handlers.tenancy_source import PolicyReport, PolicySource, Reporter
 from eks_oidc_operator.handlers.timers import Timers
 from eks_oidc_operator.oidc.discovery import IssuerChecker
 from eks_oidc_operator.reconcile.cluster_facts import ClusterFacts
 from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.plan import Event
 from eks_oidc_operator.reconcile.port import EksPort
+from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.settings import OperatorSettings
 
@@ -37,6 +40,8 @@ class Clients(Protocol):
     ) -> EksPort: ...
 
 
+_log = logging.getLogger(__name__)
+
 EventPoster = Callable[[kopf.Body, Event], None]
 """Posts one of a plan's events about the object ``body``."""
 
@@ -44,6 +49,33 @@ EventPoster = Callable[[kopf.Body, Event], None]
 def post_with_kopf(body: kopf.Body, event: Event) -> None:
     """kopf's own posting: queued, sent by kopf's poster task, retried with backoff."""
     kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+
+
+def policy_reporter(configmap: str, post: EventPoster = post_with_kopf) -> Reporter:
+    """The admin's signals of each read of the tenancy policy: a metric, and for an invalid
+    file a Warning event on its ConfigMap (``namespace/name``; none when empty). The event
+    carries the whole problem: only those who may read the operator's namespace see it."""
+
+    def report(found: PolicyReport) -> None:
+        metrics.record_tenancy_policy(
+            found.valid, None if not found.valid else len(found.wildcards)
+        )
+        if found.valid or not configmap:
+            return
+        namespace, name = configmap.split("/", 1)
+        body: kopf.RawBody = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"namespace": namespace, "name": name},
+        }
+        kept = "the last valid policy stays in force" if found.kept else "nothing is permitted"
+        message = f"tenancy policy {found.problem}; {kept}"[:1024]
+        try:
+            post(kopf.Body(body), Event(EventType.WARNING, "InvalidTenancyPolicy", message))
+        except LookupError:  # outside kopf's tasks (no event queue): the log and metric remain
+            _log.debug("no event queue for the tenancy policy's event")
+
+    return report
 
 
 class LazyClients:
@@ -103,6 +135,10 @@ class Runtime:
     )
     """The issuer pre-flight, with its per-issuer cache."""
     clusters: ClusterFacts = field(default_factory=lambda: ClusterFacts(ttl=600.0))
+    budget: NamespaceBudget = field(
+        default_factory=lambda: NamespaceBudget(burst=600, per_second=2.0)
+    )
+    """Each namespace's EKS call budget."""
     """DescribeCluster answers shared by every object on a cluster, for a while."""
     timers: Timers = field(default_factory=Timers)
     """Every object's polls and drift checks (started with kopf)."""
@@ -125,7 +161,9 @@ class Runtime:
             rng=random.Random(),  # noqa: S311 - jitter, not cryptography
             default_region=region,
             namespaces=namespaces,
-            tenancy=PolicySource(settings.tenancy_file),
+            tenancy=PolicySource(
+                settings.tenancy_file, report=policy_reporter(settings.tenancy_configmap)
+            ),
             issuers=IssuerChecker(
                 ca_file=settings.issuer_ca_file,
                 timeout=settings.issuer_timeout_seconds,
@@ -133,4 +171,8 @@ class Runtime:
                 fence=settings.issuer_fence(),
             ),
             clusters=ClusterFacts(ttl=settings.cluster_facts_seconds),
+            budget=NamespaceBudget(
+                burst=settings.namespace_call_burst,
+                per_second=settings.namespace_calls_per_second,
+            ),
         )

@@ -42,6 +42,14 @@ class TenancyRule(CamelModel):
     clusters: tuple[Pattern, ...] = Field(
         default=("*",), min_length=1, description="EKS cluster names (globs); any by default."
     )
+    adopt: bool = Field(
+        default=False,
+        description=(
+            "The namespaces may adopt, or observe, EKS configs the operator did not create (by "
+            "Terraform, eksctl, another team): off by default, since adopting a config makes "
+            "deleting the object remove it."
+        ),
+    )
     external_id: Annotated[str, StringConstraints(min_length=2, max_length=1224)] | None = Field(
         default=None,
         description=(
@@ -58,8 +66,18 @@ class TenancyPolicy(CamelModel):
 
     rules: tuple[TenancyRule, ...] = ()
 
+    def wildcards(self) -> tuple[str, ...]:
+        """The rules that grant every namespace, or any role: each is worth a warning, since
+        one tenant's typo then reaches every cluster the identity can (a pattern of ``*``
+        alone matches anything)."""
+        return tuple(
+            rule.name
+            for rule in self.rules
+            if any(not p.strip("*") for p in (*rule.namespaces, *rule.role_arns))
+        )
 
-DEFAULT_POLICY = TenancyPolicy(
-    rules=(TenancyRule(name="operator-identity", namespaces=("*",), operator_identity=True),)
-)
-"""Without a policy: every namespace may use the operator's own identity, and no role."""
+
+DEFAULT_POLICY = TenancyPolicy()
+"""Without a policy: nothing is permitted. A cluster admin grants each namespace what it may
+use; an operator that let every namespace use its own identity let any tenant attach an
+identity provider she controls to any cluster that identity reaches."""

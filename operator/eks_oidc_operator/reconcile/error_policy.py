@@ -78,6 +78,10 @@ API_ERRORS: dict[str, ErrorPolicy] = {
     # Still failing after botocore's own retries: back off further, never crash-loop.
     "ThrottlingException": ErrorPolicy("ThrottlingException", Retry.BACKOFF),
     "TooManyRequestsException": ErrorPolicy("ThrottlingException", Retry.BACKOFF),
+    # The operator's own throttle of one namespace's calls: as EKS's, it passes by itself.
+    reasons.NAMESPACE_BUDGET_EXHAUSTED: ErrorPolicy(
+        reasons.NAMESPACE_BUDGET_EXHAUSTED, Retry.BACKOFF
+    ),
     "ServerException": ErrorPolicy("ServerException", Retry.BACKOFF),
     "ServiceUnavailableException": ErrorPolicy("ServiceUnavailableException", Retry.BACKOFF),
     "EndpointConnectionError": ErrorPolicy(EKS_UNREACHABLE, Retry.BACKOFF),

@@ -50,6 +50,9 @@ class Checks:
     """The issuer pre-flight of this pass, if one ran."""
     issuer_mode: IssuerCheckMode = IssuerCheckMode.ENFORCE
     """How its findings count (``spec.issuerCheck``, else the operator's default)."""
+    may_adopt: bool = False
+    """The tenancy policy lets the object adopt, or observe, a config the operator did not
+    create (its granting rule says ``adopt: true``)."""
 
 
 @dataclass(frozen=True)

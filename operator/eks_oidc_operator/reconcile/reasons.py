@@ -78,6 +78,12 @@ CONFIG_OWNED_BY_ANOTHER: Final = "ConfigOwnedByAnother"
 """The config's owner tag names another object: it is never tagged, replaced or disassociated."""
 NOT_ADOPTED: Final = "NotAdopted"
 """An untagged config of that name exists and ``adoptionPolicy: Never`` forbids adopting it."""
+ADOPTION_NOT_PERMITTED: Final = "AdoptionNotPermitted"
+"""A config the operator did not create exists, and the tenancy policy does not let this
+namespace adopt or observe such configs (rule field ``adopt``)."""
+NAMESPACE_BUDGET_EXHAUSTED: Final = "NamespaceBudgetExhausted"
+"""The object's namespace has spent its EKS call budget for now (a flood): the call was not
+made, and is retried with backoff like EKS's own throttling."""
 NOT_PERMITTED: Final = "NotPermitted"
 """The cluster admin's tenancy policy does not permit this namespace the role, region or
 cluster; no AWS call is made."""

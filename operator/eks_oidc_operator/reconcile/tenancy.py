@@ -25,6 +25,8 @@ class Access:
     """The rule that grants it."""
     external_id: str | None = None
     """The ExternalId for its AssumeRole, from the granting rule."""
+    adopt: bool = False
+    """The granting rule lets it adopt (or observe) configs the operator did not create."""
 
 
 def _any(patterns: Iterable[str], value: str) -> bool:
@@ -61,8 +63,12 @@ def decide_for(
     for rule in covering:
         misses = _misses(rule, role_arn, region, cluster)
         if not misses:
-            return Access(rule=rule.name, external_id=rule.external_id if role_arn else None)
+            external_id = rule.external_id if role_arn else None
+            return Access(rule=rule.name, external_id=external_id, adopt=rule.adopt)
         reasons.append(f"rule {rule.name} does not grant {', '.join(misses)}")
     if not reasons:
-        return Access(denied=f"no tenancy rule covers namespace {namespace}")
+        return Access(
+            denied=f"no tenancy rule covers namespace {namespace}: nothing is permitted until "
+            "the operator's admin grants it (the chart's tenancy.rules)"
+        )
     return Access(denied=f"namespace {namespace} is not permitted this: {'; '.join(reasons)}")

@@ -19,8 +19,10 @@ from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.handlers import oidc_identity_provider as handlers
 from eks_oidc_operator.handlers.runtime import Runtime
+from eks_oidc_operator.handlers.tenancy_source import PolicySource
 from eks_oidc_operator.handlers.timers import Due, Kind, next_timer
 from eks_oidc_operator.models import IssuerCheckMode
+from eks_oidc_operator.models.tenancy import TenancyPolicy, TenancyRule
 from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.plan import Event
 from eks_oidc_operator.reconcile.port import EksPort
@@ -90,6 +92,16 @@ class World:
     memo: kopf.Memo
 
 
+PERMIT_ALL = TenancyPolicy(
+    rules=(
+        TenancyRule(
+            name="all", namespaces=("*",), role_arns=("*",), operator_identity=True, adopt=True
+        ),
+    )
+)
+"""These tests are about passes, not tenancy (which has its own): everything is granted."""
+
+
 @pytest.fixture
 def world() -> World:
     eks = FakeEks()
@@ -104,6 +116,7 @@ def world() -> World:
         rng=random.Random(0),
         default_region="eu-west-1",
         post_event=events,
+        tenancy=PolicySource(None, fixed=PERMIT_ALL),
     )
     return World(eks, clients, events, kopf.Memo(runtime=runtime))
 
@@ -458,8 +471,27 @@ async def test_a_huge_reconcile_request_is_recorded_as_a_digest_and_answered_onc
     await handlers.controls_handler(body=asked, memo=world.memo, patch=kopf.Patch())
     assert len(world.eks.calls) == before
     changed = body(annotations={constants.RECONCILE_ANNOTATION: value + "y"})
+    world.memo["request_answered_at"] -= 60  # the request interval (30 s) is over
     await handlers.controls_handler(body=changed, memo=world.memo, patch=kopf.Patch())
     assert len(world.eks.calls) > before
+
+
+async def test_a_flood_of_requests_is_answered_once_per_interval(world: World) -> None:
+    # Forty reconcile-now values on one object made forty passes (on a held object, forty
+    # Associates). Within the interval of the last one answered, a request waits for the poll
+    # timer at the interval's end: no pass, no call now.
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    first = body(annotations={constants.RECONCILE_ANNOTATION: "t0"})
+    await handlers.controls_handler(body=first, memo=world.memo, patch=kopf.Patch())
+    before = len(world.eks.calls)
+    for value in range(1, 40):
+        asked = body(annotations={constants.RECONCILE_ANNOTATION: f"t{value}"})
+        patch = kopf.Patch()
+        await handlers.controls_handler(body=asked, memo=world.memo, patch=patch)
+        assert "status" not in patch
+    assert len(world.eks.calls) == before
+    assert 29 < world.memo["poll_after"] <= 30  # the timer answers the last value then
+    assert world.memo["poll_retries"] >= 1
 
 
 async def test_a_deleted_object_is_left_to_the_finalize_handler(world: World) -> None:

@@ -87,7 +87,9 @@ def test_a_refused_associate_reads_the_cluster_again_instead_of_trusting_old_fac
         http_status=400,
     )
     eks = UpgradingEks(fail={"AssociateIdentityProviderConfig": refusal})
-    plan = reconcile(obj(), ctx(), lambda: facts.cached(eks, SCOPE), ClusterGate(), Checks())
+    plan = reconcile(
+        obj(), ctx(), lambda: facts.cached(eks, SCOPE), ClusterGate(), Checks(may_adopt=True)
+    )
     # The config was presumed absent; after the refusal it is looked at, and the cluster read.
     assert eks.calls == [
         "AssociateIdentityProviderConfig",

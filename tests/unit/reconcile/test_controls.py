@@ -35,7 +35,9 @@ def _run(
     gate: ClusterGate | None = None,
     wake: Callable[[], None] = lambda: None,
 ) -> Plan:
-    return reconcile(resource, ctx(), lambda: eks, gate or ClusterGate(), Checks(), wake)
+    return reconcile(
+        resource, ctx(), lambda: eks, gate or ClusterGate(), Checks(may_adopt=True), wake
+    )
 
 
 def _again(resource: OidcIdentityProvider, plan: Plan, **changes: Any) -> OidcIdentityProvider:
@@ -61,7 +63,7 @@ def test_a_pause_makes_no_call_and_changes_nothing_but_its_condition() -> None:
         update={"id": "u-1", "status": "InProgress"}, configStatus="CREATING", phase="Associating"
     )
     resource = obj(status=in_flight, annotations=PAUSED)
-    plan = reconcile(resource, ctx(), _no_client, ClusterGate(), Checks())
+    plan = reconcile(resource, ctx(), _no_client, ClusterGate(), Checks(may_adopt=True))
     paused = _condition(plan, "Paused")
     assert (paused.status, paused.reason) == ("True", "Paused")
     without = [c for c in plan.status.conditions if c.type != "Paused"]
@@ -70,7 +72,9 @@ def test_a_pause_makes_no_call_and_changes_nothing_but_its_condition() -> None:
     assert (plan.retry_after, plan.poll_after) == (None, None)
     assert [e.reason for e in plan.events] == ["Paused"]
     # The next paused pass is no news: nothing to write, nothing to post.
-    again = reconcile(_again(resource, plan), ctx(), _no_client, ClusterGate(), Checks())
+    again = reconcile(
+        _again(resource, plan), ctx(), _no_client, ClusterGate(), Checks(may_adopt=True)
+    )
     assert again.status == plan.status
     assert again.events == ()
 
@@ -86,7 +90,7 @@ def test_a_value_other_than_false_pauses_and_says_how_it_was_read() -> None:
 
 def test_a_paused_deletion_waits_saying_so_and_looks_again_at_the_poll_pace() -> None:
     resource = obj(status=ours(), deleting=True, annotations=PAUSED)
-    plan = reconcile(resource, ctx(), _no_client, ClusterGate(), Checks())
+    plan = reconcile(resource, ctx(), _no_client, ClusterGate(), Checks(may_adopt=True))
     assert not plan.release
     assert plan.retry_after == ctx().timings.poll_max
     assert "deletion waits" in _condition(plan, "Paused").message
@@ -95,7 +99,7 @@ def test_a_paused_deletion_waits_saying_so_and_looks_again_at_the_poll_pace() ->
 def test_resuming_drops_the_condition_posts_once_and_picks_up_the_update() -> None:
     in_flight = {"update": {"id": "u-1", "status": "InProgress"}, "phase": "Associating"}
     resource = obj(status=in_flight, annotations=PAUSED)
-    paused = reconcile(resource, ctx(), _no_client, ClusterGate(), Checks())
+    paused = reconcile(resource, ctx(), _no_client, ClusterGate(), Checks(may_adopt=True))
     eks = FakeEks(updates={"u-1": update("Successful")}, config=config())
     resumed = _run(_again(resource, paused, metadata={"annotations": {}}), eks)
     assert _condition(resumed, "Paused") is None
@@ -202,7 +206,7 @@ def test_deleting_an_observer_asks_eks_nothing() -> None:
         ctx(),
         _no_client,
         ClusterGate(),
-        Checks(),
+        Checks(may_adopt=True),
     )
     assert plan.release
     assert [e.reason for e in plan.events] == ["Observed"]

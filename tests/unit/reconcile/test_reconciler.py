@@ -31,7 +31,12 @@ def _run(
     **kwargs: Any,
 ) -> Plan:
     return reconcile(
-        resource, ctx(**kwargs), lambda: eks, gate or ClusterGate(), Checks(denied=denied), wake
+        resource,
+        ctx(**kwargs),
+        lambda: eks,
+        gate or ClusterGate(),
+        Checks(denied=denied, may_adopt=True),
+        wake,
     )
 
 

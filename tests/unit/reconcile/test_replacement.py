@@ -151,7 +151,7 @@ class Driver:
         self.generation += 1
 
     def step(self) -> Plan:
-        result = reconcile(self.obj, ctx(), lambda: self.eks, self.gate, Checks())
+        result = reconcile(self.obj, ctx(), lambda: self.eks, self.gate, Checks(may_adopt=True))
         self.status = result.status.model_dump(mode="json", by_alias=True, exclude_none=True)
         self.plans.append(result)
         return result

@@ -58,6 +58,10 @@ ASSOCIATE, DISASSOCIATE, SYNC_TAGS = "Associate", "Disassociate", "SyncTags"
 WAIT, READY, RETRY, STALL, RELEASE = "Wait", "Ready", "Retry", "Stall", "Release"
 
 
+GRANTED = Checks(may_adopt=True)
+"""A pass the tenancy policy permits, adoption included."""
+
+
 def seen(**fields: Any) -> dict[str, Any]:
     """What EKS reports in one row (the fields of an Observation besides the object)."""
     return fields
@@ -82,7 +86,10 @@ def what(result: Plan) -> str:
 
 
 def _plan(resource: OidcIdentityProvider, **fields: Any) -> Plan:
-    """As the reconciler plans: the pre-AWS chain first, then (on what EKS said) the others."""
+    """As the reconciler plans: the pre-AWS chain first, then (on what EKS said) the others.
+    The tenancy policy grants adoption unless a row says otherwise (most rows are not about
+    tenancy; those that are pass their own checks)."""
+    fields.setdefault("checks", GRANTED)
     observation = Observation(resource, **fields)
     return preflight(observation, ctx()) or plan(observation, ctx())
 
@@ -221,6 +228,14 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         STALL,
         Phase.FAILED,
         "NotAdopted",
+    ),
+    "untagged config, the tenancy policy grants no adoption: left alone, nothing told": (
+        obj(),
+        seen(config=config(owner=None, client_id="theirs"), checks=Checks()),
+        "not_adopted",
+        STALL,
+        Phase.FAILED,
+        "AdoptionNotPermitted",
     ),
     "our untagged config (made before ownership tags): tag it, ready": (
         obj(status=ours()),
@@ -856,6 +871,14 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         STALL,
         Phase.PENDING,
         "ConfigNotFound",
+    ),
+    "observed config not ours, the tenancy policy grants no adoption: nothing told": (
+        obj(managementPolicy="Observe"),
+        seen(config=config(owner=None, client_id="theirs"), checks=Checks()),
+        "observed_not_granted",
+        STALL,
+        Phase.FAILED,
+        "AdoptionNotPermitted",
     ),
     "observed config CREATING: followed": (
         obj(managementPolicy="Observe"),

@@ -30,12 +30,22 @@ POLICY = TenancyPolicy(
 )
 
 
-def test_the_default_permits_the_operators_identity_only() -> None:
-    assert decide(DEFAULT_POLICY, obj(), "eu-west-1").denied is None
-    refused = decide(DEFAULT_POLICY, obj(roleArn=ROLE_A), "eu-west-1")
-    assert refused.denied is not None
-    assert "operator-identity" in refused.denied
-    assert ROLE_A in refused.denied
+def test_the_default_permits_nothing_and_says_who_grants() -> None:
+    # The shipped default once let every namespace use the operator's own identity: a tenant
+    # attached an identity provider she controls to another team's production cluster.
+    for resource in (obj(), obj(roleArn=ROLE_A)):
+        refused = decide(DEFAULT_POLICY, resource, "eu-west-1")
+        assert refused.denied is not None
+        assert "no tenancy rule covers namespace platform" in refused.denied
+        assert "tenancy.rules" in refused.denied
+
+
+def test_adoption_is_granted_only_by_a_rule_that_says_so() -> None:
+    assert decide(POLICY, obj(roleArn=ROLE_A), "eu-west-1").adopt is False
+    adopting = TenancyPolicy(
+        rules=(TenancyRule(name="a", namespaces=("platform",), operator_identity=True, adopt=True),)
+    )
+    assert decide(adopting, obj(), "eu-west-1").adopt is True
 
 
 def test_a_rule_grants_its_roles_in_its_regions_and_clusters_with_its_external_id() -> None:
@@ -67,7 +77,9 @@ def test_a_refusal_names_the_rules_and_what_they_do_not_grant(
 
 def test_a_namespace_no_rule_covers_is_named() -> None:
     policy = TenancyPolicy(rules=(TenancyRule(name="a", namespaces=("team-a",)),))
-    assert decide(policy, obj(), "eu-west-1").denied == "no tenancy rule covers namespace platform"
+    denied = decide(policy, obj(), "eu-west-1").denied
+    assert denied is not None
+    assert denied.startswith("no tenancy rule covers namespace platform")
 
 
 def test_a_rule_needs_a_name_and_namespaces() -> None:

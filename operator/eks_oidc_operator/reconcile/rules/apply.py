@@ -100,16 +100,28 @@ def owned_by_another(obs: Observation, ctx: Context) -> Verdict | None:
 
 
 def not_adopted(obs: Observation, ctx: Context) -> Verdict | None:
-    """An untagged config that none of our updates made, and the spec forbids adopting it."""
+    """An untagged config that none of our updates made, and adopting it is not allowed: the
+    spec forbids it, or the tenancy policy does not grant adoption. Left alone, with nothing
+    about it told (not even which fields differ): it may be another team's."""
     if obs.config is None or obs.config_owner is not None or obs.created_by_us:
         return None
-    if obs.obj.spec.adoption_policy is not AdoptionPolicy.NEVER:
-        return None
     obj = obs.obj
-    message = (
+    exists = (
         f"Config {obs.config_name} already exists on cluster {obj.spec.cluster_name} and was "
-        "not created by this object; spec.adoptionPolicy is Never, so it is left alone. Delete "
-        "it, or set spec.adoptionPolicy to Matching"
+        "not created by this object"
+    )
+    if not obs.checks.may_adopt:
+        message = (
+            f"{exists}; the tenancy policy does not let namespace {obj.metadata.namespace} adopt "
+            "configs the operator did not create (the admin grants it with adopt: true on a "
+            "rule), so it is left alone. Use another spec.oidc.identityProviderConfigName"
+        )
+        return warned_stall(reasons.ADOPTION_NOT_PERMITTED, message, hold=_until_recheck(ctx))
+    if obj.spec.adoption_policy is not AdoptionPolicy.NEVER:
+        return None
+    message = (
+        f"{exists}; spec.adoptionPolicy is Never, so it is left alone. Delete it, or set "
+        "spec.adoptionPolicy to Matching"
     )
     return warned_stall(reasons.NOT_ADOPTED, message, hold=_until_recheck(ctx))
 

@@ -44,6 +44,21 @@ def observed_config_missing(obs: Observation, ctx: Context) -> Verdict | None:
     return _warned(Kind.STALL, Phase.PENDING, reasons.CONFIG_NOT_FOUND, message)
 
 
+def observed_not_granted(obs: Observation, ctx: Context) -> Verdict | None:
+    """The config is not this object's, and the tenancy policy does not let the namespace
+    observe configs the operator did not create: nothing about it is told (observing would
+    show another team's settings, field by field)."""
+    if obs.config is None or obs.created_by_us or obs.checks.may_adopt:
+        return None
+    obj = obs.obj
+    message = (
+        f"Config {obs.config_name} on cluster {obj.spec.cluster_name} was not created by this "
+        f"object, and the tenancy policy does not let namespace {obj.metadata.namespace} observe "
+        "or adopt such configs (the admin grants it with adopt: true on a rule)"
+    )
+    return _warned(Kind.STALL, Phase.FAILED, reasons.ADOPTION_NOT_PERMITTED, message)
+
+
 def observed_config_settling(obs: Observation, ctx: Context) -> Verdict | None:
     """The config is CREATING or DELETING (someone's update runs): followed until it settles,
     with reads only."""
@@ -106,6 +121,7 @@ RULES = (
     eks_error,
     observed_cluster_missing,
     observed_config_missing,
+    observed_not_granted,
     observed_config_settling,
     observed_drift,
     observed_in_sync,

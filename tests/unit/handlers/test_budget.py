@@ -1,0 +1,69 @@
+"""Each namespace's EKS call budget: a token bucket that a flood empties and time refills."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.handlers.budget import NamespaceBudget
+from eks_oidc_operator.handlers.oidc_identity_provider import request_wait
+from eks_oidc_operator.reconcile.error_policy import api_error_policy
+from eks_oidc_operator.reconcile.reasons import NAMESPACE_BUDGET_EXHAUSTED
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Port:
+    """Stands for an EKS client: counts the calls that reach it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def describe_cluster(self, cluster: str) -> Any:
+        self.calls += 1
+        return None
+
+
+def test_a_flood_empties_its_namespaces_bucket_only_and_time_refills_it() -> None:
+    clock = Clock()
+    budget = NamespaceBudget(burst=5, per_second=2, clock=clock)
+    port = Port()
+    flooding = budget.metered(port, "team-a")  # type: ignore[arg-type]
+    for _ in range(5):
+        flooding.describe_cluster("prod")
+    with pytest.raises(EksError) as refused:
+        flooding.describe_cluster("prod")
+    assert refused.value.code == NAMESPACE_BUDGET_EXHAUSTED
+    assert "team-a" in refused.value.message
+    assert port.calls == 5, "a call over the budget never reaches EKS"
+    # Another tenant is not touched by team-a's flood.
+    budget.metered(port, "team-b").describe_cluster("prod")  # type: ignore[arg-type]
+    assert port.calls == 6
+    clock.now += 1.0  # two tokens back
+    flooding.describe_cluster("prod")
+    flooding.describe_cluster("prod")
+    with pytest.raises(EksError):
+        flooding.describe_cluster("prod")
+
+
+def test_running_out_of_budget_is_retried_like_eks_throttling() -> None:
+    policy = api_error_policy(NAMESPACE_BUDGET_EXHAUSTED)
+    assert (policy.reason, policy.stalled) == (NAMESPACE_BUDGET_EXHAUSTED, False)
+
+
+@pytest.mark.parametrize(
+    ("answered_at", "now", "wait"),
+    [(None, 100.0, 0.0), (90.0, 100.0, 20.0), (60.0, 100.0, 0.0), (70.0, 100.0, 0.0)],
+)
+def test_a_request_waits_for_the_interval_since_the_last_one_answered(
+    answered_at: float | None, now: float, wait: float
+) -> None:
+    assert request_wait(answered_at, now, 30.0) == wait
