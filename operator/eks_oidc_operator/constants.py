@@ -71,6 +71,10 @@ PAUSED_ANNOTATION: Final = f"{GROUP}/paused"
 """``"true"``: the operator makes no EKS call for the object and changes nothing but its
 Paused condition (Crossplane's ``crossplane.io/paused``). ``"false"`` or absent: managed."""
 
+DELETION_CONFIRMED_ANNOTATION: Final = f"{GROUP}/deletion-confirmed"
+"""``"true"`` on a deleted object: its disassociation goes ahead even when the mass-deletion
+guard holds the others (more deletions within the window than its budget)."""
+
 NOT_PAUSED: Final = "false"
 """The one value of :data:`PAUSED_ANNOTATION` that does not pause: any other value pauses,
 since pausing is the safe reading of a value the operator does not understand."""

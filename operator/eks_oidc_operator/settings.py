@@ -103,6 +103,19 @@ class OperatorSettings(BaseSettings):
             "of the account's shared EKS rate of about 10 per second."
         ),
     )
+    deletion_budget: int = Field(
+        default=10,
+        ge=0,
+        description=(
+            "Disassociations of deleted objects allowed per deletion window, operator-wide; more "
+            "wait (finalizer held) unless confirmed (0: none without confirmation)."
+        ),
+    )
+    deletion_window_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="The mass-deletion guard's window.",
+    )
     cluster_facts_seconds: float = Field(
         default=600.0,
         ge=0,
@@ -141,6 +154,14 @@ class OperatorSettings(BaseSettings):
     )
     resync_seconds: float = Field(
         default=_DEFAULT.resync, gt=0, description="Drift check of settled objects (jittered)."
+    )
+    claim_settle_seconds: float = Field(
+        default=_DEFAULT.claim_settle,
+        ge=0,
+        description=(
+            "A new object waits this long after its creation before its first Associate, so "
+            "objects naming the same config created in the same second all count."
+        ),
     )
     aws_max_attempts: int = Field(
         default=3, ge=1, description="botocore attempts per call (standard retry mode)."
@@ -222,4 +243,5 @@ class OperatorSettings(BaseSettings):
             slow_retry_max=self.slow_retry_max_seconds,
             jitter=self.jitter,
             resync=self.resync_seconds,
+            claim_settle=self.claim_settle_seconds,
         )

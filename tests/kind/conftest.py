@@ -41,7 +41,12 @@ def values(**overrides: Any) -> dict[str, Any]:
         "replicaCount": 2,
         "image": {"repository": name, "tag": tag, "pullPolicy": "Never"},
         "operator": {"region": "us-west-2", "eksEndpointUrl": SIMULATOR_SERVICE_URL},
-        "settings": {"issuerCheck": "Skip", "pollInitialSeconds": 1, "pollMaxSeconds": 3},
+        "settings": {
+            "issuerCheck": "Skip",
+            "pollInitialSeconds": 1,
+            "pollMaxSeconds": 3,
+            "deletionBudget": 1000,  # the tier deletes many objects; the guard has own tests
+        },
         # The shipped policy permits nothing: the tier's objects use the operator's identity.
         "tenancy": {
             "rules": [{"name": "kind-tier", "namespaces": ["*"], "operatorIdentity": True}]

@@ -31,6 +31,8 @@ FAST_TIMINGS = {
     "EKS_OIDC_SLOW_RETRY_MAX_SECONDS": "6",
     "EKS_OIDC_RESYNC_SECONDS": "3",
     "EKS_OIDC_REQUEST_INTERVAL_SECONDS": "1",
+    # Test modules delete many objects within minutes; the mass-deletion guard has its own.
+    "EKS_OIDC_DELETION_BUDGET": "1000",
     # The tests' issuers (login.example.com, ...) do not exist: only the pre-flight's own tests
     # turn it on, against an HTTPS issuer they serve themselves.
     "EKS_OIDC_ISSUER_CHECK": "Skip",

@@ -1,4 +1,7 @@
-"""An EKS call budget per namespace: a token bucket each, so no tenant's flood can spend the
+"""Bounds on what EKS calls cost and cut: an EKS call budget per namespace, and a guard on
+mass deletion.
+
+The budget per namespace: a token bucket each, so no tenant's flood can spend the
 account's shared EKS API rate (EKS throttles per account and region, so one namespace's flood
 would throttle every other tenant's calls).
 
@@ -15,9 +18,10 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
+from eks_oidc_operator.constants import DELETION_CONFIRMED_ANNOTATION
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.reconcile.port import EksPort
-from eks_oidc_operator.reconcile.reasons import NAMESPACE_BUDGET_EXHAUSTED
+from eks_oidc_operator.reconcile.reasons import DELETION_HELD, NAMESPACE_BUDGET_EXHAUSTED
 
 
 class NamespaceBudget:
@@ -78,6 +82,78 @@ class _Metered:
                     "operator's namespaceCallBurst and namespaceCallsPerSecond); the call is "
                     "retried with backoff",
                     operation=name,
+                )
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+class DeletionGuard:
+    """At most ``budget`` disassociations of deleted objects per ``window`` seconds, across
+    the whole operator: more wait, finalizer held, until the window moves on or the object is
+    confirmed (its ``eksoidc.io/deletion-confirmed: "true"`` annotation).
+
+    None of the peers has one, and the identity path of a fleet deserves it: an accidental
+    ``kubectl delete oidcidp --all -A``, or a deleted namespace, would otherwise cut sign-in on
+    every cluster at once.
+    """
+
+    def __init__(
+        self, *, budget: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._budget = budget
+        self._window = window
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._started: list[float] = []
+
+    def take(self) -> bool:
+        """Room for one more disassociation now (and it is counted); ``False``: none left."""
+        now = self._clock()
+        with self._lock:
+            self._started = [at for at in self._started if now - at < self._window]
+            if len(self._started) >= self._budget:
+                return False
+            self._started.append(now)
+            return True
+
+    def guarded(self, port: EksPort) -> EksPort:
+        """``port`` whose ``disassociate`` first asks for room."""
+        return cast(EksPort, _Guarded(port, self))
+
+    @property
+    def budget(self) -> int:
+        """Disassociations per window."""
+        return self._budget
+
+    @property
+    def window(self) -> float:
+        """The window, in seconds."""
+        return self._window
+
+
+class _Guarded:
+    """An EKS port whose ``disassociate`` waits for the deletion guard's room."""
+
+    def __init__(self, port: EksPort, guard: DeletionGuard) -> None:
+        self._port = port
+        self._guard = guard
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._port, name)
+        if name != "disassociate":
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not self._guard.take():
+                raise EksError(
+                    DELETION_HELD,
+                    f"more than {self._guard.budget} objects were deleted within "
+                    f"{self._guard.window:g} s, so this one waits before its config is "
+                    "disassociated (sign-in through it keeps working). To let it through "
+                    f"now: kubectl annotate oidcidp NAME {DELETION_CONFIRMED_ANNOTATION}=true; "
+                    "to keep the config instead: set spec.deletionPolicy to Retain",
+                    operation="DisassociateIdentityProviderConfig",
                 )
             return attribute(*args, **kwargs)
 

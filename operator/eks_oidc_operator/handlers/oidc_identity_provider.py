@@ -193,9 +193,18 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
 
         namespace = obj.metadata.namespace or ""
 
+        # A deletion's disassociation asks the mass-deletion guard first, unless confirmed.
+        guarded = (
+            obj.metadata.deletion_timestamp is not None
+            and obj.metadata.annotations.get(constants.DELETION_CONFIRMED_ANNOTATION) != "true"
+        )
+
         def connect() -> EksPort:
             # Metered inside the cache: a DescribeCluster answered from it costs no token.
-            return runtime.clusters.cached(runtime.budget.metered(client(), namespace), scope)
+            port = runtime.budget.metered(client(), namespace)
+            if guarded:
+                port = runtime.deletions.guarded(port)
+            return runtime.clusters.cached(port, scope)
 
         mode = obj.spec.issuer_check or runtime.settings.issuer_check
         check = None

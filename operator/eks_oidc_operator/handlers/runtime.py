@@ -13,7 +13,7 @@ from typing import Protocol
 import kopf
 
 from eks_oidc_operator import metrics
-from eks_oidc_operator.handlers.budget import NamespaceBudget
+from eks_oidc_operator.handlers.budget import DeletionGuard, NamespaceBudget
 from eks_oidc_operator.handlers.kopf_links import KopfLinks
 from eks_oidc_operator.handlers.tenancy_source import PolicyReport, PolicySource, Reporter
 from eks_oidc_operator.handlers.timers import Timers
@@ -139,6 +139,8 @@ class Runtime:
         default_factory=lambda: NamespaceBudget(burst=600, per_second=2.0)
     )
     """Each namespace's EKS call budget."""
+    deletions: DeletionGuard = field(default_factory=lambda: DeletionGuard(budget=10, window=600.0))
+    """The mass-deletion guard."""
     """DescribeCluster answers shared by every object on a cluster, for a while."""
     timers: Timers = field(default_factory=Timers)
     """Every object's polls and drift checks (started with kopf)."""
@@ -174,5 +176,8 @@ class Runtime:
             budget=NamespaceBudget(
                 burst=settings.namespace_call_burst,
                 per_second=settings.namespace_calls_per_second,
+            ),
+            deletions=DeletionGuard(
+                budget=settings.deletion_budget, window=settings.deletion_window_seconds
             ),
         )

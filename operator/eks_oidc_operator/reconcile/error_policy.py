@@ -78,6 +78,8 @@ API_ERRORS: dict[str, ErrorPolicy] = {
     # Still failing after botocore's own retries: back off further, never crash-loop.
     "ThrottlingException": ErrorPolicy("ThrottlingException", Retry.BACKOFF),
     "TooManyRequestsException": ErrorPolicy("ThrottlingException", Retry.BACKOFF),
+    # The mass-deletion guard: the window moves on by itself, or a human confirms.
+    reasons.DELETION_HELD: ErrorPolicy(reasons.DELETION_HELD, Retry.BACKOFF),
     # The operator's own throttle of one namespace's calls: as EKS's, it passes by itself.
     reasons.NAMESPACE_BUDGET_EXHAUSTED: ErrorPolicy(
         reasons.NAMESPACE_BUDGET_EXHAUSTED, Retry.BACKOFF

@@ -129,6 +129,9 @@ class Verdict:
     fallback: str | None = None
     """EKS refused the new config of a make-before-break replacement next to the old one: why.
     Status records it for the generation, whose replacement then deletes first."""
+    after: float | None = None
+    """Run the pass again after exactly this many seconds (a wait of known length), whatever
+    ``retry`` says."""
     queued: bool = False
     """The object waits for its turn at the cluster gate: no retry timer, the gate wakes it."""
     paused: bool = False

@@ -333,6 +333,8 @@ def _scheduled(draft: Plan, obs: Observation, ctx: Context) -> Plan:
     )
     if verdict.hold is not None and verdict.hold.after is not None:
         retry_after = verdict.hold.after  # look again when the hold is up, not before
+    if verdict.after is not None:
+        retry_after = verdict.after
     if obs.deleting:
         # Timers do not run on a deleted object: the delete handler polls by being retried, and
         # never waits for a change that cannot come (a stuck finalizer blocks the namespace).

@@ -78,9 +78,15 @@ CONFIG_OWNED_BY_ANOTHER: Final = "ConfigOwnedByAnother"
 """The config's owner tag names another object: it is never tagged, replaced or disassociated."""
 NOT_ADOPTED: Final = "NotAdopted"
 """An untagged config of that name exists and ``adoptionPolicy: Never`` forbids adopting it."""
+SETTLING_CLAIMS: Final = "SettlingClaims"
+"""Created moments ago: the first Associate waits until objects created in the same second
+are known (the older of two naming one config goes first)."""
 ADOPTION_NOT_PERMITTED: Final = "AdoptionNotPermitted"
 """A config the operator did not create exists, and the tenancy policy does not let this
 namespace adopt or observe such configs (rule field ``adopt``)."""
+DELETION_HELD: Final = "DeletionHeld"
+"""More objects were deleted within the deletion window than its budget: this one's
+disassociation waits (finalizer held) until the window moves on or the deletion is confirmed."""
 NAMESPACE_BUDGET_EXHAUSTED: Final = "NamespaceBudgetExhausted"
 """The object's namespace has spent its EKS call budget for now (a flood): the call was not
 made, and is retried with backoff like EKS's own throttling."""

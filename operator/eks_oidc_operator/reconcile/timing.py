@@ -38,6 +38,10 @@ class Timings:
     """+/- fraction of random spread, so N objects that failed together do not retry together."""
     resync: float = 600.0
     """Interval of the drift check on Ready objects."""
+    claim_settle: float = 1.0
+    """How long after the end of its creation's second (timestamps have whole seconds) a new
+    object waits before its first Associate, for the watch to bring every object created in
+    that second: the older of two naming one config then goes first, as the docs promise."""
 
 
 def backoff(attempt: int, base: float, cap: float, jitter: float, rng: random.Random) -> float:

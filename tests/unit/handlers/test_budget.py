@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.handlers.budget import NamespaceBudget
+from eks_oidc_operator.handlers.budget import DeletionGuard, NamespaceBudget
 from eks_oidc_operator.handlers.oidc_identity_provider import request_wait
 from eks_oidc_operator.reconcile.error_policy import api_error_policy
-from eks_oidc_operator.reconcile.reasons import NAMESPACE_BUDGET_EXHAUSTED
+from eks_oidc_operator.reconcile.reasons import DELETION_HELD, NAMESPACE_BUDGET_EXHAUSTED
 
 
 class Clock:
@@ -67,3 +67,41 @@ def test_a_request_waits_for_the_interval_since_the_last_one_answered(
     answered_at: float | None, now: float, wait: float
 ) -> None:
     assert request_wait(answered_at, now, 30.0) == wait
+
+
+class Deleting:
+    """Stands for an EKS client that disassociates."""
+
+    def __init__(self) -> None:
+        self.disassociated: list[str] = []
+
+    def disassociate(self, cluster: str, name: str, token: str) -> Any:
+        self.disassociated.append(name)
+        return None
+
+    def describe_cluster(self, cluster: str) -> Any:
+        return None
+
+
+def test_the_deletion_guard_lets_the_budget_through_per_window_and_holds_the_rest() -> None:
+    # `kubectl delete oidcidp --all -A`: without a guard every cluster loses sign-in at once.
+    clock = Clock()
+    guard = DeletionGuard(budget=3, window=600, clock=clock)
+    port = Deleting()
+    codes: list[str] = []
+    messages: list[str] = []
+    for index in range(10):
+        try:
+            guard.guarded(port).disassociate("prod", f"idp-{index}", "t")  # type: ignore[arg-type]
+        except EksError as error:
+            codes.append(error.code)
+            messages.append(error.message)
+    assert port.disassociated == ["idp-0", "idp-1", "idp-2"]
+    assert codes == [DELETION_HELD] * 7
+    assert "eksoidc.io/deletion-confirmed=true" in messages[0]
+    assert "spec.deletionPolicy to Retain" in messages[0]
+    guard.guarded(port).describe_cluster("prod")  # type: ignore[arg-type]  # reads pass
+    clock.now += 601  # the window moved on
+    guard.guarded(port).disassociate("prod", "idp-3", "t")  # type: ignore[arg-type]
+    assert port.disassociated[-1] == "idp-3"
+    assert api_error_policy(DELETION_HELD).stalled is False  # retried until it goes

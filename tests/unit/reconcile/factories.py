@@ -34,6 +34,7 @@ def obj(
     generation: int = 1,
     deleting: bool = False,
     annotations: dict[str, str] | None = None,
+    created: str | None = None,
     **spec: Any,
 ) -> OidcIdentityProvider:
     oidc = {"issuerUrl": "https://login.example.com", "clientId": "kubernetes"}
@@ -46,6 +47,7 @@ def obj(
             "generation": generation,
             "annotations": annotations or {},
             **({"deletionTimestamp": "2026-11-28T12:00:00Z"} if deleting else {}),
+            **({"creationTimestamp": created} if created else {}),
         },
         "spec": {"clusterName": "prod", "oidc": oidc, **spec},
         "status": status or {},

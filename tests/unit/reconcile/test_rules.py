@@ -371,6 +371,22 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.ASSOCIATING,
         "Associating",
     ),
+    "created this very second: the first Associate waits for same-second objects": (
+        obj(created="2026-11-28T12:00:00Z"),
+        seen(config=None),
+        "claims_settling",
+        RETRY,
+        Phase.PENDING,
+        "SettlingClaims",
+    ),
+    "created two seconds ago: no wait": (
+        obj(created="2026-11-28T11:59:58Z"),
+        seen(config=None),
+        "config_missing",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
+    ),
     "an older object names the same config, nothing recorded: it goes first": (
         obj(),
         seen(checks=Checks(rival="team-a/corp")),
@@ -1274,3 +1290,11 @@ def test_a_retried_disassociation_never_replays_the_failed_one() -> None:
     (call,) = result.calls
     assert isinstance(call, Disassociate)
     assert call.token != disassociation_token(resource, config())  # the unsalted, failed one
+
+
+def test_a_new_object_waits_until_the_end_of_its_second_and_the_watch_lag() -> None:
+    # Created at 12:00:00 (whole seconds): objects created up to 12:00:00.999 are known by
+    # 12:00:02 with the default second of watch lag; the pass is due then, not at a backoff.
+    result = _plan(obj(created="2026-11-28T12:00:00Z"), config=None)
+    assert result.retry_after == 2.0
+    assert result.calls == ()
