@@ -67,6 +67,37 @@ class _QuietRoutine(logging.Filter):
         return record.levelno >= logging.getLogger().getEffectiveLevel()
 
 
+class _QuietKnownFailures(logging.Filter):
+    """Failures the operator reports itself, or that cannot be helped, in one line each.
+
+    - An event that cannot be posted in a namespace being deleted: kopf retries the 403 (for
+      API server upgrades) and logs an ERROR per attempt, nine per event; the namespace and
+      its objects are going, so each attempt goes to DEBUG and the last to INFO.
+    - botocore's failed refresh of assumed-role credentials: logged with its traceback at
+      every attempt, then raised, and reported by the operator as the AssumeRole failure it is
+      (status, event, its own log line). The traceback goes; the line stays, at DEBUG when the
+      failure is raised (mandatory refresh), at WARNING when old credentials still serve.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "because it is being terminated" in message:
+            final = "escalating" in message or "Failed to post an event" in message
+            level = logging.INFO if final else logging.DEBUG
+            record.levelno, record.levelname = level, logging.getLevelName(level)
+            record.exc_info = record.exc_text = None
+        elif message.startswith("Refreshing temporary credentials failed"):
+            if "mandatory" in message:
+                record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            record.exc_info = record.exc_text = None
+        return record.levelno >= logging.getLogger().getEffectiveLevel()
+
+
+QUIETED = ("kopf._core.engines.posting", "botocore.credentials")
+"""The loggers whose known failures :class:`_QuietKnownFailures` shortens (kopf's event poster
+hands its own logger to the API requests it makes)."""
+
+
 CLIENT_LIBRARIES = ("kubernetes", "kubernetes_asyncio", "pykube")
 """Kubernetes client libraries kopf imports, when it can, only to recognise their objects."""
 
@@ -106,6 +137,8 @@ def _run(args: argparse.Namespace) -> int:
         log_prefix=log_format != "json",
     )
     logging.getLogger("kopf.objects").addFilter(_QuietRoutine())
+    for name in QUIETED:
+        logging.getLogger(name).addFilter(_QuietKnownFailures())
     if settings.metrics_port:
         prometheus_client.start_http_server(settings.metrics_port)
     liveness = (

@@ -81,6 +81,7 @@ INVALID = {
     "51 tags": (_spec(tags={f"k{i}": "v" for i in range(51)}), "spec.tags"),
     "tag key too long": (_spec(tags={"k" * 129: "v"}), "spec.tags"),
     "tag value too long": (_spec(tags={"k": "v" * 257}), "spec.tags"),
+    "tags as a list": (_spec(tags=[{"key": "team", "value": "a"}]), "spec.tags"),
     "cluster name pattern": (_spec(clusterName="-prod"), "spec.clusterName"),
     "cluster name too long": (_spec(clusterName="p" * 101), "spec.clusterName"),
     "bad region": (_spec(region="Europe"), "spec.region"),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from eks_oidc_operator.__main__ import _QuietRoutine
+from eks_oidc_operator.__main__ import _QuietKnownFailures, _QuietRoutine
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +61,61 @@ def test_news_and_real_errors_keep_their_level(level: int, message: str) -> None
     record = _record(level, message)
     assert _QuietRoutine().filter(record)
     assert record.levelno == level
+
+
+def _at(logger: str, level: int, message: str, *, traceback: bool = False) -> logging.LogRecord:
+    record = logging.LogRecord(logger, level, __file__, 1, message, None, None)
+    if traceback:
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            import sys
+
+            record.exc_info = sys.exc_info()
+    return record
+
+
+def test_an_event_refused_in_a_terminating_namespace_is_one_info_line() -> None:
+    # kopf retried the 403 with an ERROR per attempt: nine lines per event.
+    forbidden = (
+        "APIForbiddenError('events is forbidden: unable to create new content in namespace t-1 "
+        "because it is being terminated')"
+    )
+    retry = _at(
+        "kopf._core.engines.posting",
+        logging.ERROR,
+        f"Request attempt #1/9 failed; will retry: POST /api/v1/namespaces/t-1/events "
+        f"-> {forbidden}",
+    )
+    final = _at(
+        "kopf._core.engines.posting",
+        logging.WARNING,
+        f"Failed to post an event. Ignoring and continuing. Message: {forbidden}",
+    )
+    quiet = _QuietKnownFailures()
+    assert not quiet.filter(retry)
+    assert quiet.filter(final)
+    assert final.levelname == "INFO"
+
+
+def test_a_failed_assumed_role_refresh_loses_its_traceback() -> None:
+    mandatory = _at(
+        "botocore.credentials",
+        logging.WARNING,
+        "Refreshing temporary credentials failed during mandatory refresh period.",
+        traceback=True,
+    )
+    advisory = _at(
+        "botocore.credentials",
+        logging.WARNING,
+        "Refreshing temporary credentials failed during advisory refresh period.",
+        traceback=True,
+    )
+    quiet = _QuietKnownFailures()
+    assert not quiet.filter(mandatory)  # raised, and reported by the operator itself
+    assert quiet.filter(advisory)
+    assert advisory.exc_info is None
+    assert advisory.levelname == "WARNING"
+    other = _at("kopf._core.engines.posting", logging.ERROR, "something else", traceback=True)
+    assert quiet.filter(other)
+    assert other.exc_info is not None

@@ -31,6 +31,7 @@ FAST_TIMINGS = {
     "EKS_OIDC_SLOW_RETRY_MAX_SECONDS": "6",
     "EKS_OIDC_RESYNC_SECONDS": "3",
     "EKS_OIDC_REQUEST_INTERVAL_SECONDS": "1",
+    "EKS_OIDC_CLAIM_SETTLE_SECONDS": "0.2",  # the watch lag here is milliseconds
     # Test modules delete many objects within minutes; the mass-deletion guard has its own.
     "EKS_OIDC_DELETION_BUDGET": "1000",
     # The tests' issuers (login.example.com, ...) do not exist: only the pre-flight's own tests

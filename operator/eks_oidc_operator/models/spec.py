@@ -329,7 +329,8 @@ class OidcIdentityProviderSpec(CamelModel):
         default=None,
         max_length=MAX_TAGS,
         description=(
-            "Tags on the EKS identity-provider config. Changing them re-tags the config without "
+            "Tags on the EKS identity-provider config, as a map of key: value ({team: platform}; "
+            "not a list of {key, value} pairs). Changing them re-tags the config without "
             f"replacing it. At most {MAX_TAGS} (EKS allows 50; the operator adds its own "
             "ownership tags); keys 1-128 characters, values up to 256; neither keys nor values "
             f"may start with '{RESERVED_TAG_PREFIX}', and keys not with '{OPERATOR_TAG_PREFIX}'."

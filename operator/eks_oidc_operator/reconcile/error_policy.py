@@ -131,9 +131,17 @@ UPDATE_ERRORS: dict[str, ErrorPolicy] = {
 user must learn of it); SLOW ones are associated again later with a fresh token."""
 
 
-def api_error_policy(code: str) -> ErrorPolicy:
-    """The policy of an API/SDK error; unknown codes are treated as transient, with their name."""
-    return API_ERRORS.get(code, ErrorPolicy(code or reasons.EKS_ERROR, Retry.BACKOFF))
+STS_OPERATION = "AssumeRole"
+"""The operation a failure of STS (not EKS) carries (see ``eks/factory.py``)."""
+
+
+def api_error_policy(code: str, operation: str = "") -> ErrorPolicy:
+    """The policy of an API/SDK error; unknown codes are treated as transient, with their name.
+    A network failure on the way to STS (``operation`` AssumeRole) is STS's, not EKS's."""
+    policy = API_ERRORS.get(code, ErrorPolicy(code or reasons.EKS_ERROR, Retry.BACKOFF))
+    if operation == STS_OPERATION and policy.reason == EKS_UNREACHABLE:
+        return ErrorPolicy(reasons.STS_UNREACHABLE, policy.retry)
+    return policy
 
 
 def update_error_policy(code: str | None) -> ErrorPolicy:

@@ -59,3 +59,11 @@ def test_the_documented_table_is_the_implemented_one() -> None:
     begin, end = "<!-- BEGIN GENERATED TABLE -->\n", "<!-- END GENERATED TABLE -->"
     generated = doc[doc.index(begin) + len(begin) : doc.index(end)]
     assert generated == markdown_table(), "docs/errors.md is stale: regenerate the table"
+
+
+def test_a_network_failure_on_the_way_to_sts_is_not_called_eks_unreachable() -> None:
+    for code in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"):
+        assert api_error_policy(code, "AssumeRole").reason == "StsUnreachable"
+        assert api_error_policy(code, "DescribeCluster").reason == "EksUnreachable"
+        assert not api_error_policy(code, "AssumeRole").stalled
+    assert api_error_policy("AccessDenied", "AssumeRole").reason == "AccessDenied"

@@ -31,7 +31,7 @@ def eks_error(obs: Observation, ctx: Context) -> Verdict | None:
     error = obs.error
     if error is None:
         return None
-    policy = api_error_policy(error.code)
+    policy = api_error_policy(error.code, error.operation)
     # Named after the call that failed, unless the message already is ("AssumeRole of ...").
     message = (
         error.message
