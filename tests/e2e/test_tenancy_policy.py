@@ -99,6 +99,8 @@ def test_nothing_is_permitted_until_granted_and_a_typo_stays_with_the_admin(
     policy: Policy,
     eks_cluster: str,
 ) -> None:
+    # Read at start-up (its signals are set before any object asks).
+    assert _metric(operator, "eks_oidc_tenancy_policy_valid") == 1
     # The shipped policy: a tenant's object makes no AWS call at all.
     name = new_name()
     assert cluster.apply(manifest(name, namespace, eks_cluster)).returncode == 0

@@ -59,6 +59,9 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
         # last watch event: in a burst of a thousand objects, a thousand of them. Half a second
         # still batches the events of one write; a later event starts a new worker.
         settings.queueing.idle_timeout = WORKER_IDLE_SECONDS
+        # The tenancy policy read once now: its wildcard rules are warned about at start-up,
+        # and its metrics are set, before any object asks.
+        runtime.tenancy.current()
         if runtime.namespaces:
             # Named namespaces need no discovery: without this kopf lists and watches all
             # namespaces, which the least-privilege ClusterRole deliberately does not grant.
