@@ -74,6 +74,13 @@ class OperatorSettings(BaseSettings):
             "public (loopback, link-local, private ranges); default none."
         ),
     )
+    issuer_deny_cidrs: str = Field(
+        default="",
+        description=(
+            "Comma-separated CIDRs the issuer pre-flight never fetches from, allowed or public "
+            "(a cluster's service and pod ranges when they are not private); default none."
+        ),
+    )
     issuer_cache_seconds: float = Field(
         default=60.0,
         ge=0,
@@ -214,9 +221,14 @@ class OperatorSettings(BaseSettings):
     def issuer_fence(self) -> IssuerFence:
         """Where the issuer pre-flight may connect: public addresses, and the allowed ranges."""
         try:
-            return IssuerFence(parse_cidrs(self.issuer_allow_cidrs))
+            allow = parse_cidrs(self.issuer_allow_cidrs)
         except ValueError as error:
             raise ValueError(f"EKS_OIDC_ISSUER_ALLOW_CIDRS: {error}") from error
+        try:
+            deny = parse_cidrs(self.issuer_deny_cidrs)
+        except ValueError as error:
+            raise ValueError(f"EKS_OIDC_ISSUER_DENY_CIDRS: {error}") from error
+        return IssuerFence(allow, deny)
 
     @model_validator(mode="after")
     def _lease_timings_in_order(self) -> OperatorSettings:

@@ -256,6 +256,7 @@ def test_every_operator_setting_is_a_chart_value(helm: Path, tmp_path: Path) -> 
     settings["issuerCheck"] = "Warn"
     settings["logFormat"] = "json"
     settings["issuerAllowCidrs"] = "10.0.0.0/8"
+    settings["issuerDenyCidrs"] = "10.96.0.0/12"
     values = {
         "settings": settings,
         "managementCluster": "mgmt-1",

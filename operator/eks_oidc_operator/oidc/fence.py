@@ -7,7 +7,8 @@ use is on the public internet, over HTTPS (EKS fetches it from AWS's network), s
 refuses every other scheme and every address that is not globally routable: loopback,
 link-local, the private ranges (where a cluster's service and pod ranges live), shared and
 reserved ranges. An admin whose issuers live on private addresses (a private CA, a VPC endpoint
-the management cluster shares with EKS) allows those ranges by name.
+the management cluster shares with EKS) allows those ranges by name; one whose cluster uses
+public ranges for its services or pods denies those by name.
 """
 
 from __future__ import annotations
@@ -37,9 +38,12 @@ def parse_cidrs(text: str) -> tuple[Network, ...]:
 
 @dataclass(frozen=True)
 class IssuerFence:
-    """What the pre-flight may connect to: public addresses, plus the admin's ``allow``."""
+    """What the pre-flight may connect to: public addresses, plus the admin's ``allow``, minus
+    the admin's ``deny`` (which wins: a cluster's own ranges stay refused inside an allowed
+    one)."""
 
     allow: tuple[Network, ...] = ()
+    deny: tuple[Network, ...] = ()
 
     def permits(self, address: str) -> bool:
         """Whether the pre-flight may connect to ``address`` (an IP, as a resolver gives it)."""
@@ -49,6 +53,8 @@ class IssuerFence:
             return False
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever its spelling
+        if any(ip in network for network in self.deny if network.version == ip.version):
+            return False
         if any(ip in network for network in self.allow if network.version == ip.version):
             return True
         return ip.is_global and not ip.is_multicast

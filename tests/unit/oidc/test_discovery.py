@@ -196,6 +196,15 @@ def test_allowed_ranges_are_cidrs_named_when_wrong() -> None:
         True,
     ]
     assert not IssuerFence().permits("::ffff:127.0.0.1")
+    # A cluster's own ranges, denied by name, stay refused inside an allowed range, and a
+    # public range used for pods or services is refused too.
+    denying = IssuerFence(parse_cidrs("10.0.0.0/8"), parse_cidrs("10.96.0.0/12, 34.0.0.0/16"))
+    assert [denying.permits(a) for a in ("10.1.0.1", "10.96.0.10", "34.0.1.1", "35.0.0.1")] == [
+        True,
+        False,
+        False,
+        True,
+    ]
     assert scheme_refusal("http://login.example.com") is not None
     assert scheme_refusal("https://login.example.com") is None
 
