@@ -136,7 +136,7 @@ class Runtime:
     """The issuer pre-flight, with its per-issuer cache."""
     clusters: ClusterFacts = field(default_factory=lambda: ClusterFacts(ttl=600.0))
     budget: NamespaceBudget = field(
-        default_factory=lambda: NamespaceBudget(burst=600, per_second=2.0)
+        default_factory=lambda: NamespaceBudget(burst=3000, per_second=10.0)
     )
     """Each namespace's EKS call budget."""
     deletions: DeletionGuard = field(default_factory=lambda: DeletionGuard(budget=10, window=600.0))
