@@ -147,10 +147,11 @@ def test_nothing_is_permitted_until_granted_and_a_typo_stays_with_the_admin(
 
 
 def test_a_wildcard_rule_is_warned_about_and_counted(
-    operator: OperatorProcess, policy: Policy, namespace: str
+    cluster: Cluster, operator: OperatorProcess, policy: Policy, namespace: str, eks_cluster: str
 ) -> None:
     policy.write({"rules": [{"name": "everyone", "namespaces": ["*"], "operatorIdentity": True}]})
     # The file is read at the next pass: any object's (a new one here).
+    assert cluster.apply(manifest(new_name(), namespace, eks_cluster)).returncode == 0
     wait_for(
         "the wildcard metric",
         lambda: _metric(operator, "eks_oidc_tenancy_wildcard_rules") == 1 or None,

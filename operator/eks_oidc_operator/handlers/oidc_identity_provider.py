@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import functools
 import logging
 import time
@@ -69,6 +70,7 @@ from eks_oidc_operator.reconcile.claims import (
     claim_key,
     claim_of,
     older_permitted,
+    settle_wait,
 )
 from eks_oidc_operator.reconcile.context import Context, pinned_region
 from eks_oidc_operator.reconcile.observation import Checks
@@ -167,6 +169,12 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             polls=polls,
             management_cluster=runtime.settings.management_cluster,
         )
+        # A new object's first Associate waits until objects created in the same second are
+        # known (rules/first.py): here, before the pass, so the wait writes nothing.
+        wait = settle_wait(obj, ctx.now, ctx.timings)
+        if wait > 0:
+            await asyncio.sleep(wait)
+            ctx = dataclasses.replace(ctx, now=datetime.now(UTC))
         # Read once per pass (a stat; parsed again only when the file changed).
         policy = runtime.tenancy.current()
         access = _access(policy, obj, ctx.region)

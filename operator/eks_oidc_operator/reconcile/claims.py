@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from eks_oidc_operator.models import OidcIdentityProvider
 from eks_oidc_operator.models.tenancy import TenancyPolicy
+from eks_oidc_operator.reconcile.observation import new_to_eks
 from eks_oidc_operator.reconcile.tenancy import decide_for
+from eks_oidc_operator.reconcile.timing import Timings
 
 ClaimKey = tuple[str, str, str, str]
 """(account, region, cluster, config name). The account is the one ``spec.roleArn`` names, or
@@ -82,3 +85,23 @@ def older_permitted(
     ]
     older = older_claim(counted, mine)
     return older.owner if older is not None else None
+
+
+def settle_wait(obj: OidcIdentityProvider, now: datetime, timings: Timings) -> float:
+    """Seconds a new object waits before its first pass may associate: until every object
+    created in the same second is known (creation timestamps have whole seconds, and the watch
+    brings each a moment later), so that of two objects naming one config the older goes first
+    and the younger makes no call. Without the wait, the one seen first associated, and the
+    other, older by its uid, associated too: refused by EKS, half the time. The handler waits
+    it out before the pass (no status write, no retry); it is 0 for every pass but a new
+    object's first."""
+    if obj.metadata.deletion_timestamp is not None or not new_to_eks(obj):
+        return 0.0
+    if obj.metadata.creation_timestamp is None:
+        return 0.0
+    try:
+        created = datetime.fromisoformat(obj.metadata.creation_timestamp)
+    except ValueError:
+        return 0.0
+    settled = created + timedelta(seconds=1 + timings.claim_settle)
+    return max(0.0, (settled - now).total_seconds())

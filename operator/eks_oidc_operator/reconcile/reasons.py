@@ -80,9 +80,6 @@ CONFIG_OWNED_BY_ANOTHER: Final = "ConfigOwnedByAnother"
 """The config's owner tag names another object: it is never tagged, replaced or disassociated."""
 NOT_ADOPTED: Final = "NotAdopted"
 """An untagged config of that name exists and ``adoptionPolicy: Never`` forbids adopting it."""
-SETTLING_CLAIMS: Final = "SettlingClaims"
-"""Created moments ago: the first Associate waits until objects created in the same second
-are known (the older of two naming one config goes first)."""
 ADOPTION_NOT_PERMITTED: Final = "AdoptionNotPermitted"
 """A config the operator did not create exists, and the tenancy policy does not let this
 namespace adopt or observe such configs (rule field ``adopt``)."""

@@ -17,6 +17,7 @@ from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.types import ObservedCluster
 from eks_oidc_operator.models import IssuerCheckMode, OidcIdentityProvider, Phase
 from eks_oidc_operator.reconcile import rules
+from eks_oidc_operator.reconcile.claims import settle_wait
 from eks_oidc_operator.reconcile.issuer import (
     ANSWERED_WRONGLY,
     NOT_ALLOWED,
@@ -29,6 +30,7 @@ from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.planner import plan, preflight
 from eks_oidc_operator.reconcile.replacement import successor_name
+from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
 from eks_oidc_testing.paths import REPO
 from tests.unit.reconcile.factories import (
@@ -366,22 +368,6 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
                 issuer_mode=IssuerCheckMode.WARN,
             ),
         ),
-        "config_missing",
-        ASSOCIATE,
-        Phase.ASSOCIATING,
-        "Associating",
-    ),
-    "created this very second: the first Associate waits for same-second objects": (
-        obj(created="2026-11-28T12:00:00Z"),
-        seen(config=None),
-        "claims_settling",
-        RETRY,
-        Phase.PENDING,
-        "SettlingClaims",
-    ),
-    "created two seconds ago: no wait": (
-        obj(created="2026-11-28T11:59:58Z"),
-        seen(config=None),
         "config_missing",
         ASSOCIATE,
         Phase.ASSOCIATING,
@@ -1292,9 +1278,21 @@ def test_a_retried_disassociation_never_replays_the_failed_one() -> None:
     assert call.token != disassociation_token(resource, config())  # the unsalted, failed one
 
 
-def test_a_new_object_waits_until_the_end_of_its_second_and_the_watch_lag() -> None:
-    # Created at 12:00:00 (whole seconds): objects created up to 12:00:00.999 are known by
-    # 12:00:02 with the default second of watch lag; the pass is due then, not at a backoff.
-    result = _plan(obj(created="2026-11-28T12:00:00Z"), config=None)
-    assert result.retry_after == 2.0
-    assert result.calls == ()
+@pytest.mark.parametrize(
+    ("resource", "wait"),
+    [
+        # Created at 12:00:00 (whole seconds): objects created up to 12:00:00.999 are known by
+        # 12:00:02 with the default second of watch lag.
+        (obj(created="2026-11-28T12:00:00Z"), 2.0),
+        (obj(created="2026-11-28T11:59:59Z"), 1.0),
+        (obj(created="2026-11-28T11:59:58Z"), 0.0),
+        # Nothing to wait for: an object with something in EKS, or being deleted.
+        (obj(created="2026-11-28T12:00:00Z", status=ours()), 0.0),
+        (obj(created="2026-11-28T12:00:00Z", deleting=True), 0.0),
+        (obj(), 0.0),
+    ],
+)
+def test_a_new_object_waits_until_the_end_of_its_second_and_the_watch_lag(
+    resource: OidcIdentityProvider, wait: float
+) -> None:
+    assert settle_wait(resource, NOW, Timings()) == wait

@@ -8,8 +8,6 @@ only observes).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from eks_oidc_operator import constants
 from eks_oidc_operator.models import DeletionPolicy, Phase
 from eks_oidc_operator.reconcile import conditions, issuer, reasons
@@ -131,36 +129,6 @@ def issuer_not_checked(obs: Observation, ctx: Context) -> Verdict | None:
     )
 
 
-def claims_settling(obs: Observation, ctx: Context) -> Verdict | None:
-    """A new object, created moments ago: its first Associate waits until every object created
-    in the same second is known (creation timestamps have whole seconds, and the watch brings
-    each a moment later), so that of two objects naming one config the older goes first and
-    the younger makes no call. Without the wait, the one seen first associated, and the other,
-    older by its uid, associated too: refused by EKS, half the time."""
-    obj = obs.obj
-    if obs.deleting or not new_to_eks(obj) or obj.metadata.creation_timestamp is None:
-        return None
-    try:
-        created = datetime.fromisoformat(obj.metadata.creation_timestamp)
-    except ValueError:
-        return None
-    settled = created + timedelta(seconds=1 + ctx.timings.claim_settle)
-    if ctx.now >= settled:
-        return None
-    message = (
-        f"Created moments ago: waiting until objects created in the same second are known "
-        f"(one may name config {obj.config_name} too, and the older goes first)"
-    )
-    return Verdict(
-        Kind.RETRY,
-        obj.status.phase or Phase.PENDING,
-        reasons.SETTLING_CLAIMS,
-        message,
-        after=(settled - ctx.now).total_seconds(),
-        keep_recorded=True,
-    )
-
-
 def claimed_by_older(obs: Observation, ctx: Context) -> Verdict | None:
     """An older object names the same config and this one never reached EKS: it goes first.
 
@@ -224,7 +192,6 @@ APPLY = (
     not_permitted,
     issuer_refused,
     issuer_not_checked,
-    claims_settling,
     claimed_by_older,
     held,
     waits_turn,
