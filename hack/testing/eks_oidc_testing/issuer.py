@@ -43,7 +43,7 @@ class LocalIssuers:
     base: str
     """``https://127.0.0.1:<port>``: add ``/good``, ``/mismatch``, ``/nokeys``, ``/broken``, or a
     hostile one: ``/huge``, ``/endless``, ``/gzip``, ``/redirect``, ``/slow``, ``/plainjwks``,
-    ``/privatejwks``, ``/metadata``, ``/hugejwks``."""
+    ``/privatejwks``, ``/metadata``, ``/hugejwks``, ``/nested``, ``/badjwks``."""
     untrusted: str
     """An issuer whose certificate the CA bundle does not vouch for."""
     dead: str
@@ -74,6 +74,7 @@ _JWKS = {
     "plainjwks": "http://127.0.0.1:{port}/good/keys",
     "privatejwks": "https://10.0.0.1/keys",
     "metadata": "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+    "badjwks": "https://[x]/keys",
 }
 
 HOSTILE_BYTES = 8 * 2**20
@@ -82,14 +83,8 @@ HOSTILE_BYTES = 8 * 2**20
 
 async def _hostile(request: web.Request, variant: str, size: int) -> web.StreamResponse | None:
     """The hostile answers: ``huge`` (announces its size), ``endless`` (streams with no size),
-    ``gzip`` (a compressed body, though the client asked for none). None for the others."""
-    if variant == "huge":
-        return await _stream(request, size, announce=True)
-    if variant == "gzip":
-        body = gzip.compress(b'{"issuer": "' + b" " * size + b'"}')
-        return web.Response(
-            body=body, content_type="application/json", headers={"Content-Encoding": "gzip"}
-        )
+    ``gzip`` (a compressed body, though the client asked for none), ``nested``, ``redirect``,
+    ``slow*``; ``late<n>`` only delays. None for the others."""
     if variant.startswith("late"):  # /late15: a good issuer that answers after 1.5 s
         await asyncio.sleep(int(variant.removeprefix("late")) / 10)
         return None
@@ -101,9 +96,17 @@ async def _hostile(request: web.Request, variant: str, size: int) -> web.StreamR
                 break
             await asyncio.sleep(0.1)
         return web.Response(status=504)
-    if variant == "endless":
-        return await _stream(request, size, announce=False)
-    return None
+    if variant in ("huge", "endless"):
+        return await _stream(request, size, announce=variant == "huge")
+    if variant == "gzip":  # a compressed body, inflating to ``size``
+        body, encoding = gzip.compress(b'{"issuer": "' + b" " * size + b'"}'), "gzip"
+    elif variant == "nested":  # deeper than any JSON parser's recursion, within 256 KiB
+        body, encoding = b"[" * 200_000, "identity"
+    else:
+        return None
+    return web.Response(
+        body=body, content_type="application/json", headers={"Content-Encoding": encoding}
+    )
 
 
 async def _stream(request: web.Request, size: int, *, announce: bool) -> web.StreamResponse:

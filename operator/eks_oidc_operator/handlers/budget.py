@@ -89,9 +89,10 @@ class _Metered:
 
 
 class DeletionGuard:
-    """At most ``budget`` disassociations of deleted objects per ``window`` seconds, across
-    the whole operator: more wait, finalizer held, until the window moves on or the object is
-    confirmed (its ``eksoidc.io/deletion-confirmed: "true"`` annotation).
+    """At most ``budget`` disassociations of deleted objects started per ``window`` seconds,
+    across the whole operator (only calls EKS accepted count): more wait, finalizer held, until
+    the window moves on or the object is confirmed (its ``eksoidc.io/deletion-confirmed:
+    "true"`` annotation).
 
     None of the peers has one, and the identity path of a fleet deserves it: an accidental
     ``kubectl delete oidcidp --all -A``, or a deleted namespace, would otherwise cut sign-in on
@@ -116,6 +117,13 @@ class DeletionGuard:
                 return False
             self._started.append(now)
             return True
+
+    def give_back(self) -> None:
+        """The disassociation just counted did not start (refused, throttled, over a
+        namespace's budget): it counts no more."""
+        with self._lock:
+            if self._started:
+                self._started.pop()
 
     def guarded(self, port: EksPort) -> EksPort:
         """``port`` whose ``disassociate`` first asks for room."""
@@ -155,6 +163,12 @@ class _Guarded:
                     "to keep the config instead: set spec.deletionPolicy to Retain",
                     operation="DisassociateIdentityProviderConfig",
                 )
-            return attribute(*args, **kwargs)
+            try:
+                return attribute(*args, **kwargs)
+            except BaseException:
+                # Only disassociations that started count: a refused or throttled one, retried
+                # again and again, must not hold every other deletion back.
+                self._guard.give_back()
+                raise
 
         return call

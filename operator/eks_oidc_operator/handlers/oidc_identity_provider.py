@@ -44,7 +44,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -160,6 +160,7 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         obj = _parse(body, memo)
         if obj.asked_again:  # this pass answers a user's request: the next waits its interval
             memo["request_answered_at"] = time.monotonic()
+            memo.pop("request_due", None)
         ctx = Context(
             region=pinned_region(obj, runtime.default_region),
             now=datetime.now(UTC),
@@ -178,46 +179,13 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         # Read once per pass (a stat; parsed again only when the file changed).
         policy = runtime.tenancy.current()
         access = _access(policy, obj, ctx.region)
-        # boto3 is imported with the first pass that needs an EKS client, not at start-up:
-        # an operator with no objects does not carry it (about 8 MiB).
-        from eks_oidc_operator.eks.factory import session_name_for
-
-        # boto3 blocks (client creation may even ask instance metadata for credentials):
-        # the whole pass runs in a worker thread, never on kopf's event loop.
-        client = functools.partial(
-            runtime.clients.get,
-            ctx.region,
-            obj.spec.role_arn,
-            external_id=access.external_id,
-            # CloudTrail then names the object behind every call made with the role. Objects
-            # without a role share the operator's one client, so they get no name of their own.
-            session_name=(
-                session_name_for(obj.metadata.namespace or "", obj.metadata.name)
-                if obj.spec.role_arn
-                else None
-            ),
-        )
-        scope = (ctx.region, obj.spec.role_arn or "", access.external_id or "")
-
-        namespace = obj.metadata.namespace or ""
-
-        # A deletion's disassociation asks the mass-deletion guard first, unless confirmed.
-        guarded = (
-            obj.metadata.deletion_timestamp is not None
-            and obj.metadata.annotations.get(constants.DELETION_CONFIRMED_ANNOTATION) != "true"
-        )
-
-        def connect() -> EksPort:
-            # Metered inside the cache: a DescribeCluster answered from it costs no token.
-            port = runtime.budget.metered(client(), namespace)
-            if guarded:
-                port = runtime.deletions.guarded(port)
-            return runtime.clusters.cached(port, scope)
-
+        connect = _connector(runtime, obj, ctx.region, access)
         mode = obj.spec.issuer_check or runtime.settings.issuer_check
         check = None
         if issuer.needs_check(obj, mode, denied=access.denied is not None):
-            check = await runtime.issuers.check(obj.spec.oidc.issuer_url)
+            check = await runtime.issuers.check(
+                obj.spec.oidc.issuer_url, obj.metadata.namespace or ""
+            )
         key = claim_key(obj, ctx.region)
         rival = (
             older_permitted(claims.get(key, []), claim_of(obj), key, policy)
@@ -316,6 +284,49 @@ async def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[Claim
     return {claim_key(obj, region): claim_of(obj)}
 
 
+def _connector(
+    runtime: Runtime, obj: OidcIdentityProvider, region: str, access: Access
+) -> Callable[[], EksPort]:
+    """How the pass gets its EKS port: the (region, role) client, metered against the
+    namespace's budget, guarded on a deletion, with cluster facts shared. Made lazily: a pass
+    the first rules end makes no client at all."""
+    # boto3 is imported with the first pass that needs an EKS client, not at start-up:
+    # an operator with no objects does not carry it (about 8 MiB).
+    from eks_oidc_operator.eks.factory import session_name_for
+
+    # boto3 blocks (client creation may even ask instance metadata for credentials):
+    # the whole pass runs in a worker thread, never on kopf's event loop.
+    client = functools.partial(
+        runtime.clients.get,
+        region,
+        obj.spec.role_arn,
+        external_id=access.external_id,
+        # CloudTrail then names the object behind every call made with the role. Objects
+        # without a role share the operator's one client, so they get no name of their own.
+        session_name=(
+            session_name_for(obj.metadata.namespace or "", obj.metadata.name)
+            if obj.spec.role_arn
+            else None
+        ),
+    )
+    scope = (region, obj.spec.role_arn or "", access.external_id or "")
+    namespace = obj.metadata.namespace or ""
+    # A deletion's disassociation asks the mass-deletion guard first, unless confirmed.
+    guarded = (
+        obj.metadata.deletion_timestamp is not None
+        and obj.metadata.annotations.get(constants.DELETION_CONFIRMED_ANNOTATION) != "true"
+    )
+
+    def connect() -> EksPort:
+        # Metered inside the cache: a DescribeCluster answered from it costs no token.
+        port = runtime.budget.metered(client(), namespace)
+        if guarded:
+            port = runtime.deletions.guarded(port)
+        return runtime.clusters.cached(port, scope)
+
+    return connect
+
+
 def _access(policy: Loaded, obj: OidcIdentityProvider, region: str) -> Access:
     if isinstance(policy, str):  # no readable policy: nothing is permitted
         return Access(denied=policy)
@@ -406,6 +417,8 @@ async def controls_handler(
         # one pass per interval, not one each).
         memo["poll_retries"] = max(1, memo.get("poll_retries", 0))
         memo["poll_after"] = wait
+        # Kept apart too: a pass already running ends by resetting what the timer owes.
+        memo["request_due"] = time.monotonic() + wait
         runtime.timers.passed(str(meta.get("uid") or ""))
         metrics.REQUESTS_DEFERRED.inc()
         return
@@ -465,6 +478,10 @@ async def poll_pass(
         # flight: no change handler runs to retry it, so the timer does, on the plan's backoff.
         memo["poll_retries"] = retries + 1
         memo["poll_after"] = plan.retry_after
+    elif (due := memo.get("request_due")) is not None and due > time.monotonic():
+        # A request deferred while this pass ran is still owed its pass at the interval's end.
+        memo["poll_retries"] = 1
+        memo["poll_after"] = due - time.monotonic()
     else:
         memo["poll_retries"] = 0
 

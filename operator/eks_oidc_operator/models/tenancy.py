@@ -9,6 +9,7 @@ own when it has none), its region and its cluster. Patterns are shell-style glob
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
@@ -59,6 +60,18 @@ class TenancyRule(CamelModel):
     )
 
 
+_NAMESPACE_SAMPLES = ("kube-system", "a", "team-b-prod-9")
+_ROLE_SAMPLES = (
+    "arn:aws:iam::111111111111:role/admin",
+    "arn:aws:iam::999999999999:role/path/to/x",
+    "arn:aws-cn:iam::222222222222:role/eks-oidc-operator-z",
+)
+
+
+def _matches_all(pattern: str, samples: tuple[str, ...]) -> bool:
+    return all(fnmatchcase(sample, pattern) for sample in samples)
+
+
 class TenancyPolicy(CamelModel):
     """The whole policy: the rules, tried in order; the first that matches grants."""
 
@@ -68,12 +81,13 @@ class TenancyPolicy(CamelModel):
 
     def wildcards(self) -> tuple[str, ...]:
         """The rules that grant every namespace, or any role: each is worth a warning, since
-        one tenant's typo then reaches every cluster the identity can (a pattern of ``*``
-        alone matches anything)."""
+        one tenant's typo then reaches every cluster the identity can. A pattern counts when
+        it matches unlike samples alike (``*``, ``arn:aws:iam::*:role/*``, ``?*``)."""
         return tuple(
             rule.name
             for rule in self.rules
-            if any(not p.strip("*") for p in (*rule.namespaces, *rule.role_arns))
+            if any(_matches_all(p, _NAMESPACE_SAMPLES) for p in rule.namespaces)
+            or any(_matches_all(p, _ROLE_SAMPLES) for p in rule.role_arns)
         )
 
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
-import ipaddress
 import json
 import logging
 import socket
 import ssl
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,7 +28,12 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from eks_oidc_operator.oidc.fence import IssuerFence, scheme_refusal
+from eks_oidc_operator.oidc.fence import (
+    IssuerFence,
+    connect_host,
+    literal_refusal,
+    scheme_refusal,
+)
 from eks_oidc_operator.oidc.slots import NoTurnError, Turns
 from eks_oidc_operator.reconcile import issuer
 from eks_oidc_operator.reconcile.issuer import IssuerCheck
@@ -83,11 +87,20 @@ TOTAL_TURNS = 16
 HOST_TURNS = 2
 """Checks running at once on one issuer host."""
 LOOKUP_THREADS = 2 * TOTAL_TURNS
-"""Threads for the issuers' DNS lookups and for parsing what they answer, apart from the pool
-the blocking EKS calls run in. Twice the turns: a lookup that timed out keeps its thread until
-the resolver gives up, and a check with a turn must never wait for a thread."""
+"""Threads for the issuers' DNS lookups, apart from the pool the blocking EKS calls run in.
+Twice the turns: a lookup that timed out keeps its thread until the resolver gives up. When
+all are still busy that way (a tenant's names that no server answers), a lookup is not queued
+behind them, where its wait would count against its own bound: the check is "not checked
+yet", never a finding."""
 
 _lookups = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="issuer-dns")
+_parsers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="issuer-parse")
+"""Parsing has threads of its own, so it never waits behind a stuck lookup."""
+
+
+class _NoThreadError(OSError):
+    """Every lookup thread is busy: the lookup was not started (aiohttp wraps it)."""
+
 
 Lookup = Callable[..., list[tuple[Any, ...]]]
 """``socket.getaddrinfo``'s shape (tests hand in their own answers)."""
@@ -102,11 +115,24 @@ class FencedResolver(AbstractResolver):
     def __init__(self, fence: IssuerFence, lookup: Lookup = socket.getaddrinfo) -> None:
         self._fence = fence
         self._lookup = lookup
+        self._busy = 0  # lookups whose thread has not returned (timed out ones included)
+        self._lock = threading.Lock()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        call = functools.partial(self._lookup, host, port, family, socket.SOCK_STREAM)
+        with self._lock:
+            if self._busy >= LOOKUP_THREADS:
+                raise _NoThreadError(f"all {LOOKUP_THREADS} lookup threads are busy")
+            self._busy += 1
+
+        def call() -> list[tuple[Any, ...]]:
+            try:
+                return self._lookup(host, port, family, socket.SOCK_STREAM)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
         try:
             infos = await asyncio.get_running_loop().run_in_executor(_lookups, call)
         except socket.gaierror as error:
@@ -157,6 +183,12 @@ async def check_issuer(
     except _FoundError as found:
         _log.info("issuer pre-flight of %s: %s: %s", url, found.problem, found)
         return IssuerCheck(url, found.problem, f"issuer {url}: {found.told}", str(found))
+    except Exception as error:
+        # A cached failure would raise at every pass of every object on the issuer: any
+        # surprise (a parser's RecursionError, a URL no library parses) is a wrong answer.
+        _log.info("issuer pre-flight of %s: %s", url, error, exc_info=True)
+        told = _WRONG["document"]
+        return IssuerCheck(url, issuer.ANSWERED_WRONGLY, f"issuer {url}: {told}", repr(error))
     return IssuerCheck(
         url,
         message=f"issuer {url}: its discovery document and key set answer as EKS needs",
@@ -183,9 +215,10 @@ async def _get_json(
     refusal = scheme_refusal(url)
     if refusal is not None:
         raise _FoundError(issuer.NOT_ALLOWED, refusal)
-    host = urlsplit(url).hostname or ""
-    if _is_ip(host) and not fence.permits(host):  # aiohttp asks no resolver for an address
-        raise _FoundError(issuer.NOT_ALLOWED, f"{url}: {host} is not a public address")
+    # aiohttp asks no resolver for an address: the fence judges the host aiohttp will use.
+    refusal = literal_refusal(connect_host(url), fence)
+    if refusal is not None:
+        raise _FoundError(issuer.NOT_ALLOWED, f"{url}: {refusal}")
     wrong = _WRONG[what]
     try:
         # No redirects: EKS fetches the document where the issuer says it is. No compression:
@@ -209,7 +242,7 @@ async def _get_json(
         raise _failure(error, url, wrong) from error
     # Parsed on the lookups' threads: even a bounded document is no work for the event loop.
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_lookups, _parse_object, raw, url, wrong)
+    return await loop.run_in_executor(_parsers, _parse_object, raw, url, wrong)
 
 
 def _failure(error: Exception, url: str, wrong: str) -> _FoundError:
@@ -227,14 +260,6 @@ def _failure(error: Exception, url: str, wrong: str) -> _FoundError:
         return _FoundError(issuer.ANSWERED_WRONGLY, f"{url!r} is not a URL", wrong)
     detail = str(error) or type(error).__name__
     return _FoundError(issuer.ANSWERED_WRONGLY, f"GET {url}: {detail}", wrong)
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_peer(response: aiohttp.ClientResponse, fence: IssuerFence, url: str) -> None:
@@ -268,7 +293,7 @@ async def _read_bounded(response: aiohttp.ClientResponse, url: str, wrong: str) 
 def _parse_object(raw: bytes, url: str, wrong: str) -> dict[str, Any]:
     try:
         body = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # [[[[... nests past the parser's depth
         raise _FoundError(
             issuer.ANSWERED_WRONGLY, f"GET {url}: not JSON ({error})", wrong
         ) from error
@@ -297,9 +322,12 @@ class IssuerChecker:
         turns: Turns | None = None,
     ) -> None:
         self._ca_file = ca_file
-        # Connecting gets the same bound as the whole fetch: a connect that takes all of it is
-        # the network's failure (ConnectionTimeoutError), a slow answer the issuer's.
-        self._limit = aiohttp.ClientTimeout(total=timeout, sock_connect=timeout)
+        # Reaching the issuer (lookup and connect) and its answering are bounded apart: no
+        # connection within ``timeout`` is the network's failure (ConnectionTimeoutError, which
+        # only warns); once connected, a silence of ``timeout`` between reads, or a whole
+        # fetch past twice it (a slow drip), is the issuer's. A single total bound fired first
+        # during a slow lookup and called a network failure the issuer's.
+        self._limit = aiohttp.ClientTimeout(total=2 * timeout, connect=timeout, sock_read=timeout)
         self._ttl = ttl
         self._fence = fence or IssuerFence()
         self._lookup = lookup
@@ -310,8 +338,9 @@ class IssuerChecker:
         self._results: dict[str, tuple[float, asyncio.Task[IssuerCheck]]] = {}
         self._swept = 0.0
 
-    async def check(self, url: str) -> IssuerCheck:
-        """The pre-flight of ``url``, fetched or from the cache."""
+    async def check(self, url: str, tenant: str = "") -> IssuerCheck:
+        """The pre-flight of ``url`` for an object of ``tenant`` (its namespace), fetched or
+        from the cache."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         cached = self._results.get(url)
@@ -321,7 +350,7 @@ class IssuerChecker:
             # it is kept (here, the cache's lifetime), and the caller's is a kopf handler's,
             # whose cause holds that object's body, patch and loggers (about 10 KiB an object
             # at fleet scale). The fetch needs none of it.
-            task = loop.create_task(self._run(url), context=contextvars.Context())
+            task = loop.create_task(self._run(url, tenant), context=contextvars.Context())
             self._results[url] = (now, task)
             cached = self._results[url]
         found = await asyncio.shield(cached[1])
@@ -329,11 +358,11 @@ class IssuerChecker:
             del self._results[url]
         return found
 
-    async def _run(self, url: str) -> IssuerCheck:
+    async def _run(self, url: str, tenant: str) -> IssuerCheck:
         """Take a turn (waiting at most the timeout), then check with the timeout to itself."""
-        host = (urlsplit(url).hostname or "").lower()
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
         try:
-            async with self._turns.turn(host):
+            async with self._turns.turn(host, tenant):
                 return await check_issuer(self._client(), url, self._limit, self._fence)
         except NoTurnError as none:
             _log.info("issuer pre-flight of %s: %s", url, none)

@@ -14,10 +14,23 @@ public ranges for its services or pods denies those by name.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+import yarl
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+EMBEDDING = tuple(
+    ipaddress.ip_network(n) for n in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16")
+)
+"""IPv6 ranges that carry an IPv4 address inside (IPv4-compatible, NAT64, 6to4): Python calls
+some of them global, but through a NAT64 gateway ``64:ff9b::a00:5`` is 10.0.0.5. Refused unless
+allowed by name. (``::ffff:0:0/96``, IPv4-mapped, is unwrapped and judged as IPv4.)"""
+
+_NUMERIC = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]*))*", re.IGNORECASE)
+"""A host of digits and dots (or hex): an IPv4 address in some spelling (``2130706433``,
+``127.1``, ``0x7f.0.0.1``) that resolvers accept and a canonical check would miss."""
 
 
 def parse_cidrs(text: str) -> tuple[Network, ...]:
@@ -57,15 +70,42 @@ class IssuerFence:
             return False
         if any(ip in network for network in self.allow if network.version == ip.version):
             return True
+        if any(ip in network for network in EMBEDDING if network.version == ip.version):
+            return False
         return ip.is_global and not ip.is_multicast
+
+
+def connect_host(url: str) -> str:
+    """The host aiohttp will connect to for ``url``: IDNA-normalised by yarl, as aiohttp does
+    (127.0.0.1 written in fullwidth digits, or with ideographic full stops, becomes
+    ``127.0.0.1``), without a
+    trailing dot. Raises ``ValueError`` for a URL yarl cannot parse."""
+    host = yarl.URL(url).host or ""
+    return host.rstrip(".")
+
+
+def literal_refusal(host: str, fence: IssuerFence) -> str | None:
+    """Why a host written as an address may not be fetched, or ``None`` (a name, or a
+    permitted address). An address is never looked up, so the fence must judge it here."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if _NUMERIC.fullmatch(host):
+            return f"{host} is an address in a spelling the operator does not fetch"
+        return None
+    return None if fence.permits(host) else f"{host} is not a public address"
 
 
 def scheme_refusal(url: str) -> str | None:
     """Why the pre-flight will not fetch ``url``, or ``None``: EKS fetches over HTTPS only,
     and a plain-HTTP fetch of a tenant's URL would send it through no TLS check at all."""
-    parts = urlsplit(url)
-    if parts.scheme != "https":
+    try:
+        parsed = yarl.URL(url)
+        host = parsed.host
+    except (ValueError, TypeError):
+        return f"{url!r} is not a URL"
+    if parsed.scheme != "https":
         return f"{url!r} is not an https URL"
-    if not parts.hostname:
+    if not host:
         return f"{url!r} names no host"
     return None

@@ -103,5 +103,7 @@ def settle_wait(obj: OidcIdentityProvider, now: datetime, timings: Timings) -> f
         created = datetime.fromisoformat(obj.metadata.creation_timestamp)
     except ValueError:
         return 0.0
-    settled = created + timedelta(seconds=1 + timings.claim_settle)
-    return max(0.0, (settled - now).total_seconds())
+    longest = 1 + timings.claim_settle
+    settled = created + timedelta(seconds=longest)
+    # Capped: an operator whose clock is behind the API server's must not sleep the lag too.
+    return min(longest, max(0.0, (settled - now).total_seconds()))

@@ -44,7 +44,7 @@ class Severity(StrEnum):
     FATAL = "Fatal"
     """Stalled before any EKS call."""
     WAIT = "Wait"
-    """Not checked yet: no EKS call this pass, and another pass soon."""
+    """Not checked yet, under Enforce: no EKS call this pass, and another pass soon."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ def severity(check: IssuerCheck, mode: IssuerCheckMode) -> Severity:
     if check.problem is None or mode is IssuerCheckMode.SKIP:
         return Severity.FINE
     if check.problem == NOT_CHECKED:
-        return Severity.WAIT
+        # Under Warn no finding would stop the association, so none is waited for.
+        return Severity.WAIT if mode is IssuerCheckMode.ENFORCE else Severity.FINE
     if mode is IssuerCheckMode.ENFORCE and check.problem != UNREACHABLE:
         return Severity.FATAL
     return Severity.WARN

@@ -105,3 +105,24 @@ def test_the_deletion_guard_lets_the_budget_through_per_window_and_holds_the_res
     guard.guarded(port).disassociate("prod", "idp-3", "t")  # type: ignore[arg-type]
     assert port.disassociated[-1] == "idp-3"
     assert api_error_policy(DELETION_HELD).stalled is False  # retried until it goes
+
+
+class Refusing(Deleting):
+    """An EKS client whose cluster is busy: every disassociation is refused."""
+
+    def disassociate(self, cluster: str, name: str, token: str) -> Any:
+        raise EksError("ResourceInUseException", "busy", operation="Disassociate")
+
+
+def test_only_disassociations_eks_accepted_count_against_the_guard() -> None:
+    # A deletion retried on a busy cluster used up the operator-wide budget, holding every
+    # other tenant's deletions.
+    guard = DeletionGuard(budget=2, window=600, clock=Clock())
+    for _ in range(5):
+        with pytest.raises(EksError) as refused:
+            guard.guarded(Refusing()).disassociate("prod", "a", "t")  # type: ignore[arg-type]
+        assert refused.value.code == "ResourceInUseException"
+    port = Deleting()
+    guard.guarded(port).disassociate("prod", "b", "t")  # type: ignore[arg-type]
+    guard.guarded(port).disassociate("prod", "c", "t")  # type: ignore[arg-type]
+    assert port.disassociated == ["b", "c"]

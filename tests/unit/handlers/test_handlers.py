@@ -315,7 +315,7 @@ async def test_an_older_object_the_tenancy_policy_refuses_claims_nothing(world: 
 class CountingIssuers:
     urls: list[str] = field(default_factory=list)
 
-    async def check(self, url: str) -> Any:
+    async def check(self, url: str, tenant: str = "") -> Any:
         from eks_oidc_operator.reconcile.issuer import IssuerCheck
 
         self.urls.append(url)
@@ -517,3 +517,17 @@ async def test_an_observing_object_claims_nothing(world: World) -> None:
         await handlers.claims_index(body=body(managementPolicy="Observe"), memo=world.memo) is None
     )
     assert await handlers.claims_index(body=body(), memo=world.memo) is not None
+
+
+async def test_a_request_deferred_while_a_poll_pass_runs_is_still_owed(world: World) -> None:
+    # The poll pass that ends with nothing to retry used to reset what the timer owed, and the
+    # deferred request waited for the next resync (10 minutes).
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    first = body(annotations={constants.RECONCILE_ANNOTATION: "t0"})
+    await handlers.controls_handler(body=first, memo=world.memo, patch=kopf.Patch())
+    second = body(annotations={constants.RECONCILE_ANNOTATION: "t1"})
+    await handlers.controls_handler(body=second, memo=world.memo, patch=kopf.Patch())
+    assert world.memo["request_due"] > 0
+    await handlers.poll_pass(body=first, memo=world.memo, patch=kopf.Patch())
+    assert world.memo["poll_retries"] == 1
+    assert 0 < world.memo["poll_after"] <= 30

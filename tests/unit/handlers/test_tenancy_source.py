@@ -74,10 +74,11 @@ def test_wildcard_rules_are_reported(tmp_path: Path) -> None:
         "  - {name: everyone, namespaces: ['*'], operatorIdentity: true}\n"
         "  - {name: any-role, namespaces: [team-a], roleArns: ['**']}\n"
         "  - {name: scoped, namespaces: [team-*], roleArns: ['arn:aws:iam::1:role/a-*']}\n"
+        "  - {name: any-arn, namespaces: [team-c], roleArns: ['arn:aws*:iam::*:role/*']}\n"
     )
     told: list[PolicyReport] = []
     PolicySource(str(path), report=told.append).current()
-    assert told[0].wildcards == ("everyone", "any-role")
+    assert told[0].wildcards == ("everyone", "any-role", "any-arn")
 
 
 def test_the_reporter_sets_the_metrics_and_posts_an_event_on_the_configmap_for_a_typo() -> None:

@@ -334,7 +334,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.PENDING,
         "IssuerNotCheckedYet",
     ),
-    "the issuer check got no turn under Warn: no association without it either": (
+    "the issuer check got no turn under Warn: no finding would stop it, associate": (
         obj(),
         seen(
             config=None,
@@ -343,10 +343,10 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
                 issuer_mode=IssuerCheckMode.WARN,
             ),
         ),
-        "issuer_not_checked",
-        RETRY,
-        Phase.PENDING,
-        "IssuerNotCheckedYet",
+        "config_missing",
+        ASSOCIATE,
+        Phase.ASSOCIATING,
+        "Associating",
     ),
     "the issuer cannot be reached (network): a warning, associate": (
         obj(),
@@ -1296,3 +1296,17 @@ def test_a_new_object_waits_until_the_end_of_its_second_and_the_watch_lag(
     resource: OidcIdentityProvider, wait: float
 ) -> None:
     assert settle_wait(resource, NOW, Timings()) == wait
+
+
+@pytest.mark.parametrize("policy", ["Full", "Observe"])
+def test_a_config_not_granted_for_adoption_leaves_nothing_of_it_in_status(policy: str) -> None:
+    result = _plan(
+        obj(managementPolicy=policy),
+        config=config(owner=None, client_id="theirs"),
+        checks=Checks(),
+    )
+    assert result.verdict.reason == "AdoptionNotPermitted"
+    status = result.status
+    assert (status.identity_provider_config_arn, status.config_status) == (None, None)
+    assert status.observed_config_arn is None
+    assert "theirs" not in result.verdict.message

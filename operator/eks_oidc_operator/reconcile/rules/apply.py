@@ -116,7 +116,10 @@ def not_adopted(obs: Observation, ctx: Context) -> Verdict | None:
             "configs the operator did not create (the admin grants it with adopt: true on a "
             "rule), so it is left alone. Use another spec.oidc.identityProviderConfigName"
         )
-        return warned_stall(reasons.ADOPTION_NOT_PERMITTED, message, hold=_until_recheck(ctx))
+        # keep_recorded: not even its ARN or status is written into this object's status.
+        return warned_stall(
+            reasons.ADOPTION_NOT_PERMITTED, message, hold=_until_recheck(ctx), keep_recorded=True
+        )
     if obj.spec.adoption_policy is not AdoptionPolicy.NEVER:
         return None
     message = (

@@ -124,7 +124,7 @@ def issuer_not_checked(obs: Observation, ctx: Context) -> Verdict | None:
         obs.obj.status.phase or Phase.PENDING,
         check.problem or issuer.NOT_CHECKED,
         check.message,
-        retry=Backoff.TRANSIENT,
+        after=ctx.timings.retry_base,  # a turn frees within seconds: no growing backoff
         keep_recorded=True,
     )
 

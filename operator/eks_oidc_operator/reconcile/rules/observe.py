@@ -8,6 +8,8 @@ Deletion never reaches this chain: an observing object is released before any AW
 
 from __future__ import annotations
 
+import dataclasses
+
 from eks_oidc_operator.constants import OPERATOR_TAG_PREFIX
 from eks_oidc_operator.models import ConfigStatus, Phase
 from eks_oidc_operator.reconcile import reasons
@@ -56,7 +58,11 @@ def observed_not_granted(obs: Observation, ctx: Context) -> Verdict | None:
         f"object, and the tenancy policy does not let namespace {obj.metadata.namespace} observe "
         "or adopt such configs (the admin grants it with adopt: true on a rule)"
     )
-    return _warned(Kind.STALL, Phase.FAILED, reasons.ADOPTION_NOT_PERMITTED, message)
+    # keep_recorded: not even its ARN or status is written into this object's status.
+    return dataclasses.replace(
+        _warned(Kind.STALL, Phase.FAILED, reasons.ADOPTION_NOT_PERMITTED, message),
+        keep_recorded=True,
+    )
 
 
 def observed_config_settling(obs: Observation, ctx: Context) -> Verdict | None:
