@@ -732,6 +732,52 @@ def test_numbers_given_with_set_are_accepted_as_helm_passes_them(helm: Path) -> 
     assert "/settings/jitter" in refused.stderr
 
 
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        # --set passes a decimal as text, which the schema's ranges never saw: these installed
+        # and then crash-looped the pod.
+        ("settings.jitter=1.5", "settings.jitter: 1.5 is out of range (at least 0, at most 1)"),
+        ("settings.pollMaxSeconds=0.0", "settings.pollMaxSeconds: 0.0 is out of range (above 0)"),
+        ("settings.issuerTimeoutSeconds=30.5", "settings.issuerTimeoutSeconds: 30.5"),
+        (
+            "leaderElection.renewDeadlineSeconds=20",
+            "retryPeriodSeconds (2) < renewDeadlineSeconds (20) < leaseDurationSeconds (15)",
+        ),
+        ("leaderElection.retryPeriodSeconds=10.5", "retryPeriodSeconds (10.5)"),
+    ],
+)
+def test_a_number_out_of_range_is_refused_by_helm_whatever_its_type(
+    helm: Path, given: str, said: str
+) -> None:
+    refused = _template(helm, "--set", given, check=False)
+    assert refused.returncode != 0
+    assert said in refused.stderr, refused.stderr
+
+
+def test_an_umbrella_charts_switch_and_globals_are_honoured(helm: Path) -> None:
+    docs = _docs(
+        helm,
+        "--set",
+        "enabled=true",
+        "--set",
+        "global.imageRegistry=mirror.example.com:5000",
+        "--set-json",
+        'global.imagePullSecrets=["mirror", {"name": "shared"}]',
+        "--set-json",
+        'imagePullSecrets=[{"name": "shared"}, {"name": "own"}]',
+    )
+    pod = docs["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == (
+        "mirror.example.com:5000/eks-oidc-operator/eks-oidc-operator:0.1.0"
+    )
+    assert pod["imagePullSecrets"] == [{"name": "mirror"}, {"name": "shared"}, {"name": "own"}]
+    # A repository without a registry host gets the mirror in front.
+    plain = _docs(helm, "--set", "global.imageRegistry=mirror", "--set", "image.repository=a/b")
+    image = plain["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]["containers"][0]
+    assert image["image"] == "mirror/a/b:0.1.0"
+
+
 def test_the_pod_values_reach_the_pod(helm: Path, tmp_path: Path) -> None:
     digest = "sha256:" + "a" * 64
     path = tmp_path / "values.json"

@@ -44,3 +44,71 @@ namespace, else in a Role per watched namespace. One definition, so the two cann
   resources: [oidcidentityproviders/status]
   verbs: [patch]
 {{- end -}}
+
+{{/*
+The image: a `global.imageRegistry` (an umbrella chart's mirror) replaces the registry of
+`image.repository` (its first path part when that names a host), or is put in front of it.
+*/}}
+{{- define "eks-oidc-operator.image" -}}
+{{- $repository := .Values.image.repository -}}
+{{- $registry := ((.Values.global | default dict).imageRegistry | default "") -}}
+{{- if $registry -}}
+{{- $parts := splitn "/" 2 $repository -}}
+{{- if and (gt (len (splitList "/" $repository)) 1) (or (contains "." $parts._0) (contains ":" $parts._0) (eq $parts._0 "localhost")) -}}
+{{- $repository = printf "%s/%s" (trimSuffix "/" $registry) $parts._1 -}}
+{{- else -}}
+{{- $repository = printf "%s/%s" (trimSuffix "/" $registry) $repository -}}
+{{- end -}}
+{{- end -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Pull secrets: the chart's own and an umbrella's `global.imagePullSecrets`, each given as a name
+or as {name: ...}.
+*/}}
+{{- define "eks-oidc-operator.pullSecrets" -}}
+{{- $names := list -}}
+{{- range (concat ((.Values.global | default dict).imagePullSecrets | default list) (.Values.imagePullSecrets | default list)) -}}
+{{- $name := . -}}
+{{- if kindIs "map" . -}}{{- $name = get . "name" -}}{{- end -}}
+{{- if and $name (not (has $name $names)) -}}{{- $names = append $names $name -}}{{- end -}}
+{{- end -}}
+{{- range $names }}
+- name: {{ . }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Rules no schema can state: numbers given as text (`--set` passes "0.1" as a string) kept
+within their ranges, and the leader election's durations in order. Refused at `helm install`,
+naming the value, instead of a pod that crash-loops on it.
+*/}}
+{{- define "eks-oidc-operator.validate" -}}
+{{- $ranges := dict
+  "jitter" (list 0.0 1.0 false)
+  "pollFactor" (list 1.0 nil false)
+  "issuerTimeoutSeconds" (list 0.0 30.0 true)
+-}}
+{{- range $key, $value := .Values.settings -}}
+{{- if and (not (kindIs "invalid" $value)) (kindIs "string" $value) -}}
+{{- $number := float64 $value -}}
+{{- $range := get $ranges $key | default (list 0.0 nil (or (hasSuffix "Seconds" $key) (has $key (list "namespaceCallsPerSecond")))) -}}
+{{- $low := index $range 0 -}}{{- $high := index $range 1 -}}{{- $open := index $range 2 -}}
+{{- if or (lt $number $low) (and $open (eq $number $low)) (and (not (kindIs "invalid" $high)) (gt $number $high)) -}}
+{{- fail (printf "settings.%s: %s is out of range (%s%v%s)" $key $value (ternary "above " "at least " $open) $low (ternary (printf ", at most %v" $high) "" (not (kindIs "invalid" $high)))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $election := .Values.leaderElection -}}
+{{- $lease := float64 $election.leaseDurationSeconds -}}
+{{- $renew := float64 $election.renewDeadlineSeconds -}}
+{{- $retry := float64 $election.retryPeriodSeconds -}}
+{{- if not (and (lt $retry $renew) (lt $renew $lease)) -}}
+{{- fail (printf "leaderElection: retryPeriodSeconds (%v) < renewDeadlineSeconds (%v) < leaseDurationSeconds (%v) must hold" $election.retryPeriodSeconds $election.renewDeadlineSeconds $election.leaseDurationSeconds) -}}
+{{- end -}}
+{{- end -}}
