@@ -68,3 +68,5 @@ LABEL org.opencontainers.image.title="eks-oidc-operator" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="${SOURCE}"
+# What `eks-oidc-operator version` and the eks_oidc_build_info metric report as the revision.
+ENV EKS_OIDC_OPERATOR_REVISION="${REVISION}"

@@ -186,6 +186,25 @@ def _lead(settings: OperatorSettings) -> LeaseElector:
     return elector
 
 
+def version_text() -> str:
+    """``eks-oidc-operator version``: the version, the source revision and what it runs on (the
+    same facts as the ``eks_oidc_build_info`` metric and the image's OCI labels)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from eks_oidc_operator import __version__, revision
+
+    def of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "absent"
+
+    return (
+        f"eks-oidc-operator {__version__} (revision {revision()}; Python "
+        f"{sys.version.split()[0]}, kopf {of('kopf')}, boto3 {of('boto3')})\n"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen subcommand."""
     parser = argparse.ArgumentParser(prog="eks-oidc-operator", description=__doc__.split("\n")[0])
@@ -205,9 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(default: EKS_OIDC_LOG_FORMAT, else plain)",
     )
     commands.add_parser("crd", help="print the generated CustomResourceDefinition")
+    commands.add_parser("version", help="print which build this is")
     args = parser.parse_args(argv)
     if args.command == "crd":
         sys.stdout.write(render_crd())
+        return 0
+    if args.command == "version":
+        sys.stdout.write(version_text())
         return 0
     return _run(args)
 

@@ -21,7 +21,7 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_creat
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from eks_oidc_operator import __version__, constants
+from eks_oidc_operator import __version__, constants, revision
 from eks_oidc_operator.eks.telemetry import AwsResponse
 from eks_oidc_operator.reconcile.reasons import CLUSTER_UPDATE_IN_PROGRESS
 
@@ -72,7 +72,7 @@ TENANCY_WILDCARD_RULES = Gauge(
 BUILD_INFO = Gauge(
     "eks_oidc_build_info",
     "Always 1; the labels say what runs.",
-    ["version", "python", "kopf", "boto3"],
+    ["version", "revision", "python", "kopf", "boto3"],
 )
 
 
@@ -85,6 +85,7 @@ def _version_of(package: str) -> str:
 
 BUILD_INFO.labels(
     version=__version__,
+    revision=revision(),
     python=platform.python_version(),
     kopf=_version_of("kopf"),
     boto3=_version_of("boto3"),

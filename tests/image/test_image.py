@@ -223,6 +223,17 @@ def test_both_entry_points_run_read_only_as_uid_10001(image: str) -> None:
 
 
 @pytest.mark.docker
+def test_the_image_says_which_build_it_is(image: str) -> None:
+    # `version`, the OCI labels and the build_info metric name the same commit.
+    said = _docker("run", "--rm", "--network", "none", image, "version").stdout
+    labels = json.loads(_docker("image", "inspect", "-f", "{{json .Config.Labels}}", image).stdout)
+    revision = labels["org.opencontainers.image.revision"]
+    assert revision not in ("", "unknown")
+    assert f"(revision {revision};" in said
+    assert said.startswith(f"eks-oidc-operator {labels['org.opencontainers.image.version']} ")
+
+
+@pytest.mark.docker
 def test_the_image_runs_as_uid_10001_by_itself(image: str) -> None:
     config = json.loads(_docker("image", "inspect", "-f", "{{json .Config}}", image).stdout)
     assert config["User"] == UID

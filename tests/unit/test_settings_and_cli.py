@@ -36,3 +36,21 @@ def test_run_needs_a_scope(capsys: pytest.CaptureFixture[str]) -> None:
 def test_crd_subcommand_prints_the_generated_crd(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["crd"]) == 0
     assert capsys.readouterr().out == render_crd()
+
+
+def test_version_says_which_build_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eks_oidc_operator import __version__
+
+    monkeypatch.setenv("EKS_OIDC_OPERATOR_REVISION", "0123abcd")
+    assert main(["version"]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"eks-oidc-operator {__version__} (revision 0123abcd; Python ")
+    assert "kopf 1." in said
+    monkeypatch.delenv("EKS_OIDC_OPERATOR_REVISION")
+    assert main(["version"]) == 0
+    assert "(revision unknown;" in capsys.readouterr().out
+    # A revision in the environment is not a setting (the settings refuse unknown fields).
+    monkeypatch.setenv("EKS_OIDC_OPERATOR_REVISION", "0123abcd")
+    assert OperatorSettings().issuer_check is not None
