@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -360,7 +359,10 @@ class IssuerChecker:
 
     async def _run(self, url: str, tenant: str) -> IssuerCheck:
         """Take a turn (waiting at most the timeout), then check with the timeout to itself."""
-        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+        try:  # the host as the fence and the connection see it, so its spellings share turns
+            host = connect_host(url).lower()
+        except ValueError:
+            host = url  # not a URL: the check itself says so
         try:
             async with self._turns.turn(host, tenant):
                 return await check_issuer(self._client(), url, self._limit, self._fence)

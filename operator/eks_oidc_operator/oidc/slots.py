@@ -71,7 +71,3 @@ class Turns:
             except TimeoutError as error:
                 raise NoTurnError(f"no turn for {host} within {self.wait:g} s") from error
             yield
-
-    def hosts(self) -> int:
-        """Hosts with a check running or waiting."""
-        return len(self._hosts)
