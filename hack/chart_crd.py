@@ -1,12 +1,11 @@
-"""Write the chart's CRD template from crds/ (the CRD generated from the models).
+"""Write the chart's copy of the CRD (charts/eks-oidc-operator/crds/) from crds/.
 
-The CRD is a template, not a file under the chart's ``crds/``: Helm installs ``crds/`` once and
-never upgrades it, so a new field would silently never reach clusters that upgrade the chart.
-As a template it is upgraded with the release (``crds.enabled``) and, by default, kept when the
-release is uninstalled (``crds.keep``: ``helm.sh/resource-policy: keep``), since deleting the
-CRD deletes every OidcIdentityProvider object with it.
+Helm installs a chart's ``crds/`` when the CRD is missing and never upgrades or deletes it:
+no uninstall can delete the CRD (which would delete every OidcIdentityProvider object with
+it). Upgrades are the chart's ``crds.upgrade`` hook (``eks-oidc-operator crd --apply``).
 
-Usage: ``python hack/chart_crd.py [--check]`` (``make crds`` runs it; a test checks it).
+Usage: ``python hack/chart_crd.py [--check]`` (``make crds`` runs it; ``make lint`` and a test
+check it).
 """
 
 from __future__ import annotations
@@ -16,43 +15,24 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml"
-TARGET = REPO / "charts" / "eks-oidc-operator" / "templates" / "crd.yaml"
-
-HEAD = """{{- if .Values.crds.enabled }}
-# Generated from crds/ by hack/chart_crd.py (`make crds`): do not edit by hand.
-"""
-METADATA = """metadata:
-  name: oidcidentityproviders.eksoidc.io
-  labels:
-    {{- include "eks-oidc-operator.labels" . | nindent 4 }}
-  {{- if .Values.crds.keep }}
-  annotations:
-    # Uninstalling the release must not delete the CRD: that would delete every object.
-    helm.sh/resource-policy: keep
-  {{- end }}
-"""
+TARGET = REPO / "charts" / "eks-oidc-operator" / "crds" / SOURCE.name
+HEAD = "# A copy of crds/ written by hack/chart_crd.py (`make crds`): do not edit by hand.\n"
 
 
-def template(crd: str) -> str:
-    """The chart template of the CRD text ``crd`` (as in crds/)."""
+def copy(crd: str) -> str:
+    """The chart's copy of the CRD text ``crd`` (as in crds/)."""
     body = "\n".join(line for line in crd.splitlines() if not line.startswith("#")) + "\n"
-    if "{{" in body or "}}" in body:
-        msg = "the CRD holds template delimiters; they would need escaping"
-        raise ValueError(msg)
-    plain_metadata = "metadata:\n  name: oidcidentityproviders.eksoidc.io\n"
-    if plain_metadata not in body:
-        msg = "unexpected CRD metadata"
-        raise ValueError(msg)
-    return HEAD + body.replace(plain_metadata, METADATA, 1) + "{{- end }}\n"
+    return HEAD + body
 
 
 def main(argv: list[str]) -> int:
-    fresh = template(SOURCE.read_text())
+    fresh = copy(SOURCE.read_text())
     if "--check" in argv:
         if not TARGET.exists() or TARGET.read_text() != fresh:
-            print("charts/eks-oidc-operator/templates/crd.yaml is stale: run `make crds`")
+            print(f"{TARGET.relative_to(REPO)} is stale: run `make crds`")
             return 1
         return 0
+    TARGET.parent.mkdir(parents=True, exist_ok=True)
     TARGET.write_text(fresh)
     return 0
 

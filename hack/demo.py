@@ -72,9 +72,11 @@ class Demo(Stack):
                 "--namespace",
                 controlplane.OPERATOR_NAMESPACE,
                 f"--kubeconfig={self.plane.admin_kubeconfig}",
-                # The local stack applied the CRD already (as `kubectl apply -f crds/` would).
+                # The local stack applied the CRD already (as `kubectl apply -f crds/` would),
+                # and with no kubelet the chart's CRD upgrade hook (a Job) could not run.
+                "--skip-crds",
                 "--set",
-                "crds.enabled=false",
+                "crds.upgrade=false",
             ],
             check=False,
             capture_output=True,

@@ -30,6 +30,7 @@ RBAC_TEMPLATES = (
     "serviceaccount.yaml",
     "clusterrole.yaml",
     "clusterrolebinding.yaml",
+    "crd-reader.yaml",  # reading the CRD by name: is it being deleted?
     "leader-election.yaml",
     "tenancy.yaml",  # the policy's ConfigMap, and events on it
 )

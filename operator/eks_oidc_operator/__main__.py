@@ -8,7 +8,10 @@ Subcommands:
     other knob is an ``EKS_OIDC_*`` variable (see :mod:`eks_oidc_operator.settings`).
 ``crd``
     Print the CustomResourceDefinition generated from the models (``make crds`` writes it to
-    ``crds/``).
+    ``crds/``); with ``--apply``, server-side apply it over the installed one (the chart's
+    CRD upgrade hook).
+``version``
+    Print which build this is.
 """
 
 from __future__ import annotations
@@ -205,6 +208,17 @@ def version_text() -> str:
     )
 
 
+def _apply_crd() -> int:
+    from eks_oidc_operator import crd_upgrade, kubeapi
+
+    try:
+        sys.stdout.write(crd_upgrade.apply(kubeapi.connect(), build_crd()))
+    except (crd_upgrade.CrdUpgradeError, kubeapi.ApiError) as error:
+        sys.stderr.write(f"eks-oidc-operator crd --apply: {error}\n")
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen subcommand."""
     parser = argparse.ArgumentParser(prog="eks-oidc-operator", description=__doc__.split("\n")[0])
@@ -223,10 +237,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="plain text with a [namespace/name] prefix, or one JSON object per line "
         "(default: EKS_OIDC_LOG_FORMAT, else plain)",
     )
-    commands.add_parser("crd", help="print the generated CustomResourceDefinition")
+    crd = commands.add_parser("crd", help="print the generated CustomResourceDefinition")
+    crd.add_argument(
+        "--apply",
+        action="store_true",
+        help="server-side apply it over the installed CRD instead (the chart's upgrade hook)",
+    )
     commands.add_parser("version", help="print which build this is")
     args = parser.parse_args(argv)
     if args.command == "crd":
+        if args.apply:
+            return _apply_crd()
         sys.stdout.write(render_crd())
         return 0
     if args.command == "version":

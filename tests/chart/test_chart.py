@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -63,24 +62,63 @@ def _generated_is_current(script: str) -> None:
     assert check.returncode == 0, check.stdout
 
 
-def test_the_chart_crd_is_the_canonical_one(helm: Path) -> None:
+def test_the_chart_crd_is_the_canonical_one_and_never_a_template(helm: Path) -> None:
     _generated_is_current("chart_crd.py")
     canonical = yaml.safe_load(
         (REPO / "crds" / "oidcidentityproviders.eksoidc.io.yaml").read_text()
     )
-    rendered = _docs(helm)["CustomResourceDefinition/oidcidentityproviders.eksoidc.io"]
-    assert rendered["spec"] == canonical["spec"]
-    # Kept when the release goes (deleting the CRD would delete every object), unless asked.
-    assert rendered["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
-    unkept = _docs(helm, "--set", "crds.keep=false")
-    assert (
-        "annotations"
-        not in unkept["CustomResourceDefinition/oidcidentityproviders.eksoidc.io"]["metadata"]
-    )
-    assert "CustomResourceDefinition/oidcidentityproviders.eksoidc.io" not in _docs(
-        helm, "--set", "crds.enabled=false"
-    )
-    assert not (CHART / "crds").exists()  # Helm would install it once and never upgrade it
+    shipped = yaml.safe_load((CHART / "crds" / "oidcidentityproviders.eksoidc.io.yaml").read_text())
+    assert shipped == canonical
+    # In crds/, Helm installs it when missing and never deletes it: no release owns it, so no
+    # uninstall (nor a release's resource policy) can delete it and every object with it.
+    assert not any(d["kind"] == "CustomResourceDefinition" for d in _docs(helm).values())
+
+
+def test_the_crd_upgrade_hook_may_only_read_and_patch_that_crd(helm: Path) -> None:
+    docs = _docs(helm)
+    name = "eks-oidc-operator-crd-upgrade"
+    job = docs[f"Job/{name}"]
+    for kind in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Job"):
+        annotations = docs[f"{kind}/{name}"]["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
+        assert "hook-succeeded" in annotations["helm.sh/hook-delete-policy"]
+    # RBAC first, then the Job (hooks run in weight order).
+    assert int(docs[f"ClusterRole/{name}"]["metadata"]["annotations"]["helm.sh/hook-weight"]) < 0
+    assert docs[f"ClusterRole/{name}"]["rules"] == [
+        {
+            "apiGroups": ["apiextensions.k8s.io"],
+            "resources": ["customresourcedefinitions"],
+            "resourceNames": [CRD_NAME],
+            "verbs": ["get", "patch"],
+        }
+    ]
+    pod = job["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["args"] == ["crd", "--apply"]
+    operator = docs["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == operator["image"]  # the CRD of the code about to run
+    assert container["securityContext"] == operator["securityContext"]
+    assert pod["serviceAccountName"] == name
+    assert f"Job/{name}" not in _docs(helm, "--set", "crds.upgrade=false")
+
+
+def test_the_operator_may_read_its_crd_in_either_scope(helm: Path) -> None:
+    for args in (
+        (),
+        ("--set", "operator.allNamespaces=false", "--set", "operator.watchNamespaces={a}"),
+    ):
+        docs = _docs(helm, *args)
+        role = docs["ClusterRole/eks-oidc-operator-crd-reader"]
+        assert role["rules"] == [
+            {
+                "apiGroups": ["apiextensions.k8s.io"],
+                "resources": ["customresourcedefinitions"],
+                "resourceNames": [CRD_NAME],
+                "verbs": ["get"],
+            }
+        ]
+        binding = docs["ClusterRoleBinding/eks-oidc-operator-crd-reader"]
+        assert binding["subjects"][0]["name"] == "eks-oidc-operator"
 
 
 @pytest.mark.parametrize(
@@ -123,16 +161,11 @@ OBJECT_RULES = [
         "verbs": ["patch"],
     },
 ]
-CRD_RULE = {
-    "apiGroups": ["apiextensions.k8s.io"],
-    "resources": ["customresourcedefinitions"],
-    "verbs": ["list", "watch"],
-}
 
 
 def test_the_default_cluster_role_is_exactly_the_least_privilege_set(helm: Path) -> None:
     # The operator e2e tests prove these are enough; this pins that nothing more sneaks in.
-    assert _docs(helm)["ClusterRole/eks-oidc-operator"]["rules"] == [CRD_RULE, *OBJECT_RULES]
+    assert _docs(helm)["ClusterRole/eks-oidc-operator"]["rules"] == OBJECT_RULES
     # The namespaced grants: events in the release namespace (on the tenancy policy's
     # ConfigMap, when the policy is invalid) and the leader election's Lease (pinned below).
     docs = _docs(helm)
@@ -168,8 +201,12 @@ def test_a_namespaced_install_moves_the_object_rules_into_a_role_per_namespace(
     ]
     assert {b["metadata"]["namespace"] for b in bindings} == {"a", "b"}
     assert all(b["subjects"][0]["namespace"] == "ops" for b in bindings)
-    # Nothing cluster-wide: with named namespaces the operator turns kopf's scanning off.
-    assert not [d for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding")]
+    # Nothing cluster-wide (kopf's scanning is off with named namespaces) but reading the one
+    # CRD by name, and the upgrade hook's own role, deleted once it ran.
+    cluster_wide = {
+        d["metadata"]["name"] for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding")
+    }
+    assert cluster_wide == {"eks-oidc-operator-crd-reader", "eks-oidc-operator-crd-upgrade"}
 
 
 def test_the_service_account_carries_the_irsa_annotation(helm: Path, tmp_path: Path) -> None:
@@ -191,7 +228,9 @@ def test_the_service_account_carries_the_irsa_annotation(helm: Path, tmp_path: P
 
 def test_an_existing_service_account_can_be_used(helm: Path) -> None:
     docs = _docs(helm, "--set", "serviceAccount.create=false", "--set", "serviceAccount.name=mine")
-    assert not [key for key in docs if key.startswith("ServiceAccount/")]
+    # Only the upgrade hook's own, which exists while it runs.
+    accounts = [key for key in docs if key.startswith("ServiceAccount/")]
+    assert accounts == ["ServiceAccount/eks-oidc-operator-crd-upgrade"]
     pod = docs["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "mine"
     assert docs["ClusterRoleBinding/eks-oidc-operator"]["subjects"][0]["name"] == "mine"
@@ -360,28 +399,10 @@ def test_the_rendered_chart_passes_server_side_dry_run(helm: Path, cluster: Clus
 CRD_NAME = "oidcidentityproviders.eksoidc.io"
 
 
-def _adopt_crd(cluster: Cluster, release: str, namespace: str) -> None:
-    """Let ``release`` take over a CRD applied earlier by kubectl (other tests apply it): Helm
-    adopts an object that carries its release's ownership label and annotations."""
-    found = cluster.kubectl("get", "crd", CRD_NAME, check=False)
-    if found.returncode != 0:
-        return
-    cluster.kubectl("label", "--overwrite", "crd", CRD_NAME, "app.kubernetes.io/managed-by=Helm")
-    cluster.kubectl(
-        "annotate",
-        "--overwrite",
-        "crd",
-        CRD_NAME,
-        f"meta.helm.sh/release-name={release}",
-        f"meta.helm.sh/release-namespace={namespace}",
-    )
-
-
 @pytest.mark.e2e
 def test_helm_install_works_on_the_local_control_plane(helm: Path, cluster: Cluster) -> None:
     namespace = unique_name("helm")
     release = unique_name("rel")
-    _adopt_crd(cluster, release, namespace)
     installed = subprocess.run(
         [
             str(helm),
@@ -394,6 +415,9 @@ def test_helm_install_works_on_the_local_control_plane(helm: Path, cluster: Clus
             f"--kubeconfig={cluster.admin_kubeconfig}",
             "--set",
             f"fullnameOverride={release}",
+            # No kubelet here, so no hook Job could run (the kind tier runs it).
+            "--set",
+            "crds.upgrade=false",
         ],
         capture_output=True,
         text=True,
@@ -836,13 +860,15 @@ def test_the_chart_readme_values_table_is_current() -> None:
 
 
 @pytest.mark.e2e
-def test_helm_upgrade_changes_the_crd_and_uninstall_keeps_it(
-    helm: Path, cluster: Cluster, tmp_path: Path
+def test_helm_install_and_uninstall_leave_an_installed_crd_as_it_is(
+    helm: Path, cluster: Cluster
 ) -> None:
+    """The CRD applied before (as other tests do) is not Helm's: install takes it as it is,
+    with no ownership conflict, and uninstall leaves it (the upgrade hook runs on kind)."""
     namespace, release = unique_name("helm"), unique_name("rel")
     base = [f"--kubeconfig={cluster.admin_kubeconfig}", "--namespace", namespace]
     run = functools.partial(subprocess.run, capture_output=True, text=True, check=False)
-    _adopt_crd(cluster, release, namespace)
+    before = cluster.get_json("crd", CRD_NAME)["metadata"]
     installed = run(
         [
             str(helm),
@@ -855,59 +881,12 @@ def test_helm_upgrade_changes_the_crd_and_uninstall_keeps_it(
             f"fullnameOverride={release}",
             "--set",
             "replicaCount=0",
+            "--set",
+            "crds.upgrade=false",
         ]
     )
     assert installed.returncode == 0, installed.stderr
-    # The next chart version changes the CRD (here: one more printer column).
-    changed = tmp_path / "chart"
-    shutil.copytree(CHART, changed)
-    template = changed / "templates" / "crd.yaml"
-    text = template.read_text()
-    column = "    - name: Marker\n      type: string\n      jsonPath: .metadata.uid\n"
-    assert "    additionalPrinterColumns:\n" in text
-    template.write_text(
-        text.replace(
-            "    additionalPrinterColumns:\n", "    additionalPrinterColumns:\n" + column, 1
-        )
-    )
-
-    def columns() -> list[str]:
-        crd = cluster.get_json("crd", CRD_NAME)
-        return [c["name"] for c in crd["spec"]["versions"][0]["additionalPrinterColumns"]]
-
-    try:
-        upgraded = run(
-            [
-                str(helm),
-                "upgrade",
-                release,
-                str(changed),
-                *base,
-                "--set",
-                f"fullnameOverride={release}",
-                "--set",
-                "replicaCount=0",
-            ]
-        )
-        assert upgraded.returncode == 0, upgraded.stderr
-        assert "Marker" in columns()
-    finally:
-        back = run(
-            [
-                str(helm),
-                "upgrade",
-                release,
-                str(CHART),
-                *base,
-                "--set",
-                f"fullnameOverride={release}",
-                "--set",
-                "replicaCount=0",
-            ]
-        )
-        assert back.returncode == 0, back.stderr
-    assert "Marker" not in columns()
     uninstalled = run([str(helm), "uninstall", release, *base])
     assert uninstalled.returncode == 0, uninstalled.stderr
-    assert "kept due to the resource policy" in uninstalled.stdout + uninstalled.stderr
-    cluster.get_json("crd", CRD_NAME)  # still there: uninstalling must not delete the objects
+    after = cluster.get_json("crd", CRD_NAME)["metadata"]  # still there, the same object
+    assert (after["uid"], after.get("labels")) == (before["uid"], before.get("labels"))

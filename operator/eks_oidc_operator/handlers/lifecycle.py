@@ -11,6 +11,7 @@ import kopf
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.handlers.runtime import Runtime
+from eks_oidc_operator.reconcile.observation import CrdState
 
 WORKER_IDLE_SECONDS = 0.5
 """How long kopf keeps an object's worker after its last event (kopf's default: 5 s)."""
@@ -62,10 +63,27 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
         # The tenancy policy read once now: its wildcard rules are warned about at start-up,
         # and its metrics are set, before any object asks.
         runtime.tenancy.current()
-        if runtime.namespaces:
-            # Named namespaces need no discovery: without this kopf lists and watches all
-            # namespaces, which the least-privilege ClusterRole deliberately does not grant.
-            settings.scanning.disabled = True
+        # No discovery, in either scope. Named namespaces need none (kopf would list and watch
+        # all namespaces, which the least-privilege RBAC does not grant). And kopf's watch of
+        # CRDs drops a resource whose CRD is being deleted (its discovery then lists no patch
+        # verb), so its objects, all being deleted with it, would never be let go: the CRD's
+        # deletion would hang on their finalizers. The CRD is found once, below.
+        settings.scanning.disabled = True
+        await _crd_served(runtime)
+
+
+async def _crd_served(runtime: Runtime) -> None:
+    """Start only once the CRD is there and not being deleted (kopf resolves the resource once,
+    right after start-up): until then the start-up is retried, and the pod is not live."""
+    state, problem = await runtime.crd.state()
+    if state is CrdState.SERVING:
+        return
+    what = f"is {problem}" if state is CrdState.DELETING else f"could not be read ({problem})"
+    raise kopf.TemporaryError(
+        f"the CRD {constants.CRD_NAME} {what}: install it (the chart does; or kubectl apply "
+        "--server-side -k deploy/crds/); start-up is retried",
+        delay=5,
+    )
 
 
 def pooled(info: kopf.ConnectionInfo, connections: int) -> kopf.AiohttpSession:

@@ -73,7 +73,7 @@ from eks_oidc_operator.reconcile.claims import (
     settle_wait,
 )
 from eks_oidc_operator.reconcile.context import Context, pinned_region
-from eks_oidc_operator.reconcile.observation import Checks
+from eks_oidc_operator.reconcile.observation import Checks, CrdState
 from eks_oidc_operator.reconcile.plan import Plan, waiting
 from eks_oidc_operator.reconcile.port import EksPort
 from eks_oidc_operator.reconcile.reconciler import reconcile
@@ -192,12 +192,20 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             if claims is not None
             else None
         )
+        # A deletion asks whether the CRD is going (then every object lets go: rules/first.py).
+        crd, crd_problem = (
+            await runtime.crd.state()
+            if obj.metadata.deletion_timestamp is not None
+            else (CrdState.SERVING, "")
+        )
         checks = Checks(
             denied=access.denied,
             rival=rival,
             issuer=check,
             issuer_mode=mode,
             may_adopt=access.adopt,
+            crd=crd,
+            crd_problem=crd_problem,
         )
         uid = str(obj.metadata.uid or "")
 

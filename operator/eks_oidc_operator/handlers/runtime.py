@@ -14,6 +14,7 @@ import kopf
 
 from eks_oidc_operator import metrics
 from eks_oidc_operator.handlers.budget import DeletionGuard, NamespaceBudget
+from eks_oidc_operator.handlers.crd_state import ApiCrdReader, CrdReader, FixedCrdReader
 from eks_oidc_operator.handlers.kopf_links import KopfLinks
 from eks_oidc_operator.handlers.tenancy_source import PolicyReport, PolicySource, Reporter
 from eks_oidc_operator.handlers.timers import Timers
@@ -141,6 +142,9 @@ class Runtime:
     """Each namespace's EKS call budget."""
     deletions: DeletionGuard = field(default_factory=lambda: DeletionGuard(budget=10, window=600.0))
     """The mass-deletion guard."""
+    crd: CrdReader = field(default_factory=FixedCrdReader)
+    """Whether the CRD is being deleted, asked on deletion passes (from_settings reads the API;
+    the default, for tests without one, says it is serving)."""
     """DescribeCluster answers shared by every object on a cluster, for a while."""
     timers: Timers = field(default_factory=Timers)
     """Every object's polls and drift checks (started with kopf)."""
@@ -180,4 +184,5 @@ class Runtime:
             deletions=DeletionGuard(
                 budget=settings.deletion_budget, window=settings.deletion_window_seconds
             ),
+            crd=ApiCrdReader(),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from eks_oidc_operator import constants
@@ -37,6 +38,19 @@ def new_to_eks(obj: OidcIdentityProvider) -> bool:
     return status.previous_config is None and status.config_status is None
 
 
+class CrdState(Enum):
+    """What the operator's own CRD was doing when a deletion pass read it."""
+
+    SERVING = "Serving"
+    """Not being deleted: a deleted object is just that object being deleted."""
+    DELETING = "Deleting"
+    """Being deleted, which deletes every object with it: the objects let go (see
+    :func:`~.rules.first.crd_deleted`)."""
+    UNREAD = "Unread"
+    """Could not be read (no permission, no answer): a deleted object cannot be told apart from
+    a deleted CRD, so its deletion waits."""
+
+
 @dataclass(frozen=True)
 class Checks:
     """What the handler found out before the pass, from things only it can see: the tenancy
@@ -53,6 +67,11 @@ class Checks:
     may_adopt: bool = False
     """The tenancy policy lets the object adopt, or observe, a config the operator did not
     create (its granting rule says ``adopt: true``)."""
+    crd: CrdState = CrdState.SERVING
+    """The CRD's state, read on deletion passes only."""
+    crd_problem: str = ""
+    """A word on why the CRD is not serving (why it could not be read, with
+    :attr:`CrdState.UNREAD`)."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from eks_oidc_operator.reconcile.issuer import (
     UNREACHABLE,
     IssuerCheck,
 )
-from eks_oidc_operator.reconcile.observation import Checks, Observation
+from eks_oidc_operator.reconcile.observation import Checks, CrdState, Observation
 from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.planner import plan, preflight
@@ -651,6 +651,22 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         RELEASE,
         Phase.DISASSOCIATING,
         "Retained",
+    ),
+    "delete, the CRD being deleted: let go, config kept": (
+        obj(status=ours(), deleting=True),
+        seen(config=config(), checks=Checks(crd=CrdState.DELETING)),
+        "crd_deleted",
+        RELEASE,
+        Phase.DISASSOCIATING,
+        "CrdDeleted",
+    ),
+    "delete, the CRD unreadable: deletion waits": (
+        obj(status=ours(), deleting=True),
+        seen(config=config(), checks=Checks(crd=CrdState.UNREAD, crd_problem="403 Forbidden")),
+        "crd_deleted",
+        STALL,
+        Phase.FAILED,
+        "CrdUnread",
     ),
     "delete, our ACTIVE config: disassociate": (
         obj(status=ours(), deleting=True),

@@ -13,7 +13,7 @@ from eks_oidc_operator.models import DeletionPolicy, Phase
 from eks_oidc_operator.reconcile import conditions, issuer, reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.issuer import Severity
-from eks_oidc_operator.reconcile.observation import Observation, new_to_eks
+from eks_oidc_operator.reconcile.observation import CrdState, Observation, new_to_eks
 from eks_oidc_operator.reconcile.plan import KEPT, Event, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.rules.common import announced, cluster_busy, warned_stall
@@ -77,6 +77,41 @@ def retained(obs: Observation, ctx: Context) -> Verdict | None:
         f"{obj.spec.cluster_name}"
     )
     return announced(Kind.RELEASE, Phase.DISASSOCIATING, reasons.RETAINED, message)
+
+
+def crd_deleted(obs: Observation, ctx: Context) -> Verdict | None:
+    """Deletion while the CRD itself is being deleted: let go, as ``Retain`` does.
+
+    Deleting the CRD deletes every object of every namespace at once: an uninstall that removes
+    it (``kubectl delete -f`` of the CRD, a chart that owned it) must not cut sign-in on every
+    cluster. Deleting the objects first is how configs are removed on purpose. A CRD that could
+    not be read holds the deletion (retried), since releasing it might disassociate exactly
+    what this rule exists to keep.
+    """
+    if not obs.deleting or obs.checks.crd is CrdState.SERVING:
+        return None
+    obj = obs.obj
+    if obs.checks.crd is CrdState.UNREAD:
+        message = (
+            f"deletion waits: the operator could not read its CRD {constants.CRD_NAME} to "
+            f"tell a deleted object from a deleted CRD ({obs.checks.crd_problem}); it needs "
+            "get on that CustomResourceDefinition (the chart's ClusterRole grants it)"
+        )
+        return warned_stall(
+            reasons.CRD_UNREAD, message, retry=Backoff.TRANSIENT, keep_recorded=True
+        )
+    message = (
+        f"the CRD {constants.CRD_NAME} is being deleted, which deletes every object: config "
+        f"{obj.config_name} stays associated with {obj.spec.cluster_name}, as with "
+        "deletionPolicy Retain (delete the objects before the CRD to disassociate them)"
+    )
+    return Verdict(
+        Kind.RELEASE,
+        Phase.DISASSOCIATING,
+        reasons.CRD_DELETED,
+        message,
+        events=(Event(EventType.WARNING, reasons.CRD_DELETED, message),),
+    )
 
 
 def not_permitted(obs: Observation, ctx: Context) -> Verdict | None:
@@ -202,6 +237,6 @@ OBSERVE = (paused, not_permitted)
 """Before the observe chain: an object that only reads is never held, queued or pre-flighted
 (it associates nothing), but a tenancy refusal still keeps it from using the role."""
 
-DELETE = (paused, observed_only, retained, not_permitted, held)
+DELETE = (paused, observed_only, retained, crd_deleted, not_permitted, held)
 """Before the deletion chain. ``observed_only`` and ``retained`` early: keeping the config needs
 no AWS at all."""
