@@ -9,7 +9,9 @@
 #   oom_score_adj (runc then fails every pod): containerd's restrict_oom_score_adj keeps the
 #   adjustments kubelet asks for within what the node may set;
 # - with a port, the EKS simulator's NodePort (30566) is published on 127.0.0.1 of the host, so
-#   tests reach the same simulator the operator pods reach at its Service.
+#   tests reach the same simulator the operator pods reach at its Service;
+# - containerd reads per-registry hosts.toml files under /etc/containerd/certs.d, so the local
+#   release registry can be named there (hack/release/kind-mirror.sh).
 set -euo pipefail
 node_image="$1"
 sim_port="${2:-}"
@@ -42,10 +44,15 @@ kubeadmConfigPatches:
     failCgroupV1: false
 YAML
 fi
+cat <<YAML
+containerdConfigPatches:
+  - |-
+    [plugins."io.containerd.grpc.v1.cri".registry]
+      config_path = "/etc/containerd/certs.d"
+YAML
 bounding="$(sed -n 's/^CapBnd:\s*//p' /proc/self/status)"
 if (( (16#$bounding >> 24 & 1) == 0 )); then
   cat <<YAML
-containerdConfigPatches:
   - |-
     [plugins."io.containerd.grpc.v1.cri"]
       restrict_oom_score_adj = true

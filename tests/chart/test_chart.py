@@ -22,6 +22,9 @@ from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.paths import REPO
 from eks_oidc_testing.simulator import running_simulator
 
+APP_VERSION = yaml.safe_load((REPO / "charts/eks-oidc-operator/Chart.yaml").read_text())[
+    "appVersion"
+]
 CHART = REPO / "charts" / "eks-oidc-operator"
 
 
@@ -793,13 +796,13 @@ def test_an_umbrella_charts_switch_and_globals_are_honoured(helm: Path) -> None:
     )
     pod = docs["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == (
-        "mirror.example.com:5000/eks-oidc-operator/eks-oidc-operator:0.1.0"
+        f"mirror.example.com:5000/eks-oidc-operator/eks-oidc-operator:{APP_VERSION}"
     )
     assert pod["imagePullSecrets"] == [{"name": "mirror"}, {"name": "shared"}, {"name": "own"}]
     # A repository without a registry host gets the mirror in front.
     plain = _docs(helm, "--set", "global.imageRegistry=mirror", "--set", "image.repository=a/b")
     image = plain["Deployment/eks-oidc-operator"]["spec"]["template"]["spec"]["containers"][0]
-    assert image["image"] == "mirror/a/b:0.1.0"
+    assert image["image"] == f"mirror/a/b:{APP_VERSION}"
 
 
 def test_the_pod_values_reach_the_pod(helm: Path, tmp_path: Path) -> None:
