@@ -43,12 +43,14 @@ controlplane: ## Build kube-apiserver, etcd, kubectl and helm from Go modules (c
 	bash hack/controlplane/build.sh
 
 .PHONY: lint
-lint: init ## ruff (style, complexity), the import contracts, and crds/ and the chart's CRD template match the models
+lint: init ## ruff (style, complexity), the import contracts, crds/ and the chart's CRD match the models, actionlint on .github/workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(PY) -m eks_oidc_operator crd | diff -u $(CRD) - >/dev/null || { echo "$(CRD) is stale: run make crds"; exit 1; }
 	$(PY) hack/chart_crd.py --check
+	bash hack/release/tools.sh actionlint
+	.local/bin/actionlint
 
 .PHONY: fmt
 fmt: init ## Format and auto-fix
@@ -79,7 +81,8 @@ test-local: init controlplane image ## Only the local tier: unit, simulator, ima
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: test-kind
-test-kind: init controlplane image kind-image ## Only the kind tier: pytest --cluster=kind (the operator as pods, installed by the chart)
+test-kind: init controlplane image kind-image ## Only the kind tier: publish to a local registry, then pytest --cluster=kind (the operator as pods, from that registry)
+	bash hack/release/publish-for-tests.sh
 	$(BIN)/pytest --cluster=kind -m kind tests/kind tests/e2e
 
 .PHONY: test-unit
@@ -118,6 +121,20 @@ kind-image: docker-up ## Build kind and its node image here, from Go modules and
 kind-up: init controlplane image kind-image ## kind cluster `eks-oidc` (.local/kind.kubeconfig): image loaded, EKS simulator running
 	bash hack/kind/up.sh
 
+.PHONY: release-tools
+release-tools: ## Build the release tools from Go modules: distribution registry, cosign, actionlint
+	bash hack/release/tools.sh
+
+.PHONY: release-local
+release-local: init controlplane image kind-up ## The release workflow against a local OCI registry, then install from it into kind
+	@# A fresh registry each time: a version is never published twice to the same one.
+	bash hack/release/registry.sh down
+	bash hack/release/local.sh --install
+
+.PHONY: registry-down
+registry-down: ## Stop the local OCI registry (what it stored goes with it)
+	bash hack/release/registry.sh down
+
 .PHONY: kind-down
 kind-down: ## Delete the project's kind clusters
 	bash hack/kind/down.sh
@@ -127,5 +144,5 @@ clean-kind: ## kind-down, stop the Docker daemon, remove the kind tier's caches 
 	bash hack/kind/down.sh --caches
 
 .PHONY: clean
-clean: cluster-down kind-down docker-down ## Remove .local/ and caches (not the binary cache in ~/.cache)
+clean: cluster-down registry-down kind-down docker-down ## Remove .local/ and caches (not the binary cache in ~/.cache)
 	rm -rf .local .mypy_cache .ruff_cache .pytest_cache

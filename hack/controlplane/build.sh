@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build kube-apiserver, kubectl, etcd and helm from published Go modules, cached by version.
+# Build kube-apiserver, kubectl, etcd, helm (3) and helm4 from published Go modules, cached by
+# version.
 #
 # Why: no Docker engine and no download site are reachable here, but the Go module proxy is.
 # Versions come from the go.mod files beside this script (one source of truth); a binary is
@@ -42,5 +43,10 @@ gobuild "$here/etcd" etcd "$etcd_version" go.etcd.io/etcd/server/v3 "-s -w"
 link etcd
 gobuild "$here/helm" helm "$helm_version" helm.sh/helm/v3/cmd/helm "$helm_ldflags"
 link helm
+# Helm 4 beside it: the chart is tested with both (tests/chart).
+helm4_version="$(modver "$here/helm4" helm.sh/helm/v4)"
+gobuild "$here/helm4" helm4 "$helm4_version" helm.sh/helm/v4/cmd/helm \
+  "-s -w -X helm.sh/helm/v4/internal/version.version=$helm4_version" CGO_ENABLED=0
+link helm4
 
 cd "$out" && pwd

@@ -16,6 +16,10 @@
 # The build stage is kept tagged as eks-oidc-operator-build:cache, so a rebuild reuses its
 # dependency layer; what a rebuild leaves untagged (this Dockerfile's images only, found by
 # their label) is removed at the end.
+#
+# CONTEXT (default: this checkout) builds other sources with this Dockerfile, e.g. an older
+# release's (hack/release/previous.sh); their version comes from their chart, REVISION names
+# their commit, and their build stage gets a tag of its own (BUILD_STAGE).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,7 +29,8 @@ source "$repo/hack/lib/docker.sh"
 export DOCKER_BUILDKIT=0  # Debian's docker.io 20.10 daemon: the legacy builder
 
 target="${IMAGE:-eks-oidc-operator:dev}"
-build_stage="eks-oidc-operator-build:cache"
+build_stage="${BUILD_STAGE:-eks-oidc-operator-build:cache}"
+context="${CONTEXT:-$repo}"
 official="python:3.11-slim"
 label="eksoidc.io/image"
 
@@ -34,10 +39,10 @@ docker version >/dev/null 2>&1 || {
   exit 1
 }
 
-version="$(sed -n -E 's/^appVersion: *"?([^"[:space:]]+)"?.*/\1/p' "$repo/charts/eks-oidc-operator/Chart.yaml")"
+version="$(sed -n -E 's/^appVersion: *"?([^"[:space:]]+)"?.*/\1/p' "$context/charts/eks-oidc-operator/Chart.yaml")"
 [[ -n "$version" ]] || { echo "build.sh: no appVersion in the chart's Chart.yaml" >&2; exit 1; }
-source_url="$(sed -n -E 's/^home: *"?([^"[:space:]]+)"?.*/\1/p' "$repo/charts/eks-oidc-operator/Chart.yaml")"
-revision="$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)"
+source_url="$(sed -n -E 's/^home: *"?([^"[:space:]]+)"?.*/\1/p' "$context/charts/eks-oidc-operator/Chart.yaml")"
+revision="${REVISION:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)}"
 
 # --- the base
 if docker image inspect "$official" >/dev/null 2>&1; then
@@ -73,12 +78,12 @@ flock 9
 # --- build: the build stage under its own tag, then the image (the build stage from cache)
 common=(--network host --build-arg "PYTHON_IMAGE=$base" --build-arg "EXTRA_CA_CERTS=$extra_ca")
 start=$SECONDS
-docker build "${common[@]}" --target build -t "$build_stage" "$repo"
+docker build "${common[@]}" -f "$repo/Dockerfile" --target build -t "$build_stage" "$context"
 docker build "${common[@]}" \
   --build-arg "VERSION=$version" \
   --build-arg "REVISION=$revision" \
   --build-arg "SOURCE=$source_url" \
-  -t "$target" -t "eks-oidc-operator:$version" "$repo"
+  -f "$repo/Dockerfile" -t "$target" -t "eks-oidc-operator:$version" "$context"
 echo "built $target and eks-oidc-operator:$version in $((SECONDS - start))s"
 
 # What a rebuild left untagged (earlier builds of this Dockerfile): dangling images with its label.

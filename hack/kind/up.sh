@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make kind-up: the kind cluster `eks-oidc` (kubeconfig .local/kind.kubeconfig) from the node
-# image hack/kind/build.sh gives, with the operator image loaded and the EKS simulator running
-# in it (hack/kind/simulator.yaml). Idempotent: an existing cluster is kept and only reloaded.
+# image hack/kind/build.sh gives, pulling from the local registry (hack/release/registry.sh,
+# kind-mirror.sh), and the EKS simulator running in it (hack/kind/simulator.yaml) from the
+# operator image pushed there. Idempotent: an existing cluster is kept.
 # Expects the project's Docker daemon ($DOCKER_HOST), the operator image ($IMAGE) and kubectl on
 # PATH (make kind-up sees to all three).
 set -euo pipefail
@@ -26,12 +27,17 @@ if ! grep -qx "$name" <<< "$clusters"; then
     --config "$repo/.local/kind-config.yaml" --wait 3m
 fi
 "$kind" export kubeconfig --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1
-app_version="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' "$repo/charts/eks-oidc-operator/Chart.yaml")"
-"$kind" load docker-image --name "$name" "$image" "eks-oidc-operator:$app_version"
+# No `kind load`: the node pulls from the local registry, as it would from any.
+bash "$repo/hack/release/registry.sh" up >/dev/null
+registry="$(bash "$repo/hack/release/registry.sh" address)"
+simulator_image="$registry/eks-oidc-operator/eks-oidc-operator:dev"
+docker tag "$image" "$simulator_image"
+docker push -q "$simulator_image" >/dev/null
+bash "$repo/hack/release/kind-mirror.sh" "$name" >/dev/null
 
 export KUBECONFIG="$kubeconfig"
 # The simulator runs from the operator's image: whichever $IMAGE names.
-sed "s|image: eks-oidc-operator:dev|image: $image|" "$here/simulator.yaml" | kubectl apply -f - >/dev/null
+sed "s|image: eks-oidc-operator:dev|image: $simulator_image|" "$here/simulator.yaml" | kubectl apply -f - >/dev/null
 kubectl -n eks-simulator rollout status deployment/eks-simulator --timeout=120s >/dev/null
 port="$(docker port "$name-control-plane" 30566/tcp 2>/dev/null | head -n 1)"
 cat <<TXT

@@ -38,7 +38,11 @@ up() {
   # of its own: the project's daemon gives containers none by default (--bridge=none), and
   # only a user-defined network publishes ports. No tracing exporter (nothing listens).
   docker network inspect "$name" >/dev/null 2>&1 || docker network create "$name" >/dev/null
-  docker run -d --name "$name" --network "$name" -p 127.0.0.1::5000 \
+  # A host port chosen now, not by docker: docker picks a new ephemeral one each time the
+  # container joins another network (the kind network, later), which would move the address.
+  local port
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  docker run -d --name "$name" --network "$name" -p "127.0.0.1:$port:5000" \
     --mount type=tmpfs,destination=/var/lib/registry,tmpfs-mode=1777 -e OTEL_TRACES_EXPORTER=none \
     --label eksoidc.io/registry=local "eks-oidc-registry:$version" >/dev/null
   local tries=0

@@ -6,7 +6,6 @@
 #   cosign      github.com/sigstore/cosign/v2: signs and attests (the SBOM) the image and the
 #               chart, and verifies both
 #   actionlint  github.com/rhysd/actionlint: `make lint` checks .github/workflows with it
-#   helm4       helm.sh/helm/v4: the chart's tests run with Helm 3 (helm) and Helm 4 (helm4)
 # Usage: tools.sh [tool ...] (default: all). Versions: the go.mod beside each tool.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,8 +23,7 @@ one() {  # one <tool>
     cosign) dir="$here/tools/cosign" module=github.com/sigstore/cosign/v2 pkg="$module/cmd/cosign" ;;
     actionlint) dir="$here/tools/actionlint" module=github.com/rhysd/actionlint
       pkg="$module/cmd/actionlint" ;;
-    helm4) dir="$repo/hack/controlplane/helm4" module=helm.sh/helm/v4 pkg="$module/cmd/helm" ;;
-    *) echo "tools.sh: no tool $1 (registry, cosign, actionlint, helm4)" >&2; return 1 ;;
+    *) echo "tools.sh: no tool $1 (registry, cosign, actionlint)" >&2; return 1 ;;
   esac
   local version ldflags="-s -w"
   version="$(modver "$dir" "$module")"
@@ -33,7 +31,6 @@ one() {  # one <tool>
     # The version each prints of itself, as their own release builds set it.
     cosign) ldflags+=" -X sigs.k8s.io/release-utils/version.gitVersion=$version" ;;
     actionlint) ldflags+=" -X github.com/rhysd/actionlint.version=$version" ;;
-    helm4) ldflags+=" -X helm.sh/helm/v4/internal/version.version=$version" ;;
     registry) ldflags+=" -X github.com/distribution/distribution/v3/version.version=$version" ;;
   esac
   # Static (no cgo): the registry binary also runs FROM scratch in a container.
@@ -42,5 +39,5 @@ one() {  # one <tool>
 }
 
 tools=("$@")
-(( ${#tools[@]} )) || tools=(registry cosign actionlint helm4)
+(( ${#tools[@]} )) || tools=(registry cosign actionlint)
 for tool in "${tools[@]}"; do one "$tool"; done

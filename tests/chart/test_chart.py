@@ -28,9 +28,10 @@ APP_VERSION = yaml.safe_load((REPO / "charts/eks-oidc-operator/Chart.yaml").read
 CHART = REPO / "charts" / "eks-oidc-operator"
 
 
-@pytest.fixture(scope="module")
-def helm() -> Path:
-    return controlplane.bin_dir() / "helm"
+@pytest.fixture(scope="module", params=["helm", "helm4"])
+def helm(request: pytest.FixtureRequest) -> Path:
+    """Every chart test runs with Helm 3 and with Helm 4 (both built by make controlplane)."""
+    return controlplane.bin_dir() / str(request.param)
 
 
 def _template(helm: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -525,7 +526,9 @@ def test_a_namespaced_install_runs_under_roles_and_cannot_touch_other_namespaces
             f"--set=serviceAccount.name={account}",
             "--set=operator.allNamespaces=false",
             f"--set=operator.watchNamespaces={{{watched}}}",
-            "--show-only=templates/role.yaml",  # all the RBAC there is in this mode
+            # All the RBAC there is in this mode: the Roles, and reading the one CRD by name.
+            "--show-only=templates/role.yaml",
+            "--show-only=templates/crd-reader.yaml",
         ],
         capture_output=True,
         text=True,
@@ -704,7 +707,10 @@ def test_docs_metrics_lists_every_family_the_operator_exports() -> None:
 
 def test_it_works_as_a_subchart_with_and_without_global_values(helm: Path, tmp_path: Path) -> None:
     umbrella = tmp_path / "platform"
-    umbrella.mkdir()
+    (umbrella / "templates").mkdir(
+        parents=True
+    )  # Helm 4's strict lint wants one, as real ones have
+    (umbrella / "values.yaml").write_text("{}\n")
     (umbrella / "Chart.yaml").write_text(
         yaml.safe_dump(
             {
@@ -864,7 +870,7 @@ def test_the_chart_readme_values_table_is_current() -> None:
 
 @pytest.mark.e2e
 def test_helm_install_and_uninstall_leave_an_installed_crd_as_it_is(
-    helm: Path, cluster: Cluster
+    helm: Path, cluster: Cluster, crd_installed: None
 ) -> None:
     """The CRD applied before (as other tests do) is not Helm's: install takes it as it is,
     with no ownership conflict, and uninstall leaves it (the upgrade hook runs on kind)."""
@@ -893,3 +899,79 @@ def test_helm_install_and_uninstall_leave_an_installed_crd_as_it_is(
     assert uninstalled.returncode == 0, uninstalled.stderr
     after = cluster.get_json("crd", CRD_NAME)["metadata"]  # still there, the same object
     assert (after["uid"], after.get("labels")) == (before["uid"], before.get("labels"))
+
+
+def test_the_values_an_sre_expects_reach_the_objects(helm: Path, tmp_path: Path) -> None:
+    path = tmp_path / "values.json"
+    path.write_text(
+        json.dumps(
+            {
+                "deploymentAnnotations": {"reloader.stakater.com/auto": "true"},
+                "revisionHistoryLimit": 3,
+                "strategy": {"type": "Recreate"},
+                "livenessProbe": {"periodSeconds": 15, "timeoutSeconds": 2, "failureThreshold": 5},
+                "readinessProbe": {"initialDelaySeconds": 1, "periodSeconds": 4},
+                "metrics": {
+                    "serviceMonitor": {
+                        "enabled": True,
+                        "interval": "1m",
+                        "scrapeTimeout": "45s",
+                        "relabelings": [{"action": "labeldrop", "regex": "pod"}],
+                        "metricRelabelings": [{"action": "drop", "regex": "python_.*"}],
+                    }
+                },
+            }
+        )
+    )
+    docs = _docs(helm, "-f", str(path))
+    deployment = docs["Deployment/eks-oidc-operator"]
+    assert deployment["metadata"]["annotations"] == {"reloader.stakater.com/auto": "true"}
+    assert deployment["spec"]["revisionHistoryLimit"] == 3
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["livenessProbe"] == {
+        "httpGet": {"path": "/healthz", "port": "healthz"},
+        "periodSeconds": 15,
+        "timeoutSeconds": 2,
+        "failureThreshold": 5,
+    }
+    assert container["readinessProbe"]["initialDelaySeconds"] == 1
+    assert container["readinessProbe"]["periodSeconds"] == 4
+    # The token: mounted into the operator's pod, not by default into any pod of the account.
+    assert pod["automountServiceAccountToken"] is True
+    assert docs["ServiceAccount/eks-oidc-operator"]["automountServiceAccountToken"] is False
+    (endpoint,) = docs["ServiceMonitor/eks-oidc-operator"]["spec"]["endpoints"]
+    assert endpoint["scrapeTimeout"] == "45s"
+    assert endpoint["relabelings"] == [{"action": "labeldrop", "regex": "pod"}]
+    assert endpoint["metricRelabelings"] == [{"action": "drop", "regex": "python_.*"}]
+    # The defaults: the chart's strategy, 10 old ReplicaSets, no scrape timeout of its own.
+    defaults = _docs(helm, "--set", "metrics.serviceMonitor.enabled=true")
+    assert defaults["Deployment/eks-oidc-operator"]["spec"]["revisionHistoryLimit"] == 10
+    assert defaults["Deployment/eks-oidc-operator"]["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert (
+        "scrapeTimeout" not in defaults["ServiceMonitor/eks-oidc-operator"]["spec"]["endpoints"][0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (
+            ["--set", "leaderElection.enabled=false", "--set", "strategy.type=RollingUpdate"],
+            "strategy.type: RollingUpdate needs leaderElection.enabled",
+        ),
+        (
+            ["--set", "metrics.serviceMonitor.scrapeTimeout=40s"],
+            "scrapeTimeout (40s) must not exceed interval (30s)",
+        ),
+        (["--set", "livenessProbe.periodSeconds=0"], "/livenessProbe/periodSeconds"),
+        (["--set", "strategy.type=BlueGreen"], "/strategy/type"),
+    ],
+)
+def test_helm_refuses_sre_values_that_cannot_work(
+    helm: Path, args: list[str], complaint: str
+) -> None:
+    result = _template(helm, *args, check=False)
+    assert result.returncode != 0
+    assert complaint in result.stderr

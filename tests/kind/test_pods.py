@@ -1,6 +1,9 @@
 """The operator as users run it: pods of the image, installed by the chart, on a kind cluster.
 
-Two replicas elect one leader through the chart's probes and Lease; objects applied with kubectl
+The release got here by ``helm upgrade`` from the previous one (tests/kind/conftest.py) with
+objects Ready and one association in flight: it made no second association and no
+disassociation, upgraded the CRD, and runs the image pulled from the registry by digest. Two
+replicas elect one leader through the chart's probes and Lease; objects applied with kubectl
 reach Ready through the simulator's Service; a leader deleted by force hands over with no second
 association; the PodDisruptionBudget holds against evicting both pods; a ``helm upgrade`` rolls
 the pods while an association is in flight and it still completes exactly once; ``helm
@@ -18,12 +21,14 @@ from functools import partial
 from typing import Any
 
 import pytest
+import yaml
 
 from eks_oidc_operator import constants
 from eks_oidc_testing.kube import Cluster, unique_name
+from eks_oidc_testing.paths import REPO
 from eks_oidc_testing.simulator import SimulatorClient
 from tests.e2e.conftest import eventually, with_condition
-from tests.kind.conftest import NAMESPACE, RELEASE, Release, values
+from tests.kind.conftest import NAMESPACE, RELEASE, Release, published, values
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kind, pytest.mark.pods]
 
@@ -96,6 +101,49 @@ def _in_flight(simulator: SimulatorClient, eks_cluster: str, release: Release) -
         timeout=90,
         hint=release.logs,
     )
+
+
+def test_the_upgrade_from_the_previous_release_lost_nothing(
+    release: Release, in_cluster_simulator: SimulatorClient
+) -> None:
+    upgrade = release.upgrade
+    assert upgrade is not None
+    cluster, simulator = release.cluster, in_cluster_simulator
+    objects = [*upgrade.ready, upgrade.in_flight]
+    for name, _ in objects:  # the one in flight too, finished by the new pods
+        eventually(
+            f"{name} Ready after the upgrade",
+            partial(_ready, cluster, upgrade.namespace, name),
+            hint=release.logs,
+        )
+    for name, eks_cluster in objects:
+        assert _associations(simulator, eks_cluster) == 1, name  # EKS's own update history
+        _one_association_call(simulator, eks_cluster)
+        assert _configs(simulator, eks_cluster) == [name]
+        disassociations = [
+            call
+            for call in simulator.requests("DisassociateIdentityProviderConfig")
+            if call.get("cluster") == eks_cluster
+        ]
+        assert disassociations == [], name
+    # The CRD is this release's (the hook Job applied it over the previous release's).
+    crd = cluster.get_json("crd", constants.CRD_NAME)
+    assert int(crd["metadata"]["generation"]) > upgrade.crd_generation_before
+    shipped = yaml.safe_load((REPO / "crds" / f"{constants.CRD_NAME}.yaml").read_text())
+    served = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    wanted = shipped["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert sorted(served["properties"]) == sorted(wanted["properties"])
+    # New pods, running the release's image as pulled from the registry, by digest.
+    pods = release.pods()
+    assert upgrade.pods_before.isdisjoint(pod["metadata"]["name"] for pod in pods)
+    digest = published("release")["IMAGE_DIGEST"]
+    registry = published("release")["REGISTRY"]
+    for pod in pods:
+        (container,) = pod["spec"]["containers"]
+        assert container["image"] == f"{registry}/eks-oidc-operator/eks-oidc-operator@{digest}"
+        (status,) = pod["status"]["containerStatuses"]
+        # What ran: that digest, as the node pulled it from the registry (nothing is loaded).
+        assert status["imageID"] == container["image"], status["imageID"]
 
 
 def test_two_replicas_ready_through_the_probes_with_exactly_one_leader(release: Release) -> None:

@@ -111,4 +111,24 @@ naming the value, instead of a pod that crash-loops on it.
 {{- if not (and (lt $retry $renew) (lt $renew $lease)) -}}
 {{- fail (printf "leaderElection: retryPeriodSeconds (%v) < renewDeadlineSeconds (%v) < leaseDurationSeconds (%v) must hold" $election.retryPeriodSeconds $election.renewDeadlineSeconds $election.leaseDurationSeconds) -}}
 {{- end -}}
+{{- if and (not $election.enabled) (eq (dig "type" "" .Values.strategy) "RollingUpdate") -}}
+{{- fail "strategy.type: RollingUpdate needs leaderElection.enabled (without an election two pods would act at once during a rollout); use Recreate" -}}
+{{- end -}}
+{{- $monitor := .Values.metrics.serviceMonitor -}}
+{{- if and $monitor.scrapeTimeout (gt (include "eks-oidc-operator.milliseconds" $monitor.scrapeTimeout | int64) (include "eks-oidc-operator.milliseconds" $monitor.interval | int64)) -}}
+{{- fail (printf "metrics.serviceMonitor.scrapeTimeout (%s) must not exceed interval (%s)" $monitor.scrapeTimeout $monitor.interval) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A Prometheus duration of one unit (30s, 1m, 500ms) in milliseconds. */}}
+{{- define "eks-oidc-operator.milliseconds" -}}
+{{- $number := regexFind "^[0-9]+" . | int64 -}}
+{{- $unit := trimPrefix (toString $number) . -}}
+{{- $per := get (dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000) $unit | int64 -}}
+{{- mul $number $per -}}
+{{- end -}}
+
+{{/* The operator's ServiceAccount: serviceAccount.name, else the release's full name. */}}
+{{- define "eks-oidc-operator.serviceAccountName" -}}
+{{- .Values.serviceAccount.name | default (include "eks-oidc-operator.fullname" .) -}}
 {{- end -}}

@@ -3,7 +3,7 @@ module github.com/eks-oidc-operator/hack/controlplane/helm
 
 go 1.26.0
 
-require helm.sh/helm/v3 v3.22.0
+require helm.sh/helm/v3 v3.21.4
 
 require (
 	dario.cat/mergo v1.0.1 // indirect

@@ -27,13 +27,27 @@ checkouts sharing the project's daemon never delete each other's."""
 SIMULATOR_NODE_PORT = 30566
 """The in-cluster EKS simulator's NodePort (hack/kind/simulator.yaml), published on loopback."""
 IMAGE = os.environ.get("IMAGE", "eks-oidc-operator:dev")
-"""The operator image (``make image``), loaded into the cluster; the simulator runs from it too."""
+"""The operator image (``make image``); the kind tier runs what the release published of it."""
 SIMULATOR_MANIFEST = REPO / "hack" / "kind" / "simulator.yaml"
+RELEASE_ENV = REPO / ".local" / "release" / "release.env"
+
+
+def released_image() -> str:
+    """The image the release published to the local registry, by digest
+    (``.local/release/release.env``, written by hack/release/local.sh)."""
+    if not RELEASE_ENV.exists():
+        msg = f"{RELEASE_ENV} is missing: publish the release first (hack/release/local.sh)"
+        raise KindUnavailableError(msg)
+    env = dict(line.split("=", 1) for line in RELEASE_ENV.read_text().splitlines() if "=" in line)
+    return f"{env['IMAGE_REPOSITORY']}@{env['IMAGE_DIGEST']}"
 
 
 def simulator_manifest() -> str:
-    """``hack/kind/simulator.yaml`` with the simulator's image set to :data:`IMAGE`."""
-    return SIMULATOR_MANIFEST.read_text().replace("image: eks-oidc-operator:dev", f"image: {IMAGE}")
+    """``hack/kind/simulator.yaml`` with the simulator's image set to the released one: the
+    node pulls everything from the registry, and nothing is loaded by kind."""
+    return SIMULATOR_MANIFEST.read_text().replace(
+        "image: eks-oidc-operator:dev", f"image: {released_image()}"
+    )
 
 
 class KindUnavailableError(RuntimeError):
@@ -86,7 +100,7 @@ def simulator_url(name: str = TEST_CLUSTER) -> str:
 
 @contextmanager
 def kind_cluster(workdir: Path, kubectl: Path, name: str = TEST_CLUSTER) -> Iterator[Path]:
-    """A one-node kind cluster with the operator image loaded; yields its admin kubeconfig and
+    """A one-node kind cluster that pulls from the local registry; yields its admin kubeconfig and
     deletes the cluster at exit (and first, if a killed run left one behind)."""
     from pytest_kind import KindCluster  # imported late: it needs Docker only to run
 
@@ -122,7 +136,18 @@ def kind_cluster(workdir: Path, kubectl: Path, name: str = TEST_CLUSTER) -> Iter
         cluster.delete()
     try:
         cluster.create(config)
-        cluster.load_docker_image(IMAGE)
+        mirrored = subprocess.run(
+            ["bash", str(REPO / "hack" / "release" / "kind-mirror.sh"), name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if mirrored.returncode != 0:
+            msg = (
+                "the kind tier installs the release from the local registry: publish it first "
+                f"(hack/release/local.sh; make test does): {mirrored.stderr.strip()}"
+            )
+            raise KindUnavailableError(msg)
         yield Path(cluster.kubeconfig_path)
     finally:
         cluster.delete()
