@@ -975,3 +975,25 @@ def test_helm_refuses_sre_values_that_cannot_work(
     result = _template(helm, *args, check=False)
     assert result.returncode != 0
     assert complaint in result.stderr
+
+
+def test_every_name_carries_the_release_so_two_releases_never_collide(helm: Path) -> None:
+    rendered = subprocess.run(
+        [str(helm), "template", "team-a", str(CHART), "--namespace", "ops-a"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    docs = [d for d in yaml.safe_load_all(rendered) if d]
+    assert docs
+    for doc in docs:
+        assert doc["metadata"]["name"].startswith("team-a-"), (doc["kind"], doc["metadata"]["name"])
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "team-a-eks-oidc-operator"
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["EKS_OIDC_LEADER_ELECTION_NAME"] == "team-a-eks-oidc-operator"
+    # The default release name keeps the names the docs and deploy/ use.
+    default = _docs(helm)
+    assert "Deployment/eks-oidc-operator" in default
+    assert "ServiceAccount/eks-oidc-operator" in default

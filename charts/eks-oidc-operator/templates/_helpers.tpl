@@ -2,11 +2,19 @@
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* What every object is named after: the release (two releases never collide, even on
+cluster-wide names), with the chart's name unless the release name holds it already (the
+default release name, eks-oidc-operator, gives eks-oidc-operator). */}}
 {{- define "eks-oidc-operator.fullname" -}}
 {{- if .Values.fullnameOverride -}}
 {{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- include "eks-oidc-operator.name" . -}}
+{{- $name := include "eks-oidc-operator.name" . -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
