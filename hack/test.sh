@@ -35,6 +35,6 @@ trap cleanup EXIT
 bash hack/image/build.sh
 bash hack/kind/build.sh >/dev/null
 
-"$bin/pytest" -n "$workers" --dist loadfile
+"$bin/pytest" -n "$workers" --dist loadfile --durations=8
 bash hack/release/publish-for-tests.sh
-"$bin/pytest" --cluster=kind -m kind tests/kind tests/e2e
+"$bin/pytest" --cluster=kind -m kind tests/kind tests/e2e --durations=8

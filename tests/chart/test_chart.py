@@ -437,10 +437,10 @@ def test_helm_install_works_on_the_local_control_plane(helm: Path, cluster: Clus
     binding = cluster.get_json("clusterrolebinding", release)
     assert binding["subjects"][0] == {
         "kind": "ServiceAccount",
-        "name": "eks-oidc-operator",
+        "name": release,  # named after the release, like everything else
         "namespace": namespace,
     }
-    cluster.get_json("serviceaccount", "eks-oidc-operator", "-n", namespace)
+    cluster.get_json("serviceaccount", release, "-n", namespace)
     service = cluster.get_json("service", f"{release}-metrics", "-n", namespace)
     assert service["spec"]["ports"][0]["port"] == 9090
     releases = subprocess.run(
