@@ -126,7 +126,8 @@ def _run(args: argparse.Namespace) -> int:
     import kopf
     import prometheus_client
 
-    from eks_oidc_operator.handlers import Runtime, build_registry, slim_bodies
+    from eks_oidc_operator.handlers import Runtime, build_registry
+    from eks_oidc_operator.handlers.kopf_private import slim_bodies
 
     # Before kopf starts watching: every body it keeps is then without the fields nothing reads.
     slim_bodies.install()

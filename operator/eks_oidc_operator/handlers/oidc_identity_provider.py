@@ -21,19 +21,8 @@ The timers are not kopf's: one scheduler (``handlers/timers.py``) keeps every ob
 fraction of the memory; it decides when, these handlers' passes decide what.
 
 The handlers decide nothing: the plan carries the status, the events, and when to look again.
-They keep these things per object in kopf's memo, each with a reason:
-
-- ``lock``: the change handler and the timers never run a pass at the same time;
-- ``status``: the status the last pass wrote, read instead of the body's, so the next pass never
-  acts on a status older than its own (the watch event may still be on its way). It is kept as
-  the JSON it was written as (keys and short strings shared with every other object), with the
-  few facts the scheduler and the controls handler read on every watch event in ``facts``
-  (kept as pydantic models, the statuses of 1,000 objects took about 4 MiB more, measured
-  with tracemalloc);
-- ``polls`` and ``poll_after``: where the poll schedule of the work in flight stands, as the last
-  plan said;
-- ``poll_retries``: retries the poll timer owes a pass it ran that asked for one with nothing in
-  flight (an object whose turn came meeting a throttle), as kopf does for a change handler.
+What they keep of an object between passes is one record in kopf's memo
+(:class:`~.object_state.ObjectState`, each field with its reason).
 """
 
 from __future__ import annotations
@@ -45,7 +34,6 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -53,17 +41,16 @@ import kopf
 from pydantic import ValidationError
 
 from eks_oidc_operator import constants, metrics
-from eks_oidc_operator.handlers import kopf_links
+from eks_oidc_operator.handlers.kopf_private import links as kopf_links
+from eks_oidc_operator.handlers.object_state import Facts, ObjectState, TimerFacts
 from eks_oidc_operator.handlers.runtime import Runtime
-from eks_oidc_operator.handlers.slim_bodies import shared
 from eks_oidc_operator.handlers.tenancy_source import Loaded
 from eks_oidc_operator.handlers.timers import Kind
 from eks_oidc_operator.models import (
     OidcIdentityProvider,
-    OidcIdentityProviderStatus,
 )
 from eks_oidc_operator.models.resource import pause_of, request_mark
-from eks_oidc_operator.reconcile import conditions, issuer, tenancy
+from eks_oidc_operator.reconcile import issuer, tenancy
 from eks_oidc_operator.reconcile.claims import (
     Claim,
     ClaimKey,
@@ -83,55 +70,13 @@ RESOURCE = (constants.GROUP, constants.VERSION, constants.PLURAL)
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What the watch-event filters and the controls handler read of a remembered status."""
-
-    waiting: bool
-    """The poll timer follows the object (see :func:`~.plan.waiting`)."""
-    queued: bool
-    """It waits for its turn at the cluster gate."""
-    paused_shown: bool
-    """Its status shows the Paused condition."""
-    reconcile_at: str | None
-    """The reconcile-now request the pass answered."""
-    retry: str | None
-    """The retry request the pass answered."""
-
-    @classmethod
-    def of(cls, status: OidcIdentityProviderStatus) -> Facts:
-        """The facts of ``status``."""
-        return cls(
-            waiting=waiting(status),
-            queued=status.queued_since is not None,
-            paused_shown=conditions.find(status.conditions, constants.CONDITION_PAUSED) is not None,
-            reconcile_at=status.last_handled_reconcile_at,
-            retry=status.retry_request,
-        )
-
-
-def remember(
-    memo: kopf.Memo, status: OidcIdentityProviderStatus, written: Mapping[str, Any]
-) -> None:
-    """Keep ``status`` (``written`` is its JSON) as the one the last pass wrote (see the
-    module's notes on ``status``)."""
-    memo["status"] = shared(written)  # a copy: kopf may still change the patch it went into
-    memo["facts"] = Facts.of(status)
-
-
-def remembered(memo: kopf.Memo) -> OidcIdentityProviderStatus | None:
-    """The status the last pass of this process wrote, if any."""
-    raw: dict[str, Any] | None = memo.get("status")
-    return None if raw is None else OidcIdentityProviderStatus.model_validate(raw)
-
-
 def _parse(body: kopf.Body, memo: kopf.Memo) -> OidcIdentityProvider:
     raw: dict[str, Any] = {
         "metadata": dict(body.get("metadata", {})),
         "spec": dict(body.get("spec", {})),
         "status": dict(body.get("status", {})),
     }
-    last = remembered(memo)
+    last = ObjectState.of(memo).remembered()
     try:
         obj = OidcIdentityProvider.model_validate(raw)
     except ValidationError as error:
@@ -154,13 +99,12 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
     claims: kopf.Index[ClaimKey, Claim] | None = None,
 ) -> Plan:
     runtime: Runtime = memo["runtime"]
-    lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
-    async with lock:
+    state = ObjectState.of(memo)
+    async with state.lock:
         started = time.monotonic()
         obj = _parse(body, memo)
         if obj.asked_again:  # this pass answers a user's request: the next waits its interval
-            memo["request_answered_at"] = time.monotonic()
-            memo.pop("request_due", None)
+            state.answered_request(time.monotonic())
         ctx = Context(
             region=pinned_region(obj, runtime.default_region),
             now=datetime.now(UTC),
@@ -232,9 +176,7 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
             # A pass that changes nothing writes nothing (a queued object woken early, a resync
             # of a Ready object): API writes follow changes, not passes.
             patch.status.update(written)
-        remember(memo, plan.status, written)
-        memo["polls"] = plan.polls
-        memo["poll_after"] = plan.poll_after
+        state.remember(plan, written)
         for event in plan.events:
             runtime.post_event(body, event)
             metrics.record_event(event.type, event.reason)
@@ -347,29 +289,9 @@ def _again(plan: Plan) -> kopf.TemporaryError:
     return kopf.TemporaryError(f"{verdict.reason}: {verdict.message}", delay=plan.retry_after)
 
 
-def _last_facts(status: Mapping[str, Any], memo: kopf.Memo) -> Facts | None:
-    """The facts of the status the last pass of this process wrote, else of the body's
-    (``None``: unreadable)."""
-    facts: Facts | None = memo.get("facts")
-    if facts is not None:
-        return facts
-    try:
-        return Facts.of(OidcIdentityProviderStatus.model_validate(dict(status)))
-    except ValidationError:
-        return None
-
-
-def timer_facts(body: Mapping[str, Any], memo: kopf.Memo) -> tuple[bool, bool, bool, float | None]:
-    """What the scheduler needs of an object to choose its timer: whether EKS works on it or it
-    waits for its turn, whether it is queued, whether a timer owes a pass a retry, and the delay
-    the last plan asked for."""
-    facts = _last_facts(body.get("status") or {}, memo)
-    return (
-        facts is not None and facts.waiting,
-        facts is not None and facts.queued,
-        bool(memo.get("poll_retries")),
-        memo.get("poll_after"),
-    )
+def timer_facts(body: Mapping[str, Any], memo: kopf.Memo) -> TimerFacts:
+    """What the scheduler needs of an object to choose its timer (see :class:`TimerFacts`)."""
+    return ObjectState.of(memo).timer_facts(body.get("status") or {})
 
 
 def paused(annotations: Mapping[str, str]) -> bool:
@@ -387,7 +309,7 @@ async def reconcile_handler(
         patch,
         "reconcile",
         retries=retry,
-        polls=memo.get("polls", 0),
+        polls=ObjectState.of(memo).polls,
         claims=kwargs.get("claims"),
     )
     if plan.retry_after is not None:
@@ -409,41 +331,32 @@ async def controls_handler(
     meta = body.get("metadata", {})
     if meta.get("deletionTimestamp"):
         return
-    facts = _last_facts(body.get("status", {}), memo)
+    state = ObjectState.of(memo)
+    facts = state.facts_or(body.get("status", {}))
     annotations = meta.get("annotations", {})
     if facts is None or not asks_for_a_pass(annotations, facts):
         return
     runtime: Runtime = memo["runtime"]
     wait = request_wait(
-        memo.get("request_answered_at"),
-        time.monotonic(),
-        runtime.settings.request_interval_seconds,
+        state.request_answered_at, time.monotonic(), runtime.settings.request_interval_seconds
     )
     if wait > 0 and paused(annotations) == facts.paused_shown:
         # A reconcile-now or retry request within the interval of the last one answered: it
         # is answered once the interval is up, by the poll timer (a flood of values costs
         # one pass per interval, not one each).
-        memo["poll_retries"] = max(1, memo.get("poll_retries", 0))
-        memo["poll_after"] = wait
+        state.owe_retry(wait)
         # Kept apart too: a pass already running ends by resetting what the timer owes.
-        memo["request_due"] = time.monotonic() + wait
+        state.request_due = time.monotonic() + wait
         runtime.timers.passed(str(meta.get("uid") or ""))
         metrics.REQUESTS_DEFERRED.inc()
         return
     plan = await _pass(
-        body,
-        memo,
-        patch,
-        "control",
-        retries=0,
-        polls=memo.get("polls", 0),
-        claims=kwargs.get("claims"),
+        body, memo, patch, "control", retries=0, polls=state.polls, claims=kwargs.get("claims")
     )
     if plan.retry_after is not None and not waiting(plan.status):
         # No change handler retries a watch handler's pass: the poll timer does, on the
         # plan's backoff, as for a pass it ran itself.
-        memo["poll_retries"] = max(1, memo.get("poll_retries", 0))
-        memo["poll_after"] = plan.retry_after
+        state.owe_retry(plan.retry_after)
         # Planned again now that it owes a retry (the pass planned without it).
         memo["runtime"].timers.passed(str(meta.get("uid") or ""))
 
@@ -471,42 +384,28 @@ async def poll_pass(
 ) -> None:
     """The poll timer is due (see ``handlers/timers.py`` for when): one pass, this poll counted
     in it."""
-    retries = memo.get("poll_retries", 0)
+    state = ObjectState.of(memo)
+    retries = state.poll_retries
     plan = await _pass(
-        body,
-        memo,
-        patch,
-        "poll",
-        retries=retries,
-        polls=memo.get("polls", 0) + 1,
-        claims=claims,
+        body, memo, patch, "poll", retries=retries, polls=state.polls + 1, claims=claims
     )
     if plan.retry_after is not None and not waiting(plan.status):
         # The pass of an object whose turn came met trouble (a throttle, a 5xx) with nothing in
         # flight: no change handler runs to retry it, so the timer does, on the plan's backoff.
-        memo["poll_retries"] = retries + 1
-        memo["poll_after"] = plan.retry_after
-    elif (due := memo.get("request_due")) is not None and due > time.monotonic():
+        state.poll_retries, state.poll_after = retries + 1, plan.retry_after
+    elif (due := state.request_due) is not None and due > time.monotonic():
         # A request deferred while this pass ran is still owed its pass at the interval's end.
-        memo["poll_retries"] = 1
-        memo["poll_after"] = due - time.monotonic()
+        state.poll_retries, state.poll_after = 1, due - time.monotonic()
     else:
-        memo["poll_retries"] = 0
+        state.poll_retries = 0
 
 
 async def resync_pass(
     body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, claims: Any = None
 ) -> None:
     """Settled objects, now and then: drift, and stalled failures whose retry is due."""
-    await _pass(
-        body,
-        memo,
-        patch,
-        "resync",
-        retries=0,
-        polls=memo.get("polls", 0),
-        claims=claims,
-    )
+    state = ObjectState.of(memo)
+    await _pass(body, memo, patch, "resync", retries=0, polls=state.polls, claims=claims)
 
 
 async def finalize_handler(
@@ -543,8 +442,7 @@ async def _timer_pass(runtime: Runtime, kind: Kind, raw: Mapping[str, Any], memo
         except Exception:
             # The status in memo was never written: forget it, so the next pass compares with
             # the body's status and writes again, rather than seeing no change.
-            memo.pop("status", None)
-            memo.pop("facts", None)
+            ObjectState.of(memo).forget_status()
             raise
 
 

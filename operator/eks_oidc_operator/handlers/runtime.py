@@ -15,7 +15,7 @@ import kopf
 from eks_oidc_operator import metrics
 from eks_oidc_operator.handlers.budget import DeletionGuard, NamespaceBudget
 from eks_oidc_operator.handlers.crd_state import ApiCrdReader, CrdReader, FixedCrdReader
-from eks_oidc_operator.handlers.kopf_links import KopfLinks
+from eks_oidc_operator.handlers.kopf_private.links import KopfLinks
 from eks_oidc_operator.handlers.tenancy_source import PolicyReport, PolicySource, Reporter
 from eks_oidc_operator.handlers.timers import Timers
 from eks_oidc_operator.oidc.discovery import IssuerChecker

@@ -18,6 +18,7 @@ import pytest
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.handlers import oidc_identity_provider as handlers
+from eks_oidc_operator.handlers.object_state import ObjectState
 from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.handlers.tenancy_source import PolicySource
 from eks_oidc_operator.handlers.timers import Due, Kind, next_timer
@@ -146,8 +147,15 @@ def body(
     return kopf.Body(raw)
 
 
+def _owed_after(world: World) -> float:
+    """The delay the object's record says its poll timer owes a pass after."""
+    after = ObjectState.of(world.memo).poll_after
+    assert after is not None
+    return after
+
+
 def _remembered(world: World) -> Any:
-    status = handlers.remembered(world.memo)
+    status = ObjectState.of(world.memo).remembered()
     assert status is not None
     return status
 
@@ -162,7 +170,10 @@ async def test_a_create_associates_writes_status_and_remembers_the_poll_schedule
     assert world.clients.asked == [("eu-west-1", None)]
     assert world.events.events == [("Normal", "Associating")]
     assert _remembered(world).update.id == "u-new"
-    assert (world.memo["polls"], world.memo["poll_after"]) == (0, TIMINGS.poll_initial)
+    assert (ObjectState.of(world.memo).polls, ObjectState.of(world.memo).poll_after) == (
+        0,
+        TIMINGS.poll_initial,
+    )
 
 
 async def test_a_retry_the_plan_asks_for_becomes_kopfs_temporary_error(world: World) -> None:
@@ -192,12 +203,12 @@ async def test_polls_wait_as_the_last_plan_said_and_start_over_for_the_next_upda
         waits.append(_due(body(), world.memo))
         await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
     assert waits == [Due(Kind.POLL, 30.0)] * 3  # the default schedule is flat
-    assert world.memo["polls"] == 3
+    assert ObjectState.of(world.memo).polls == 3
     world.eks.updates["u-new"] = update("Successful", id_="u-new")
     world.eks.config = config()
     await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
     assert _remembered(world).phase == "Active"
-    assert (world.memo["polls"], world.memo["poll_after"]) == (0, None)
+    assert (ObjectState.of(world.memo).polls, ObjectState.of(world.memo).poll_after) == (0, None)
     assert world.events.events[-1] == ("Normal", "Associated")
 
 
@@ -211,7 +222,7 @@ async def test_a_poll_before_any_plan_in_this_process_waits_the_first_step(world
     assert _due(body(status=in_flight), world.memo) == Due(Kind.POLL, TIMINGS.poll_initial)
     await handlers.poll_pass(body=body(status=in_flight), memo=world.memo, patch=kopf.Patch())
     assert world.eks.calls == ["DescribeUpdate"]
-    assert world.memo["polls"] == 1
+    assert ObjectState.of(world.memo).polls == 1
 
 
 async def test_deletion_is_retried_until_the_plan_releases(world: World) -> None:
@@ -398,14 +409,14 @@ async def test_a_timer_pass_that_asks_for_a_retry_is_retried_by_the_timer(world:
     await handlers.poll_pass(body=body(status=queued), memo=world.memo, patch=kopf.Patch())
     # Its turn came (the gate was free) but EKS throttled: nothing is in flight, so only the
     # timer can look again, on the retry backoff.
-    assert world.memo["poll_retries"] == 1
-    assert 8 <= world.memo["poll_after"] <= 12
-    backoff = world.memo["poll_after"]
+    assert ObjectState.of(world.memo).poll_retries == 1
+    backoff = _owed_after(world)
+    assert 8 <= backoff <= 12
     assert _due(body(status=queued), world.memo) == Due(Kind.POLL, backoff)
     world.eks.fail.clear()
     await handlers.poll_pass(body=body(status=queued), memo=world.memo, patch=kopf.Patch())
     assert world.eks.calls[-1] == "AssociateIdentityProviderConfig"
-    assert world.memo["poll_retries"] == 0
+    assert ObjectState.of(world.memo).poll_retries == 0
 
 
 async def test_a_deleted_object_leaves_the_gate(world: World) -> None:
@@ -471,7 +482,9 @@ async def test_a_huge_reconcile_request_is_recorded_as_a_digest_and_answered_onc
     await handlers.controls_handler(body=asked, memo=world.memo, patch=kopf.Patch())
     assert len(world.eks.calls) == before
     changed = body(annotations={constants.RECONCILE_ANNOTATION: value + "y"})
-    world.memo["request_answered_at"] -= 60  # the request interval (30 s) is over
+    answered = ObjectState.of(world.memo).request_answered_at
+    assert answered is not None
+    ObjectState.of(world.memo).request_answered_at = answered - 60  # the 30 s interval is over
     await handlers.controls_handler(body=changed, memo=world.memo, patch=kopf.Patch())
     assert len(world.eks.calls) > before
 
@@ -490,8 +503,8 @@ async def test_a_flood_of_requests_is_answered_once_per_interval(world: World) -
         await handlers.controls_handler(body=asked, memo=world.memo, patch=patch)
         assert "status" not in patch
     assert len(world.eks.calls) == before
-    assert 29 < world.memo["poll_after"] <= 30  # the timer answers the last value then
-    assert world.memo["poll_retries"] >= 1
+    assert 29 < _owed_after(world) <= 30  # the timer answers the last value then
+    assert ObjectState.of(world.memo).poll_retries >= 1
 
 
 async def test_a_deleted_object_is_left_to_the_finalize_handler(world: World) -> None:
@@ -508,7 +521,7 @@ async def test_a_control_pass_that_asks_for_a_retry_is_retried_by_the_poll_timer
     world.eks.cluster_exists = False
     asked = body(annotations={constants.RECONCILE_ANNOTATION: "t1"})
     await handlers.controls_handler(body=asked, memo=world.memo, patch=kopf.Patch())
-    assert world.memo["poll_retries"] == 1
+    assert ObjectState.of(world.memo).poll_retries == 1
     assert _polled(asked, world.memo)
 
 
@@ -527,7 +540,9 @@ async def test_a_request_deferred_while_a_poll_pass_runs_is_still_owed(world: Wo
     await handlers.controls_handler(body=first, memo=world.memo, patch=kopf.Patch())
     second = body(annotations={constants.RECONCILE_ANNOTATION: "t1"})
     await handlers.controls_handler(body=second, memo=world.memo, patch=kopf.Patch())
-    assert world.memo["request_due"] > 0
+    due = ObjectState.of(world.memo).request_due
+    assert due is not None
+    assert due > 0
     await handlers.poll_pass(body=first, memo=world.memo, patch=kopf.Patch())
-    assert world.memo["poll_retries"] == 1
-    assert 0 < world.memo["poll_after"] <= 30
+    assert ObjectState.of(world.memo).poll_retries == 1
+    assert 0 < _owed_after(world) <= 30

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from eks_oidc_operator.handlers import kopf_links
+from eks_oidc_operator.handlers.kopf_private import links as kopf_links
 from eks_oidc_operator.handlers.timers import Due, Kind, Timers, next_timer
 from eks_oidc_operator.reconcile.timing import Timings
 

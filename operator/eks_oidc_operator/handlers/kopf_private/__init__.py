@@ -1,0 +1,28 @@
+"""Everything that reaches into kopf's private modules, and nothing else.
+
+kopf offers no public hook for three things the operator needs, so these modules use its
+internals (the project pins kopf to one minor, ``>=1.45,<1.46``, for this reason):
+
+- :mod:`.links`: the scheduler's passes write their status with kopf's own patch function
+  (``kopf._core.actions.application.patch_and_check``) and post events through kopf's poster
+  (``kopf._core.engines.posting``'s context variables);
+- :mod:`.slim_bodies`: every watched body is slimmed before kopf keeps it, by wrapping
+  ``kopf._cogs.clients.watching.infinite_watch``.
+
+:data:`USED` lists each of them; ``tests/unit/handlers/test_kopf_private.py`` fails when the
+installed kopf no longer has one, so a kopf upgrade that moves them fails the tests, not the
+operator. (The operator's log filter names the logger ``kopf._core.engines.posting`` too; a
+moved logger only makes the log noisier.)
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+USED: Final = (
+    ("kopf._core.actions.application", "patch_and_check"),
+    ("kopf._core.engines.posting", "event_queue_var"),
+    ("kopf._core.engines.posting", "event_queue_loop_var"),
+    ("kopf._cogs.clients.watching", "infinite_watch"),
+)
+"""(module, attribute) of every kopf internal the operator uses."""
