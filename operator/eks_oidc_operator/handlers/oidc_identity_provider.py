@@ -41,26 +41,23 @@ import kopf
 from pydantic import ValidationError
 
 from eks_oidc_operator import constants, metrics
+from eks_oidc_operator.handlers import inputs
 from eks_oidc_operator.handlers.kopf_private import links as kopf_links
 from eks_oidc_operator.handlers.object_state import Facts, ObjectState, TimerFacts
 from eks_oidc_operator.handlers.runtime import Runtime
-from eks_oidc_operator.handlers.tenancy_source import Loaded
 from eks_oidc_operator.handlers.timers import Kind
 from eks_oidc_operator.models import (
     OidcIdentityProvider,
 )
 from eks_oidc_operator.models.resource import pause_of, request_mark
-from eks_oidc_operator.reconcile import issuer, tenancy
 from eks_oidc_operator.reconcile.claims import (
     Claim,
     ClaimKey,
     claim_key,
     claim_of,
-    older_permitted,
     settle_wait,
 )
 from eks_oidc_operator.reconcile.context import Context, pinned_region
-from eks_oidc_operator.reconcile.observation import Checks, CrdState
 from eks_oidc_operator.reconcile.plan import Plan, waiting
 from eks_oidc_operator.reconcile.port import EksPort
 from eks_oidc_operator.reconcile.reconciler import reconcile
@@ -104,53 +101,10 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         started = time.monotonic()
         obj = _parse(body, memo)
         if obj.asked_again:  # this pass answers a user's request: the next waits its interval
-            state.answered_request(time.monotonic())
-        ctx = Context(
-            region=pinned_region(obj, runtime.default_region),
-            now=datetime.now(UTC),
-            timings=runtime.timings,
-            rng=runtime.rng,
-            retries=retries,
-            polls=polls,
-            management_cluster=runtime.settings.management_cluster,
-        )
-        # A new object's first Associate waits until objects created in the same second are
-        # known (rules/first.py): here, before the pass, so the wait writes nothing.
-        wait = settle_wait(obj, ctx.now, ctx.timings)
-        if wait > 0:
-            await asyncio.sleep(wait)
-            ctx = dataclasses.replace(ctx, now=datetime.now(UTC))
-        # Read once per pass (a stat; parsed again only when the file changed).
-        policy = runtime.tenancy.current()
-        access = _access(policy, obj, ctx.region)
+            state.answered_request(started)
+        ctx = await _context(obj, runtime, retries=retries, polls=polls)
+        access, checks = await inputs.collect(obj, ctx.region, _sources(runtime), claims)
         connect = _connector(runtime, obj, ctx.region, access)
-        mode = obj.spec.issuer_check or runtime.settings.issuer_check
-        check = None
-        if issuer.needs_check(obj, mode, denied=access.denied is not None):
-            check = await runtime.issuers.check(
-                obj.spec.oidc.issuer_url, obj.metadata.namespace or ""
-            )
-        key = claim_key(obj, ctx.region)
-        rival = (
-            older_permitted(claims.get(key, []), claim_of(obj), key, policy)
-            if claims is not None
-            else None
-        )
-        # A deletion asks whether the CRD is going (then every object lets go: rules/first.py).
-        crd, crd_problem = (
-            await runtime.crd.state()
-            if obj.metadata.deletion_timestamp is not None
-            else (CrdState.SERVING, "")
-        )
-        checks = Checks(
-            denied=access.denied,
-            rival=rival,
-            issuer=check,
-            issuer_mode=mode,
-            may_adopt=access.adopt,
-            crd=crd,
-            crd_problem=crd_problem,
-        )
         uid = str(obj.metadata.uid or "")
 
         def wake() -> None:  # called by the gate, from the pass's worker thread
@@ -161,29 +115,73 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         except Exception:
             metrics.record_pass(trigger, obj.status.phase, time.monotonic() - started, "error")
             raise
-        # Which rule recognised the situation is the first thing to know when debugging one.
-        _log.debug(
-            "%s/%s %s: rule %s, %d call(s), phase %s",
-            obj.metadata.namespace,
-            obj.metadata.name,
-            trigger,
-            plan.rule,
-            len(plan.calls),
-            plan.status.phase,
-        )
-        written = plan.status.model_dump(mode="json", by_alias=True)
-        if plan.status != obj.status:
-            # A pass that changes nothing writes nothing (a queued object woken early, a resync
-            # of a Ready object): API writes follow changes, not passes.
-            patch.status.update(written)
-        state.remember(plan, written)
-        for event in plan.events:
-            runtime.post_event(body, event)
-            metrics.record_event(event.type, event.reason)
+        _write(plan, obj, body, patch, state=state, runtime=runtime, trigger=trigger)
         result = "retry" if plan.retry_after is not None else "ok"
         metrics.record_pass(trigger, plan.status.phase, time.monotonic() - started, result)
     runtime.timers.passed(uid)  # its timer may change with what the pass wrote
     return plan
+
+
+async def _context(
+    obj: OidcIdentityProvider, runtime: Runtime, *, retries: int, polls: int
+) -> Context:
+    """The pass's context. A new object's first Associate waits until objects created in the
+    same second are known (rules/first.py): here, before the pass, so the wait writes
+    nothing."""
+    ctx = Context(
+        region=pinned_region(obj, runtime.default_region),
+        now=datetime.now(UTC),
+        timings=runtime.timings,
+        rng=runtime.rng,
+        retries=retries,
+        polls=polls,
+        management_cluster=runtime.settings.management_cluster,
+    )
+    wait = settle_wait(obj, ctx.now, ctx.timings)
+    if wait > 0:
+        await asyncio.sleep(wait)
+        ctx = dataclasses.replace(ctx, now=datetime.now(UTC))
+    return ctx
+
+
+def _sources(runtime: Runtime) -> inputs.Sources:
+    return inputs.Sources(
+        policies=runtime.tenancy,
+        issuers=runtime.issuers,
+        crd=runtime.crd,
+        default_issuer_mode=runtime.settings.issuer_check,
+    )
+
+
+def _write(  # noqa: PLR0913 - the pass's parts, each needed once
+    plan: Plan,
+    obj: OidcIdentityProvider,
+    body: kopf.Body,
+    patch: kopf.Patch,
+    *,
+    state: ObjectState,
+    runtime: Runtime,
+    trigger: str,
+) -> None:
+    """What the plan says goes out: the status (only when it changed: API writes follow
+    changes, not passes), the events, and the record of the pass."""
+    # Which rule recognised the situation is the first thing to know when debugging one.
+    _log.debug(
+        "%s/%s %s: rule %s, %d call(s), phase %s",
+        obj.metadata.namespace,
+        obj.metadata.name,
+        trigger,
+        plan.rule,
+        len(plan.calls),
+        plan.status.phase,
+    )
+    written = plan.status.model_dump(mode="json", by_alias=True)
+    if plan.status != obj.status:
+        patch.status.update(written)
+    state.remember(plan, written)
+    for event in plan.events:
+        runtime.post_event(body, event)
+        metrics.record_event(event.type, event.reason)
 
 
 async def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **kwargs: Any) -> None:
@@ -275,12 +273,6 @@ def _connector(
         return runtime.clusters.cached(port, scope)
 
     return connect
-
-
-def _access(policy: Loaded, obj: OidcIdentityProvider, region: str) -> Access:
-    if isinstance(policy, str):  # no readable policy: nothing is permitted
-        return Access(denied=policy)
-    return tenancy.decide(policy, obj, region)
 
 
 def _again(plan: Plan) -> kopf.TemporaryError:
