@@ -132,17 +132,7 @@ def _run(args: argparse.Namespace) -> int:
     # Before kopf starts watching: every body it keeps is then without the fields nothing reads.
     slim_bodies.install()
     runtime = Runtime.from_settings(settings, tuple(args.namespace or ()))
-    # kopf's formatters put the object (namespace/name) on every line about one: as a
-    # "[namespace/name]" prefix in text, as an "object" field in JSON.
-    log_format = args.log_format or settings.log_format
-    kopf.configure(
-        verbose=args.verbose,
-        log_format=kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.FULL,
-        log_prefix=log_format != "json",
-    )
-    logging.getLogger("kopf.objects").addFilter(_QuietRoutine())
-    for name in QUIETED:
-        logging.getLogger(name).addFilter(_QuietKnownFailures())
+    _configure_logs(args.log_format or settings.log_format, verbose=args.verbose)
     if settings.metrics_port:
         prometheus_client.start_http_server(settings.metrics_port)
     liveness = (
@@ -162,6 +152,22 @@ def _run(args: argparse.Namespace) -> int:
     if elector is not None:
         elector.release()  # a clean stop: a standby takes over at its next try
     return 0
+
+
+def _configure_logs(log_format: str, *, verbose: bool) -> None:
+    """kopf's formatters put the object (namespace/name) on every line about one: as a
+    "[namespace/name]" prefix in text, as an "object" field in JSON. Routine lines and known,
+    retried failures are kept quiet."""
+    import kopf
+
+    kopf.configure(
+        verbose=verbose,
+        log_format=kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.FULL,
+        log_prefix=log_format != "json",
+    )
+    logging.getLogger("kopf.objects").addFilter(_QuietRoutine())
+    for name in QUIETED:
+        logging.getLogger(name).addFilter(_QuietKnownFailures())
 
 
 def _lead(settings: OperatorSettings) -> LeaseElector:

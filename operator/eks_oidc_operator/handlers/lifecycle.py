@@ -38,38 +38,47 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
 
     @kopf.on.startup(registry=registry)
     async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-        # Our own prefix for kopf's bookkeeping, so another kopf operator never reads ours.
-        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
-            prefix=constants.ANNOTATION_PREFIX
-        )
-        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-            prefix=constants.ANNOTATION_PREFIX, key="last-handled-configuration"
-        )
-        settings.persistence.finalizer = constants.FINALIZER
-        settings.posting.reporting_component = constants.FIELD_MANAGER
-        # Our events are explicit (kopf.event); log lines are not events (kopf >= 1.45 default).
-        settings.posting.loggers = False
-        # boto3 is synchronous: each in-flight EKS call holds one thread (asyncio.to_thread
-        # uses the loop's default executor), so the pool bounds concurrent EKS calls.
-        workers = runtime.settings.max_workers
-        asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eks")
-        )
-        settings.execution.max_workers = workers
-        # kopf keeps a worker task (and its queue) per object for this long after the object's
-        # last watch event: in a burst of a thousand objects, a thousand of them. Half a second
-        # still batches the events of one write; a later event starts a new worker.
-        settings.queueing.idle_timeout = WORKER_IDLE_SECONDS
+        _configure_kopf(settings)
+        _configure_workers(settings, runtime.settings.max_workers)
         # The tenancy policy read once now: its wildcard rules are warned about at start-up,
         # and its metrics are set, before any object asks.
         runtime.tenancy.current()
-        # No discovery, in either scope. Named namespaces need none (kopf would list and watch
-        # all namespaces, which the least-privilege RBAC does not grant). And kopf's watch of
-        # CRDs drops a resource whose CRD is being deleted (its discovery then lists no patch
-        # verb), so its objects, all being deleted with it, would never be let go: the CRD's
-        # deletion would hang on their finalizers. The CRD is found once, below.
-        settings.scanning.disabled = True
         await _crd_served(runtime)
+
+
+def _configure_kopf(settings: kopf.OperatorSettings) -> None:
+    """kopf's bookkeeping, events and discovery, as this operator needs them."""
+    # Our own prefix for kopf's bookkeeping, so another kopf operator never reads ours.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
+        prefix=constants.ANNOTATION_PREFIX
+    )
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=constants.ANNOTATION_PREFIX, key="last-handled-configuration"
+    )
+    settings.persistence.finalizer = constants.FINALIZER
+    settings.posting.reporting_component = constants.FIELD_MANAGER
+    # Our events are explicit (kopf.event); log lines are not events (kopf >= 1.45 default).
+    settings.posting.loggers = False
+    # No discovery, in either scope. Named namespaces need none (kopf would list and watch
+    # all namespaces, which the least-privilege RBAC does not grant). And kopf's watch of
+    # CRDs drops a resource whose CRD is being deleted (its discovery then lists no patch
+    # verb), so its objects, all being deleted with it, would never be let go: the CRD's
+    # deletion would hang on their finalizers. The CRD is found once (_crd_served).
+    settings.scanning.disabled = True
+
+
+def _configure_workers(settings: kopf.OperatorSettings, workers: int) -> None:
+    """Threads for the passes, and how long kopf keeps an idle object's worker."""
+    # boto3 is synchronous: each in-flight EKS call holds one thread (asyncio.to_thread
+    # uses the loop's default executor), so the pool bounds concurrent EKS calls.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eks")
+    )
+    settings.execution.max_workers = workers
+    # kopf keeps a worker task (and its queue) per object for this long after the object's
+    # last watch event: in a burst of a thousand objects, a thousand of them. Half a second
+    # still batches the events of one write; a later event starts a new worker.
+    settings.queueing.idle_timeout = WORKER_IDLE_SECONDS
 
 
 async def _crd_served(runtime: Runtime) -> None:

@@ -232,16 +232,24 @@ async def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[Claim
     return {claim_key(obj, region): claim_of(obj)}
 
 
+def _session_name(obj: OidcIdentityProvider) -> str | None:
+    """The role session's name: CloudTrail then names the object behind every call made with
+    its role. Objects without a role share the operator's one client, so they get none."""
+    # boto3 is imported with the first pass that needs an EKS client, not at start-up:
+    # an operator with no objects does not carry it (about 8 MiB).
+    from eks_oidc_operator.eks.factory import session_name_for
+
+    if not obj.spec.role_arn:
+        return None
+    return session_name_for(obj.metadata.namespace or "", obj.metadata.name)
+
+
 def _connector(
     runtime: Runtime, obj: OidcIdentityProvider, region: str, access: Access
 ) -> Callable[[], EksPort]:
     """How the pass gets its EKS port: the (region, role) client, metered against the
     namespace's budget, guarded on a deletion, with cluster facts shared. Made lazily: a pass
     the first rules end makes no client at all."""
-    # boto3 is imported with the first pass that needs an EKS client, not at start-up:
-    # an operator with no objects does not carry it (about 8 MiB).
-    from eks_oidc_operator.eks.factory import session_name_for
-
     # boto3 blocks (client creation may even ask instance metadata for credentials):
     # the whole pass runs in a worker thread, never on kopf's event loop.
     client = functools.partial(
@@ -249,13 +257,7 @@ def _connector(
         region,
         obj.spec.role_arn,
         external_id=access.external_id,
-        # CloudTrail then names the object behind every call made with the role. Objects
-        # without a role share the operator's one client, so they get no name of their own.
-        session_name=(
-            session_name_for(obj.metadata.namespace or "", obj.metadata.name)
-            if obj.spec.role_arn
-            else None
-        ),
+        session_name=_session_name(obj),
     )
     scope = (region, obj.spec.role_arn or "", access.external_id or "")
     namespace = obj.metadata.namespace or ""
@@ -321,26 +323,15 @@ async def controls_handler(
     object is left to the finalize handler, which alone may release it.
     """
     meta = body.get("metadata", {})
-    if meta.get("deletionTimestamp"):
-        return
     state = ObjectState.of(memo)
     facts = state.facts_or(body.get("status", {}))
     annotations = meta.get("annotations", {})
-    if facts is None or not asks_for_a_pass(annotations, facts):
+    if meta.get("deletionTimestamp") or facts is None or not asks_for_a_pass(annotations, facts):
         return
     runtime: Runtime = memo["runtime"]
-    wait = request_wait(
-        state.request_answered_at, time.monotonic(), runtime.settings.request_interval_seconds
-    )
-    if wait > 0 and paused(annotations) == facts.paused_shown:
-        # A reconcile-now or retry request within the interval of the last one answered: it
-        # is answered once the interval is up, by the poll timer (a flood of values costs
-        # one pass per interval, not one each).
-        state.owe_retry(wait)
-        # Kept apart too: a pass already running ends by resetting what the timer owes.
-        state.request_due = time.monotonic() + wait
-        runtime.timers.passed(str(meta.get("uid") or ""))
-        metrics.REQUESTS_DEFERRED.inc()
+    uid = str(meta.get("uid") or "")
+    if _deferred(state, runtime, paused(annotations) == facts.paused_shown):
+        runtime.timers.passed(uid)
         return
     plan = await _pass(
         body, memo, patch, "control", retries=0, polls=state.polls, claims=kwargs.get("claims")
@@ -349,8 +340,22 @@ async def controls_handler(
         # No change handler retries a watch handler's pass: the poll timer does, on the
         # plan's backoff, as for a pass it ran itself.
         state.owe_retry(plan.retry_after)
-        # Planned again now that it owes a retry (the pass planned without it).
-        memo["runtime"].timers.passed(str(meta.get("uid") or ""))
+        runtime.timers.passed(uid)  # planned again now that it owes a retry
+
+
+def _deferred(state: ObjectState, runtime: Runtime, pause_unchanged: bool) -> bool:
+    """A reconcile-now or retry request within the interval of the last one answered is
+    answered once the interval is up, by the poll timer (a flood of values costs one pass per
+    interval, not one each); a pause set or lifted never waits."""
+    now = time.monotonic()
+    wait = request_wait(state.request_answered_at, now, runtime.settings.request_interval_seconds)
+    if wait <= 0 or not pause_unchanged:
+        return False
+    state.owe_retry(wait)
+    # Kept apart too: a pass already running ends by resetting what the timer owes.
+    state.request_due = now + wait
+    metrics.REQUESTS_DEFERRED.inc()
+    return True
 
 
 def request_wait(answered_at: float | None, now: float, interval: float) -> float:

@@ -143,11 +143,6 @@ NAME_FITS_EKS: JsonSchema = {
 
 def build_crd() -> JsonSchema:
     """Return the complete CustomResourceDefinition as a plain dict, ready for YAML."""
-    spec_schema = _schema_of(OidcIdentityProviderSpec)
-    status_schema = _schema_of(OidcIdentityProviderStatus)
-    # Served on read before the operator's first write, so kstatus (Flux, kubectl) sees
-    # observedGeneration 0 < generation and says InProgress instead of Current.
-    status_schema["default"] = {"observedGeneration": 0}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -170,26 +165,33 @@ def build_crd() -> JsonSchema:
                     "storage": True,
                     "subresources": {"status": {}},
                     "additionalPrinterColumns": PRINTER_COLUMNS,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "description": (
-                                "An OIDC identity provider associated with an EKS cluster. "
-                                "The operator associates it, follows the EKS update to its end, "
-                                "keeps it in line with the spec and disassociates it on delete."
-                            ),
-                            "required": ["spec"],
-                            "x-kubernetes-validations": [NAME_FITS_EKS],
-                            "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": spec_schema,
-                                "status": status_schema,
-                            },
-                        }
-                    },
+                    "schema": {"openAPIV3Schema": _object_schema()},
                 }
             ],
+        },
+    }
+
+
+def _object_schema() -> JsonSchema:
+    """The schema of a whole object: metadata, the spec and the status."""
+    status_schema = _schema_of(OidcIdentityProviderStatus)
+    # Served on read before the operator's first write, so kstatus (Flux, kubectl) sees
+    # observedGeneration 0 < generation and says InProgress instead of Current.
+    status_schema["default"] = {"observedGeneration": 0}
+    return {
+        "type": "object",
+        "description": (
+            "An OIDC identity provider associated with an EKS cluster. "
+            "The operator associates it, follows the EKS update to its end, "
+            "keeps it in line with the spec and disassociates it on delete."
+        ),
+        "required": ["spec"],
+        "x-kubernetes-validations": [NAME_FITS_EKS],
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": _schema_of(OidcIdentityProviderSpec),
+            "status": status_schema,
         },
     }
