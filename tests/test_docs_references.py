@@ -6,6 +6,8 @@ them pointing at nothing, so the citations are checked against the doc's own hea
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
 import subprocess
 from pathlib import Path
@@ -65,3 +67,80 @@ def test_every_relative_link_in_the_docs_resolves() -> None:
             if not (doc.parent / target).exists():
                 broken.append(f"{doc.relative_to(REPO)} -> {target}")
     assert not broken, f"broken links: {broken}"
+
+
+DOTTED = re.compile(r"\b((?:eks_oidc_operator|eks_simulator|eks_oidc_testing)(?:\.[A-Za-z_]\w*)+)")
+REPO_PATH = re.compile(
+    r"(?<![\w/.-])((?:operator/eks_oidc_operator/|operator/eks_simulator/|hack/|tests/|docs/|"
+    r"benchmarks/|charts/|deploy/|crds/|\.github/)[\w./-]*\w)"
+)
+PACKAGE_PATH = re.compile(
+    r"(?<![\w/.-])((?:handlers|reconcile|eks|models|oidc|election)/[\w/]+\.py)"
+)
+RELATIVE_ROLE = re.compile(r":(?:mod|func|class|data|meth|attr|exc):`~?\.([A-Za-z_][\w.]*)`")
+PACKAGE = REPO / "operator" / "eks_oidc_operator"
+
+
+def _resolves(dotted: str) -> bool:
+    """``dotted`` names a module, or an attribute reached from the longest module it starts
+    with."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        name = ".".join(parts[:cut])
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ModuleNotFoundError, ValueError):
+            found = False
+        if found:
+            target: object = importlib.import_module(name)
+            for attribute in parts[cut:]:
+                if not hasattr(target, attribute):
+                    return False
+                target = getattr(target, attribute)
+            return True
+    return False
+
+
+def _module_of(path: Path) -> str | None:
+    rel = path.relative_to(REPO).with_suffix("").parts
+    if rel[0] == "operator":
+        rel = rel[1:]
+    elif rel[:2] == ("hack", "testing"):
+        rel = rel[2:]
+    else:
+        return None
+    return ".".join(rel[:-1] if rel[-1] == "__init__" else rel)
+
+
+def test_every_module_and_path_a_file_names_exists() -> None:
+    """Docstrings and docs name modules (``eks_oidc_operator.reconcile.plan``, ``:func:`~.x``,
+    ``handlers/timers.py``) and files (``hack/release/local.sh``): a rename must take them
+    along, or this fails naming where."""
+    stale = []
+    files = [*_tracked_text_files(), REPO / "CHANGELOG.md", REPO / "Makefile"]
+    for path in files:
+        text, where = path.read_text(), str(path.relative_to(REPO))
+        stale += [(where, d) for d in DOTTED.findall(text) if not _resolves(d)]
+        stale += [
+            (where, m.group(1))
+            for m in REPO_PATH.finditer(text)
+            # A path inside a regular expression (``build\.sh``) or a pattern is not a name.
+            if text[m.end() : m.end() + 1] != "\\"
+            and not any(c in m.group(1) for c in "*<{")
+            and not (REPO / m.group(1)).exists()
+        ]
+        stale += [
+            (where, p)
+            for p in PACKAGE_PATH.findall(text)
+            if not (PACKAGE / p).exists() and not (REPO / p).exists()
+        ]
+        module = _module_of(path) if path.suffix == ".py" else None
+        if module is None:
+            continue
+        chain = module.split(".")
+        for ref in RELATIVE_ROLE.findall(text):
+            if not any(
+                _resolves(".".join([*chain[:cut], ref])) for cut in range(len(chain), 0, -1)
+            ):
+                stale.append((where, "." + ref))
+    assert stale == []

@@ -2,7 +2,7 @@
 
 Every botocore/boto3 failure is translated here, once, so no other layer knows botocore. What an
 error *means* for the resource (condition reason, retry policy, event type) is decided in
-:mod:`eks_oidc_operator.reconcile.errors`, from ``code`` alone.
+:mod:`eks_oidc_operator.reconcile.error_policy`, from ``code`` alone.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ TypedDicts for mypy only). That keeps every field name of the wire in one module
 without a client.
 
 A malformed response (a member the model promises is missing) raises :class:`KeyError` or
-:class:`ValueError`; :mod:`eks_oidc_operator.eks.client` turns that into an ``EksError``.
+:class:`ValueError`; :mod:`eks_oidc_operator.eks.calls` turns that into an ``EksError``.
 """
 
 from __future__ import annotations
