@@ -2,8 +2,9 @@
 
 The tenancy policy (a file), the claims index (kopf's), the issuer pre-flight (async HTTP) and
 the CRD's state (the API): each through an interface, so the stage is tested with fakes. What
-to ask is decided by the pure :func:`~eks_oidc_operator.reconcile.inputs.asks`; this stage only
-asks it, and hands the answers to the pass as its :class:`~eks_oidc_operator.reconcile.observation.Checks`.
+to ask is decided by the pure :func:`~eks_oidc_operator.reconcile.inputs.asks`; this stage
+only asks it, and hands the answers to the pass as its
+:class:`~eks_oidc_operator.reconcile.observation.Checks`.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ class Facts:
     """What the watch-event filters and the controls handler read of a remembered status."""
 
     waiting: bool
-    """The poll timer follows the object (see :func:`~eks_oidc_operator.reconcile.plan.waiting`)."""
+    """The poll timer follows the object (see
+    :func:`~eks_oidc_operator.reconcile.plan.waiting`)."""
     queued: bool
     """It waits for its turn at the cluster gate."""
     paused_shown: bool
