@@ -97,8 +97,7 @@ digest="$(docker image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' "
 published+=("$repository@$digest")
 echo "image $repository:$version@$digest"
 
-begin sbom "the SBOM tool (hack/release/sbom-requirements.txt) installs from the package index; check it is reachable"
-hint="the SBOM tool (hack/release/sbom-requirements.txt) installs from the package index, or the SBOM lacks the operator: see $log"
+begin sbom "the SBOM tool (hack/release/sbom-requirements.txt) installs from the package index, or the SBOM lacks the operator: see $log"
 quiet bash "$here/sbom.sh" "$image" "$out/sbom.cdx.json"
 echo "sbom $out/sbom.cdx.json ($(grep -o '"bom-ref"' "$out/sbom.cdx.json" | wc -l) components)"
 

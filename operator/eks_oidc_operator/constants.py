@@ -31,6 +31,8 @@ SHORT_NAMES: Final = ("oidcidp",)
 
 CRD_NAME: Final = f"{PLURAL}.{GROUP}"
 """``metadata.name`` of the CustomResourceDefinition, fixed by Kubernetes as plural.group."""
+CRD_PATH: Final = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CRD_NAME}"
+"""The CRD's URL path on the API server (read on deletions, applied by the upgrade hook)."""
 
 FINALIZER: Final = f"{GROUP}/finalizer"
 """Our own finalizer, so that no EKS association is orphaned when an object is deleted."""

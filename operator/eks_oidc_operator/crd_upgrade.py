@@ -15,7 +15,6 @@ from typing import Any, Final
 from eks_oidc_operator import constants, kubeapi
 
 FIELD_MANAGER: Final = "eks-oidc-operator"
-PATH: Final = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{constants.CRD_NAME}"
 
 
 class CrdUpgradeError(Exception):
@@ -25,7 +24,7 @@ class CrdUpgradeError(Exception):
 def apply(api: kubeapi.KubeApi, crd: dict[str, Any]) -> str:
     """Apply ``crd`` over the installed one; a line saying what changed."""
     try:
-        before = api.request("GET", PATH)
+        before = api.request("GET", constants.CRD_PATH)
     except kubeapi.ApiError as error:
         if error.status == 404:
             raise CrdUpgradeError(
@@ -41,7 +40,10 @@ def apply(api: kubeapi.KubeApi, crd: dict[str, Any]) -> str:
     query = urllib.parse.urlencode({"fieldManager": FIELD_MANAGER, "force": "true"})
     try:
         after = api.request(
-            "PATCH", f"{PATH}?{query}", crd, content_type="application/apply-patch+yaml"
+            "PATCH",
+            f"{constants.CRD_PATH}?{query}",
+            crd,
+            content_type="application/apply-patch+yaml",
         )
     except kubeapi.ApiError as error:
         raise CrdUpgradeError(f"applying the CRD {constants.CRD_NAME}: {error}") from error

@@ -7,8 +7,9 @@
   operator that cannot read its CRD holds deletions rather than guess.
 
 A real kube-apiserver (whose apiextensions part deletes a CRD's objects), the EKS simulator over
-HTTP, and an operator process of this module's own under the chart's RBAC. The CRD deletion test
-restores the CRD after itself, for the tests that come after it on this control plane.
+HTTP, and the module's operator process under the chart's RBAC (tests/e2e/conftest.py). The CRD
+deletion test restores the CRD after itself, for the tests that come after it on this control
+plane.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,6 @@ from tests.e2e.conftest import (
     get_object,
     manifest,
     new_name,
-    running_operator,
     wait_for,
     with_condition,
 )
@@ -42,19 +41,6 @@ pytestmark = pytest.mark.e2e
 
 DEPLOY = REPO / "deploy"
 CRD_FILE = REPO / "crds" / f"{constants.CRD_NAME}.yaml"
-
-
-@pytest.fixture(scope="module")
-def operator(
-    cluster: Cluster,
-    crd_installed: None,
-    chart_rbac: str,
-    simulator: SimulatorHandle,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[OperatorProcess]:
-    folder = tmp_path_factory.mktemp("uninstall")
-    with running_operator(cluster, simulator, folder, {}) as process:
-        yield process
 
 
 def _ready_objects(

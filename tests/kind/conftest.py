@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
+from eks_oidc_operator import constants
 from eks_oidc_testing import controlplane
 from eks_oidc_testing import kind as kind_harness
 from eks_oidc_testing.kube import Cluster, unique_name
-from eks_oidc_testing.paths import REPO
 from eks_oidc_testing.simulator import SimulatorClient
 from tests.e2e.conftest import eventually, with_condition
 
@@ -35,19 +35,30 @@ RELEASE = "eks-oidc-operator"
 """Also the Deployment's and the Lease's name (the chart names them after a release that
 contains the chart's name)."""
 SIMULATOR_SERVICE_URL = "http://eks-simulator.eks-simulator.svc:4566"
-RELEASE_DIR = REPO / ".local" / "release"
 AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIDKINDTIER", "AWS_SECRET_ACCESS_KEY": "kind-tier-secret"}
 
 
+def idp(name: str, namespace: str, eks_cluster: str) -> dict[str, Any]:
+    """An OidcIdentityProvider on ``eks_cluster`` (its issuer is never fetched: the tier skips
+    the pre-flight)."""
+    return {
+        "apiVersion": constants.API_VERSION,
+        "kind": constants.KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "clusterName": eks_cluster,
+            "oidc": {"issuerUrl": f"https://login.example.com/{name}", "clientId": "kubernetes"},
+        },
+    }
+
+
 def published(name: str) -> dict[str, str]:
-    """``.local/release/<name>.env``: what hack/release/local.sh (``release``) or
-    hack/release/previous.sh (``previous``) published to the local registry."""
-    path = RELEASE_DIR / f"{name}.env"
-    if not path.exists():
-        pytest.fail(
-            f"{path} is missing: make test publishes it (hack/release/local.sh, previous.sh)"
-        )
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    """What was published to the local registry (``release`` or ``previous``); a failure,
+    never a skip, when nothing was."""
+    try:
+        return kind_harness.published(name)
+    except kind_harness.KindUnavailableError as error:
+        pytest.fail(str(error))
 
 
 def values(**overrides: Any) -> dict[str, Any]:
@@ -272,23 +283,12 @@ def _from_the_previous_release(release: Release, simulator: SimulatorClient) -> 
     namespace = unique_name("upgrade")
     cluster.kubectl("create", "namespace", namespace)
 
-    def idp(name: str, eks_cluster: str) -> dict[str, Any]:
-        return {
-            "apiVersion": "eksoidc.io/v1alpha1",
-            "kind": "OidcIdentityProvider",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {
-                "clusterName": eks_cluster,
-                "oidc": {"issuerUrl": f"https://login.example.com/{name}", "clientId": "k8s"},
-            },
-        }
-
     def made(n: int) -> list[tuple[str, str]]:
         objects = []
         for _ in range(n):
             name, eks_cluster = unique_name("idp"), unique_name("c")
             simulator.create_cluster(eks_cluster, "1.33")
-            assert cluster.apply(idp(name, eks_cluster)).returncode == 0
+            assert cluster.apply(idp(name, namespace, eks_cluster)).returncode == 0
             objects.append((name, eks_cluster))
         return objects
 

@@ -28,23 +28,11 @@ from eks_oidc_testing.kube import Cluster, unique_name
 from eks_oidc_testing.paths import REPO
 from eks_oidc_testing.simulator import SimulatorClient
 from tests.e2e.conftest import eventually, with_condition
-from tests.kind.conftest import NAMESPACE, RELEASE, Release, published, values
+from tests.kind.conftest import NAMESPACE, RELEASE, Release, idp, published, values
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kind, pytest.mark.pods]
 
 ASSOCIATE = "AssociateIdentityProviderConfig"
-
-
-def _idp(name: str, namespace: str, eks_cluster: str) -> dict[str, Any]:
-    return {
-        "apiVersion": constants.API_VERSION,
-        "kind": constants.KIND,
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "clusterName": eks_cluster,
-            "oidc": {"issuerUrl": f"https://login.example.com/{name}", "clientId": "kubernetes"},
-        },
-    }
 
 
 def _ready(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
@@ -189,7 +177,7 @@ def test_objects_applied_with_kubectl_reach_ready(
     namespace = make_namespace()
     names = [unique_name("idp") for _ in range(3)]
     for name in names:
-        applied = release.cluster.apply(_idp(name, namespace, eks_cluster))
+        applied = release.cluster.apply(idp(name, namespace, eks_cluster))
         assert applied.returncode == 0, applied.stderr
     for name in names:
         eventually(
@@ -212,7 +200,7 @@ def test_leader_pod_deleted_by_force_hands_over_with_no_second_association(
     namespace = make_namespace()
     with _associations_take(in_cluster_simulator, 20):
         name = unique_name("idp")
-        assert cluster.apply(_idp(name, namespace, eks_cluster)).returncode == 0
+        assert cluster.apply(idp(name, namespace, eks_cluster)).returncode == 0
         _in_flight(in_cluster_simulator, eks_cluster, release)
         leader = release.leader()
         assert leader is not None
@@ -300,7 +288,7 @@ def test_helm_upgrade_rolls_the_pods_while_an_association_is_in_flight(
     before = set(release.ready_pods())
     with _associations_take(in_cluster_simulator, 25):
         name = unique_name("idp")
-        assert cluster.apply(_idp(name, namespace, eks_cluster)).returncode == 0
+        assert cluster.apply(idp(name, namespace, eks_cluster)).returncode == 0
         _in_flight(in_cluster_simulator, eks_cluster, release)
         assert _ready(cluster, namespace, name) is None  # still in flight
         # A changed value: the pods' environment changes, so the Deployment rolls them.
@@ -327,7 +315,7 @@ def test_helm_uninstall_keeps_the_crd_the_objects_and_every_eks_config(
     namespace = make_namespace()
     names = [unique_name("idp") for _ in range(2)]
     for name in names:
-        assert cluster.apply(_idp(name, namespace, eks_cluster)).returncode == 0
+        assert cluster.apply(idp(name, namespace, eks_cluster)).returncode == 0
     for name in names:
         eventually(f"{name} Ready", partial(_ready, cluster, namespace, name), hint=release.logs)
     result = release.helm_run("uninstall", RELEASE, "-n", NAMESPACE, "--wait", "--timeout=120s")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import concurrent.futures
 from functools import partial
-from typing import Any
 
 import pytest
 
@@ -19,21 +18,9 @@ from eks_oidc_operator import constants
 from eks_oidc_testing.kube import unique_name
 from eks_oidc_testing.simulator import SimulatorClient
 from tests.e2e.conftest import eventually, with_condition
-from tests.kind.conftest import AWS_CREDENTIALS, NAMESPACE, RELEASE, Release, values
+from tests.kind.conftest import AWS_CREDENTIALS, NAMESPACE, RELEASE, Release, idp, values
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kind, pytest.mark.pods]
-
-
-def _idp(name: str, namespace: str, eks_cluster: str) -> dict[str, Any]:
-    return {
-        "apiVersion": constants.API_VERSION,
-        "kind": constants.KIND,
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "clusterName": eks_cluster,
-            "oidc": {"issuerUrl": f"https://login.example.com/{name}", "clientId": "k8s"},
-        },
-    }
 
 
 def test_two_releases_side_by_side_each_serve_their_own_namespace(
@@ -70,7 +57,7 @@ def test_two_releases_side_by_side_each_serve_their_own_namespace(
     for team, (_, tenant) in teams.items():
         name, eks_cluster = unique_name("idp"), unique_name("c")
         in_cluster_simulator.create_cluster(eks_cluster, "1.33")
-        assert cluster.apply(_idp(name, tenant, eks_cluster)).returncode == 0
+        assert cluster.apply(idp(name, tenant, eks_cluster)).returncode == 0
         objects[team] = (name, eks_cluster)
     for team, (name, _) in objects.items():
         eventually(

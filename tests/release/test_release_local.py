@@ -38,6 +38,16 @@ def _env(name: str, out: Path, **extra: str) -> dict[str, str]:
     return {**docker_env(), "RELEASE_REGISTRY_NAME": name, "RELEASE_OUT": str(out), **extra}
 
 
+def _registry_down(name: str) -> None:
+    """Stop the registry container ``name`` (what it stored goes with it)."""
+    subprocess.run(
+        ["bash", str(REGISTRY), "down"],
+        env={**docker_env(), "RELEASE_REGISTRY_NAME": name},
+        check=False,
+        capture_output=True,
+    )
+
+
 def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(LOCAL)], env=env, capture_output=True, text=True, timeout=540, check=False
@@ -54,12 +64,7 @@ def registry() -> Iterator[str]:
     try:
         yield name
     finally:
-        subprocess.run(
-            ["bash", str(REGISTRY), "down"],
-            env={**docker_env(), "RELEASE_REGISTRY_NAME": name},
-            check=False,
-            capture_output=True,
-        )
+        _registry_down(name)
 
 
 @pytest.fixture(scope="module")
@@ -164,12 +169,7 @@ def test_a_signature_that_does_not_verify_stops_and_unpublishes(tmp_path: Path) 
         assert not _manifest_exists(f"{tagged.rsplit(':', 1)[0]}@{digest}")
         assert not (out / "release.env").exists()
     finally:
-        subprocess.run(
-            ["bash", str(REGISTRY), "down"],
-            env={**docker_env(), "RELEASE_REGISTRY_NAME": name},
-            check=False,
-            capture_output=True,
-        )
+        _registry_down(name)
 
 
 @pytest.mark.parametrize("broken", [False, True])

@@ -29,17 +29,25 @@ SIMULATOR_NODE_PORT = 30566
 IMAGE = os.environ.get("IMAGE", "eks-oidc-operator:dev")
 """The operator image (``make image``); the kind tier runs what the release published of it."""
 SIMULATOR_MANIFEST = REPO / "hack" / "kind" / "simulator.yaml"
-RELEASE_ENV = REPO / ".local" / "release" / "release.env"
+RELEASE_DIR = REPO / ".local" / "release"
+
+
+def published(name: str = "release") -> dict[str, str]:
+    """``.local/release/<name>.env``: what hack/release/local.sh (``release``) or
+    hack/release/previous.sh (``previous``) published to the local registry."""
+    path = RELEASE_DIR / f"{name}.env"
+    if not path.exists():
+        msg = (
+            f"{path} is missing: publish first (hack/release/publish-for-tests.sh; make test does)"
+        )
+        raise KindUnavailableError(msg)
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
 def released_image() -> str:
-    """The image the release published to the local registry, by digest
-    (``.local/release/release.env``, written by hack/release/local.sh)."""
-    if not RELEASE_ENV.exists():
-        msg = f"{RELEASE_ENV} is missing: publish the release first (hack/release/local.sh)"
-        raise KindUnavailableError(msg)
-    env = dict(line.split("=", 1) for line in RELEASE_ENV.read_text().splitlines() if "=" in line)
-    return f"{env['IMAGE_REPOSITORY']}@{env['IMAGE_DIGEST']}"
+    """The image the release published to the local registry, by digest."""
+    release = published()
+    return f"{release['IMAGE_REPOSITORY']}@{release['IMAGE_DIGEST']}"
 
 
 def simulator_manifest() -> str:

@@ -18,7 +18,6 @@ from eks_oidc_operator.reconcile.observation import CrdState
 
 _log = logging.getLogger(__name__)
 
-CRD_PATH: Final = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{constants.CRD_NAME}"
 TIMEOUT_SECONDS: Final = 10.0
 
 
@@ -43,7 +42,7 @@ class ApiCrdReader:
         try:
             if self._api is None:
                 self._api = self._connect()
-            crd = self._api.request("GET", CRD_PATH)
+            crd = self._api.request("GET", constants.CRD_PATH)
         except kubeapi.ApiError as error:
             if error.status == 404:  # gone already: its objects are going with it
                 return CrdState.DELETING, "not installed"
