@@ -114,7 +114,7 @@ def _module_of(path: Path) -> str | None:
 
 def test_every_module_and_path_a_file_names_exists() -> None:
     """Docstrings and docs name modules (``eks_oidc_operator.reconcile.plan``, ``:func:`~.x``,
-    ``handlers/timers.py``) and files (``hack/release/local.sh``): a rename must take them
+    ``runtime/pacing/timers.py``) and files (``hack/release/local.sh``): a rename must take them
     along, or this fails naming where."""
     stale = []
     files = [*_tracked_text_files(), REPO / "CHANGELOG.md", REPO / "Makefile"]

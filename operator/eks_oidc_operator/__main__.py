@@ -126,12 +126,14 @@ def _run(args: argparse.Namespace) -> int:
     import kopf
     import prometheus_client
 
-    from eks_oidc_operator.handlers import Runtime, build_registry
+    from eks_oidc_operator.handlers import Runtime, build_registry, post_with_kopf
     from eks_oidc_operator.handlers.kopf_private import slim_bodies
 
     # Before kopf starts watching: every body it keeps is then without the fields nothing reads.
     slim_bodies.install()
-    runtime = Runtime.from_settings(settings, tuple(args.namespace or ()))
+    runtime = Runtime.from_settings(
+        settings, tuple(args.namespace or ()), post_event=post_with_kopf
+    )
     _configure_logs(args.log_format or settings.log_format, verbose=args.verbose)
     if settings.metrics_port:
         prometheus_client.start_http_server(settings.metrics_port)

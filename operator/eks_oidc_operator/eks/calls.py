@@ -5,7 +5,7 @@ calls them from worker threads (``asyncio.to_thread``); they must never be calle
 event loop, where one slow or throttled call would stall every other object.
 
 Errors are translated once, here, and nowhere else: every ``botocore`` failure leaves as
-:class:`~eks_oidc_operator.eks.errors.EksError`, raised ``from`` the original.
+:class:`~eks_oidc_operator.models.eks.EksError`, raised ``from`` the original.
 
 * ``ClientError`` (EKS answered with an error): ``code`` is EKS's error code, ``message`` EKS's
   own words, ``http_status`` the status. A ``ClientError`` of another operation raised inside
@@ -34,13 +34,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.eks import mapping
-from eks_oidc_operator.eks.errors import EksError
+from eks_oidc_operator.models.eks import EksError
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
-    from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
     from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
+    from eks_oidc_operator.models.eks import ObservedCluster, ObservedConfig
 
 _T = TypeVar("_T")
 

@@ -53,8 +53,8 @@ from botocore.loaders import Loader
 from eks_oidc_operator import __version__
 from eks_oidc_operator.eks.calls import EksClient
 from eks_oidc_operator.eks.endpoints import lean_loader, lean_session
-from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.telemetry import AwsObserver, watch
+from eks_oidc_operator.models.eks import EksError
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import EksUpdate, EksUpdateError
+from eks_oidc_operator.models.eks import ObservedCluster, ObservedConfig
 
 if TYPE_CHECKING:
     from mypy_boto3_eks.type_defs import (

@@ -10,8 +10,8 @@ import aiohttp
 import kopf
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.handlers.runtime import Runtime
 from eks_oidc_operator.reconcile.observation import CrdState
+from eks_oidc_operator.runtime.services import Runtime
 
 WORKER_IDLE_SECONDS = 0.5
 """How long kopf keeps an object's worker after its last event (kopf's default: 5 s)."""

@@ -17,51 +17,45 @@
   lifted, and lifting it resumes at once.
 - ``object_gauges`` (every watch event): the objects' gauges, and the object's timer.
 
-The timers are not kopf's: one scheduler (``handlers/timers.py``) keeps every object's, for a
-fraction of the memory; it decides when, these handlers' passes decide what.
+The timers are not kopf's: one scheduler (:mod:`eks_oidc_operator.runtime.pacing.timers`) keeps
+every object's, for a fraction of the memory; it decides when, these handlers' passes decide
+what.
 
-The handlers decide nothing: the plan carries the status, the events, and when to look again.
-What they keep of an object between passes is one record in kopf's memo
-(:class:`~.object_state.ObjectState`, each field with its reason).
+The handlers decide nothing and gather nothing: each is parse, one pass
+(:func:`eks_oidc_operator.runtime.passes.run`), write the plan, which carries the status, the
+events, and when to look again. What they keep of an object between passes is one record in
+kopf's memo (:class:`eks_oidc_operator.runtime.object_state.ObjectState`, each field with its
+reason).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
-import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any, cast
 
 import kopf
 from pydantic import ValidationError
 
 from eks_oidc_operator import constants, metrics
-from eks_oidc_operator.handlers import inputs
 from eks_oidc_operator.handlers.kopf_private import links as kopf_links
-from eks_oidc_operator.handlers.object_state import Facts, ObjectState, TimerFacts
-from eks_oidc_operator.handlers.runtime import Runtime
-from eks_oidc_operator.handlers.timers import Kind
-from eks_oidc_operator.models import (
-    OidcIdentityProvider,
-)
-from eks_oidc_operator.models.resource import pause_of, request_mark
-from eks_oidc_operator.reconcile.claims import (
-    Claim,
-    ClaimKey,
-    claim_key,
-    claim_of,
-    settle_wait,
-)
-from eks_oidc_operator.reconcile.context import Context, pinned_region
+from eks_oidc_operator.handlers.kopf_private.links import KopfLinks
+from eks_oidc_operator.models import OidcIdentityProvider
+from eks_oidc_operator.reconcile.guards.claims import Claim, ClaimKey, indexed
 from eks_oidc_operator.reconcile.plan import Plan, waiting
-from eks_oidc_operator.reconcile.port import EksPort
-from eks_oidc_operator.reconcile.reconciler import reconcile
-from eks_oidc_operator.reconcile.tenancy import Access
+from eks_oidc_operator.reconcile.scheduling import (
+    Timer,
+    TimerFacts,
+    asks_for_a_pass,
+    paused,
+    request_wait,
+)
+from eks_oidc_operator.runtime import passes
+from eks_oidc_operator.runtime.object_state import ObjectState
+from eks_oidc_operator.runtime.services import Runtime
 
 RESOURCE = (constants.GROUP, constants.VERSION, constants.PLURAL)
 _log = logging.getLogger(__name__)
@@ -95,6 +89,7 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
     polls: int,
     claims: kopf.Index[ClaimKey, Claim] | None = None,
 ) -> Plan:
+    """Parse, one pass, write: under the object's lock, so no two passes of it overlap."""
     runtime: Runtime = memo["runtime"]
     state = ObjectState.of(memo)
     async with state.lock:
@@ -102,55 +97,16 @@ async def _pass(  # noqa: PLR0913 - the handler's kwargs, passed on one by one
         obj = _parse(body, memo)
         if obj.asked_again:  # this pass answers a user's request: the next waits its interval
             state.answered_request(started)
-        ctx = await _context(obj, runtime, retries=retries, polls=polls)
-        access, checks = await inputs.collect(obj, ctx.region, _sources(runtime), claims)
-        connect = _connector(runtime, obj, ctx.region, access)
-        uid = str(obj.metadata.uid or "")
-
-        def wake() -> None:  # called by the gate, from the pass's worker thread
-            runtime.timers.wake(uid)
-
         try:
-            plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks, wake)
+            plan = await passes.run(obj, runtime, claims, retries=retries, polls=polls)
         except Exception:
             metrics.record_pass(trigger, obj.status.phase, time.monotonic() - started, "error")
             raise
         _write(plan, obj, body, patch, state=state, runtime=runtime, trigger=trigger)
         result = "retry" if plan.retry_after is not None else "ok"
         metrics.record_pass(trigger, plan.status.phase, time.monotonic() - started, result)
-    runtime.timers.passed(uid)  # its timer may change with what the pass wrote
+    runtime.timers.passed(str(obj.metadata.uid or ""))  # its timer may change with the status
     return plan
-
-
-async def _context(
-    obj: OidcIdentityProvider, runtime: Runtime, *, retries: int, polls: int
-) -> Context:
-    """The pass's context. A new object's first Associate waits until objects created in the
-    same second are known (rules/first.py): here, before the pass, so the wait writes
-    nothing."""
-    ctx = Context(
-        region=pinned_region(obj, runtime.default_region),
-        now=datetime.now(UTC),
-        timings=runtime.timings,
-        rng=runtime.rng,
-        retries=retries,
-        polls=polls,
-        management_cluster=runtime.settings.management_cluster,
-    )
-    wait = settle_wait(obj, ctx.now, ctx.timings)
-    if wait > 0:
-        await asyncio.sleep(wait)
-        ctx = dataclasses.replace(ctx, now=datetime.now(UTC))
-    return ctx
-
-
-def _sources(runtime: Runtime) -> inputs.Sources:
-    return inputs.Sources(
-        policies=runtime.tenancy,
-        issuers=runtime.issuers,
-        crd=runtime.crd,
-        default_issuer_mode=runtime.settings.issuer_check,
-    )
 
 
 def _write(  # noqa: PLR0913 - the pass's parts, each needed once
@@ -184,7 +140,9 @@ def _write(  # noqa: PLR0913 - the pass's parts, each needed once
         metrics.record_event(event.type, event.reason)
 
 
-async def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **kwargs: Any) -> None:
+async def object_gauges(
+    event: kopf.RawEvent, memo: kopf.Memo, links: KopfLinks | None = None, **kwargs: Any
+) -> None:
     """Every watch event of every object feeds the objects' gauges and the timers (a deletion
     removes it from both). On the event loop, not in a thread: the timers live there.
 
@@ -196,9 +154,9 @@ async def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **kwargs: Any) ->
     if not uid:
         return
     runtime: Runtime | None = memo.get("runtime")
-    if runtime is not None and runtime.kopf_links.resource is None and "resource" in kwargs:
+    if runtime is not None and links is not None and links.resource is None and kwargs:
         # What a timer's pass needs of kopf that only a resource handler is given.
-        kopf_links.adopt(runtime.kopf_links, runtime.timers, kwargs)
+        kopf_links.adopt(links, runtime.timers, kwargs)
     if event.get("type") == "DELETED":
         metrics.OBJECTS.gone(uid)
         if runtime is not None:
@@ -211,70 +169,9 @@ async def object_gauges(event: kopf.RawEvent, memo: kopf.Memo, **kwargs: Any) ->
 
 
 async def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[ClaimKey, Claim] | None:
-    """Index of every object by the config it names (kopf keeps it current from the watch).
-
-    Objects being deleted claim nothing: they are on their way out; nor do objects that only
-    observe.
-    """
-    if body.get("metadata", {}).get("deletionTimestamp"):
-        return None
-    try:
-        obj = OidcIdentityProvider.model_validate(
-            {"metadata": dict(body.get("metadata", {})), "spec": dict(body.get("spec", {}))}
-        )
-    except ValidationError:
-        return None
-    if obj.observe_only:
-        return None  # it associates nothing, so it holds back no one
-    status = dict(body.get("status", {}))
-    runtime: Runtime = memo["runtime"]
-    region = obj.spec.region or status.get("region") or runtime.default_region or ""
-    return {claim_key(obj, region): claim_of(obj)}
-
-
-def _session_name(obj: OidcIdentityProvider) -> str | None:
-    """The role session's name: CloudTrail then names the object behind every call made with
-    its role. Objects without a role share the operator's one client, so they get none."""
-    # boto3 is imported with the first pass that needs an EKS client, not at start-up:
-    # an operator with no objects does not carry it (about 8 MiB).
-    from eks_oidc_operator.eks.factory import session_name_for
-
-    if not obj.spec.role_arn:
-        return None
-    return session_name_for(obj.metadata.namespace or "", obj.metadata.name)
-
-
-def _connector(
-    runtime: Runtime, obj: OidcIdentityProvider, region: str, access: Access
-) -> Callable[[], EksPort]:
-    """How the pass gets its EKS port: the (region, role) client, metered against the
-    namespace's budget, guarded on a deletion, with cluster facts shared. Made lazily: a pass
-    the first rules end makes no client at all."""
-    # boto3 blocks (client creation may even ask instance metadata for credentials):
-    # the whole pass runs in a worker thread, never on kopf's event loop.
-    client = functools.partial(
-        runtime.clients.get,
-        region,
-        obj.spec.role_arn,
-        external_id=access.external_id,
-        session_name=_session_name(obj),
-    )
-    scope = (region, obj.spec.role_arn or "", access.external_id or "")
-    namespace = obj.metadata.namespace or ""
-    # A deletion's disassociation asks the mass-deletion guard first, unless confirmed.
-    guarded = (
-        obj.metadata.deletion_timestamp is not None
-        and obj.metadata.annotations.get(constants.DELETION_CONFIRMED_ANNOTATION) != "true"
-    )
-
-    def connect() -> EksPort:
-        # Metered inside the cache: a DescribeCluster answered from it costs no token.
-        port = runtime.budget.metered(client(), namespace)
-        if guarded:
-            port = runtime.deletions.guarded(port)
-        return runtime.clusters.cached(port, scope)
-
-    return connect
+    """Index of every object by the config it names (kopf keeps it current from the watch; see
+    :func:`~eks_oidc_operator.reconcile.guards.claims.indexed`)."""
+    return indexed(body, memo["runtime"].default_region)
 
 
 def _again(plan: Plan) -> kopf.TemporaryError:
@@ -286,11 +183,6 @@ def _again(plan: Plan) -> kopf.TemporaryError:
 def timer_facts(body: Mapping[str, Any], memo: kopf.Memo) -> TimerFacts:
     """What the scheduler needs of an object to choose its timer (see :class:`TimerFacts`)."""
     return ObjectState.of(memo).timer_facts(body.get("status") or {})
-
-
-def paused(annotations: Mapping[str, str]) -> bool:
-    """Whether the annotations pause the object (then it has no timer)."""
-    return pause_of(annotations) is not None
 
 
 async def reconcile_handler(
@@ -358,28 +250,11 @@ def _deferred(state: ObjectState, runtime: Runtime, pause_unchanged: bool) -> bo
     return True
 
 
-def request_wait(answered_at: float | None, now: float, interval: float) -> float:
-    """Seconds before a user's request may be answered: none when the last one answered (at
-    ``answered_at``, monotonic) is ``interval`` or more ago."""
-    if answered_at is None:
-        return 0.0
-    return max(0.0, answered_at + interval - now)
-
-
-def asks_for_a_pass(annotations: Mapping[str, str], facts: Facts) -> bool:
-    """Whether ``annotations`` ask for something the pass whose status has ``facts`` did not
-    see."""
-    return (
-        paused(annotations) != facts.paused_shown
-        or request_mark(annotations.get(constants.RECONCILE_ANNOTATION)) != facts.reconcile_at
-        or request_mark(annotations.get(constants.RETRY_ANNOTATION)) != facts.retry
-    )
-
-
 async def poll_pass(
     body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, claims: Any = None
 ) -> None:
-    """The poll timer is due (see ``handlers/timers.py`` for when): one pass, this poll counted
+    """The poll timer is due (see :mod:`~eks_oidc_operator.runtime.pacing.timers`
+    for when): one pass, this poll counted
     in it."""
     state = ObjectState.of(memo)
     retries = state.poll_retries
@@ -420,12 +295,11 @@ async def finalize_handler(
     memo["runtime"].timers.gone(uid)
 
 
-async def _timer_pass(runtime: Runtime, kind: Kind, raw: Mapping[str, Any], memo: Any) -> None:
+async def _timer_pass(links: KopfLinks, kind: Timer, raw: Mapping[str, Any], memo: Any) -> None:
     """One pass of a due timer, and its status written as kopf writes a timer's."""
-    links = runtime.kopf_links
     body = kopf.Body(cast(kopf.RawBody, raw))
     patch = kopf.Patch()
-    run = poll_pass if kind is Kind.POLL else resync_pass
+    run = poll_pass if kind is Timer.POLL else resync_pass
     try:
         await run(body, memo, patch, links.claims)
     except kopf.PermanentError as error:
@@ -446,23 +320,25 @@ async def _timer_pass(runtime: Runtime, kind: Kind, raw: Mapping[str, Any], memo
 def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     """Register every handler, with the timings of ``runtime`` (known only at start-up)."""
     timings = runtime.timings
+    links = KopfLinks()  # what the timers' passes need of kopf, as kopf hands it over
     # Built from the watch before any handler runs (kopf guarantees it), so the first passes
     # after a start already know every object that names the same config.
     kopf.index(*RESOURCE, id="claims", registry=registry)(claims_index)
-    kopf.on.event(*RESOURCE, id="object-gauges", registry=registry)(object_gauges)
+    gauges = functools.partial(object_gauges, links=links)
+    kopf.on.event(*RESOURCE, id="object-gauges", registry=registry)(gauges)
     kopf.on.resume(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.create(*RESOURCE, id="reconcile", registry=registry)(reconcile_handler)
     kopf.on.update(*RESOURCE, id="reconcile", field="spec", registry=registry)(reconcile_handler)
     # Pause, reconcile-now and retry requests: a pass at once (see controls_handler).
     kopf.on.event(*RESOURCE, id="controls", registry=registry)(controls_handler)
     # The polls and drift checks: one scheduler for all objects, not kopf timers (see
-    # handlers/timers.py for why).
+    # runtime/pacing/timers.py for why).
 
     @kopf.on.startup(registry=registry)
     async def start_timers(settings: kopf.OperatorSettings, **_: Any) -> None:
-        runtime.kopf_links.settings = settings
+        links.settings = settings
         runtime.timers.start(
-            run=functools.partial(_timer_pass, runtime),
+            run=functools.partial(_timer_pass, links),
             facts=timer_facts,
             paused=paused,
             timings=timings,

@@ -1,6 +1,6 @@
 """Fetch an issuer's discovery document and key set, as EKS will, and say what was found.
 
-I/O only: every answer becomes an :class:`~eks_oidc_operator.reconcile.issuer.IssuerCheck`,
+I/O only: every answer becomes an :class:`~eks_oidc_operator.reconcile.guards.issuer.IssuerCheck`,
 whose meaning is decided by pure code. aiohttp (kopf's own HTTP client) does the HTTP; TLS is
 verified against the system's CAs plus an optional bundle for private CAs.
 
@@ -34,8 +34,8 @@ from eks_oidc_operator.oidc.fence import (
     scheme_refusal,
 )
 from eks_oidc_operator.oidc.slots import NoTurnError, Turns
-from eks_oidc_operator.reconcile import issuer
-from eks_oidc_operator.reconcile.issuer import IssuerCheck
+from eks_oidc_operator.reconcile.guards import issuer
+from eks_oidc_operator.reconcile.guards.issuer import IssuerCheck
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 

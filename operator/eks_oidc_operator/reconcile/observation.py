@@ -1,7 +1,7 @@
 """Pure: one immutable observation of an object and of EKS, gathered once per pass.
 
 The rules read nothing else, so a rule's answer depends on what the observation says and on
-nothing that could change under it. Gathering (:mod:`eks_oidc_operator.reconcile.gather`) fills
+nothing that could change under it. Gathering (:mod:`eks_oidc_operator.runtime.gather`) fills
 it; the derived views below are computed from it, never stored.
 """
 
@@ -13,17 +13,16 @@ from enum import Enum
 from typing import Any
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import (
     ConfigStatus,
     EksUpdate,
     IssuerCheckMode,
     OidcIdentityProvider,
 )
-from eks_oidc_operator.reconcile.delta import oidc_differences
-from eks_oidc_operator.reconcile.issuer import IssuerCheck
-from eks_oidc_operator.reconcile.ownership import Owner, owner_of, tagged_owner
+from eks_oidc_operator.models.eks import EksError, ObservedCluster, ObservedConfig
+from eks_oidc_operator.reconcile.guards.issuer import IssuerCheck
+from eks_oidc_operator.reconcile.guards.ownership import Owner, owner_of, tagged_owner
+from eks_oidc_operator.reconcile.replacement.delta import oidc_differences
 
 FINISHED_BADLY = ("Failed", "Cancelled")
 """Final update statuses that leave no association behind."""
@@ -59,7 +58,7 @@ class Checks:
     denied: str | None = None
     """Why the tenancy policy does not permit the object (``None``: it does)."""
     rival: str | None = None
-    """An older object (``<namespace>/<name>``) naming the same config (see :mod:`~.claims`)."""
+    """An older object (``<namespace>/<name>``) naming the same config (see :mod:`~.guards.claims`)."""
     issuer: IssuerCheck | None = None
     """The issuer pre-flight of this pass, if one ran."""
     issuer_mode: IssuerCheckMode = IssuerCheckMode.ENFORCE
@@ -83,7 +82,7 @@ class Observation:
     """The config this pass works on (empty: the base name, ``obj.config_name``). During a
     make-before-break replacement, the new config's derived name."""
     identity: Owner | None = None
-    """Who this object is in ownership tags (see :mod:`~.ownership`); by default its namespace
+    """Who this object is in ownership tags (see :mod:`~.guards.ownership`); by default its namespace
     and name without a management cluster."""
     checks: Checks = Checks()
     """What the handler found out before the pass (tenancy, rivals, issuer)."""
@@ -99,7 +98,7 @@ class Observation:
     config_unread: bool = False
     """The config was not described: the object is new to EKS, so it is presumed absent and
     the pass associates at once. EKS refuses a name that is taken (or replays the same token),
-    and a refused Associate is followed by the full look (see :mod:`~.gather`)."""
+    and a refused Associate is followed by the full look (see :mod:`~eks_oidc_operator.runtime.gather`)."""
     update: EksUpdate | None = None
     """The tracked (``status.update``) or recovered update, freshly described when it mattered."""
     cluster_missing: bool = False

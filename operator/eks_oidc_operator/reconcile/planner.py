@@ -25,7 +25,7 @@ from eks_oidc_operator.models import (
 from eks_oidc_operator.reconcile import conditions, reasons, rules
 from eks_oidc_operator.reconcile.conditions import ConditionSpec
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.issuer import NOT_CHECKED, VERIFIED, Severity, severity
+from eks_oidc_operator.reconcile.guards.issuer import NOT_CHECKED, VERIFIED, Severity, severity
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import (
     Associate,

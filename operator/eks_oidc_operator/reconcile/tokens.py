@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from eks_oidc_operator.constants import UPDATE_DISASSOCIATE
-from eks_oidc_operator.eks.types import ObservedConfig
 from eks_oidc_operator.models import EksUpdate, OidcIdentityProvider
+from eks_oidc_operator.models.eks import ObservedConfig
 from eks_oidc_operator.reconcile.observation import FINISHED_BADLY
 
 MAX_TOKEN_LENGTH = 64

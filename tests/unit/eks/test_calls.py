@@ -30,8 +30,8 @@ from botocore.exceptions import (
 from botocore.stub import Stubber
 
 from eks_oidc_operator.eks.calls import EksClient
-from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import EksUpdateError, OidcConfigSpec
+from eks_oidc_operator.models.eks import EksError
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

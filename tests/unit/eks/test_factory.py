@@ -35,7 +35,6 @@ from botocore.stub import Stubber
 
 from eks_oidc_operator import __version__
 from eks_oidc_operator.eks.calls import EksClient
-from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.eks.factory import (
     ROLE_SESSION_NAME,
     EksClientFactory,
@@ -43,6 +42,7 @@ from eks_oidc_operator.eks.factory import (
     session_name_for,
 )
 from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
+from eks_oidc_operator.models.eks import EksError
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,18 +17,18 @@ import kopf
 import pytest
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.handlers import oidc_identity_provider as handlers
-from eks_oidc_operator.handlers.object_state import ObjectState
-from eks_oidc_operator.handlers.runtime import Runtime
-from eks_oidc_operator.handlers.tenancy_source import PolicySource
-from eks_oidc_operator.handlers.timers import Due, Kind, next_timer
 from eks_oidc_operator.models import IssuerCheckMode
+from eks_oidc_operator.models.eks import EksError
 from eks_oidc_operator.models.tenancy import TenancyPolicy, TenancyRule
-from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.plan import Event
-from eks_oidc_operator.reconcile.port import EksPort
+from eks_oidc_operator.reconcile.scheduling import Due, Timer, next_timer, paused
 from eks_oidc_operator.reconcile.timing import Timings
+from eks_oidc_operator.runtime.object_state import ObjectState
+from eks_oidc_operator.runtime.pacing.gate import ClusterGate
+from eks_oidc_operator.runtime.port import EksPort
+from eks_oidc_operator.runtime.services import Runtime
+from eks_oidc_operator.runtime.tenancy_source import PolicySource
 from eks_oidc_operator.settings import OperatorSettings
 from tests.unit.reconcile.factories import FakeEks, config, update
 
@@ -55,20 +56,20 @@ class FakeClients:
 class Recorder:
     events: list[tuple[str, str]] = field(default_factory=list)
 
-    def __call__(self, body: kopf.Body, event: Event) -> None:
+    def __call__(self, body: Mapping[str, Any], event: Event) -> None:
         self.events.append((event.type, event.reason))
 
 
 def _due(b: kopf.Body, memo: kopf.Memo) -> Due | None:
     """The timer the scheduler would give the object now (as ``Timers`` decides it)."""
-    waiting, queued, owed, after = handlers.timer_facts(b, memo)
+    facts = handlers.timer_facts(b, memo)
     return next_timer(
-        waiting=waiting,
-        queued=queued,
-        paused=handlers.paused(b.metadata.annotations),
+        waiting=facts.waiting,
+        queued=facts.queued,
+        paused=paused(b.metadata.annotations),
         deleting=bool(b.metadata.get("deletionTimestamp")),
-        retries_owed=owed,
-        poll_after=after,
+        retries_owed=facts.owed,
+        poll_after=facts.poll_after,
         woken=False,
         timings=TIMINGS,
         rng=random.Random(0),
@@ -77,12 +78,12 @@ def _due(b: kopf.Body, memo: kopf.Memo) -> Due | None:
 
 def _polled(b: kopf.Body, memo: kopf.Memo) -> bool:
     due = _due(b, memo)
-    return due is not None and due.kind is Kind.POLL
+    return due is not None and due.kind is Timer.POLL
 
 
 def _resynced(b: kopf.Body, memo: kopf.Memo) -> bool:
     due = _due(b, memo)
-    return due is not None and due.kind is Kind.RESYNC
+    return due is not None and due.kind is Timer.RESYNC
 
 
 @dataclass
@@ -202,7 +203,7 @@ async def test_polls_wait_as_the_last_plan_said_and_start_over_for_the_next_upda
     for _ in range(3):
         waits.append(_due(body(), world.memo))
         await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
-    assert waits == [Due(Kind.POLL, 30.0)] * 3  # the default schedule is flat
+    assert waits == [Due(Timer.POLL, 30.0)] * 3  # the default schedule is flat
     assert ObjectState.of(world.memo).polls == 3
     world.eks.updates["u-new"] = update("Successful", id_="u-new")
     world.eks.config = config()
@@ -219,7 +220,7 @@ async def test_a_poll_before_any_plan_in_this_process_waits_the_first_step(world
         "phase": "Associating",
     }
     world.eks.updates["u-1"] = update(id_="u-1")
-    assert _due(body(status=in_flight), world.memo) == Due(Kind.POLL, TIMINGS.poll_initial)
+    assert _due(body(status=in_flight), world.memo) == Due(Timer.POLL, TIMINGS.poll_initial)
     await handlers.poll_pass(body=body(status=in_flight), memo=world.memo, patch=kopf.Patch())
     assert world.eks.calls == ["DescribeUpdate"]
     assert ObjectState.of(world.memo).polls == 1
@@ -327,7 +328,7 @@ class CountingIssuers:
     urls: list[str] = field(default_factory=list)
 
     async def check(self, url: str, tenant: str = "") -> Any:
-        from eks_oidc_operator.reconcile.issuer import IssuerCheck
+        from eks_oidc_operator.reconcile.guards.issuer import IssuerCheck
 
         self.urls.append(url)
         return IssuerCheck(url, detail="ok")
@@ -386,7 +387,7 @@ async def test_a_queued_object_waits_for_the_gate_without_calls_timers_or_writes
     assert patch["status"]["queuedSince"]
     # The poll timer waits for the gate's wake-up, with the resync interval only as a safety
     # net; the pass of that net (still not its turn) calls nothing and writes nothing.
-    assert _due(_second(), second) == Due(Kind.POLL, TIMINGS.resync)
+    assert _due(_second(), second) == Due(Timer.POLL, TIMINGS.resync)
     again = kopf.Patch()
     await handlers.poll_pass(body=_second(), memo=second, patch=again)
     assert world.eks.calls[before:] == []
@@ -412,7 +413,7 @@ async def test_a_timer_pass_that_asks_for_a_retry_is_retried_by_the_timer(world:
     assert ObjectState.of(world.memo).poll_retries == 1
     backoff = _owed_after(world)
     assert 8 <= backoff <= 12
-    assert _due(body(status=queued), world.memo) == Due(Kind.POLL, backoff)
+    assert _due(body(status=queued), world.memo) == Due(Timer.POLL, backoff)
     world.eks.fail.clear()
     await handlers.poll_pass(body=body(status=queued), memo=world.memo, patch=kopf.Patch())
     assert world.eks.calls[-1] == "AssociateIdentityProviderConfig"

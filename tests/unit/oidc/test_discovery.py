@@ -15,8 +15,8 @@ from eks_oidc_operator.models import IssuerCheckMode
 from eks_oidc_operator.oidc.discovery import IssuerChecker
 from eks_oidc_operator.oidc.fence import IssuerFence, parse_cidrs, scheme_refusal
 from eks_oidc_operator.oidc.slots import Turns
-from eks_oidc_operator.reconcile import issuer
-from eks_oidc_operator.reconcile.issuer import IssuerCheck
+from eks_oidc_operator.reconcile.guards import issuer
+from eks_oidc_operator.reconcile.guards.issuer import IssuerCheck
 from eks_oidc_testing.issuer import LocalIssuers, local_issuers
 
 

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import (
     EksUpdate,
     EksUpdateError,
     OidcConfigSpec,
     OidcIdentityProvider,
 )
+from eks_oidc_operator.models.eks import EksError, ObservedCluster, ObservedConfig
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.timing import Timings
 

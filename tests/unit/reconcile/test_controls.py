@@ -13,10 +13,10 @@ from typing import Any
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.models import OidcIdentityProvider
-from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.reconcile.plan import Plan
-from eks_oidc_operator.reconcile.reconciler import reconcile
+from eks_oidc_operator.runtime.pacing.gate import ClusterGate
+from eks_oidc_operator.runtime.reconciler import reconcile
 from tests.unit.reconcile.factories import ARN, FakeEks, config, ctx, obj, ours, update
 
 PAUSED = {constants.PAUSED_ANNOTATION: "true"}

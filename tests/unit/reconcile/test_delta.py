@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from eks_oidc_operator.models import OidcConfigSpec
-from eks_oidc_operator.reconcile.delta import oidc_differences, tag_delta
+from eks_oidc_operator.reconcile.replacement.delta import oidc_differences, tag_delta
 from tests.unit.reconcile.factories import config
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import OidcIdentityProvider
+from eks_oidc_operator.models.eks import EksError
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.reconcile.planner import plan, started

@@ -15,18 +15,17 @@ from typing import Any
 
 import pytest
 
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import EksUpdate, OidcConfigSpec, OidcIdentityProvider
-from eks_oidc_operator.reconcile.gate import ClusterGate
+from eks_oidc_operator.models.eks import EksError, ObservedCluster, ObservedConfig
 from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.reconcile.plan import Plan
-from eks_oidc_operator.reconcile.reconciler import reconcile
-from eks_oidc_operator.reconcile.replacement import (
+from eks_oidc_operator.reconcile.replacement.successor import (
     delete_first_reason,
     is_successor_of,
     successor_name,
 )
+from eks_oidc_operator.runtime.pacing.gate import ClusterGate
+from eks_oidc_operator.runtime.reconciler import reconcile
 from tests.unit.reconcile.factories import config, ctx, obj
 
 OLD = {"issuerUrl": "https://login.example.com", "clientId": "kubernetes"}

@@ -13,23 +13,22 @@ from typing import Any
 
 import pytest
 
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedCluster
 from eks_oidc_operator.models import IssuerCheckMode, OidcIdentityProvider, Phase
+from eks_oidc_operator.models.eks import EksError, ObservedCluster
 from eks_oidc_operator.reconcile import rules
-from eks_oidc_operator.reconcile.claims import settle_wait
-from eks_oidc_operator.reconcile.issuer import (
+from eks_oidc_operator.reconcile.guards.claims import settle_wait
+from eks_oidc_operator.reconcile.guards.issuer import (
     ANSWERED_WRONGLY,
     NOT_ALLOWED,
     NOT_CHECKED,
     UNREACHABLE,
     IssuerCheck,
 )
+from eks_oidc_operator.reconcile.guards.ownership import owner_of
 from eks_oidc_operator.reconcile.observation import Checks, CrdState, Observation
-from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
 from eks_oidc_operator.reconcile.planner import plan, preflight
-from eks_oidc_operator.reconcile.replacement import successor_name
+from eks_oidc_operator.reconcile.replacement.successor import successor_name
 from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
 from eks_oidc_testing.paths import REPO

@@ -6,10 +6,15 @@ import pytest
 from pydantic import ValidationError
 
 from eks_oidc_operator.models.tenancy import DEFAULT_POLICY, TenancyPolicy, TenancyRule
-from eks_oidc_operator.reconcile.claims import Claim, claim_key, older_claim
+from eks_oidc_operator.reconcile.guards.claims import Claim, claim_key, older_claim
+from eks_oidc_operator.reconcile.guards.ownership import (
+    MAX_TAG_VALUE,
+    Owner,
+    owner_of,
+    tagged_owner,
+)
+from eks_oidc_operator.reconcile.guards.tenancy import decide
 from eks_oidc_operator.reconcile.limits import provider_limit
-from eks_oidc_operator.reconcile.ownership import MAX_TAG_VALUE, Owner, owner_of, tagged_owner
-from eks_oidc_operator.reconcile.tenancy import decide
 from tests.unit.reconcile.factories import obj
 
 ROLE_A = "arn:aws:iam::111111111111:role/eks-oidc-team-a"

@@ -1,6 +1,6 @@
 """The few kopf internals a pass outside kopf's handlers needs, in one place.
 
-The scheduler of ``handlers/timers.py`` runs passes that kopf did not start, so it must write
+The scheduler of ``runtime/pacing/timers.py`` runs passes that kopf did not start, so it must write
 their status and post their events as kopf would for a timer: kopf's own patch function (its
 API credentials, its status-subresource handling, its check that the patch landed) and its
 event poster (which kopf hands only to the tasks that process watch events). Both are kopf
@@ -17,7 +17,7 @@ from typing import Any
 
 import kopf
 
-from eks_oidc_operator.handlers.timers import Timers
+from eks_oidc_operator.runtime.pacing.timers import Timers
 
 _log = logging.getLogger(__name__)
 

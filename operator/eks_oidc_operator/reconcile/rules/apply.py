@@ -11,11 +11,10 @@ import dataclasses
 from typing import Any
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.eks.types import ObservedConfig
 from eks_oidc_operator.models import AdoptionPolicy, ConfigStatus, Phase, ReplacementPolicy
+from eks_oidc_operator.models.eks import ObservedConfig
 from eks_oidc_operator.reconcile import conditions, reasons
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.delta import normalised_issuer, tag_delta
 from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, Retry, update_error_policy
 from eks_oidc_operator.reconcile.limits import provider_limit
 from eks_oidc_operator.reconcile.observation import Observation
@@ -31,7 +30,8 @@ from eks_oidc_operator.reconcile.plan import (
     Verdict,
 )
 from eks_oidc_operator.reconcile.reasons import EventType
-from eks_oidc_operator.reconcile.replacement import successor_name
+from eks_oidc_operator.reconcile.replacement.delta import normalised_issuer, tag_delta
+from eks_oidc_operator.reconcile.replacement.successor import successor_name
 from eks_oidc_operator.reconcile.rules.common import (
     eks_error,
     in_progress_message,

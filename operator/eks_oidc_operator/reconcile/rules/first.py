@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.models import DeletionPolicy, Phase
-from eks_oidc_operator.reconcile import conditions, issuer, reasons
+from eks_oidc_operator.reconcile import conditions, reasons
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.issuer import Severity
+from eks_oidc_operator.reconcile.guards import issuer
+from eks_oidc_operator.reconcile.guards.issuer import Severity
 from eks_oidc_operator.reconcile.observation import CrdState, Observation, new_to_eks
 from eks_oidc_operator.reconcile.plan import KEPT, Event, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType

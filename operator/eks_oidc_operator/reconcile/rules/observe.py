@@ -14,10 +14,10 @@ from eks_oidc_operator.constants import OPERATOR_TAG_PREFIX
 from eks_oidc_operator.models import ConfigStatus, Phase
 from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.delta import tag_delta
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Event, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
+from eks_oidc_operator.reconcile.replacement.delta import tag_delta
 from eks_oidc_operator.reconcile.rules.common import eks_error
 
 OBSERVE_ONLY = "spec.managementPolicy is Observe"

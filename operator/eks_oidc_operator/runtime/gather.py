@@ -18,13 +18,12 @@ EKS hold both?). Which config the pass works on is chosen from those answers by 
 from __future__ import annotations
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedConfig
 from eks_oidc_operator.models import ConfigStatus, EksUpdate, OidcIdentityProvider
-from eks_oidc_operator.reconcile import replacement
+from eks_oidc_operator.models.eks import EksError, ObservedConfig
 from eks_oidc_operator.reconcile.limits import provider_limit
 from eks_oidc_operator.reconcile.observation import FINISHED_BADLY, Observation, new_to_eks
-from eks_oidc_operator.reconcile.port import EksPort
+from eks_oidc_operator.reconcile.replacement import successor as replacement
+from eks_oidc_operator.runtime.port import EksPort
 
 IN_PROGRESS = constants.UPDATE_IN_PROGRESS
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 
-from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import (
     OidcConfigSpec,
     OidcIdentityProvider,
     ReplacementPolicy,
 )
+from eks_oidc_operator.models.eks import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models.spec import MAX_CONFIG_NAME
-from eks_oidc_operator.reconcile.delta import normalised_issuer, oidc_differences
 from eks_oidc_operator.reconcile.limits import MANY_PROVIDERS_FROM, provider_limit
+from eks_oidc_operator.reconcile.replacement.delta import normalised_issuer, oidc_differences
 
 DIGEST_LENGTH = 8
 """Hex digits of the settings' digest in a derived name."""

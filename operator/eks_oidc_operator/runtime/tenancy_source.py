@@ -1,5 +1,5 @@
 """The tenancy policy file, read again whenever it changes. I/O; the decision is pure
-(:mod:`eks_oidc_operator.reconcile.tenancy`).
+(:mod:`eks_oidc_operator.reconcile.guards.tenancy`).
 
 The chart mounts the policy from a ConfigMap; kubelet swaps the file when the ConfigMap
 changes, so a pass checks the file's identity (a ``stat``, no read) and parses it only when that

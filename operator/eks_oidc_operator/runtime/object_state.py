@@ -1,4 +1,4 @@
-"""What the handlers keep of one object between its passes: one record in kopf's memo.
+"""What is kept of one object between its passes: one record in kopf's memo.
 
 Each field has its reason:
 
@@ -20,61 +20,38 @@ Each field has its reason:
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from pydantic import ValidationError
 
-from eks_oidc_operator import constants
-from eks_oidc_operator.handlers.kopf_private.slim_bodies import shared
 from eks_oidc_operator.models import OidcIdentityProviderStatus
-from eks_oidc_operator.reconcile import conditions
-from eks_oidc_operator.reconcile.plan import Plan, waiting
+from eks_oidc_operator.reconcile.plan import Plan
+from eks_oidc_operator.reconcile.scheduling import Facts, TimerFacts
+
+SHARED_VALUE_CHARS = 64
+"""String values up to this long are interned (names, reasons, timestamps); longer ones
+(messages, kopf's last-handled configuration) are nearly always unique, so left as they are."""
+
+
+def shared(value: Any) -> Any:
+    """``value`` (decoded JSON) re-made with its keys and short strings interned.
+
+    Pure apart from the interning: equal to ``value``; dicts and lists are new.
+    """
+    if isinstance(value, dict):
+        return {sys.intern(key): shared(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shared(item) for item in value]
+    if isinstance(value, str) and len(value) <= SHARED_VALUE_CHARS:
+        return sys.intern(value)
+    return value
+
 
 KEY: Final = "state"
 """The record's key in the object's kopf memo."""
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What the watch-event filters and the controls handler read of a remembered status."""
-
-    waiting: bool
-    """The poll timer follows the object (see
-    :func:`~eks_oidc_operator.reconcile.plan.waiting`)."""
-    queued: bool
-    """It waits for its turn at the cluster gate."""
-    paused_shown: bool
-    """Its status shows the Paused condition."""
-    reconcile_at: str | None
-    """The reconcile-now request the pass answered."""
-    retry: str | None
-    """The retry request the pass answered."""
-
-    @classmethod
-    def of(cls, status: OidcIdentityProviderStatus) -> Facts:
-        """The facts of ``status``."""
-        return cls(
-            waiting=waiting(status),
-            queued=status.queued_since is not None,
-            paused_shown=conditions.find(status.conditions, constants.CONDITION_PAUSED) is not None,
-            reconcile_at=status.last_handled_reconcile_at,
-            retry=status.retry_request,
-        )
-
-
-class TimerFacts(NamedTuple):
-    """What the scheduler needs of an object to choose its timer."""
-
-    waiting: bool
-    """EKS works on it, or it waits for its turn."""
-    queued: bool
-    """It waits for its turn at the cluster gate."""
-    owed: bool
-    """A timer owes a pass a retry."""
-    poll_after: float | None
-    """The delay the last plan asked for."""
 
 
 @dataclass(slots=True)

@@ -10,14 +10,17 @@ same across restarts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
 
 from eks_oidc_operator.models import OidcIdentityProvider
 from eks_oidc_operator.models.tenancy import TenancyPolicy
+from eks_oidc_operator.reconcile.guards.tenancy import decide_for
 from eks_oidc_operator.reconcile.observation import new_to_eks
-from eks_oidc_operator.reconcile.tenancy import decide_for
 from eks_oidc_operator.reconcile.timing import Timings
 
 ClaimKey = tuple[str, str, str, str]
@@ -39,6 +42,27 @@ class Claim:
     role_arn: str | None = None
     """What the tenancy policy needs to know whether the claim counts (a refused object, which
     can never reach EKS, must not block anyone's config)."""
+
+
+def indexed(body: Mapping[str, Any], default_region: str | None) -> dict[ClaimKey, Claim] | None:
+    """The claims index's entry of the object ``body``: its claim, by the config it names.
+
+    Objects being deleted claim nothing: they are on their way out; nor do objects that only
+    observe (they associate nothing, so they hold back no one), nor bodies that do not parse.
+    """
+    if body.get("metadata", {}).get("deletionTimestamp"):
+        return None
+    try:
+        obj = OidcIdentityProvider.model_validate(
+            {"metadata": dict(body.get("metadata", {})), "spec": dict(body.get("spec", {}))}
+        )
+    except ValidationError:
+        return None
+    if obj.observe_only:
+        return None
+    status = dict(body.get("status", {}))
+    region = obj.spec.region or status.get("region") or default_region or ""
+    return {claim_key(obj, region): claim_of(obj)}
 
 
 def claim_key(obj: OidcIdentityProvider, region: str) -> ClaimKey:

@@ -2,43 +2,48 @@
 
 The tenancy policy (a file), the claims index (kopf's), the issuer pre-flight (async HTTP) and
 the CRD's state (the API): each through an interface, so the stage is tested with fakes. What
-to ask is decided by the pure :func:`~eks_oidc_operator.reconcile.inputs.asks`; this stage
+to ask is decided by the pure :func:`~eks_oidc_operator.reconcile.guards.inputs.asks`; this stage
 only asks it, and hands the answers to the pass as its
 :class:`~eks_oidc_operator.reconcile.observation.Checks`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-import kopf
-
-from eks_oidc_operator.handlers.crd_state import CrdReader
-from eks_oidc_operator.handlers.tenancy_source import Loaded
 from eks_oidc_operator.models import IssuerCheckMode, OidcIdentityProvider
-from eks_oidc_operator.reconcile import tenancy
-from eks_oidc_operator.reconcile.claims import Claim, ClaimKey, claim_key, claim_of, older_permitted
-from eks_oidc_operator.reconcile.inputs import asks
-from eks_oidc_operator.reconcile.issuer import IssuerCheck
+from eks_oidc_operator.reconcile.guards import tenancy
+from eks_oidc_operator.reconcile.guards.claims import (
+    Claim,
+    ClaimKey,
+    claim_key,
+    claim_of,
+    older_permitted,
+)
+from eks_oidc_operator.reconcile.guards.inputs import asks
+from eks_oidc_operator.reconcile.guards.issuer import IssuerCheck
+from eks_oidc_operator.reconcile.guards.tenancy import Access
 from eks_oidc_operator.reconcile.observation import Checks, CrdState
-from eks_oidc_operator.reconcile.tenancy import Access
+from eks_oidc_operator.runtime.crd_state import CrdReader
+from eks_oidc_operator.runtime.tenancy_source import Loaded
 
 
 class Policies(Protocol):
-    """The tenancy policy, as last read (``handlers/tenancy_source.PolicySource``)."""
+    """The tenancy policy, as last read (:class:`~.tenancy_source.PolicySource`)."""
 
     def current(self) -> Loaded: ...
 
 
 class Issuers(Protocol):
-    """The issuer pre-flight (``oidc/discovery.IssuerChecker``)."""
+    """The issuer pre-flight (:class:`eks_oidc_operator.oidc.discovery.IssuerChecker`)."""
 
     async def check(self, url: str, tenant: str = "") -> IssuerCheck: ...
 
 
-Claims = kopf.Index[ClaimKey, Claim]
-"""kopf's claims index: every object's claim, by config."""
+Claims = Mapping[ClaimKey, Collection[Claim]]
+"""The claims index (kopf's, kept from the watch): every object's claim, by config."""
 
 
 @dataclass(frozen=True)

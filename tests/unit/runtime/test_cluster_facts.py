@@ -6,12 +6,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedCluster
-from eks_oidc_operator.reconcile.cluster_facts import ClusterFacts
-from eks_oidc_operator.reconcile.gate import ClusterGate
+from eks_oidc_operator.models.eks import EksError, ObservedCluster
 from eks_oidc_operator.reconcile.observation import Checks
-from eks_oidc_operator.reconcile.reconciler import reconcile
+from eks_oidc_operator.runtime.cluster_facts import ClusterFacts
+from eks_oidc_operator.runtime.pacing.gate import ClusterGate
+from eks_oidc_operator.runtime.reconciler import reconcile
 from tests.unit.reconcile.factories import FakeEks, ctx, obj
 
 SCOPE = ("eu-west-1", "", "")

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from eks_oidc_operator.constants import RESERVED_TAG_PREFIX
-from eks_oidc_operator.eks.types import ObservedConfig
 from eks_oidc_operator.models import OidcConfigSpec
+from eks_oidc_operator.models.eks import ObservedConfig
 
 DEFAULT_USERNAME_CLAIM = "sub"
 """EKS's documented default for ``usernameClaim``."""

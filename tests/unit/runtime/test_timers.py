@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from eks_oidc_operator.handlers.kopf_private import links as kopf_links
-from eks_oidc_operator.handlers.timers import Due, Kind, Timers, next_timer
+from eks_oidc_operator.reconcile.scheduling import Due, Timer, TimerFacts, next_timer
 from eks_oidc_operator.reconcile.timing import Timings
+from eks_oidc_operator.runtime.pacing.timers import Timers
 
 TIMINGS = Timings(poll_initial=30.0, poll_max=30.0, resync=600.0)
 
@@ -37,25 +38,25 @@ def _next(seed: int = 1, **facts: Any) -> Due | None:
 def test_a_settled_object_gets_a_spread_drift_check() -> None:
     due = _next()
     assert due is not None
-    assert due.kind is Kind.RESYNC
+    assert due.kind is Timer.RESYNC
     assert 300.0 <= due.delay <= 900.0
     delays = {_next(seed) for seed in range(5)}
     assert len(delays) == 5, "objects settled together do not check together"
 
 
 def test_work_in_flight_is_polled_as_the_last_plan_said_or_at_the_first_step() -> None:
-    assert _next(waiting=True, poll_after=12.0) == Due(Kind.POLL, 12.0)
-    assert _next(waiting=True) == Due(Kind.POLL, TIMINGS.poll_initial)
+    assert _next(waiting=True, poll_after=12.0) == Due(Timer.POLL, 12.0)
+    assert _next(waiting=True) == Due(Timer.POLL, TIMINGS.poll_initial)
 
 
 def test_a_queued_object_waits_for_its_wake_up_with_the_drift_interval_as_a_net() -> None:
-    assert _next(waiting=True, queued=True, poll_after=5.0) == Due(Kind.POLL, TIMINGS.resync)
-    assert _next(waiting=True, queued=True, woken=True) == Due(Kind.POLL, 0.0)
+    assert _next(waiting=True, queued=True, poll_after=5.0) == Due(Timer.POLL, TIMINGS.resync)
+    assert _next(waiting=True, queued=True, woken=True) == Due(Timer.POLL, 0.0)
 
 
 def test_a_retry_owed_is_polled_on_its_backoff_even_while_queued() -> None:
-    assert _next(retries_owed=True, poll_after=9.0) == Due(Kind.POLL, 9.0)
-    assert _next(retries_owed=True, queued=True, poll_after=9.0) == Due(Kind.POLL, 9.0)
+    assert _next(retries_owed=True, poll_after=9.0) == Due(Timer.POLL, 9.0)
+    assert _next(retries_owed=True, queued=True, poll_after=9.0) == Due(Timer.POLL, 9.0)
 
 
 @pytest.mark.parametrize("stopper", ["paused", "deleting"])
@@ -69,11 +70,11 @@ class World:
     """Facts of each object by uid, as the handlers would read them, and the passes run."""
 
     facts: dict[str, tuple[bool, bool, bool, float | None]] = field(default_factory=dict)
-    runs: list[tuple[str, Kind]] = field(default_factory=list)
+    runs: list[tuple[str, Timer]] = field(default_factory=list)
     fail: bool = False
     hold: asyncio.Event | None = None
 
-    async def run(self, kind: Kind, body: Mapping[str, Any], memo: Any) -> None:
+    async def run(self, kind: Timer, body: Mapping[str, Any], memo: Any) -> None:
         uid = body["metadata"]["uid"]
         self.runs.append((uid, kind))
         if self.hold is not None:
@@ -83,8 +84,9 @@ class World:
         waiting, queued, owed, _ = self.facts[uid]
         self.facts[uid] = (waiting, queued, owed, 0.02)
 
-    def read(self, body: Mapping[str, Any], memo: Any) -> tuple[bool, bool, bool, float | None]:
-        return self.facts[body["metadata"]["uid"]]
+    def read(self, body: Mapping[str, Any], memo: Any) -> TimerFacts:
+        waiting, queued, owed, poll_after = self.facts[body["metadata"]["uid"]]
+        return TimerFacts(waiting=waiting, queued=queued, owed=owed, poll_after=poll_after)
 
 
 def _body(uid: str, **metadata: Any) -> dict[str, Any]:
@@ -113,7 +115,7 @@ async def test_an_object_in_flight_is_polled_again_and_again() -> None:
     await asyncio.sleep(0.1)
     await timers.stop()
     assert len(world.runs) >= 3
-    assert set(world.runs) == {("a", Kind.POLL)}
+    assert set(world.runs) == {("a", Timer.POLL)}
 
 
 async def test_a_settled_object_is_checked_once_per_interval_not_at_every_event() -> None:
@@ -122,10 +124,10 @@ async def test_a_settled_object_is_checked_once_per_interval_not_at_every_event(
     for _ in range(20):  # unrelated watch events do not put the check off
         timers.seen(_body("a"), {})
         await asyncio.sleep(0.01)
-    assert timers.scheduled() == {"a": Kind.RESYNC}
+    assert timers.scheduled() == {"a": Timer.RESYNC}
     await asyncio.sleep(0.2)
     await timers.stop()
-    assert world.runs[:1] == [("a", Kind.RESYNC)]
+    assert world.runs[:1] == [("a", Timer.RESYNC)]
 
 
 async def test_the_gate_wake_up_runs_a_queued_object_at_once() -> None:
@@ -137,7 +139,7 @@ async def test_the_gate_wake_up_runs_a_queued_object_at_once() -> None:
     timers.wake("q")  # from the gate, in a worker thread in real life
     await asyncio.sleep(0.01)
     await timers.stop()
-    assert world.runs == [("q", Kind.POLL)]
+    assert world.runs == [("q", Timer.POLL)]
 
 
 async def test_a_wake_up_during_its_pass_is_kept_for_right_after() -> None:
@@ -147,13 +149,13 @@ async def test_a_wake_up_during_its_pass_is_kept_for_right_after() -> None:
     timers.seen(_body("q"), {})
     timers.wake("q")
     await asyncio.sleep(0.01)
-    assert world.runs == [("q", Kind.POLL)]  # running, held
+    assert world.runs == [("q", Timer.POLL)]  # running, held
     timers.wake("q")
     await asyncio.sleep(0.01)
     hold.set()
     await asyncio.sleep(0.01)
     await timers.stop()
-    assert world.runs == [("q", Kind.POLL)] * 2
+    assert world.runs == [("q", Timer.POLL)] * 2
 
 
 async def test_stopping_cancels_timers_and_the_passes_running() -> None:
@@ -165,7 +167,7 @@ async def test_stopping_cancels_timers_and_the_passes_running() -> None:
     timers.seen(_body("b"), {})
     await asyncio.wait_for(timers.stop(), timeout=1.0)
     await asyncio.sleep(0.08)
-    assert world.runs == [("a", Kind.POLL)]  # b's timer never fired
+    assert world.runs == [("a", Timer.POLL)]  # b's timer never fired
 
 
 async def test_pausing_deleting_or_deleted_objects_lose_their_timer() -> None:
@@ -173,7 +175,7 @@ async def test_pausing_deleting_or_deleted_objects_lose_their_timer() -> None:
     timers = await _timers(world)
     for uid in "abc":
         timers.seen(_body(uid), {})
-    assert timers.scheduled() == dict.fromkeys("abc", Kind.POLL)
+    assert timers.scheduled() == dict.fromkeys("abc", Timer.POLL)
     timers.seen(_body("a", annotations={"paused": "true"}), {})
     timers.seen(_body("b", deletionTimestamp="2026-12-03T10:00:00Z"), {})
     timers.gone("c")
@@ -191,13 +193,13 @@ async def test_a_poll_moves_earlier_when_another_pass_starts_an_association() ->
     timers.passed("q")
     await asyncio.sleep(0.05)
     await timers.stop()
-    assert world.runs[:1] == [("q", Kind.POLL)]
+    assert world.runs[:1] == [("q", Timer.POLL)]
 
 
 async def test_a_failed_pass_is_tried_again_later_not_in_a_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from eks_oidc_operator.handlers import timers as module
+    from eks_oidc_operator.runtime.pacing import timers as module
 
     monkeypatch.setattr(module, "FAILED_PASS_DELAY", 0.05)
     world = World({"a": (True, False, False, 0.001)}, fail=True)
@@ -211,7 +213,7 @@ async def test_a_failed_pass_is_tried_again_later_not_in_a_loop(
 async def test_a_failed_pass_of_an_object_paused_meanwhile_is_not_tried_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from eks_oidc_operator.handlers import timers as module
+    from eks_oidc_operator.runtime.pacing import timers as module
 
     monkeypatch.setattr(module, "FAILED_PASS_DELAY", 0.02)
     hold = asyncio.Event()
@@ -224,7 +226,7 @@ async def test_a_failed_pass_of_an_object_paused_meanwhile_is_not_tried_again(
     await asyncio.sleep(0.06)
     assert timers.scheduled() == {}
     await timers.stop()
-    assert world.runs == [("a", Kind.POLL)]
+    assert world.runs == [("a", Timer.POLL)]
 
 
 async def test_a_wake_up_does_not_outlive_a_settled_status() -> None:
@@ -239,12 +241,12 @@ async def test_a_wake_up_does_not_outlive_a_settled_status() -> None:
     assert world.hold is not None
     world.hold.set()
     await asyncio.sleep(0.01)
-    assert timers.scheduled() == {"q": Kind.RESYNC}
+    assert timers.scheduled() == {"q": Timer.RESYNC}
     world.facts["q"] = (True, False, False, 0.5)  # a later association: its own schedule
     timers.passed("q")
     await asyncio.sleep(0.05)
     await timers.stop()
-    assert world.runs == [("q", Kind.POLL)], "no early poll from the old wake-up"
+    assert world.runs == [("q", Timer.POLL)], "no early poll from the old wake-up"
 
 
 async def test_passes_run_in_the_context_given_at_start() -> None:
@@ -253,7 +255,7 @@ async def test_passes_run_in_the_context_given_at_start() -> None:
     marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker")
     seen: list[str] = []
 
-    async def run(kind: Kind, body: Mapping[str, Any], memo: Any) -> None:
+    async def run(kind: Timer, body: Mapping[str, Any], memo: Any) -> None:
         seen.append(marker.get("none"))
 
     context = contextvars.copy_context()
@@ -261,7 +263,7 @@ async def test_passes_run_in_the_context_given_at_start() -> None:
     timers = Timers()
     timers.start(
         run=run,
-        facts=lambda b, m: (True, False, False, 0.0),
+        facts=lambda b, m: TimerFacts(waiting=True, queued=False, owed=False, poll_after=0.0),
         paused=lambda a: False,
         timings=FAST,
         rng=random.Random(0),

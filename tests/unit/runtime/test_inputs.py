@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from eks_oidc_operator.handlers.crd_state import FixedCrdReader
-from eks_oidc_operator.handlers.inputs import Sources, collect
-from eks_oidc_operator.handlers.tenancy_source import Loaded
 from eks_oidc_operator.models import IssuerCheckMode
 from eks_oidc_operator.models.tenancy import TenancyPolicy
-from eks_oidc_operator.reconcile.inputs import asks
-from eks_oidc_operator.reconcile.issuer import IssuerCheck
+from eks_oidc_operator.reconcile.guards.inputs import asks
+from eks_oidc_operator.reconcile.guards.issuer import IssuerCheck
+from eks_oidc_operator.reconcile.guards.tenancy import Access
 from eks_oidc_operator.reconcile.observation import CrdState
-from eks_oidc_operator.reconcile.tenancy import Access
+from eks_oidc_operator.runtime.crd_state import FixedCrdReader
+from eks_oidc_operator.runtime.inputs import Sources, collect
+from eks_oidc_operator.runtime.tenancy_source import Loaded
 from tests.unit.reconcile.factories import obj
 
 OPEN = TenancyPolicy.model_validate(

@@ -1,6 +1,6 @@
 """Pure: what a pass must find out before it runs, decided from the object alone.
 
-The handler's input stage (``handlers/inputs.py``) does what this says (reads the tenancy
+The handler's input stage (``runtime/inputs.py``) does what this says (reads the tenancy
 policy, runs the issuer pre-flight, reads the CRD) and nothing more; the decisions are here,
 beside the rules that read their answers.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eks_oidc_operator.models import IssuerCheckMode, OidcIdentityProvider
-from eks_oidc_operator.reconcile import issuer
-from eks_oidc_operator.reconcile.tenancy import Access
+from eks_oidc_operator.reconcile.guards import issuer
+from eks_oidc_operator.reconcile.guards.tenancy import Access
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ What it does is what the two timers did:
   spread over half to one and a half of it (objects settled together do not check together).
 - nothing: while the object is paused or being deleted (the finalize handler owns deletion).
 
-Which of those an object needs is decided by :func:`next_timer` (pure), from the facts of the
+Which of those an object needs is decided by
+:func:`eks_oidc_operator.reconcile.scheduling.next_timer` (pure), from the facts of the
 status its last pass wrote, every time the watch shows the object and after every pass. The
 passes themselves, and writing their status, are the caller's (``run``): the scheduler only
 decides when.
@@ -30,10 +31,10 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from eks_oidc_operator.reconcile.timing import Timings, poll_delay
+from eks_oidc_operator.reconcile.scheduling import Timer, TimerFacts, next_timer
+from eks_oidc_operator.reconcile.timing import Timings
 
 _log = logging.getLogger(__name__)
 
@@ -42,78 +43,23 @@ FAILED_PASS_DELAY = 60.0
 a handler's unexpected error)."""
 
 
-class Kind(StrEnum):
-    """What an object's timer is for."""
-
-    POLL = "poll"
-    RESYNC = "resync"
-
-
-@dataclass(frozen=True, slots=True)
-class Due:
-    """The next timer of an object: ``kind`` in ``delay`` seconds."""
-
-    kind: Kind
-    delay: float
-
-
-def next_timer(  # noqa: PLR0913 - each input is one fact the choice rests on
-    *,
-    waiting: bool,
-    queued: bool,
-    paused: bool,
-    deleting: bool,
-    retries_owed: bool,
-    poll_after: float | None,
-    woken: bool,
-    timings: Timings,
-    rng: random.Random,
-) -> Due | None:
-    """The timer an object needs now, or ``None``. Pure (``rng`` aside).
-
-    Parameters
-    ----------
-    waiting, queued
-        From the status its last pass wrote: EKS works on it or it waits its turn; the latter.
-    paused, deleting
-        From the latest body: then nothing is polled (a pause costs nothing until lifted; the
-        finalize handler owns a deletion).
-    retries_owed
-        A pass run by a timer or the controls handler asked for a retry with nothing in flight.
-    poll_after
-        The delay the last plan asked for, if any.
-    woken
-        The gate said it is this object's turn since its last pass.
-    """
-    if paused or deleting:
-        return None
-    if retries_owed or waiting:
-        if woken:
-            return Due(Kind.POLL, 0.0)
-        if queued and not retries_owed:
-            # The wake-up is all it needs; a pass of a still-queued object makes no call.
-            return Due(Kind.POLL, timings.resync)
-        return Due(Kind.POLL, poll_after if poll_after is not None else poll_delay(0, timings))
-    return Due(Kind.RESYNC, rng.uniform(0.5, 1.5) * timings.resync)
-
-
 @dataclass(slots=True)
 class _Entry:
     body: Mapping[str, Any]
     """The latest body the watch delivered (the dict kopf keeps anyway: no copy)."""
     memo: Any
     """The object's kopf memo."""
-    kind: Kind | None = None
+    kind: Timer | None = None
     handle: asyncio.TimerHandle | None = None
     running: bool = False
     woken: bool = False
 
 
-Run = Callable[[Kind, Mapping[str, Any], Any], Awaitable[None]]
+Run = Callable[[Timer, Mapping[str, Any], Any], Awaitable[None]]
 """Runs one pass of ``kind`` for an object (its body and memo) and writes what it changed."""
 
-FactsReader = Callable[[Mapping[str, Any], Any], tuple[bool, bool, bool, float | None]]
-"""Reads (waiting, queued, retries owed, poll_after) from an object's body and memo."""
+FactsReader = Callable[[Mapping[str, Any], Any], TimerFacts]
+"""Reads what the choice of a timer rests on from an object's body and memo."""
 
 
 class Timers:
@@ -158,7 +104,7 @@ class Timers:
         assert self._context is not None
         self._context.run(function, *args)
 
-    def scheduled(self) -> dict[str, Kind]:
+    def scheduled(self) -> dict[str, Timer]:
         """Each object's timer (for tests and diagnostics): uid -> kind."""
         return {uid: e.kind for uid, e in self._entries.items() if e.kind is not None}
 
@@ -225,19 +171,19 @@ class Timers:
         assert self._facts is not None
         assert self._loop is not None
         metadata = entry.body.get("metadata") or {}
-        waiting, queued, owed, poll_after = self._facts(entry.body, entry.memo)
+        facts = self._facts(entry.body, entry.memo)
         due = next_timer(
-            waiting=waiting,
-            queued=queued,
+            waiting=facts.waiting,
+            queued=facts.queued,
             paused=self._paused(metadata.get("annotations") or {}),
             deleting=bool(metadata.get("deletionTimestamp")),
-            retries_owed=owed,
-            poll_after=poll_after,
+            retries_owed=facts.owed,
+            poll_after=facts.poll_after,
             woken=entry.woken,
             timings=self._timings,
             rng=self._rng,
         )
-        if due is None or due.kind is Kind.RESYNC:
+        if due is None or due.kind is Timer.RESYNC:
             entry.woken = False  # a wake-up is for a queued object's poll only
         if due is None:
             self._cancel(entry)
@@ -249,7 +195,7 @@ class Timers:
             # must not put it off forever); a poll moves only earlier (an association started
             # by another pass while the object waited for the gate's wake-up).
             sooner = self._loop.time() + due.delay < entry.handle.when()
-            if due.kind is Kind.RESYNC or not sooner:
+            if due.kind is Timer.RESYNC or not sooner:
                 return
         self._cancel(entry)
         entry.kind = due.kind
@@ -272,7 +218,7 @@ class Timers:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _pass(self, uid: str, entry: _Entry, kind: Kind) -> None:
+    async def _pass(self, uid: str, entry: _Entry, kind: Timer) -> None:
         assert self._run is not None
         assert self._loop is not None
         failed = False
@@ -292,7 +238,7 @@ class Timers:
             return
         self._plan(uid, entry, fresh=True)
 
-    def _retry(self, uid: str, entry: _Entry, kind: Kind) -> None:
+    def _retry(self, uid: str, entry: _Entry, kind: Timer) -> None:
         """A pass raised: the same timer again in :data:`FAILED_PASS_DELAY`, unless the object
         now needs none (paused meanwhile)."""
         assert self._loop is not None

@@ -1,4 +1,4 @@
-"""What the handlers share across objects: built once at start-up, kept in kopf's memo."""
+"""What every pass shares across objects: built once at start-up, kept in kopf's memo."""
 
 from __future__ import annotations
 
@@ -6,25 +6,22 @@ import logging
 import os
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
-
-import kopf
+from typing import Any, Protocol
 
 from eks_oidc_operator import metrics
-from eks_oidc_operator.handlers.budget import DeletionGuard, NamespaceBudget
-from eks_oidc_operator.handlers.crd_state import ApiCrdReader, CrdReader, FixedCrdReader
-from eks_oidc_operator.handlers.kopf_private.links import KopfLinks
-from eks_oidc_operator.handlers.tenancy_source import PolicyReport, PolicySource, Reporter
-from eks_oidc_operator.handlers.timers import Timers
 from eks_oidc_operator.oidc.discovery import IssuerChecker
-from eks_oidc_operator.reconcile.cluster_facts import ClusterFacts
-from eks_oidc_operator.reconcile.gate import ClusterGate
 from eks_oidc_operator.reconcile.plan import Event
-from eks_oidc_operator.reconcile.port import EksPort
 from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.timing import Timings
+from eks_oidc_operator.runtime.cluster_facts import ClusterFacts
+from eks_oidc_operator.runtime.crd_state import ApiCrdReader, CrdReader, FixedCrdReader
+from eks_oidc_operator.runtime.pacing.budget import DeletionGuard, NamespaceBudget
+from eks_oidc_operator.runtime.pacing.gate import ClusterGate
+from eks_oidc_operator.runtime.pacing.timers import Timers
+from eks_oidc_operator.runtime.port import EksPort
+from eks_oidc_operator.runtime.tenancy_source import PolicyReport, PolicySource, Reporter
 from eks_oidc_operator.settings import OperatorSettings
 
 
@@ -43,16 +40,15 @@ class Clients(Protocol):
 
 _log = logging.getLogger(__name__)
 
-EventPoster = Callable[[kopf.Body, Event], None]
-"""Posts one of a plan's events about the object ``body``."""
+EventPoster = Callable[[Mapping[str, Any], Event], None]
+"""Posts one of a plan's events about the object ``body`` (the handlers give kopf's poster)."""
 
 
-def post_with_kopf(body: kopf.Body, event: Event) -> None:
-    """kopf's own posting: queued, sent by kopf's poster task, retried with backoff."""
-    kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+def no_events(body: Mapping[str, Any], event: Event) -> None:
+    """Posts nothing: the poster of a runtime built without kopf (tests record instead)."""
 
 
-def policy_reporter(configmap: str, post: EventPoster = post_with_kopf) -> Reporter:
+def policy_reporter(configmap: str, post: EventPoster) -> Reporter:
     """The admin's signals of each read of the tenancy policy: a metric, and for an invalid
     file a Warning event on its ConfigMap (``namespace/name``; none when empty). The event
     carries the whole problem: only those who may read the operator's namespace see it."""
@@ -64,7 +60,7 @@ def policy_reporter(configmap: str, post: EventPoster = post_with_kopf) -> Repor
         if found.valid or not configmap:
             return
         namespace, name = configmap.split("/", 1)
-        body: kopf.RawBody = {
+        body = {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"namespace": namespace, "name": name},
@@ -72,7 +68,7 @@ def policy_reporter(configmap: str, post: EventPoster = post_with_kopf) -> Repor
         kept = "the last valid policy stays in force" if found.kept else "nothing is permitted"
         message = f"tenancy policy {found.problem}; {kept}"[:1024]
         try:
-            post(kopf.Body(body), Event(EventType.WARNING, "InvalidTenancyPolicy", message))
+            post(body, Event(EventType.WARNING, "InvalidTenancyPolicy", message))
         except LookupError:  # outside kopf's tasks (no event queue): the log and metric remain
             _log.debug("no event queue for the tenancy policy's event")
 
@@ -127,8 +123,8 @@ class Runtime:
     default_region: str | None
     namespaces: tuple[str, ...] = ()
     """Watched namespaces; empty means all of them."""
-    post_event: EventPoster = post_with_kopf
-    """How events reach Kubernetes (tests record them instead)."""
+    post_event: EventPoster = no_events
+    """How events reach Kubernetes (kopf's poster; tests record them instead)."""
     tenancy: PolicySource = field(default_factory=lambda: PolicySource(None))
     """The admin's tenancy policy (the built-in default when no file is configured)."""
     issuers: IssuerChecker = field(
@@ -148,11 +144,15 @@ class Runtime:
     """DescribeCluster answers shared by every object on a cluster, for a while."""
     timers: Timers = field(default_factory=Timers)
     """Every object's polls and drift checks (started with kopf)."""
-    kopf_links: KopfLinks = field(default_factory=KopfLinks)
-    """What the timers' passes need of kopf: its settings, the resource, the claims index."""
 
     @classmethod
-    def from_settings(cls, settings: OperatorSettings, namespaces: tuple[str, ...] = ()) -> Runtime:
+    def from_settings(
+        cls,
+        settings: OperatorSettings,
+        namespaces: tuple[str, ...] = (),
+        *,
+        post_event: EventPoster = no_events,
+    ) -> Runtime:
         """Build the runtime; no network call happens here (clients are made lazily)."""
         region = (
             settings.default_region
@@ -167,8 +167,10 @@ class Runtime:
             rng=random.Random(),  # noqa: S311 - jitter, not cryptography
             default_region=region,
             namespaces=namespaces,
+            post_event=post_event,
             tenancy=PolicySource(
-                settings.tenancy_file, report=policy_reporter(settings.tenancy_configmap)
+                settings.tenancy_file,
+                report=policy_reporter(settings.tenancy_configmap, post_event),
             ),
             issuers=IssuerChecker(
                 ca_file=settings.issuer_ca_file,

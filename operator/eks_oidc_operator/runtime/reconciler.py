@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from eks_oidc_operator.eks.errors import EksError
 from eks_oidc_operator.models import EksUpdate, OidcIdentityProvider
+from eks_oidc_operator.models.eks import EksError
 from eks_oidc_operator.reconcile import planner
-from eks_oidc_operator.reconcile.cluster_facts import CachedClusters
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.gate import ClusterGate, Seat, Wake
-from eks_oidc_operator.reconcile.gather import gather
+from eks_oidc_operator.reconcile.guards.ownership import owner_of
 from eks_oidc_operator.reconcile.observation import Checks, Observation, new_to_eks
-from eks_oidc_operator.reconcile.ownership import owner_of
 from eks_oidc_operator.reconcile.plan import Associate, Call, Disassociate, Plan, Tag, Untag
-from eks_oidc_operator.reconcile.port import EksPort
+from eks_oidc_operator.runtime.cluster_facts import CachedClusters
+from eks_oidc_operator.runtime.gather import gather
+from eks_oidc_operator.runtime.pacing.gate import ClusterGate, Seat, Wake
+from eks_oidc_operator.runtime.port import EksPort
 
 Connect = Callable[[], EksPort]
 """Makes (or returns the cached) EKS client for the pass's region and role; may raise EksError."""

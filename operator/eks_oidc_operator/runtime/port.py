@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Protocol
 
-from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
+from eks_oidc_operator.models.eks import ObservedCluster, ObservedConfig
 
 
 class EksPort(Protocol):

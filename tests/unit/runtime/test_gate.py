@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eks_oidc_operator.reconcile.gate import ClusterGate
+from eks_oidc_operator.runtime.pacing.gate import ClusterGate
 
 KEY = ("eu-west-1", "prod")
 OTHER = ("eu-west-1", "staging")

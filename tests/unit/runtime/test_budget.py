@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.handlers.budget import DeletionGuard, NamespaceBudget
-from eks_oidc_operator.handlers.oidc_identity_provider import request_wait
+from eks_oidc_operator.models.eks import EksError
 from eks_oidc_operator.reconcile.error_policy import api_error_policy
 from eks_oidc_operator.reconcile.reasons import DELETION_HELD, NAMESPACE_BUDGET_EXHAUSTED
+from eks_oidc_operator.reconcile.scheduling import request_wait
+from eks_oidc_operator.runtime.pacing.budget import DeletionGuard, NamespaceBudget
 
 
 class Clock:

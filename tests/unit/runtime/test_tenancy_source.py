@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eks_oidc_operator.handlers.tenancy_source import NO_VALID_POLICY, PolicyReport, PolicySource
 from eks_oidc_operator.models.tenancy import DEFAULT_POLICY, TenancyPolicy
+from eks_oidc_operator.runtime.tenancy_source import NO_VALID_POLICY, PolicyReport, PolicySource
 
 
 def test_no_file_means_the_default_policy_which_permits_nothing() -> None:
@@ -83,7 +83,7 @@ def test_wildcard_rules_are_reported(tmp_path: Path) -> None:
 
 def test_the_reporter_sets_the_metrics_and_posts_an_event_on_the_configmap_for_a_typo() -> None:
     from eks_oidc_operator import metrics
-    from eks_oidc_operator.handlers.runtime import policy_reporter
+    from eks_oidc_operator.runtime.services import policy_reporter
 
     posted: list[tuple[Any, Any]] = []
     report = policy_reporter(

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from eks_oidc_operator.constants import DELETION_CONFIRMED_ANNOTATION
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.reconcile.port import EksPort
+from eks_oidc_operator.models.eks import EksError
 from eks_oidc_operator.reconcile.reasons import DELETION_HELD, NAMESPACE_BUDGET_EXHAUSTED
+from eks_oidc_operator.runtime.port import EksPort
 
 
 class NamespaceBudget:

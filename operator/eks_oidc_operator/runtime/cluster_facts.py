@@ -21,10 +21,9 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import TypeVar
 
-from eks_oidc_operator.eks.errors import EksError
-from eks_oidc_operator.eks.types import ObservedCluster, ObservedConfig
 from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
-from eks_oidc_operator.reconcile.port import EksPort
+from eks_oidc_operator.models.eks import EksError, ObservedCluster, ObservedConfig
+from eks_oidc_operator.runtime.port import EksPort
 
 T = TypeVar("T")
 
