@@ -24,7 +24,7 @@ IMAGE ?= eks-oidc-operator:dev
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-17s %s\n", $$1, $$2}'
 
 $(UV):
 	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -43,12 +43,14 @@ controlplane: ## Build kube-apiserver, etcd, kubectl and helm from Go modules (c
 	bash hack/controlplane/build.sh
 
 .PHONY: lint
-lint: init ## ruff (style, complexity), the import contracts, crds/ and the chart's CRD match the models, actionlint on .github/workflows
+lint: init ## ruff (style, complexity), the import contracts, crds/, the chart's CRD and the generated docs current, actionlint on .github/workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(PY) -m eks_oidc_operator crd | diff -u $(CRD) - >/dev/null || { echo "$(CRD) is stale: run make crds"; exit 1; }
 	$(PY) hack/chart_crd.py --check
+	$(PY) hack/errors_doc.py --check
+	$(PY) hack/chart_readme.py --check
 	bash hack/release/tools.sh actionlint
 	.local/bin/actionlint
 
@@ -61,15 +63,24 @@ fmt: init ## Format and auto-fix
 typecheck: init ## mypy --strict
 	$(BIN)/mypy
 
+# Generated files, by what they need: `crds` and `docs` only the venv; `deploy-manifests` needs
+# helm, which `controlplane` builds from Go modules, so it is a target of its own.
 .PHONY: crds
-crds: init controlplane ## Regenerate crds/, the chart's CRD template and deploy/ from the models and chart
+crds: init ## Regenerate crds/ and the chart's copy of the CRD from the models (no Go build; deploy/ is make deploy-manifests)
 	$(PY) -m eks_oidc_operator crd > $(CRD)
 	$(PY) hack/chart_crd.py
+
+.PHONY: deploy-manifests
+deploy-manifests: init controlplane ## Render deploy/ (operator manifests and its CRD copy) from the chart with helm: after make crds or a chart change
 	HELM=$(CURDIR)/.local/bin/helm bash hack/render-deploy.sh
+
+.PHONY: docs
+docs: init ## Regenerate every generated doc: docs/errors.md's table (from error_policy.py), the chart README's values table
+	$(PY) hack/errors_doc.py
 	$(PY) hack/chart_readme.py
 
 .PHONY: chart-readme
-chart-readme: init ## Regenerate the chart README's values table from the comments in values.yaml
+chart-readme: init ## Regenerate only the chart README's values table (part of make docs)
 	$(PY) hack/chart_readme.py
 
 .PHONY: test

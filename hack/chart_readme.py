@@ -2,7 +2,7 @@
 
 Each value is documented by the comment block right above its key that starts with ``# --``;
 the table lists every key with its type, its default and that text. ``make chart-readme``
-(part of ``make crds``) rewrites the table between the markers of
+(part of ``make docs``) rewrites the table between the markers of
 ``charts/eks-oidc-operator/README.md``; a test fails when the committed table is stale.
 
 Usage: ``python hack/chart_readme.py [--check]``

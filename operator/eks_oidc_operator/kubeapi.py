@@ -91,28 +91,36 @@ def auth_headers(info: kopf.ConnectionInfo) -> dict[str, str]:
 def ssl_context(info: kopf.ConnectionInfo) -> ssl.SSLContext:
     """TLS to the API server: its CA and the client certificate and key, each from a path or
     from data (PEM, or base64 of it as in a kubeconfig); no verification if ``insecure``."""
-    ca = _decoded(info.ca_data) if info.ca_data else None
-    # cadata takes PEM as text and DER as bytes.
-    cadata: str | bytes | None = ca.decode("ascii") if ca and _is_pem(ca) else ca
     # Only the CA the credentials name, when they name one (the system's trust store otherwise).
-    context = ssl.create_default_context(cafile=info.ca_path or None, cadata=cadata)
+    context = ssl.create_default_context(cafile=info.ca_path or None, cadata=_cadata(info))
     if info.insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    _load_client_certificate(context, info)
+    return context
+
+
+def _cadata(info: kopf.ConnectionInfo) -> str | bytes | None:
+    """The CA the credentials carry as data, as ``cadata`` takes it: PEM as text, DER as
+    bytes (``None``: they carry none)."""
+    if not info.ca_data:
+        return None
+    ca = _decoded(info.ca_data)
+    return ca.decode("ascii") if _is_pem(ca) else ca
+
+
+def _load_client_certificate(context: ssl.SSLContext, info: kopf.ConnectionInfo) -> None:
+    """The client certificate and key into ``context``, when the credentials have one."""
     with contextlib.ExitStack() as files:
-        cert = info.certificate_path or (
-            files.enter_context(_private_file(info.certificate_data))
-            if info.certificate_data
-            else None
-        )
-        key = info.private_key_path or (
-            files.enter_context(_private_file(info.private_key_data))
-            if info.private_key_data
-            else None
-        )
+        cert = info.certificate_path or _data_file(files, info.certificate_data)
+        key = info.private_key_path or _data_file(files, info.private_key_data)
         if cert:
             context.load_cert_chain(cert, key or None)
-    return context
+
+
+def _data_file(files: contextlib.ExitStack, data: str | bytes | None) -> str | None:
+    """``data`` in a private file that lives as long as ``files`` (``None``: no data)."""
+    return files.enter_context(_private_file(data)) if data else None
 
 
 def _is_pem(data: bytes) -> bool:

@@ -142,20 +142,26 @@ def summarise(body: Mapping[str, Any]) -> Summary:
         (str(c.get("type")), str(c.get("status"))) for c in status.get("conditions") or ()
     )
     update = status.get("update") or {}
-    ready: Mapping[str, Any] = next(
-        (c for c in status.get("conditions") or () if c.get("type") == constants.CONDITION_READY),
-        {},
-    )
-    waiting = None
-    if ready.get("reason") == CLUSTER_UPDATE_IN_PROGRESS:
-        region = (body.get("spec") or {}).get("region") or status.get("region") or ""
-        waiting = (region, str((body.get("spec") or {}).get("clusterName", "")))
     return Summary(
         phase=str(status.get("phase") or "None"),
         conditions=conditions,
         in_flight=update.get("status") == constants.UPDATE_IN_PROGRESS,
-        waiting_on=waiting,
+        waiting_on=_waiting_on(body, status),
     )
+
+
+def _waiting_on(body: Mapping[str, Any], status: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(region, cluster)`` when the Ready condition says the object waits for another's
+    update on its cluster, else ``None``."""
+    ready: Mapping[str, Any] = next(
+        (c for c in status.get("conditions") or () if c.get("type") == constants.CONDITION_READY),
+        {},
+    )
+    if ready.get("reason") != CLUSTER_UPDATE_IN_PROGRESS:
+        return None
+    spec = body.get("spec") or {}
+    region = spec.get("region") or status.get("region") or ""
+    return (region, str(spec.get("clusterName", "")))
 
 
 class ObjectGauges(Collector):
@@ -179,33 +185,58 @@ class ObjectGauges(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._lock:
             objects = list(self._objects.values())
-        phases = GaugeMetricFamily(
-            "eks_oidc_objects", "OidcIdentityProvider objects, by status.phase.", labels=["phase"]
+        yield from (
+            _phases(objects),
+            _conditions(objects),
+            _in_flight(objects),
+            _waiters(objects),
         )
-        for phase, count in sorted(Tally(o.phase for o in objects).items()):
-            phases.add_metric([phase], count)
-        conditions = GaugeMetricFamily(
-            "eks_oidc_object_conditions",
-            "Objects by condition type (Ready, Reconciling, Stalled, IssuerVerified) and status.",
-            labels=["type", "status"],
-        )
-        tally = Tally(c for o in objects for c in o.conditions)
-        for (type_, status), count in sorted(tally.items()):
-            conditions.add_metric([type_, status], count)
-        in_flight = GaugeMetricFamily(
-            "eks_oidc_updates_in_flight", "Objects whose EKS update is InProgress."
-        )
-        in_flight.add_metric([], sum(1 for o in objects if o.in_flight))
-        waiters = GaugeMetricFamily(
-            "eks_oidc_gate_waiters",
-            "Objects waiting for another object's update on the same cluster, by cluster.",
-            labels=["region", "cluster"],
-        )
-        for (region, cluster), count in sorted(
-            Tally(o.waiting_on for o in objects if o.waiting_on is not None).items()
-        ):
-            waiters.add_metric([region, cluster], count)
-        yield from (phases, conditions, in_flight, waiters)
+
+
+def _phases(objects: list[Summary]) -> GaugeMetricFamily:
+    """``eks_oidc_objects``: objects by phase."""
+    phases = GaugeMetricFamily(
+        "eks_oidc_objects", "OidcIdentityProvider objects, by status.phase.", labels=["phase"]
+    )
+    for phase, count in sorted(Tally(o.phase for o in objects).items()):
+        phases.add_metric([phase], count)
+    return phases
+
+
+def _conditions(objects: list[Summary]) -> GaugeMetricFamily:
+    """``eks_oidc_object_conditions``: objects by condition type and status."""
+    conditions = GaugeMetricFamily(
+        "eks_oidc_object_conditions",
+        "Objects by condition type (Ready, Reconciling, Stalled, IssuerVerified) and status.",
+        labels=["type", "status"],
+    )
+    tally = Tally(c for o in objects for c in o.conditions)
+    for (type_, status), count in sorted(tally.items()):
+        conditions.add_metric([type_, status], count)
+    return conditions
+
+
+def _in_flight(objects: list[Summary]) -> GaugeMetricFamily:
+    """``eks_oidc_updates_in_flight``: objects whose EKS update is InProgress."""
+    in_flight = GaugeMetricFamily(
+        "eks_oidc_updates_in_flight", "Objects whose EKS update is InProgress."
+    )
+    in_flight.add_metric([], sum(1 for o in objects if o.in_flight))
+    return in_flight
+
+
+def _waiters(objects: list[Summary]) -> GaugeMetricFamily:
+    """``eks_oidc_gate_waiters``: objects waiting at the cluster gate, by cluster."""
+    waiters = GaugeMetricFamily(
+        "eks_oidc_gate_waiters",
+        "Objects waiting for another object's update on the same cluster, by cluster.",
+        labels=["region", "cluster"],
+    )
+    for (region, cluster), count in sorted(
+        Tally(o.waiting_on for o in objects if o.waiting_on is not None).items()
+    ):
+        waiters.add_metric([region, cluster], count)
+    return waiters
 
 
 OBJECTS = ObjectGauges()

@@ -11,7 +11,8 @@ through botocore's output shapes, so a member EKS does not model can never leak 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -66,6 +67,30 @@ class Update(BaseModel):
         }
 
 
+class OidcMember(NamedTuple):
+    """One OIDC setting of a config: its attribute on :class:`IdpConfig` and its EKS member."""
+
+    attr: str
+    wire: str
+    is_map: bool = False
+    """``requiredClaims``: never sent empty, always reported (``{}`` when empty)."""
+
+
+OIDC_MEMBERS: tuple[OidcMember, ...] = (
+    OidcMember("issuer_url", "issuerUrl"),
+    OidcMember("client_id", "clientId"),
+    OidcMember("username_claim", "usernameClaim"),
+    OidcMember("username_prefix", "usernamePrefix"),
+    OidcMember("groups_claim", "groupsClaim"),
+    OidcMember("groups_prefix", "groupsPrefix"),
+    OidcMember("required_claims", "requiredClaims", is_map=True),
+)
+"""The simulator's one list of the OIDC settings EKS stores (all but the config's name), in
+EKS's order: a config is built from a request, sized and reported through it. The simulator
+must not import the operator, so this is not the operator's field table; a test checks that
+both name the same members."""
+
+
 class IdpConfig(BaseModel):
     """An OIDC identity-provider config attached to a cluster."""
 
@@ -84,19 +109,24 @@ class IdpConfig(BaseModel):
     gc_at: float | None = None
     """When a config left behind by a failed association disappears."""
 
+    @staticmethod
+    def settings_from_request(oidc: Mapping[str, Any]) -> dict[str, Any]:
+        """The OIDC settings of an ``oidc`` request member, as keyword arguments of this model."""
+        settings: dict[str, Any] = {}
+        for member in OIDC_MEMBERS:
+            value = oidc.get(member.wire)
+            settings[member.attr] = dict(value or {}) if member.is_map else value
+        return settings
+
     def request_form(self) -> dict[str, Any]:
         """The ``oidc`` request object this config was made from (used for the 12 KB limit)."""
-        form: dict[str, Any] = {
-            "identityProviderConfigName": self.name,
-            "issuerUrl": self.issuer_url,
-            "clientId": self.client_id,
-            "usernameClaim": self.username_claim,
-            "usernamePrefix": self.username_prefix,
-            "groupsClaim": self.groups_claim,
-            "groupsPrefix": self.groups_prefix,
-            "requiredClaims": self.required_claims or None,
-        }
-        return {key: value for key, value in form.items() if value is not None}
+        form: dict[str, Any] = {"identityProviderConfigName": self.name}
+        for member in OIDC_MEMBERS:
+            value = getattr(self, member.attr)
+            # Unset members, and an empty map, were never sent.
+            if value is not None and not (member.is_map and not value):
+                form[member.wire] = value
+        return form
 
     def size_bytes(self) -> int:
         """Size counted against the combined-size limit: the compact JSON request."""
@@ -113,17 +143,13 @@ class IdpConfig(BaseModel):
             "identityProviderConfigName": self.name,
             "identityProviderConfigArn": self.arn,
             "clusterName": self.cluster_name,
-            "issuerUrl": self.issuer_url,
-            "clientId": self.client_id,
         }
-        optional = {
-            "usernameClaim": self.username_claim,
-            "usernamePrefix": self.username_prefix,
-            "groupsClaim": self.groups_claim,
-            "groupsPrefix": self.groups_prefix,
-        }
-        wire.update({key: value for key, value in optional.items() if value is not None})
-        wire["requiredClaims"] = dict(self.required_claims)
+        for member in OIDC_MEMBERS:
+            value = getattr(self, member.attr)
+            if member.is_map:
+                wire[member.wire] = dict(value)
+            elif value is not None:
+                wire[member.wire] = value
         wire["tags"] = dict(self.tags)
         wire["status"] = self.status
         return wire

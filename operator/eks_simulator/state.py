@@ -460,14 +460,8 @@ class EksState:
             name=config_name,
             arn=self._arn(f"identityproviderconfig/{name}/oidc/{config_name}/{self._arn_uuid()}"),
             cluster_name=name,
-            issuer_url=oidc["issuerUrl"],
-            client_id=oidc["clientId"],
-            username_claim=oidc.get("usernameClaim"),
-            username_prefix=oidc.get("usernamePrefix"),
-            groups_claim=oidc.get("groupsClaim"),
-            groups_prefix=oidc.get("groupsPrefix"),
-            required_claims=dict(oidc.get("requiredClaims") or {}),
             tags=dict(tags),
+            **IdpConfig.settings_from_request(oidc),
         )
         rules.check_room_for_provider(
             cluster, config, self.config.provider_limit, self.config.config_size_limit_bytes

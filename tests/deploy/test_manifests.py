@@ -24,7 +24,7 @@ def test_deploy_is_in_sync_with_the_chart(tmp_path: Path) -> None:
     )
     for name in ("eks-oidc-operator.yaml", "crds/oidcidentityproviders.eksoidc.io.yaml"):
         assert (tmp_path / name).read_text() == (DEPLOY / name).read_text(), (
-            f"deploy/{name} is stale: run `make crds`"
+            f"deploy/{name} is stale: run `make crds deploy-manifests`"
         )
 
 

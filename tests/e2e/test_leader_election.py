@@ -20,7 +20,8 @@ from eks_oidc_operator.__main__ import LOST_LEASE_EXIT_CODE
 from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.simulator import SimulatorHandle
-from tests.e2e.conftest import manifest, new_name, wait_for, with_condition
+from tests.support.idp_objects import manifest, new_name, with_condition
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -13,16 +13,16 @@ import pytest
 from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.simulator import SimulatorHandle
-from tests.e2e.conftest import (
-    calls,
+from tests.support.idp_objects import (
     condition,
     events_of,
     get_object,
     manifest,
     new_name,
-    wait_for,
     with_condition,
 )
+from tests.support.simulator_calls import calls
+from tests.support.waiting import wait_for
 
 # Also in the kind tier: a whole lifecycle against a cluster with a controller-manager.
 pytestmark = [pytest.mark.e2e, pytest.mark.kind]

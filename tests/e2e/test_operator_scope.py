@@ -11,7 +11,8 @@ import pytest
 from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.simulator import SimulatorHandle
-from tests.e2e.conftest import condition, get_object, manifest, new_name, wait_for
+from tests.support.idp_objects import condition, get_object, manifest, new_name
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

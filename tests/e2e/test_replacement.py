@@ -19,15 +19,9 @@ from eks_oidc_testing.kube import Cluster, unique_name
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.sampling import ConfigSampler, ObjectSample, watched
 from eks_oidc_testing.simulator import SimulatorHandle, running_simulator
-from tests.e2e.conftest import (
-    calls,
-    events_of,
-    get_object,
-    manifest,
-    new_name,
-    wait_for,
-    with_condition,
-)
+from tests.support.idp_objects import events_of, get_object, manifest, new_name, with_condition
+from tests.support.simulator_calls import calls
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -17,18 +17,17 @@ import pytest
 from eks_oidc_testing.kube import Cluster, unique_name
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.simulator import SimulatorHandle
-from tests.e2e.conftest import (
-    calls,
+from tests.support.e2e_operator import running_operator
+from tests.support.idp_objects import (
     condition,
-    eks_calls,
     events_of,
     get_object,
     manifest,
     new_name,
-    running_operator,
-    wait_for,
     with_condition,
 )
+from tests.support.simulator_calls import calls, eks_calls
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

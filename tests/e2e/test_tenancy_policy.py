@@ -20,15 +20,10 @@ from eks_oidc_operator import constants
 from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.simulator import SimulatorHandle
-from tests.e2e.conftest import (
-    condition,
-    eks_calls,
-    manifest,
-    new_name,
-    running_operator,
-    wait_for,
-    with_condition,
-)
+from tests.support.e2e_operator import running_operator
+from tests.support.idp_objects import condition, manifest, new_name, with_condition
+from tests.support.simulator_calls import eks_calls
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

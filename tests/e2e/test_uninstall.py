@@ -27,15 +27,9 @@ from eks_oidc_testing.kube import Cluster, unique_name
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.paths import REPO
 from eks_oidc_testing.simulator import SimulatorHandle
-from tests.e2e.conftest import (
-    calls,
-    eventually,
-    get_object,
-    manifest,
-    new_name,
-    wait_for,
-    with_condition,
-)
+from tests.support.idp_objects import get_object, manifest, new_name, with_condition
+from tests.support.simulator_calls import calls
+from tests.support.waiting import eventually, wait_for
 
 pytestmark = pytest.mark.e2e
 

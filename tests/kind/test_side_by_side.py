@@ -17,8 +17,9 @@ import pytest
 from eks_oidc_operator import constants
 from eks_oidc_testing.kube import unique_name
 from eks_oidc_testing.simulator import SimulatorClient
-from tests.e2e.conftest import eventually, with_condition
-from tests.kind.conftest import AWS_CREDENTIALS, NAMESPACE, RELEASE, Release, idp, values
+from tests.support.idp_objects import with_condition
+from tests.support.kind_release import AWS_CREDENTIALS, NAMESPACE, RELEASE, Release, idp, values
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kind, pytest.mark.pods]
 

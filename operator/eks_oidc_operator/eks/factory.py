@@ -195,34 +195,16 @@ class EksClientFactory:
         external_id: str | None = None,
         session_name: str | None = None,
     ) -> EksClient:
-        """Return the client for ``region``, as ``role_arn`` (or the base credentials).
+        """The client for ``region``, as ``role_arn`` (``None``: the base session's own
+        credentials): the same object for the same arguments on every call.
 
-        Parameters
-        ----------
-        region
-            AWS region of the cluster.
-        role_arn
-            IAM role to assume, or ``None`` for the base session's own credentials.
-        external_id
-            ``ExternalId`` of the ``AssumeRole`` (sent only when given; needs ``role_arn``).
-        session_name
-            ``RoleSessionName`` of the ``AssumeRole``, e.g. from :func:`session_name_for`;
-            ``None`` means :data:`ROLE_SESSION_NAME`. Ignored without ``role_arn``, so callers
-            may always pass their object's name.
-
-        Returns
-        -------
-        EksClient
-            The same object for the same ``(region, role_arn, external_id, session_name)`` on
-            every call.
-
-        Raises
-        ------
-        EksError
-            If botocore cannot build the client (e.g. ``InvalidRegionError``), with the
-            exception's class name as ``code`` and operation ``CreateClient``; or, with code
-            ``ParamValidationError`` and operation ``AssumeRole``, if the session name or
-            external id breaks STS's rules, or an external id comes without a role.
+        ``external_id`` is sent only when given (it needs ``role_arn``); ``session_name`` (e.g.
+        from :func:`session_name_for`; ``None`` means :data:`ROLE_SESSION_NAME`) is ignored
+        without ``role_arn``, so callers may always pass their object's name. Raises
+        :class:`EksError` when botocore cannot build the client (the exception's class name as
+        ``code``, operation ``CreateClient``), or with code ``ParamValidationError`` and
+        operation ``AssumeRole`` when the session name or external id breaks STS's rules, or an
+        external id comes without a role.
         """
         key = _key(region, role_arn, external_id, session_name)
         with self._lock:
@@ -342,29 +324,15 @@ def assume_role_credentials(
     external_id: str | None = None,
     session_name: str | None = None,
 ) -> DeferredRefreshableCredentials:
-    """Auto-refreshing credentials of ``role_arn``.
+    """Auto-refreshing credentials of ``role_arn``, assumed through ``sts`` (``external_id``
+    sent only when given; ``session_name`` ``None`` means :data:`ROLE_SESSION_NAME`, checked by
+    :meth:`EksClientFactory.get`, refused by STS when bad).
 
-    Parameters
-    ----------
-    sts
-        The STS client that calls ``AssumeRole``.
-    role_arn
-        The role to assume.
-    external_id
-        ``ExternalId`` to send; omitted from the request when ``None``.
-    session_name
-        ``RoleSessionName``; ``None`` means :data:`ROLE_SESSION_NAME`. Not checked here
-        (:meth:`EksClientFactory.get` checks it): STS refuses a bad one.
-
-    Returns
-    -------
-    DeferredRefreshableCredentials
-        Nothing is called until the credentials are first used; botocore then calls
-        ``AssumeRole`` again whenever they are within its refresh window of expiring. A failing
-        ``AssumeRole`` raises :class:`EksError` (see :func:`assume_role_error`) from the EKS
-        call that needed the credentials. botocore re-raises it unchanged when the credentials
-        are missing or about to expire (its mandatory window); in the advisory window before
-        that it logs the failure and keeps signing with the credentials it has.
+    Nothing is called until the credentials are first used; botocore then calls ``AssumeRole``
+    again whenever they near expiry. A failing ``AssumeRole`` raises :class:`EksError` (see
+    :func:`assume_role_error`) from the EKS call that needed them: botocore re-raises it when
+    the credentials are missing or about to expire (its mandatory window), and in the advisory
+    window before that logs it and keeps signing with the credentials it has.
     """
     request: AssumeRoleRequestTypeDef = {
         "RoleArn": role_arn,

@@ -2,8 +2,9 @@
 
 Nothing here performs I/O or imports boto3/botocore: requests are built as the plain dicts boto3
 takes, responses arrive as the plain dicts boto3 returns (typed with ``mypy_boto3_eks``'s
-TypedDicts for mypy only). That keeps every field name of the wire in one module, testable
-without a client.
+TypedDicts for mypy only). That keeps the wire's shapes in one module, testable without a
+client. The OIDC fields' wire names, and how EKS takes and reports each, come from the field
+table (:mod:`eks_oidc_operator.models.oidc_fields`), so a new field needs no edit here.
 
 A malformed response (a member the model promises is missing) raises :class:`KeyError` or
 :class:`ValueError`; :mod:`eks_oidc_operator.eks.calls` turns that into an ``EksError``.
@@ -14,11 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.models import EksUpdate, EksUpdateError
 from eks_oidc_operator.models.eks import ObservedCluster, ObservedConfig
+from eks_oidc_operator.models.oidc_fields import NAME_FIELD, OIDC_SETTINGS, OidcField, Shape
 
 if TYPE_CHECKING:
     from mypy_boto3_eks.type_defs import (
@@ -56,22 +58,21 @@ def oidc_request(name: str, oidc: OidcConfigSpec) -> OidcIdentityProviderConfigR
         Optional members are omitted, not sent as null, when unset; ``requiredClaims`` is also
         omitted when empty, because EKS's defaults apply only to members that are absent.
     """
-    request: OidcIdentityProviderConfigRequestTypeDef = {
-        "identityProviderConfigName": name,
-        "issuerUrl": oidc.issuer_url,
-        "clientId": oidc.client_id,
-    }
-    if oidc.username_claim is not None:
-        request["usernameClaim"] = oidc.username_claim
-    if oidc.username_prefix is not None:
-        request["usernamePrefix"] = oidc.username_prefix
-    if oidc.groups_claim is not None:
-        request["groupsClaim"] = oidc.groups_claim
-    if oidc.groups_prefix is not None:
-        request["groupsPrefix"] = oidc.groups_prefix
-    if oidc.required_claims:
-        request["requiredClaims"] = dict(oidc.required_claims)
-    return request
+    request: dict[str, Any] = {NAME_FIELD.wire: name}
+    for field in OIDC_SETTINGS:
+        value = _requested(field, oidc)
+        if value is not None:
+            request[field.wire] = value
+    # The keys come from the field table, so mypy cannot see them; tests check the wire form.
+    return cast("OidcIdentityProviderConfigRequestTypeDef", request)
+
+
+def _requested(field: OidcField, oidc: OidcConfigSpec) -> Any:
+    """What the request carries for ``field``; ``None`` leaves the member out."""
+    value = field.of(oidc)
+    if field.shape is Shape.MAP:
+        return dict(value) if value else None
+    return value
 
 
 def associate_request(
@@ -154,15 +155,18 @@ def observed_config(
         arn=oidc["identityProviderConfigArn"],
         cluster_name=oidc.get("clusterName", cluster),
         status=oidc["status"],
-        issuer_url=oidc["issuerUrl"],
-        client_id=oidc["clientId"],
-        username_claim=oidc.get("usernameClaim"),
-        username_prefix=oidc.get("usernamePrefix"),
-        groups_claim=oidc.get("groupsClaim"),
-        groups_prefix=oidc.get("groupsPrefix"),
-        required_claims=dict(oidc.get("requiredClaims") or {}),
         tags=dict(oidc.get("tags") or {}),
+        **{field.python: _observed(field, oidc) for field in OIDC_SETTINGS},
     )
+
+
+def _observed(field: OidcField, oidc: Mapping[str, Any]) -> Any:
+    """``field``'s value in a response, as :class:`ObservedConfig` holds it."""
+    if field.shape is Shape.REQUIRED:
+        return oidc[field.wire]
+    if field.shape is Shape.MAP:
+        return dict(oidc.get(field.wire) or {})
+    return oidc.get(field.wire)
 
 
 def observed_update(update: UpdateTypeDef) -> EksUpdate:

@@ -153,19 +153,22 @@ async def object_gauges(
     uid = str((body.get("metadata") or {}).get("uid", ""))
     if not uid:
         return
-    runtime: Runtime | None = memo.get("runtime")
-    if runtime is not None and links is not None and links.resource is None and kwargs:
-        # What a timer's pass needs of kopf that only a resource handler is given.
-        kopf_links.adopt(links, runtime.timers, kwargs)
-    if event.get("type") == "DELETED":
+    deleted = event.get("type") == "DELETED"
+    if deleted:
         metrics.OBJECTS.gone(uid)
-        if runtime is not None:
-            runtime.gate.forget(uid)
-            runtime.timers.gone(uid)
     else:
         metrics.OBJECTS.seen(uid, body)
-        if runtime is not None:
-            runtime.timers.seen(body, memo)
+    runtime: Runtime | None = memo.get("runtime")
+    if runtime is None:
+        return
+    if links is not None and links.resource is None and "resource" in kwargs:
+        # What a timer's pass needs of kopf that only a resource handler is given.
+        kopf_links.adopt(links, runtime.timers, kwargs)
+    if deleted:
+        runtime.gate.forget(uid)
+        runtime.timers.gone(uid)
+    else:
+        runtime.timers.seen(body, memo)
 
 
 async def claims_index(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[ClaimKey, Claim] | None:
@@ -206,14 +209,11 @@ async def controls_handler(
     body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any
 ) -> None:
     """Every watch event: a pass now when the object's annotations ask for one that no pass
-    has answered (a pause set or lifted, a new reconcile-now or retry value).
-
-    A watch handler, not change handlers on those annotations, for two reasons of kopf's: its
-    change detection leaves out every annotation under its storage prefix (ours, so these
-    too), and it runs no change handler while a create or update handler waits out a retry
-    delay (an IAM refusal waits minutes; "reconcile now" is for exactly then). A deleted
-    object is left to the finalize handler, which alone may release it.
+    has answered. A deleted object is left to the finalize handler, which alone may release it.
     """
+    # A watch handler, not change handlers on those annotations, for two reasons of kopf's:
+    # its change detection leaves out every annotation under its storage prefix (ours), and it
+    # runs no change handler while a create or update handler waits out a retry delay.
     meta = body.get("metadata", {})
     state = ObjectState.of(memo)
     facts = state.facts_or(body.get("status", {}))
@@ -319,7 +319,6 @@ async def _timer_pass(links: KopfLinks, kind: Timer, raw: Mapping[str, Any], mem
 
 def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     """Register every handler, with the timings of ``runtime`` (known only at start-up)."""
-    timings = runtime.timings
     links = KopfLinks()  # what the timers' passes need of kopf, as kopf hands it over
     # Built from the watch before any handler runs (kopf guarantees it), so the first passes
     # after a start already know every object that names the same config.
@@ -331,8 +330,14 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     kopf.on.update(*RESOURCE, id="reconcile", field="spec", registry=registry)(reconcile_handler)
     # Pause, reconcile-now and retry requests: a pass at once (see controls_handler).
     kopf.on.event(*RESOURCE, id="controls", registry=registry)(controls_handler)
-    # The polls and drift checks: one scheduler for all objects, not kopf timers (see
-    # runtime/pacing/timers.py for why).
+    _register_timers(runtime, registry, links)
+    kopf.on.delete(*RESOURCE, id="finalize", registry=registry)(finalize_handler)
+
+
+def _register_timers(runtime: Runtime, registry: kopf.OperatorRegistry, links: KopfLinks) -> None:
+    """The polls and drift checks: one scheduler for all objects, started and stopped with
+    kopf, not kopf timers (see :mod:`eks_oidc_operator.runtime.pacing.timers` for why)."""
+    timings = runtime.timings
 
     @kopf.on.startup(registry=registry)
     async def start_timers(settings: kopf.OperatorSettings, **_: Any) -> None:
@@ -349,5 +354,3 @@ def register(runtime: Runtime, registry: kopf.OperatorRegistry) -> None:
     @kopf.on.cleanup(registry=registry)
     async def stop_timers(**_: Any) -> None:
         await runtime.timers.stop()
-
-    kopf.on.delete(*RESOURCE, id="finalize", registry=registry)(finalize_handler)

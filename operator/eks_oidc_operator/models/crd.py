@@ -61,21 +61,32 @@ def structural(node: JsonSchema, defs: JsonSchema) -> JsonSchema:
     """Convert one pydantic JSON-Schema node (recursively) into a structural OpenAPI schema."""
     node = _unwrap_optional(_resolve(node, defs))
     node = _unwrap_optional(_resolve(node, defs))  # a $ref inside anyOf resolves on the 2nd pass
-    out: JsonSchema = {}
-    for key, value in node.items():
-        if key in _DROPPED_KEYS or (key == "default" and value is None):
-            continue
-        if key == "properties":
-            out[key] = {name: structural(child, defs) for name, child in value.items()}
-        elif key == "items" or (key == "additionalProperties" and isinstance(value, dict)):
-            out[key] = structural(value, defs)
-        elif key == "additionalProperties" and "properties" in node:
-            continue  # structural schemas forbid it beside `properties`; pruning does the job
-        elif key == "description" and isinstance(value, str):
-            out[key] = plain(value)
-        else:
-            out[key] = value
-    return out
+    return {
+        key: _converted(key, value, defs) for key, value in node.items() if _kept(key, value, node)
+    }
+
+
+def _kept(key: str, value: Any, node: JsonSchema) -> bool:
+    """Whether ``node``'s ``key`` has a place in the structural schema."""
+    if key in _DROPPED_KEYS or (key == "default" and value is None):
+        return False
+    # Structural schemas forbid a boolean `additionalProperties` beside `properties`; pruning
+    # does its job.
+    return not (
+        key == "additionalProperties" and not isinstance(value, dict) and "properties" in node
+    )
+
+
+def _converted(key: str, value: Any, defs: JsonSchema) -> Any:
+    """The structural form of a kept key's value: its subschemas converted, its description
+    made plain, anything else as it is."""
+    if key == "properties":
+        return {name: structural(child, defs) for name, child in value.items()}
+    if key == "items" or (key == "additionalProperties" and isinstance(value, dict)):
+        return structural(value, defs)
+    if key == "description" and isinstance(value, str):
+        return plain(value)
+    return value
 
 
 def _schema_of(

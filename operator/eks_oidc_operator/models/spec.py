@@ -133,6 +133,9 @@ class OidcConfigSpec(CamelModel):
     EKS cannot edit a config in place: a change here is carried out as a replacement
     (disassociate, wait, associate). The config *name* is the exception: it is how the operator
     finds its config in EKS, so renaming would orphan the old one; it is immutable instead.
+
+    Each field also has a row in :mod:`eks_oidc_operator.models.oidc_fields` (wire name, how EKS
+    reports it when unset, whether it names a successor config); a test fails until it does.
     """
 
     model_config = ConfigDict(
@@ -416,10 +419,14 @@ class OidcIdentityProviderSpec(CamelModel):
     @field_validator("tags")
     @classmethod
     def _no_aws_prefix(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        if value and any(key.lower().startswith(RESERVED_TAG_PREFIX) for key in value):
-            raise ValueError(RESERVED_TAG_MESSAGE)
-        if value and any(v.lower().startswith(RESERVED_TAG_PREFIX) for v in value.values()):
-            raise ValueError(RESERVED_TAG_VALUE_MESSAGE)
-        if value and any(key.lower().startswith(OPERATOR_TAG_PREFIX) for key in value):
-            raise ValueError(OPERATOR_TAG_MESSAGE)
+        keys = [key.lower() for key in value or {}]
+        values = [text.lower() for text in (value or {}).values()]
+        # In the order the CRD's CEL rules are listed, so both name the same first offence.
+        for texts, prefix, message in (
+            (keys, RESERVED_TAG_PREFIX, RESERVED_TAG_MESSAGE),
+            (values, RESERVED_TAG_PREFIX, RESERVED_TAG_VALUE_MESSAGE),
+            (keys, OPERATOR_TAG_PREFIX, OPERATOR_TAG_MESSAGE),
+        ):
+            if any(text.startswith(prefix) for text in texts):
+                raise ValueError(message)
         return value

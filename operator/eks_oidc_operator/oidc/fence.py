@@ -60,19 +60,32 @@ class IssuerFence:
 
     def permits(self, address: str) -> bool:
         """Whether the pre-flight may connect to ``address`` (an IP, as a resolver gives it)."""
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-        except ValueError:
+        ip = _address(address)
+        if ip is None or _within(ip, self.deny):
             return False
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever its spelling
-        if any(ip in network for network in self.deny if network.version == ip.version):
-            return False
-        if any(ip in network for network in self.allow if network.version == ip.version):
+        if _within(ip, self.allow):
             return True
-        if any(ip in network for network in EMBEDDING if network.version == ip.version):
+        if _within(ip, EMBEDDING):
             return False
         return ip.is_global and not ip.is_multicast
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``text`` names, an IPv4-mapped one as its IPv4 (``None``: not an IP)."""
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone id
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever its spelling
+    return ip
+
+
+def _within(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: tuple[Network, ...]
+) -> bool:
+    """Whether ``ip`` is in one of ``networks`` (those of its own IP version)."""
+    return any(ip in network for network in networks if network.version == ip.version)
 
 
 def connect_host(url: str) -> str:

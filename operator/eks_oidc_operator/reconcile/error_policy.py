@@ -9,7 +9,6 @@ prints this table for users; ``tests/unit/reconcile/test_error_policy.py`` pins 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.reasons import (
@@ -18,18 +17,7 @@ from eks_oidc_operator.reconcile.reasons import (
     CREDENTIALS_INVALID,
     EKS_UNREACHABLE,
 )
-
-
-class Retry(StrEnum):
-    """How an error is retried."""
-
-    BACKOFF = "Backoff"
-    """Transient: retry with exponential backoff and jitter (Reconciling=True)."""
-    SLOW = "Slow"
-    """Needs a human but may be fixed outside the spec (IAM, quotas): Stalled=True, retried
-    rarely, so the object recovers by itself once the cause is gone."""
-    NEVER = "Never"
-    """The request itself is wrong: Stalled=True until the spec changes."""
+from eks_oidc_operator.reconcile.timing import Backoff
 
 
 @dataclass(frozen=True)
@@ -37,59 +25,63 @@ class ErrorPolicy:
     """The meaning of one error code."""
 
     reason: str
-    retry: Retry
+    retry: Backoff | None
+    """The schedule a retry follows: ``TRANSIENT`` (backoff with jitter, capped) for trouble
+    that passes by itself, ``SLOW`` for trouble a human usually fixes outside the spec (IAM,
+    quotas: Stalled, retried rarely, so the object recovers by itself once the cause is gone);
+    ``None``: the request itself is wrong, Stalled until the spec changes."""
 
     @property
     def stalled(self) -> bool:
         """kstatus Stalled: only a human (or time) can fix it."""
-        return self.retry is not Retry.BACKOFF
+        return self.retry is not Backoff.TRANSIENT
 
 
 # Where a reason is not the EKS code itself (see `reasons`), the code is too generic to read
 # well in `kubectl get`, or several codes mean the same thing to the user.
 API_ERRORS: dict[str, ErrorPolicy] = {
     # One update at a time per cluster (409): wait for it, it ends by itself.
-    "ResourceInUseException": ErrorPolicy(CLUSTER_UPDATE_IN_PROGRESS, Retry.BACKOFF),
+    "ResourceInUseException": ErrorPolicy(CLUSTER_UPDATE_IN_PROGRESS, Backoff.TRANSIENT),
     # GitOps may create the cluster after the object: wait with growing backoff.
-    "ResourceNotFoundException": ErrorPolicy(CLUSTER_NOT_FOUND, Retry.BACKOFF),
-    "NotFoundException": ErrorPolicy("NotFoundException", Retry.BACKOFF),
+    "ResourceNotFoundException": ErrorPolicy(CLUSTER_NOT_FOUND, Backoff.TRANSIENT),
+    "NotFoundException": ErrorPolicy("NotFoundException", Backoff.TRANSIENT),
     # Cluster state (not ACTIVE, config still CREATING): the state moves on by itself.
-    "InvalidRequestException": ErrorPolicy("InvalidRequestException", Retry.BACKOFF),
+    "InvalidRequestException": ErrorPolicy("InvalidRequestException", Backoff.TRANSIENT),
     # The request is wrong: nothing changes until the spec does.
-    "InvalidParameterException": ErrorPolicy("InvalidParameterException", Retry.NEVER),
-    "BadRequestException": ErrorPolicy("BadRequestException", Retry.NEVER),
-    "ParamValidationError": ErrorPolicy("ParamValidationError", Retry.NEVER),
+    "InvalidParameterException": ErrorPolicy("InvalidParameterException", None),
+    "BadRequestException": ErrorPolicy("BadRequestException", None),
+    "ParamValidationError": ErrorPolicy("ParamValidationError", None),
     # Limits and client-side problems a human resolves outside the spec.
-    "ResourceLimitExceededException": ErrorPolicy("ResourceLimitExceededException", Retry.SLOW),
-    "ClientException": ErrorPolicy("ClientException", Retry.SLOW),
-    "AccessDeniedException": ErrorPolicy("AccessDeniedException", Retry.SLOW),
-    "AccessDenied": ErrorPolicy("AccessDenied", Retry.SLOW),
-    "UnauthorizedOperation": ErrorPolicy("UnauthorizedOperation", Retry.SLOW),
+    "ResourceLimitExceededException": ErrorPolicy("ResourceLimitExceededException", Backoff.SLOW),
+    "ClientException": ErrorPolicy("ClientException", Backoff.SLOW),
+    "AccessDeniedException": ErrorPolicy("AccessDeniedException", Backoff.SLOW),
+    "AccessDenied": ErrorPolicy("AccessDenied", Backoff.SLOW),
+    "UnauthorizedOperation": ErrorPolicy("UnauthorizedOperation", Backoff.SLOW),
     # Credentials: missing, expired or rejected. Fixed by rotating secrets or IRSA, not the spec.
-    "NoCredentialsError": ErrorPolicy(reasons.NO_CREDENTIALS, Retry.SLOW),
-    "PartialCredentialsError": ErrorPolicy(reasons.NO_CREDENTIALS, Retry.SLOW),
-    "NoRegionError": ErrorPolicy(reasons.NO_REGION, Retry.SLOW),
-    "ExpiredTokenException": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
-    "ExpiredToken": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
-    "InvalidClientTokenId": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
-    "UnrecognizedClientException": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
-    "SignatureDoesNotMatch": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
-    "InvalidSignatureException": ErrorPolicy(CREDENTIALS_INVALID, Retry.SLOW),
+    "NoCredentialsError": ErrorPolicy(reasons.NO_CREDENTIALS, Backoff.SLOW),
+    "PartialCredentialsError": ErrorPolicy(reasons.NO_CREDENTIALS, Backoff.SLOW),
+    "NoRegionError": ErrorPolicy(reasons.NO_REGION, Backoff.SLOW),
+    "ExpiredTokenException": ErrorPolicy(CREDENTIALS_INVALID, Backoff.SLOW),
+    "ExpiredToken": ErrorPolicy(CREDENTIALS_INVALID, Backoff.SLOW),
+    "InvalidClientTokenId": ErrorPolicy(CREDENTIALS_INVALID, Backoff.SLOW),
+    "UnrecognizedClientException": ErrorPolicy(CREDENTIALS_INVALID, Backoff.SLOW),
+    "SignatureDoesNotMatch": ErrorPolicy(CREDENTIALS_INVALID, Backoff.SLOW),
+    "InvalidSignatureException": ErrorPolicy(CREDENTIALS_INVALID, Backoff.SLOW),
     # Still failing after botocore's own retries: back off further, never crash-loop.
-    "ThrottlingException": ErrorPolicy("ThrottlingException", Retry.BACKOFF),
-    "TooManyRequestsException": ErrorPolicy("ThrottlingException", Retry.BACKOFF),
+    "ThrottlingException": ErrorPolicy("ThrottlingException", Backoff.TRANSIENT),
+    "TooManyRequestsException": ErrorPolicy("ThrottlingException", Backoff.TRANSIENT),
     # The mass-deletion guard: the window moves on by itself, or a human confirms.
-    reasons.DELETION_HELD: ErrorPolicy(reasons.DELETION_HELD, Retry.BACKOFF),
+    reasons.DELETION_HELD: ErrorPolicy(reasons.DELETION_HELD, Backoff.TRANSIENT),
     # The operator's own throttle of one namespace's calls: as EKS's, it passes by itself.
     reasons.NAMESPACE_BUDGET_EXHAUSTED: ErrorPolicy(
-        reasons.NAMESPACE_BUDGET_EXHAUSTED, Retry.BACKOFF
+        reasons.NAMESPACE_BUDGET_EXHAUSTED, Backoff.TRANSIENT
     ),
-    "ServerException": ErrorPolicy("ServerException", Retry.BACKOFF),
-    "ServiceUnavailableException": ErrorPolicy("ServiceUnavailableException", Retry.BACKOFF),
-    "EndpointConnectionError": ErrorPolicy(EKS_UNREACHABLE, Retry.BACKOFF),
-    "ConnectTimeoutError": ErrorPolicy(EKS_UNREACHABLE, Retry.BACKOFF),
-    "ReadTimeoutError": ErrorPolicy(EKS_UNREACHABLE, Retry.BACKOFF),
-    "ConnectionClosedError": ErrorPolicy(EKS_UNREACHABLE, Retry.BACKOFF),
+    "ServerException": ErrorPolicy("ServerException", Backoff.TRANSIENT),
+    "ServiceUnavailableException": ErrorPolicy("ServiceUnavailableException", Backoff.TRANSIENT),
+    "EndpointConnectionError": ErrorPolicy(EKS_UNREACHABLE, Backoff.TRANSIENT),
+    "ConnectTimeoutError": ErrorPolicy(EKS_UNREACHABLE, Backoff.TRANSIENT),
+    "ReadTimeoutError": ErrorPolicy(EKS_UNREACHABLE, Backoff.TRANSIENT),
+    "ConnectionClosedError": ErrorPolicy(EKS_UNREACHABLE, Backoff.TRANSIENT),
 }
 """Exceptions of the API calls (and of botocore before any call)."""
 
@@ -100,28 +92,28 @@ def _failed(code: str) -> str:
     return f"{reasons.UPDATE_FAILED}{code}"
 
 
-_UPDATE_RETRY: dict[str, Retry] = {
+_UPDATE_RETRY: dict[str, Backoff | None] = {
     # Permissions of the caller or of the cluster role: fixed in IAM.
-    "AccessDenied": Retry.SLOW,
-    "OperationNotPermitted": Retry.SLOW,
+    "AccessDenied": Backoff.SLOW,
+    "OperationNotPermitted": Backoff.SLOW,
     # The configuration itself clashes with the cluster: change the spec.
-    "ConfigurationConflict": Retry.NEVER,
-    "AdmissionRequestDenied": Retry.NEVER,
-    "K8sResourceNotFound": Retry.NEVER,
-    "UnsupportedAddonModification": Retry.NEVER,
+    "ConfigurationConflict": None,
+    "AdmissionRequestDenied": None,
+    "K8sResourceNotFound": None,
+    "UnsupportedAddonModification": None,
     # Infrastructure of the cluster (network, capacity): fixed outside; retry rarely.
-    "SubnetNotFound": Retry.SLOW,
-    "SecurityGroupNotFound": Retry.SLOW,
-    "VpcIdNotFound": Retry.SLOW,
-    "EniLimitReached": Retry.SLOW,
-    "IpNotAvailable": Retry.SLOW,
-    "InsufficientFreeAddresses": Retry.SLOW,
+    "SubnetNotFound": Backoff.SLOW,
+    "SecurityGroupNotFound": Backoff.SLOW,
+    "VpcIdNotFound": Backoff.SLOW,
+    "EniLimitReached": Backoff.SLOW,
+    "IpNotAvailable": Backoff.SLOW,
+    "InsufficientFreeAddresses": Backoff.SLOW,
     # Transient control-plane trouble: a new association may well succeed.
-    "Unknown": Retry.SLOW,
-    "ClusterUnreachable": Retry.SLOW,
-    "InsufficientNumberOfReplicas": Retry.SLOW,
-    "NodeCreationFailure": Retry.SLOW,
-    "PodEvictionFailure": Retry.SLOW,
+    "Unknown": Backoff.SLOW,
+    "ClusterUnreachable": Backoff.SLOW,
+    "InsufficientNumberOfReplicas": Backoff.SLOW,
+    "NodeCreationFailure": Backoff.SLOW,
+    "PodEvictionFailure": Backoff.SLOW,
 }
 
 UPDATE_ERRORS: dict[str, ErrorPolicy] = {
@@ -138,7 +130,7 @@ STS_OPERATION = "AssumeRole"
 def api_error_policy(code: str, operation: str = "") -> ErrorPolicy:
     """The policy of an API/SDK error; unknown codes are treated as transient, with their name.
     A network failure on the way to STS (``operation`` AssumeRole) is STS's, not EKS's."""
-    policy = API_ERRORS.get(code, ErrorPolicy(code or reasons.EKS_ERROR, Retry.BACKOFF))
+    policy = API_ERRORS.get(code, ErrorPolicy(code or reasons.EKS_ERROR, Backoff.TRANSIENT))
     if operation == STS_OPERATION and policy.reason == EKS_UNREACHABLE:
         return ErrorPolicy(reasons.STS_UNREACHABLE, policy.retry)
     return policy
@@ -147,14 +139,14 @@ def api_error_policy(code: str, operation: str = "") -> ErrorPolicy:
 def update_error_policy(code: str | None) -> ErrorPolicy:
     """The policy of a failed update's error code; unknown codes stall and retry slowly."""
     if not code:
-        return ErrorPolicy(reasons.UPDATE_FAILED, Retry.SLOW)
-    return UPDATE_ERRORS.get(code, ErrorPolicy(_failed(code), Retry.SLOW))
+        return ErrorPolicy(reasons.UPDATE_FAILED, Backoff.SLOW)
+    return UPDATE_ERRORS.get(code, ErrorPolicy(_failed(code), Backoff.SLOW))
 
 
-_MEANING = {
-    Retry.BACKOFF: "Reconciling=True; retried with exponential backoff and jitter (capped)",
-    Retry.SLOW: "Stalled=True; retried rarely (slow backoff), recovers once fixed outside",
-    Retry.NEVER: "Stalled=True; not retried until the spec changes",
+_MEANING: dict[Backoff | None, str] = {
+    Backoff.TRANSIENT: "Reconciling=True; retried with exponential backoff and jitter (capped)",
+    Backoff.SLOW: "Stalled=True; retried rarely (slow backoff), recovers once fixed outside",
+    None: "Stalled=True; not retried until the spec changes",
 }
 
 

@@ -44,7 +44,7 @@ class CrdState(Enum):
     """Not being deleted: a deleted object is just that object being deleted."""
     DELETING = "Deleting"
     """Being deleted, which deletes every object with it: the objects let go (see
-    :func:`~.rules.first.crd_deleted`)."""
+    :func:`~.rules.before_eks.crd_deleted`)."""
     UNREAD = "Unread"
     """Could not be read (no permission, no answer): a deleted object cannot be told apart from
     a deleted CRD, so its deletion waits."""
@@ -58,7 +58,8 @@ class Checks:
     denied: str | None = None
     """Why the tenancy policy does not permit the object (``None``: it does)."""
     rival: str | None = None
-    """An older object (``<namespace>/<name>``) naming the same config (see :mod:`~.guards.claims`)."""
+    """An older object (``<namespace>/<name>``) naming the same config (see
+    :mod:`~.guards.claims`)."""
     issuer: IssuerCheck | None = None
     """The issuer pre-flight of this pass, if one ran."""
     issuer_mode: IssuerCheckMode = IssuerCheckMode.ENFORCE
@@ -82,8 +83,8 @@ class Observation:
     """The config this pass works on (empty: the base name, ``obj.config_name``). During a
     make-before-break replacement, the new config's derived name."""
     identity: Owner | None = None
-    """Who this object is in ownership tags (see :mod:`~.guards.ownership`); by default its namespace
-    and name without a management cluster."""
+    """Who this object is in ownership tags (see :mod:`~.guards.ownership`); by default its
+    namespace and name without a management cluster."""
     checks: Checks = Checks()
     """What the handler found out before the pass (tenancy, rivals, issuer)."""
     config: ObservedConfig | None = None
@@ -98,7 +99,8 @@ class Observation:
     config_unread: bool = False
     """The config was not described: the object is new to EKS, so it is presumed absent and
     the pass associates at once. EKS refuses a name that is taken (or replays the same token),
-    and a refused Associate is followed by the full look (see :mod:`~eks_oidc_operator.runtime.gather`)."""
+    and a refused Associate is followed by the full look (see
+    :mod:`~eks_oidc_operator.reconcile.reading.observe`)."""
     update: EksUpdate | None = None
     """The tracked (``status.update``) or recovered update, freshly described when it mattered."""
     cluster_missing: bool = False

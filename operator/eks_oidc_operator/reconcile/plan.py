@@ -85,16 +85,18 @@ class Untag:
 
 
 @dataclass(frozen=True)
-class Hold:
-    """Make no EKS calls for the object until its spec changes or a retry is asked for (the
-    ``eksoidc.io/retry`` annotation), or until ``after`` seconds have passed (when set)."""
+class HoldOrder:
+    """A verdict's order to hold: make no EKS calls for the object until its spec changes or a
+    retry is asked for (the ``eksoidc.io/retry`` annotation), or until ``after`` seconds have
+    passed (when set). Status records the hold itself as
+    :class:`eks_oidc_operator.models.status.Hold`."""
 
     after: float | None = None
     kept: bool = False
     """The hold status records goes on unchanged (the pass that found it still holding)."""
 
 
-KEPT = Hold(kept=True)
+KEPT = HoldOrder(kept=True)
 """The verdict of a pass that found the object held: status keeps its hold as it was."""
 
 StartUpdate = Associate | Disassociate
@@ -124,7 +126,7 @@ class Verdict:
     keep_recorded: bool = False
     """The pass learned nothing reliable about EKS (an error, a lost turn): status keeps the
     ARN, config status and update it recorded."""
-    hold: Hold | None = None
+    hold: HoldOrder | None = None
     """Stop calling EKS for the object after this verdict (permanent refusals)."""
     fallback: str | None = None
     """EKS refused the new config of a make-before-break replacement next to the old one: why.

@@ -110,9 +110,9 @@ def _resumed(obs: Observation) -> tuple[Event, ...]:
     return (Event(EventType.NORMAL, reasons.RESUMED, message),)
 
 
-def preflight(obs: Observation, ctx: Context) -> Plan | None:
+def plan_before_eks(obs: Observation, ctx: Context) -> Plan | None:
     """The plan of a pass that ends before any AWS call, or ``None`` when EKS must be read."""
-    verdict = rules.before_eks(obs, ctx)
+    verdict = rules.verdict_before_eks(obs, ctx)
     if verdict is None:
         return None
     return _planned(obs, ctx, verdict)
@@ -188,21 +188,31 @@ def _eks_view(
     previous = obs.obj.status
     if verdict.keep_recorded:
         return previous.identity_provider_config_arn, previous.config_status, previous.update
+    update = _recorded(obs.update) or previous.update
     if obs.obj.observe_only:
         # What the object owns stays as recorded: observing a config never makes it ours (a
         # later switch to Full must go through the adoption rules).
-        update = _recorded(obs.update) or previous.update
         return previous.identity_provider_config_arn, obs.config_status, update
+    return _eks_arn(obs, verdict), _eks_config_status(obs), update
+
+
+def _eks_arn(obs: Observation, verdict: Verdict) -> str | None:
+    """The ARN status records: the observed config's once it is this object's (adopted,
+    recorded, or created by it), else the one recorded for the config worked on."""
     config, arn = obs.config, obs.recorded_arn
     if config is not None and (verdict.adopt or arn == config.arn or obs.created_by_us):
-        arn = config.arn
-    if config is not None:
-        config_status = obs.config_status
-    elif obs.only_polled:
-        config_status = previous.config_status  # not looked at while EKS works on the update
-    else:
-        config_status = None  # looked at, and gone
-    return arn, config_status, _recorded(obs.update) or previous.update
+        return config.arn
+    return arn
+
+
+def _eks_config_status(obs: Observation) -> ConfigStatus | None:
+    """The config status status records: as observed, as recorded when the pass did not look,
+    and none when it looked and found no config."""
+    if obs.config is not None:
+        return obs.config_status
+    if obs.only_polled:
+        return obs.obj.status.config_status  # not looked at while EKS works on the update
+    return None  # looked at, and gone
 
 
 def _observed_arn(obs: Observation, verdict: Verdict) -> str | None:
@@ -328,28 +338,43 @@ def _scheduled(draft: Plan, obs: Observation, ctx: Context) -> Plan:
     """``draft`` with when to look again, and the poll count the next pass continues from."""
     verdict, timings = draft.verdict, ctx.timings
     polls = 0 if verdict.starts_update is not None else ctx.polls
-    retry_after = (
-        retry_delay(verdict.retry, ctx.retries, timings, ctx.rng) if verdict.retry else None
-    )
-    if verdict.hold is not None and verdict.hold.after is not None:
-        retry_after = verdict.hold.after  # look again when the hold is up, not before
-    if verdict.after is not None:
-        retry_after = verdict.after
+    retry_after = _retry_after(verdict, ctx)
     if obs.deleting:
-        # Timers do not run on a deleted object: the delete handler polls by being retried, and
-        # never waits for a change that cannot come (a stuck finalizer blocks the namespace).
-        if verdict.kind is Kind.RELEASE:
-            retry_after = None
-        elif verdict.kind is Kind.WAIT:
-            retry_after = poll_delay(polls, timings)
-        elif retry_after is None:
-            retry_after = timings.poll_max
+        retry_after = _deleting_retry_after(verdict, retry_after, polls, ctx)
         return dataclasses.replace(draft, retry_after=retry_after, polls=polls)
     if not in_flight(draft.status):
         return dataclasses.replace(draft, retry_after=retry_after, polls=0)
     return dataclasses.replace(
         draft, retry_after=retry_after, poll_after=poll_delay(polls, timings), polls=polls
     )
+
+
+def _retry_after(verdict: Verdict, ctx: Context) -> float | None:
+    """When the verdict asks to run again: exactly its ``after``, else when its hold is up,
+    else its retry's backoff (``None``: on a change or a timer)."""
+    # Drawn even when overridden below, so the jitter's random sequence stays the same.
+    retry_after = (
+        retry_delay(verdict.retry, ctx.retries, ctx.timings, ctx.rng) if verdict.retry else None
+    )
+    if verdict.hold is not None and verdict.hold.after is not None:
+        retry_after = verdict.hold.after  # look again when the hold is up, not before
+    if verdict.after is not None:
+        retry_after = verdict.after
+    return retry_after
+
+
+def _deleting_retry_after(
+    verdict: Verdict, retry_after: float | None, polls: int, ctx: Context
+) -> float | None:
+    """When a pass on a deleted object runs again: never once released, at the poll pace
+    while it waits, else as asked (at the longest poll interval when not asked)."""
+    # Timers do not run on a deleted object: the delete handler polls by being retried, and
+    # never waits for a change that cannot come (a stuck finalizer blocks the namespace).
+    if verdict.kind is Kind.RELEASE:
+        return None
+    if verdict.kind is Kind.WAIT:
+        return poll_delay(polls, ctx.timings)
+    return ctx.timings.poll_max if retry_after is None else retry_after
 
 
 def _recorded(update: EksUpdate | None) -> EksUpdate | None:

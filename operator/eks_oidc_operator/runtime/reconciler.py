@@ -80,7 +80,7 @@ def _pass(
     # without a call. (A pass that then starts nothing frees the turn at its end.)
     holder = seat.take() if _may_associate(obj) else None
     base = Observation(obj, identity=identity, checks=checks, gate_holder=holder or seat.holder())
-    early = planner.preflight(base, ctx)
+    early = planner.plan_before_eks(base, ctx)
     if early is not None:
         if not early.verdict.queued:
             # Decided without AWS: nothing of ours is in flight through this pass.

@@ -154,18 +154,13 @@ class Runtime:
         post_event: EventPoster = no_events,
     ) -> Runtime:
         """Build the runtime; no network call happens here (clients are made lazily)."""
-        region = (
-            settings.default_region
-            or os.environ.get("AWS_REGION")
-            or os.environ.get("AWS_DEFAULT_REGION")
-        )
         return cls(
             settings=settings,
             clients=LazyClients(settings),
             timings=settings.timings(),
             gate=ClusterGate(),
             rng=random.Random(),  # noqa: S311 - jitter, not cryptography
-            default_region=region,
+            default_region=_default_region(settings),
             namespaces=namespaces,
             post_event=post_event,
             tenancy=PolicySource(
@@ -188,3 +183,12 @@ class Runtime:
             ),
             crd=ApiCrdReader(),
         )
+
+
+def _default_region(settings: OperatorSettings) -> str | None:
+    """The region of objects that name none: the setting, else the SDK's environment."""
+    return (
+        settings.default_region
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+    )

@@ -30,7 +30,7 @@ from eks_oidc_operator.runtime.port import EksPort
 from eks_oidc_operator.runtime.services import Runtime
 from eks_oidc_operator.runtime.tenancy_source import PolicySource
 from eks_oidc_operator.settings import OperatorSettings
-from tests.unit.reconcile.factories import FakeEks, config, update
+from tests.support.factories import FakeEks, config, update
 
 TIMINGS = Timings()
 

@@ -13,7 +13,7 @@ from eks_oidc_operator.reconcile.conditions import (
     set_condition,
     stalled,
 )
-from tests.unit.reconcile.factories import NOW
+from tests.support.factories import NOW
 
 LATER = NOW + timedelta(minutes=5)
 

@@ -17,7 +17,7 @@ from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.runtime.pacing.gate import ClusterGate
 from eks_oidc_operator.runtime.reconciler import reconcile
-from tests.unit.reconcile.factories import ARN, FakeEks, config, ctx, obj, ours, update
+from tests.support.factories import ARN, FakeEks, config, ctx, obj, ours, update
 
 PAUSED = {constants.PAUSED_ANNOTATION: "true"}
 KEY = ("eu-west-1", "prod")

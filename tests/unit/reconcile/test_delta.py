@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eks_oidc_operator.models import OidcConfigSpec
 from eks_oidc_operator.reconcile.replacement.delta import oidc_differences, tag_delta
-from tests.unit.reconcile.factories import config
+from tests.support.factories import config
 
 
 def _spec(**fields: object) -> OidcConfigSpec:

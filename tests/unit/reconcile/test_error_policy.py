@@ -5,60 +5,53 @@ from __future__ import annotations
 import pytest
 
 from eks_oidc_operator.reconcile.error_policy import (
-    Retry,
     api_error_policy,
-    markdown_table,
     update_error_policy,
 )
-from eks_oidc_testing.paths import REPO
+from eks_oidc_operator.reconcile.timing import Backoff
 
 
 @pytest.mark.parametrize(
     ("code", "reason", "retry"),
     [
-        ("ResourceInUseException", "ClusterUpdateInProgress", Retry.BACKOFF),
-        ("ResourceNotFoundException", "ClusterNotFound", Retry.BACKOFF),
-        ("InvalidParameterException", "InvalidParameterException", Retry.NEVER),
-        ("InvalidRequestException", "InvalidRequestException", Retry.BACKOFF),
-        ("ThrottlingException", "ThrottlingException", Retry.BACKOFF),
-        ("TooManyRequestsException", "ThrottlingException", Retry.BACKOFF),
-        ("ServerException", "ServerException", Retry.BACKOFF),
-        ("ServiceUnavailableException", "ServiceUnavailableException", Retry.BACKOFF),
-        ("AccessDeniedException", "AccessDeniedException", Retry.SLOW),
-        ("NoCredentialsError", "NoCredentials", Retry.SLOW),
-        ("ExpiredTokenException", "CredentialsInvalid", Retry.SLOW),
-        ("EndpointConnectionError", "EksUnreachable", Retry.BACKOFF),
-        ("SomethingNew", "SomethingNew", Retry.BACKOFF),
+        ("ResourceInUseException", "ClusterUpdateInProgress", Backoff.TRANSIENT),
+        ("ResourceNotFoundException", "ClusterNotFound", Backoff.TRANSIENT),
+        ("InvalidParameterException", "InvalidParameterException", None),
+        ("InvalidRequestException", "InvalidRequestException", Backoff.TRANSIENT),
+        ("ThrottlingException", "ThrottlingException", Backoff.TRANSIENT),
+        ("TooManyRequestsException", "ThrottlingException", Backoff.TRANSIENT),
+        ("ServerException", "ServerException", Backoff.TRANSIENT),
+        ("ServiceUnavailableException", "ServiceUnavailableException", Backoff.TRANSIENT),
+        ("AccessDeniedException", "AccessDeniedException", Backoff.SLOW),
+        ("NoCredentialsError", "NoCredentials", Backoff.SLOW),
+        ("ExpiredTokenException", "CredentialsInvalid", Backoff.SLOW),
+        ("EndpointConnectionError", "EksUnreachable", Backoff.TRANSIENT),
+        ("SomethingNew", "SomethingNew", Backoff.TRANSIENT),
     ],
 )
-def test_api_errors_map_to_reason_and_retry(code: str, reason: str, retry: Retry) -> None:
+def test_api_errors_map_to_reason_and_retry(code: str, reason: str, retry: Backoff | None) -> None:
     policy = api_error_policy(code)
     assert (policy.reason, policy.retry) == (reason, retry)
-    assert policy.stalled == (retry is not Retry.BACKOFF)
+    assert policy.stalled == (retry is not Backoff.TRANSIENT)
 
 
 @pytest.mark.parametrize(
     ("code", "reason", "retry"),
     [
-        ("ConfigurationConflict", "UpdateFailedConfigurationConflict", Retry.NEVER),
-        ("AccessDenied", "UpdateFailedAccessDenied", Retry.SLOW),
-        ("Unknown", "UpdateFailedUnknown", Retry.SLOW),
-        ("ClusterUnreachable", "UpdateFailedClusterUnreachable", Retry.SLOW),
-        (None, "UpdateFailed", Retry.SLOW),
-        ("BrandNewCode", "UpdateFailedBrandNewCode", Retry.SLOW),
+        ("ConfigurationConflict", "UpdateFailedConfigurationConflict", None),
+        ("AccessDenied", "UpdateFailedAccessDenied", Backoff.SLOW),
+        ("Unknown", "UpdateFailedUnknown", Backoff.SLOW),
+        ("ClusterUnreachable", "UpdateFailedClusterUnreachable", Backoff.SLOW),
+        (None, "UpdateFailed", Backoff.SLOW),
+        ("BrandNewCode", "UpdateFailedBrandNewCode", Backoff.SLOW),
     ],
 )
-def test_failed_update_codes_always_stall(code: str | None, reason: str, retry: Retry) -> None:
+def test_failed_update_codes_always_stall(
+    code: str | None, reason: str, retry: Backoff | None
+) -> None:
     policy = update_error_policy(code)
     assert (policy.reason, policy.retry) == (reason, retry)
     assert policy.stalled
-
-
-def test_the_documented_table_is_the_implemented_one() -> None:
-    doc = (REPO / "docs" / "errors.md").read_text()
-    begin, end = "<!-- BEGIN GENERATED TABLE -->\n", "<!-- END GENERATED TABLE -->"
-    generated = doc[doc.index(begin) + len(begin) : doc.index(end)]
-    assert generated == markdown_table(), "docs/errors.md is stale: regenerate the table"
 
 
 def test_a_network_failure_on_the_way_to_sts_is_not_called_eks_unreachable() -> None:

@@ -14,7 +14,7 @@ from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.reconcile.planner import plan, started
 from eks_oidc_operator.reconcile.timing import Timings, poll_delay
-from tests.unit.reconcile.factories import ARN, NOW, OTHER_ARN, config, ctx, obj, ours, update
+from tests.support.factories import ARN, NOW, OTHER_ARN, config, ctx, obj, ours, update
 from tests.unit.reconcile.test_rules import CASES
 
 TIMINGS = Timings()

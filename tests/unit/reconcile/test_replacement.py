@@ -26,7 +26,7 @@ from eks_oidc_operator.reconcile.replacement.successor import (
 )
 from eks_oidc_operator.runtime.pacing.gate import ClusterGate
 from eks_oidc_operator.runtime.reconciler import reconcile
-from tests.unit.reconcile.factories import config, ctx, obj
+from tests.support.factories import config, ctx, obj
 
 OLD = {"issuerUrl": "https://login.example.com", "clientId": "kubernetes"}
 NEW = {"issuerUrl": "https://login.new.example.com", "clientId": "kubernetes"}

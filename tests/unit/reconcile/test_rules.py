@@ -27,12 +27,13 @@ from eks_oidc_operator.reconcile.guards.issuer import (
 from eks_oidc_operator.reconcile.guards.ownership import owner_of
 from eks_oidc_operator.reconcile.observation import Checks, CrdState, Observation
 from eks_oidc_operator.reconcile.plan import Associate, Disassociate, Kind, Plan, Tag, Untag
-from eks_oidc_operator.reconcile.planner import plan, preflight
+from eks_oidc_operator.reconcile.planner import plan, plan_before_eks
 from eks_oidc_operator.reconcile.replacement.successor import successor_name
+from eks_oidc_operator.reconcile.rules import before_eks
 from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.reconcile.tokens import association_token, disassociation_token
 from eks_oidc_testing.paths import REPO
-from tests.unit.reconcile.factories import (
+from tests.support.factories import (
     ARN,
     NOW,
     OTHER_ARN,
@@ -92,7 +93,7 @@ def _plan(resource: OidcIdentityProvider, **fields: Any) -> Plan:
     tenancy; those that are pass their own checks)."""
     fields.setdefault("checks", GRANTED)
     observation = Observation(resource, **fields)
-    return preflight(observation, ctx()) or plan(observation, ctx())
+    return plan_before_eks(observation, ctx()) or plan(observation, ctx())
 
 
 FAILED_UPDATE = {
@@ -965,9 +966,9 @@ def test_every_rule_has_a_row() -> None:
     chains = {
         rule.__name__
         for rule in (
-            *rules.BEFORE_APPLY,
-            *rules.BEFORE_OBSERVE,
-            *rules.BEFORE_DELETE,
+            *before_eks.APPLY,
+            *before_eks.OBSERVE,
+            *before_eks.DELETE,
             *rules.APPLY,
             *rules.OBSERVE,
             *rules.DELETE,
@@ -1121,12 +1122,12 @@ def _documented_chain(doc: str, heading: str) -> list[str]:
 
 def test_the_architecture_doc_lists_the_chains_as_they_are() -> None:
     doc = (REPO / "docs" / "architecture.md").read_text()
-    assert _documented_chain(doc, "Before any AWS call") == [r.__name__ for r in rules.BEFORE_APPLY]
+    assert _documented_chain(doc, "Before any AWS call") == [r.__name__ for r in before_eks.APPLY]
     assert _documented_chain(doc, "Deletion, before any AWS call") == [
-        r.__name__ for r in rules.BEFORE_DELETE
+        r.__name__ for r in before_eks.DELETE
     ]
     assert _documented_chain(doc, "Observed only, before any AWS call") == [
-        r.__name__ for r in rules.BEFORE_OBSERVE
+        r.__name__ for r in before_eks.OBSERVE
     ]
     assert _documented_chain(doc, "Object in use") == [r.__name__ for r in rules.APPLY]
     assert _documented_chain(doc, "Object observed only") == [r.__name__ for r in rules.OBSERVE]

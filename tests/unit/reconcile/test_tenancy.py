@@ -15,7 +15,7 @@ from eks_oidc_operator.reconcile.guards.ownership import (
 )
 from eks_oidc_operator.reconcile.guards.tenancy import decide
 from eks_oidc_operator.reconcile.limits import provider_limit
-from tests.unit.reconcile.factories import obj
+from tests.support.factories import obj
 
 ROLE_A = "arn:aws:iam::111111111111:role/eks-oidc-team-a"
 ROLE_B = "arn:aws:iam::222222222222:role/eks-oidc-team-b"

@@ -11,7 +11,7 @@ from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.runtime.cluster_facts import ClusterFacts
 from eks_oidc_operator.runtime.pacing.gate import ClusterGate
 from eks_oidc_operator.runtime.reconciler import reconcile
-from tests.unit.reconcile.factories import FakeEks, ctx, obj
+from tests.support.factories import FakeEks, ctx, obj
 
 SCOPE = ("eu-west-1", "", "")
 

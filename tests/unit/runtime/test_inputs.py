@@ -13,7 +13,7 @@ from eks_oidc_operator.reconcile.observation import CrdState
 from eks_oidc_operator.runtime.crd_state import FixedCrdReader
 from eks_oidc_operator.runtime.inputs import Sources, collect
 from eks_oidc_operator.runtime.tenancy_source import Loaded
-from tests.unit.reconcile.factories import obj
+from tests.support.factories import obj
 
 OPEN = TenancyPolicy.model_validate(
     {"rules": [{"name": "all", "namespaces": ["*"], "operatorIdentity": True}]}

@@ -16,10 +16,10 @@ from eks_oidc_operator.models import OidcIdentityProvider
 from eks_oidc_operator.models.eks import EksError
 from eks_oidc_operator.reconcile.observation import Checks
 from eks_oidc_operator.reconcile.plan import Plan
-from eks_oidc_operator.runtime.gather import presumed_absent
+from eks_oidc_operator.reconcile.reading.observe import presumed_absent
 from eks_oidc_operator.runtime.pacing.gate import ClusterGate
 from eks_oidc_operator.runtime.reconciler import reconcile
-from tests.unit.reconcile.factories import ARN, FakeEks, config, ctx, obj, ours, update
+from tests.support.factories import ARN, FakeEks, config, ctx, obj, ours, update
 
 
 def _run(

@@ -24,7 +24,7 @@ class Asks:
     """Run the pre-flight now (see :func:`~.issuer.needs_check`)."""
     crd: bool
     """Read the CRD: a deletion must know whether the CRD itself is going
-    (:func:`~.rules.first.crd_deleted`)."""
+    (:func:`~.rules.before_eks.crd_deleted`)."""
 
 
 def asks(obj: OidcIdentityProvider, default_mode: IssuerCheckMode, access: Access) -> Asks:

@@ -4,25 +4,20 @@ EKS cannot edit an identity-provider config, so any difference in ``spec.oidc`` 
 replacement; tags are the one thing that can change in place. EKS fills some defaults itself
 (``usernameClaim`` is ``sub`` when not given, unset prefixes and claims come back omitted or
 empty), so "not set in the spec" matches EKS's default rather than demanding an exact echo.
+Which fields there are, and what EKS reports for each when unset, is the field table's
+(:mod:`eks_oidc_operator.models.oidc_fields`): a new field is compared without an edit here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from eks_oidc_operator.constants import RESERVED_TAG_PREFIX
 from eks_oidc_operator.models import OidcConfigSpec
 from eks_oidc_operator.models.eks import ObservedConfig
-
-DEFAULT_USERNAME_CLAIM = "sub"
-"""EKS's documented default for ``usernameClaim``."""
-
-
-def _same(desired: str | None, observed: str | None, *defaults: str) -> bool:
-    if desired is None:
-        return observed in (None, "", *defaults)
-    return desired == observed
+from eks_oidc_operator.models.oidc_fields import OIDC_SETTINGS, OidcField, Shape
 
 
 def normalised_issuer(url: str) -> str:
@@ -35,24 +30,21 @@ def normalised_issuer(url: str) -> str:
 
 
 def oidc_differences(desired: OidcConfigSpec, observed: ObservedConfig) -> list[str]:
-    """Dotted names of the ``spec.oidc`` fields whose value EKS does not have."""
-    differences = []
-    if desired.issuer_url != observed.issuer_url:
-        differences.append("spec.oidc.issuerUrl")
-    if desired.client_id != observed.client_id:
-        differences.append("spec.oidc.clientId")
-    if not _same(desired.username_claim, observed.username_claim, DEFAULT_USERNAME_CLAIM):
-        differences.append("spec.oidc.usernameClaim")
-    # EKS may echo its default prefix (`<issuerUrl>#`) for claims other than email.
-    if not _same(desired.username_prefix, observed.username_prefix, f"{desired.issuer_url}#"):
-        differences.append("spec.oidc.usernamePrefix")
-    if not _same(desired.groups_claim, observed.groups_claim):
-        differences.append("spec.oidc.groupsClaim")
-    if not _same(desired.groups_prefix, observed.groups_prefix):
-        differences.append("spec.oidc.groupsPrefix")
-    if dict(desired.required_claims or {}) != dict(observed.required_claims):
-        differences.append("spec.oidc.requiredClaims")
-    return differences
+    """Dotted names of the ``spec.oidc`` fields whose value EKS does not have, in spec order."""
+    return [
+        f"spec.oidc.{field.wire}"
+        for field in OIDC_SETTINGS
+        if _differs(field, desired, field.of(observed))
+    ]
+
+
+def _differs(field: OidcField, desired: OidcConfigSpec, observed: Any) -> bool:
+    wanted = field.of(desired)
+    if field.shape is Shape.MAP:
+        return dict(wanted or {}) != dict(observed or {})
+    if wanted is None:
+        return observed not in (None, "", *field.unset_echoes(desired))
+    return bool(wanted != observed)
 
 
 @dataclass(frozen=True)

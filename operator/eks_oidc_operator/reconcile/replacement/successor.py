@@ -18,6 +18,7 @@ from eks_oidc_operator.models import (
     ReplacementPolicy,
 )
 from eks_oidc_operator.models.eks import ObservedCluster, ObservedConfig
+from eks_oidc_operator.models.oidc_fields import OIDC_FIELDS
 from eks_oidc_operator.models.spec import MAX_CONFIG_NAME
 from eks_oidc_operator.reconcile.limits import MANY_PROVIDERS_FROM, provider_limit
 from eks_oidc_operator.reconcile.replacement.delta import normalised_issuer, oidc_differences
@@ -29,14 +30,20 @@ DIGEST_LENGTH = 8
 def successor_name(base: str, oidc: OidcConfigSpec) -> str:
     """The config name a make-before-break replacement gives ``oidc``: ``<base>-<digest>``.
 
-    The digest covers every setting EKS stores except the name (canonical JSON, keys sorted,
-    unset fields left out), so the same settings always get the same name and any change gets
-    another. The base is shortened when needed to keep the name within EKS's 100 characters; the
-    result still starts with the base's first character, so it matches EKS's name pattern.
+    The digest covers the fields the field table says name the successor (every setting EKS
+    stores, not the name), as canonical JSON with keys sorted, so the same settings always get the
+    same name and any change gets another. A field left at the model's default is left out: a
+    field added later with a default then changes no existing object's successor name (for the
+    fields of old, all defaulting to ``None``, that is the "unset left out" of before, so their
+    digests are unchanged). The base is shortened when needed to keep the name within EKS's 100
+    characters; the result still starts with the base's first character, so it matches EKS's
+    name pattern.
     """
-    settings = oidc.model_dump(
-        by_alias=True, exclude={"identity_provider_config_name"}, exclude_none=True
-    )
+    settings = {
+        field.wire: field.of(oidc)
+        for field in OIDC_FIELDS
+        if field.names_successor and not field.is_default(oidc)
+    }
     canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:DIGEST_LENGTH]
     room = MAX_CONFIG_NAME - DIGEST_LENGTH - 1

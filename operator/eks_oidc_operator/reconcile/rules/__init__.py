@@ -1,6 +1,6 @@
 """Pure: the rule chains. The first rule that recognises the observation gives the verdict.
 
-Two chains run in each pass. The first (:mod:`~.first`) runs before any AWS call, on the object
+Two chains run in each pass. The first (:mod:`~.before_eks`) runs before any AWS call, on the object
 alone; when it matches, the pass ends there. Otherwise EKS is read and the apply, observe
 (``managementPolicy: Observe``, :mod:`~.observe`) or deletion chain decides.
 
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Verdict
-from eks_oidc_operator.reconcile.rules import apply, delete, first, observe
+from eks_oidc_operator.reconcile.rules import apply, before_eks, delete, observe
 from eks_oidc_operator.reconcile.rules.common import cluster_busy
 
 Rule = Callable[[Observation, Context], Verdict | None]
@@ -26,21 +26,18 @@ Rule = Callable[[Observation, Context], Verdict | None]
 APPLY: Sequence[Rule] = apply.RULES
 DELETE: Sequence[Rule] = delete.RULES
 OBSERVE: Sequence[Rule] = observe.RULES
-BEFORE_APPLY: Sequence[Rule] = first.APPLY
-BEFORE_OBSERVE: Sequence[Rule] = first.OBSERVE
-BEFORE_DELETE: Sequence[Rule] = first.DELETE
 
 
 def _chains(obs: Observation) -> tuple[Sequence[Rule], Sequence[Rule]]:
     """The object's pre-AWS chain and its chain after EKS is read."""
     if obs.deleting:
-        return BEFORE_DELETE, DELETE
+        return before_eks.DELETE, DELETE
     if obs.obj.observe_only:
-        return BEFORE_OBSERVE, OBSERVE
-    return BEFORE_APPLY, APPLY
+        return before_eks.OBSERVE, OBSERVE
+    return before_eks.APPLY, APPLY
 
 
-def before_eks(obs: Observation, ctx: Context) -> Verdict | None:
+def verdict_before_eks(obs: Observation, ctx: Context) -> Verdict | None:
     """The verdict of the first pre-AWS rule that matches, or ``None``: EKS must be read."""
     for rule in _chains(obs)[0]:
         found = rule(obs, ctx)

@@ -7,18 +7,11 @@ from typing import Any
 from eks_oidc_operator.models import EksUpdate, Phase
 from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, Retry, api_error_policy
+from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, api_error_policy
 from eks_oidc_operator.reconcile.observation import Observation
-from eks_oidc_operator.reconcile.plan import Event, Hold, Kind, Verdict
+from eks_oidc_operator.reconcile.plan import Event, HoldOrder, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.timing import Backoff
-
-BACKOFF_OF: dict[Retry, Backoff | None] = {
-    Retry.BACKOFF: Backoff.TRANSIENT,
-    Retry.SLOW: Backoff.SLOW,
-    Retry.NEVER: None,
-}
-"""The retry schedule of each retry policy (``None``: only a spec change moves it)."""
 
 
 def eks_error(obs: Observation, ctx: Context) -> Verdict | None:
@@ -49,9 +42,9 @@ def eks_error(obs: Observation, ctx: Context) -> Verdict | None:
         policy.reason,
         message,
         events=events,
-        retry=BACKOFF_OF[policy.retry],
+        retry=policy.retry,
         keep_recorded=True,
-        hold=Hold() if policy.retry is Retry.NEVER else None,
+        hold=HoldOrder() if policy.retry is None else None,
     )
 
 
@@ -87,7 +80,7 @@ def warned_stall(reason: str, message: str, **extra: Any) -> Verdict:
 
 def stalled_on(update: EksUpdate, policy: ErrorPolicy) -> Verdict:
     """A failed update stalls the object with EKS's code and words, retried as its policy says."""
-    return warned_stall(policy.reason, failure_message(update), retry=BACKOFF_OF[policy.retry])
+    return warned_stall(policy.reason, failure_message(update), retry=policy.retry)
 
 
 def failure_message(update: EksUpdate) -> str:

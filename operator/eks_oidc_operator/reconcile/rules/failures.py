@@ -18,9 +18,9 @@ from eks_oidc_operator import constants
 from eks_oidc_operator.models import EksUpdate
 from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.error_policy import Retry, update_error_policy
+from eks_oidc_operator.reconcile.error_policy import update_error_policy
 from eks_oidc_operator.reconcile.observation import Observation
-from eks_oidc_operator.reconcile.plan import Event, Hold, Verdict
+from eks_oidc_operator.reconcile.plan import Event, HoldOrder, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.rules.common import stalled_on
 from eks_oidc_operator.reconcile.timing import Backoff, retry_delay
@@ -53,7 +53,7 @@ def after_failure(obs: Observation, ctx: Context, failed: EksUpdate, again: Verd
     code = failed.errors[0].error_code if failed.errors else None
     policy = update_error_policy(code)
     spent = obs.obj.status.automatic_retries or 0
-    retryable = policy.retry is not Retry.NEVER and spent < MAX_AUTOMATIC_RETRIES
+    retryable = policy.retry is not None and spent < MAX_AUTOMATIC_RETRIES
     if obs.obj.status.hold is not None and retryable:
         # The hold of the last stall is up (the pre-EKS rules let the pass through): retry.
         attempt = f"automatic retry {spent + 1} of {MAX_AUTOMATIC_RETRIES}"
@@ -69,11 +69,11 @@ def after_failure(obs: Observation, ctx: Context, failed: EksUpdate, again: Verd
         next_step = (
             f"automatic retry {spent + 1} of {MAX_AUTOMATIC_RETRIES} in about {round(delay)}s"
         )
-        hold = Hold(after=delay)
+        hold = HoldOrder(after=delay)
     else:
-        left = "no automatic retries left" if policy.retry is not Retry.NEVER else "not retried"
+        left = "no automatic retries left" if policy.retry is not None else "not retried"
         next_step = f"{left}: {ASK_FOR_RETRY}"
-        hold = Hold()
+        hold = HoldOrder()
     message = f"{stalled.message} ({next_step})"
     event = Event(EventType.WARNING, stalled.reason, message)
     return dataclasses.replace(stalled, message=message, events=(event,), retry=None, hold=hold)

@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eks_oidc_operator.reconcile.scheduling import Timer, TimerFacts, next_timer
+from eks_oidc_operator.reconcile.scheduling import Due, Timer, TimerFacts, next_timer
 from eks_oidc_operator.reconcile.timing import Timings
 
 _log = logging.getLogger(__name__)
@@ -170,9 +170,28 @@ class Timers:
         unrelated watch event must not put a drift check off forever)."""
         assert self._facts is not None
         assert self._loop is not None
+        due = self._due(entry)
+        if due is None or due.kind is Timer.RESYNC:
+            entry.woken = False  # a wake-up is for a queued object's poll only
+        if due is None:
+            self._cancel(entry)
+            return
+        if entry.running:
+            return  # planned again when the pass ends
+        if not fresh and self._stands(entry, due):
+            return
+        self._cancel(entry)
+        entry.kind = due.kind
+        entry.handle = self._loop.call_at(
+            self._loop.time() + due.delay, self._fire, uid, context=self._context
+        )
+
+    def _due(self, entry: _Entry) -> Due | None:
+        """The timer the object needs now, from its body and memo (``None``: no timer)."""
+        assert self._facts is not None
         metadata = entry.body.get("metadata") or {}
         facts = self._facts(entry.body, entry.memo)
-        due = next_timer(
+        return next_timer(
             waiting=facts.waiting,
             queued=facts.queued,
             paused=self._paused(metadata.get("annotations") or {}),
@@ -183,25 +202,17 @@ class Timers:
             timings=self._timings,
             rng=self._rng,
         )
-        if due is None or due.kind is Timer.RESYNC:
-            entry.woken = False  # a wake-up is for a queued object's poll only
-        if due is None:
-            self._cancel(entry)
-            return
-        if entry.running:
-            return  # planned again when the pass ends
-        if not fresh and entry.kind == due.kind and entry.handle is not None:
-            # The same timer is set. A drift check stays where it is (unrelated watch events
-            # must not put it off forever); a poll moves only earlier (an association started
-            # by another pass while the object waited for the gate's wake-up).
-            sooner = self._loop.time() + due.delay < entry.handle.when()
-            if due.kind is Timer.RESYNC or not sooner:
-                return
-        self._cancel(entry)
-        entry.kind = due.kind
-        entry.handle = self._loop.call_at(
-            self._loop.time() + due.delay, self._fire, uid, context=self._context
-        )
+
+    def _stands(self, entry: _Entry, due: Due) -> bool:
+        """Whether the timer already set stays as it is rather than being replaced by ``due``.
+        A drift check stays where it is (unrelated watch events must not put it off forever);
+        a poll moves only earlier (an association started by another pass while the object
+        waited for the gate's wake-up)."""
+        assert self._loop is not None
+        if entry.kind != due.kind or entry.handle is None:
+            return False
+        sooner = self._loop.time() + due.delay < entry.handle.when()
+        return due.kind is Timer.RESYNC or not sooner
 
     def _cancel(self, entry: _Entry) -> None:
         if entry.handle is not None:
