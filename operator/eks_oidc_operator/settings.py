@@ -1,7 +1,8 @@
 """Every knob of the operator, from ``EKS_OIDC_*`` environment variables (or Helm values).
 
-Read once, at start-up, by :mod:`eks_oidc_operator.handlers.lifecycle` and the CLI; lower layers
-get plain values, never this module (import-linter enforces it). AWS itself is configured the
+Read once, at start-up, by the CLI, which builds the runtime's services from it
+(:mod:`eks_oidc_operator.runtime.services`); everything else gets plain values, never this
+module (import-linter enforces it). AWS itself is configured the
 standard way (credential chain, ``AWS_REGION``, ``AWS_ENDPOINT_URL_EKS``), not here.
 """
 

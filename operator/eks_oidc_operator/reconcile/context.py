@@ -12,7 +12,8 @@ from eks_oidc_operator.reconcile.timing import Timings
 
 @dataclass(frozen=True)
 class Context:
-    """The pass's circumstances. Built by the handlers; read by gathering and the planner."""
+    """The pass's circumstances. Built by :mod:`eks_oidc_operator.runtime.passes`; read by
+    gathering and the planner."""
 
     region: str
     """The region resolved for the object (spec, else the operator's default); may be empty."""
@@ -28,7 +29,7 @@ class Context:
     (empty: not configured)."""
     polls: int = 0
     """How many polls of the work now in flight were made, this pass included when it is one:
-    the position in the poll schedule. Kept by the handlers as :attr:`Plan.polls` says."""
+    the position in the poll schedule. Kept between passes as :attr:`Plan.polls` says."""
 
 
 def pinned_region(obj: OidcIdentityProvider, default: str | None) -> str:

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 @dataclass(frozen=True)
 class Timings:
-    """Every delay the decision code uses, in seconds. Built from settings by the handlers."""
+    """Every delay the decision code uses, in seconds. Built from settings at start-up."""
 
     poll_initial: float = 30.0
     """First poll after an update starts (by default the flat interval: see the module)."""

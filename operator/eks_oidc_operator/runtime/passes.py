@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -96,15 +95,19 @@ def connector(
     """How the pass gets its EKS port: the (region, role) client, metered against the
     namespace's budget, guarded on a deletion, with cluster facts shared. Made lazily: a pass
     the first rules end makes no client at all."""
+
     # boto3 blocks (client creation may even ask instance metadata for credentials):
     # the whole pass runs in a worker thread, never on kopf's event loop.
-    client = functools.partial(
-        runtime.clients.get,
-        region,
-        obj.spec.role_arn,
-        external_id=access.external_id,
-        session_name=session_name(obj),
-    )
+    def client() -> EksPort:
+        # The session name is made here, in the worker thread, when a client is first needed:
+        # it imports boto3, which a pass the first rules end never needs.
+        return runtime.clients.get(
+            region,
+            obj.spec.role_arn,
+            external_id=access.external_id,
+            session_name=session_name(obj),
+        )
+
     scope = (region, obj.spec.role_arn or "", access.external_id or "")
     namespace = obj.metadata.namespace or ""
     # A deletion's disassociation asks the mass-deletion guard first, unless confirmed.

@@ -1,9 +1,9 @@
 """One pass: gather, plan (pure), execute the plan's calls, return the plan to write.
 
-This is the orchestrator, the only part of ``reconcile`` besides gathering that performs I/O,
-and it decides nothing: every answer that could change the plan (an EKS error, the update a call
-started, a lost turn at the cluster gate) goes back through the pure planner. It blocks: the
-handlers run it in a worker thread, never on kopf's event loop.
+This is the orchestrator: with gathering, the only code that calls EKS, and it decides nothing:
+every answer that could change the plan (an EKS error, the update a call started, a lost turn
+at the cluster gate) goes back through the pure planner. It blocks: :mod:`~.passes` runs it in
+a worker thread, never on kopf's event loop.
 """
 
 from __future__ import annotations
