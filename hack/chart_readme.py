@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from generated_doc import write_or_check
+
 CHART = Path(__file__).resolve().parent.parent / "charts" / "eks-oidc-operator"
 BEGIN, END = "<!-- BEGIN VALUES TABLE -->", "<!-- END VALUES TABLE -->"
 _KEY = re.compile(r"^(\s*)([A-Za-z][\w.-]*):(\s|$)")
@@ -96,16 +98,9 @@ def rendered(readme: str, values_text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    readme_path = CHART / "README.md"
-    current = readme_path.read_text()
-    fresh = rendered(current, (CHART / "values.yaml").read_text())
-    if "--check" in argv:
-        if fresh != current:
-            print("charts/eks-oidc-operator/README.md is stale: run `make chart-readme`")
-            return 1
-        return 0
-    readme_path.write_text(fresh)
-    return 0
+    readme = CHART / "README.md"
+    fresh = rendered(readme.read_text(), (CHART / "values.yaml").read_text())
+    return write_or_check(readme, fresh, argv, "make chart-readme")
 
 
 if __name__ == "__main__":

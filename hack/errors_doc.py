@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from eks_oidc_operator.reconcile.error_policy import markdown_table
+from generated_doc import write_or_check
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
 BEGIN, END = "<!-- BEGIN GENERATED TABLE -->", "<!-- END GENERATED TABLE -->"
@@ -31,15 +32,7 @@ def rendered(doc: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    current = DOC.read_text()
-    fresh = rendered(current)
-    if "--check" in argv:
-        if fresh != current:
-            print("docs/errors.md is stale: run `make docs`")
-            return 1
-        return 0
-    DOC.write_text(fresh)
-    return 0
+    return write_or_check(DOC, rendered(DOC.read_text()), argv, "make docs")
 
 
 if __name__ == "__main__":
