@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eks_oidc_testing.burst import APPLIERS, burst
+from eks_oidc_testing.burst import APPLIERS, ROLE_ACCOUNT, burst
 from eks_oidc_testing.issuer import local_issuers
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.stack import Stack, local_stack
@@ -430,6 +430,32 @@ def _floor(stack: Stack, n: int, c: int, ideal: float) -> int:
     return 0 if len(watch.added_at) == n else 1
 
 
+def _operator_env(env: dict[str, str], ca_file: Path, policy: Path | None) -> None:
+    """The operator's settings for the run, where ``--operator-env`` gave none."""
+    env.setdefault("EKS_OIDC_ISSUER_CA_FILE", str(ca_file))
+    env.setdefault("EKS_OIDC_ISSUER_ALLOW_CIDRS", "127.0.0.1/32")  # the local issuers
+    if policy is not None:
+        env.setdefault("EKS_OIDC_TENANCY_FILE", str(policy))
+
+
+def _roles_policy(workdir: Path) -> Path:
+    """A tenancy policy that grants the fleet's roles (and the operator's own identity)."""
+    policy = {
+        "rules": [
+            {
+                "name": "fleet-roles",
+                "namespaces": ["*"],
+                "roleArns": [f"arn:aws:iam::{ROLE_ACCOUNT}:role/fleet-role-*"],
+                "adopt": True,
+            },
+            {"name": "single-team", "namespaces": ["*"], "operatorIdentity": True, "adopt": True},
+        ]
+    }
+    path = workdir / "fleet-tenancy.yaml"
+    path.write_text(json.dumps(policy))
+    return path
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--objects", type=int, default=100)
@@ -447,6 +473,13 @@ def _arguments() -> argparse.Namespace:
         action="store_true",
         help="issuers on hosts that do not exist (the pre-flight then measures the resolver) "
         "instead of served ones the pre-flight verifies",
+    )
+    parser.add_argument(
+        "--roles",
+        type=int,
+        default=0,
+        help="spread the objects over this many roles (spec.roleArn, assumed through the "
+        "simulator's STS): the clients and credentials a fleet over many roles costs",
     )
     parser.add_argument(
         "--no-operator",
@@ -470,8 +503,7 @@ def main() -> int:
         if args.no_operator:
             return _floor(stack, n, c, ideal)
         issuers = None if args.unresolvable_issuers else served.base
-        env.setdefault("EKS_OIDC_ISSUER_CA_FILE", str(served.ca_file))
-        env.setdefault("EKS_OIDC_ISSUER_ALLOW_CIDRS", "127.0.0.1/32")  # the local issuers
+        _operator_env(env, served.ca_file, _roles_policy(stack.workdir) if args.roles else None)
         operator = stack.operator(env)
         time.sleep(5.0)  # settled after start-up, no objects yet
         idle = operator.rss_mib()
@@ -490,7 +522,7 @@ def main() -> int:
             CpuSampler(pids).running() as cpu,
         ):
             started = time.time()
-            burst(stack, n, c, issuers)
+            burst(stack, n, c, issuers, args.roles)
             applied = time.time() - started
             deadline = time.monotonic() + ideal * 3 + 300
             while len(watch.ready_at) < n and time.monotonic() < deadline:
@@ -499,6 +531,7 @@ def main() -> int:
             time.sleep(10.0)  # the last passes' writes and log lines land
         settled = operator.rss_mib()
         operations = stack.sim.calls_by_operation()
+        assumed = operations.pop("AssumeRole", 0)  # STS's, not EKS's
         journal = stack.sim.requests()
         updates = _updates(stack)
         lines, warnings = _log_lines(operator.log_path, log_start)
@@ -521,6 +554,11 @@ def main() -> int:
         print(f"completion -> Ready lag: {_percentiles(_ready_lags(updates, watch.ready_at))}")
         per_object = {op: round(k / n, 2) for op, k in sorted(operations.items())}
         print(f"EKS calls: {calls / n:.2f} per object {per_object}")
+        if args.roles:
+            print(
+                f"STS AssumeRole calls: {assumed} for {args.roles} roles and {n} objects "
+                f"({assumed / n:.2f} per object; each object's session name is its own)"
+            )
         print(
             f"EKS calls per minute per busy cluster: mean {busy_mean:.2f}, max {busy_max:.2f} "
             f"(all calls on the cluster, first call to last update's end); while an update is "

@@ -68,12 +68,17 @@ def test_names_status_subresource_and_printer_columns() -> None:
         "Phase",
         "Ready",
         "Update",
+        "Mode",
+        "Paused",
         "Target",
         "Reason",
         "Message",
         "Age",
     ]
     by_name = {column["name"]: column for column in version["additionalPrinterColumns"]}
+    # An observing or paused object is told apart at a glance, not only in its conditions.
+    assert by_name["Mode"]["jsonPath"] == ".spec.managementPolicy"
+    assert by_name["Paused"]["jsonPath"] == '.status.conditions[?(@.type=="Paused")].status'
     # Config is the config sign-in goes through now; -o wide adds the one being worked on.
     assert by_name["Config"]["jsonPath"] == ".status.servingConfigName"
     assert (by_name["Target"]["jsonPath"], by_name["Target"]["priority"]) == (

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build kube-apiserver, kubectl, etcd, helm (3) and helm4 from published Go modules, cached by
-# version.
+# Build kube-apiserver, kubectl, etcd, helm (3), helm4 and promtool from published Go modules,
+# cached by version.
 #
 # Why: no Docker engine and no download site are reachable here, but the Go module proxy is.
 # Versions come from the go.mod files beside this script (one source of truth); a binary is
@@ -48,5 +48,12 @@ helm4_version="$(modver "$here/helm4" helm.sh/helm/v4)"
 gobuild "$here/helm4" helm4 "$helm4_version" helm.sh/helm/v4/cmd/helm \
   "-s -w -X helm.sh/helm/v4/internal/version.version=$helm4_version" CGO_ENABLED=0
 link helm4
+# promtool, for `promtool test rules` on the chart's alerts (tests/chart). Prometheus's service
+# discoveries are left out (remove_all_sd): rule tests need none, and they are most of its build.
+promtool_version="$(modver "$here/promtool" github.com/prometheus/prometheus)"
+gobuild "$here/promtool" promtool "$promtool_version" github.com/prometheus/prometheus/cmd/promtool \
+  "-s -w -X github.com/prometheus/common/version.Version=$promtool_version" \
+  CGO_ENABLED=0 GOFLAGS=-tags=remove_all_sd
+link promtool
 
 cd "$out" && pwd

@@ -170,6 +170,13 @@ def _configure_logs(log_format: str, *, verbose: bool) -> None:
     logging.getLogger("kopf.objects").addFilter(_QuietRoutine())
     for name in QUIETED:
         logging.getLogger(name).addFilter(_QuietKnownFailures())
+    quiet_probes()
+
+
+def quiet_probes() -> None:
+    """The kubelet asks ``/healthz`` every few seconds; aiohttp (kopf's liveness server) logs
+    an access line for each at INFO: not news, so only its warnings are kept."""
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
 def _lead(settings: OperatorSettings) -> LeaseElector:

@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 
 from eks_oidc_operator import __version__, constants, revision
 from eks_oidc_operator.eks.telemetry import AwsResponse
-from eks_oidc_operator.reconcile.reasons import CLUSTER_UPDATE_IN_PROGRESS
+from eks_oidc_operator.reconcile.reasons import CLUSTER_UPDATE_IN_PROGRESS, UPDATE_FAILED
 
 # `_created` series double every counter's series for a timestamp nobody alerts on.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -133,6 +133,9 @@ class Summary:
     """An EKS update of the object is InProgress."""
     waiting_on: tuple[str, str] | None
     """``(region, cluster)`` when the object waits for another's update on that cluster."""
+    failing: bool = False
+    """Its last EKS update failed and it has not been Ready since: reported, held before an
+    automatic retry, retrying, or Stalled."""
 
 
 def summarise(body: Mapping[str, Any]) -> Summary:
@@ -142,21 +145,37 @@ def summarise(body: Mapping[str, Any]) -> Summary:
         (str(c.get("type")), str(c.get("status"))) for c in status.get("conditions") or ()
     )
     update = status.get("update") or {}
-    return Summary(
-        phase=str(status.get("phase") or "None"),
-        conditions=conditions,
-        in_flight=update.get("status") == constants.UPDATE_IN_PROGRESS,
-        waiting_on=_waiting_on(body, status),
-    )
-
-
-def _waiting_on(body: Mapping[str, Any], status: Mapping[str, Any]) -> tuple[str, str] | None:
-    """``(region, cluster)`` when the Ready condition says the object waits for another's
-    update on its cluster, else ``None``."""
+    in_flight = update.get("status") == constants.UPDATE_IN_PROGRESS
     ready: Mapping[str, Any] = next(
         (c for c in status.get("conditions") or () if c.get("type") == constants.CONDITION_READY),
         {},
     )
+    return Summary(
+        phase=str(status.get("phase") or "None"),
+        conditions=conditions,
+        in_flight=in_flight,
+        waiting_on=_waiting_on(body, status, ready),
+        failing=_failing(status, ready, in_flight),
+    )
+
+
+def _failing(status: Mapping[str, Any], ready: Mapping[str, Any], in_flight: bool) -> bool:
+    """Whether the object's last update failed and it has not been Ready since: its Ready
+    condition reports the failure, or an automatic retry of it is in flight. One gauge then
+    stays up from the first failure to success or a human's fix, whatever the retries do, so
+    an alert on it neither waits for the retries to be spent nor flaps between them."""
+    if ready.get("status") == "True":
+        return False
+    return str(ready.get("reason", "")).startswith(UPDATE_FAILED) or (
+        in_flight and bool(status.get("automaticRetries"))
+    )
+
+
+def _waiting_on(
+    body: Mapping[str, Any], status: Mapping[str, Any], ready: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """``(region, cluster)`` when the Ready condition says the object waits for another's
+    update on its cluster, else ``None``."""
     if ready.get("reason") != CLUSTER_UPDATE_IN_PROGRESS:
         return None
     spec = body.get("spec") or {}
@@ -189,6 +208,7 @@ class ObjectGauges(Collector):
             _phases(objects),
             _conditions(objects),
             _in_flight(objects),
+            _failing_gauge(objects),
             _waiters(objects),
         )
 
@@ -223,6 +243,17 @@ def _in_flight(objects: list[Summary]) -> GaugeMetricFamily:
     )
     in_flight.add_metric([], sum(1 for o in objects if o.in_flight))
     return in_flight
+
+
+def _failing_gauge(objects: list[Summary]) -> GaugeMetricFamily:
+    """``eks_oidc_objects_failing``: objects whose last EKS update failed, not Ready since."""
+    failing = GaugeMetricFamily(
+        "eks_oidc_objects_failing",
+        "Objects whose last EKS update failed and that have not been Ready since (retrying or "
+        "Stalled).",
+    )
+    failing.add_metric([], sum(1 for o in objects if o.failing))
+    return failing
 
 
 def _waiters(objects: list[Summary]) -> GaugeMetricFamily:

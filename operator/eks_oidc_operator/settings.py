@@ -186,6 +186,17 @@ class OperatorSettings(BaseSettings):
             "on top); more requests wait for a free one."
         ),
     )
+    # 64: a client is about 350 KiB; objects with a role each have their own (the session name
+    # names the object), so a fleet over many roles would otherwise hold one per object.
+    aws_clients: int = Field(
+        default=64,
+        ge=1,
+        description=(
+            "EKS clients kept at most (one per region, role and session name), least recently "
+            "used first out; assumed roles' credentials are kept for 16 times as many, so a "
+            "rebuilt client does not assume its role again."
+        ),
+    )
     max_workers: int = Field(
         default=16, ge=1, description="Threads for blocking EKS calls (boto3 is synchronous)."
     )

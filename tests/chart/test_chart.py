@@ -665,6 +665,7 @@ def test_the_prometheus_rule_is_valid_promql_on_the_operator_s_own_metrics(helm:
     rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
     assert {r["alert"] for r in rules} == {
         "EksOidcObjectsStalled",
+        "EksOidcUpdatesFailing",
         "EksOidcEksErrors",
         "EksOidcOperatorAbsent",
         "EksOidcNoLeader",
@@ -678,6 +679,8 @@ def test_the_prometheus_rule_is_valid_promql_on_the_operator_s_own_metrics(helm:
         assert entry["labels"]["severity"] in ("warning", "critical")
         assert entry["annotations"]["summary"]
         assert re.fullmatch(r"[0-9]+[smh]", entry["for"])
+        # Scoped to the release's own series (tests/chart/test_alerts.py runs them).
+        assert 'job="eks-oidc-operator-metrics"' in entry["expr"], entry["alert"]
     # Without an election there is no leader to miss.
     alone = _docs(
         helm,

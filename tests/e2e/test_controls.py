@@ -170,6 +170,9 @@ def test_a_pause_during_an_update_stops_every_call_and_resuming_finishes_it_once
         "Paused", lambda: with_condition(cluster, namespace, name, "Paused"), operator
     )
     assert condition(paused, "Ready")["status"] == "False", "Ready as the last pass left it"
+    # kubectl get tells a paused object apart (its columns start where their headers do).
+    header, row = cluster.kubectl("get", "oidcidp", name, "-n", namespace).stdout.splitlines()[:2]
+    assert row[header.index("PAUSED") :].split()[0] == "True"
     calls_paused = len(_by_operator(simulator, eks_cluster))
     # EKS finishes the association meanwhile; a paused object does not look.
     time.sleep(10)

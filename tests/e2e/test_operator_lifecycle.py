@@ -147,6 +147,10 @@ def test_apply_goes_ready_and_kubectl_wait_returns(
     printed = cluster.kubectl("get", "oidcidp", name, "-n", namespace).stdout
     assert "Active" in printed
     assert "Successful" in printed
+    header, row = printed.splitlines()[:2]
+    # Managed, not only observed (a column starts where its header does).
+    assert row[header.index("MODE") :].split()[0] == "Full"
+    assert "PAUSED" in header.split()
     # -o wide says why: the Ready condition's reason and message, and the config worked on.
     wide = cluster.kubectl("get", "oidcidp", name, "-n", namespace, "-o", "wide").stdout
     assert {"TARGET", "REASON", "MESSAGE"} <= set(wide.split("\n")[0].split())

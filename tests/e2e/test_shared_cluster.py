@@ -63,6 +63,17 @@ def _ready(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None
     return with_condition(cluster, namespace, name, "Ready")
 
 
+def _failed_and_retrying(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
+    """The object once it reports its failed update as progress (Reconciling, EKS's code)."""
+    obj = with_condition(cluster, namespace, name, "Reconciling")
+    if (
+        obj is None
+        or condition(obj, "Reconciling").get("reason") != "UpdateFailedClusterUnreachable"
+    ):
+        return None
+    return obj
+
+
 def _quiet_for(simulator: SimulatorHandle, cluster: str, seconds: float) -> int:
     """The EKS calls made on ``cluster`` during ``seconds`` (several resyncs in these tests)."""
     before = eks_calls(simulator, cluster)
@@ -214,9 +225,15 @@ def test_a_failed_disassociation_stalls_the_deleting_object_then_is_retried(
         {"kind": "fail-disassociation", "cluster": eks_cluster, "errorCode": "ClusterUnreachable"}
     )
     cluster.kubectl("delete", f"oidcidp/{name}", "-n", namespace, "--wait=false")
-    stalled = wait_for("Stalled on delete", lambda: _stalled(cluster, namespace, name), operator)
-    assert condition(stalled, "Stalled")["reason"] == "UpdateFailedClusterUnreachable"
-    assert stalled["metadata"]["finalizers"] == ["eksoidc.io/finalizer"]
+    failed = wait_for(
+        "the failed disassociation reported",
+        lambda: _failed_and_retrying(cluster, namespace, name),
+        operator,
+    )
+    # An automatic retry remains: progress with EKS's code, not Stalled (health does not flap).
+    assert condition(failed, "Stalled")["status"] == "False"
+    assert "automatic retry 1 of 3" in condition(failed, "Ready")["message"]
+    assert failed["metadata"]["finalizers"] == ["eksoidc.io/finalizer"]
     # The automatic retry (a new token, so a new call) disassociates; the object goes.
     wait_for(
         "object gone", lambda: get_object(cluster, namespace, name) is None, operator, timeout=60

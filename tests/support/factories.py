@@ -96,12 +96,17 @@ def ours(**extra: Any) -> dict[str, Any]:
 
 
 def ctx(
-    *, retries: int = 0, polls: int = 0, timings: Timings | None = None, region: str = "eu-west-1"
+    *,
+    retries: int = 0,
+    polls: int = 0,
+    timings: Timings | None = None,
+    region: str = "eu-west-1",
+    now: datetime | None = None,
 ) -> Context:
-    """The pass's context at NOW, with the default schedule and a seeded jitter."""
+    """The pass's context at ``now`` (NOW), with the default schedule and a seeded jitter."""
     return Context(
         region=region,
-        now=NOW,
+        now=now or NOW,
         timings=timings or Timings(),
         rng=random.Random(0),
         retries=retries,

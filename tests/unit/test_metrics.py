@@ -60,7 +60,21 @@ def test_the_objects_gauges_follow_every_object_and_forget_the_deleted() -> None
     assert families["eks_oidc_objects"] == {("Pending",): 1, ("Replacing",): 1}
     assert families["eks_oidc_object_conditions"] == {("Ready", "False"): 2}
     assert families["eks_oidc_updates_in_flight"] == {(): 0}
+    assert families["eks_oidc_objects_failing"] == {(): 0}
     assert families["eks_oidc_gate_waiters"] == {("eu-west-1", "prod"): 1}
+
+
+def test_an_object_is_failing_from_its_failed_update_until_it_is_ready_again() -> None:
+    """One story from the first failure to success: reported (held before a retry), retrying
+    (an automatic retry in flight), Stalled once the retries are spent; then Ready again."""
+    failed = _body("Associating", "False", "UpdateFailedUnknown", update="Failed")
+    retrying = _body("Associating", "False", "Associating", update="InProgress")
+    retrying["status"]["automaticRetries"] = 1
+    first_try = _body("Associating", "False", "Associating", update="InProgress")
+    stalled = _body("Failed", "False", "UpdateFailedUnknown", update="Failed")
+    assert [summarise(b).failing for b in (failed, retrying, stalled)] == [True, True, True]
+    assert not summarise(first_try).failing
+    assert not summarise(_body("Active", "True")).failing
 
 
 def test_an_object_without_status_yet_counts_as_phase_none() -> None:

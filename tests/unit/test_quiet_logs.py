@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from eks_oidc_operator.__main__ import _QuietKnownFailures, _QuietRoutine
+from eks_oidc_operator.__main__ import _QuietKnownFailures, _QuietRoutine, quiet_probes
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +119,15 @@ def test_a_failed_assumed_role_refresh_loses_its_traceback() -> None:
     other = _at("kopf._core.engines.posting", logging.ERROR, "something else", traceback=True)
     assert quiet.filter(other)
     assert other.exc_info is not None
+
+
+def test_liveness_probes_are_not_logged_at_info() -> None:
+    access = logging.getLogger("aiohttp.access")
+    level = access.level
+    try:
+        assert access.isEnabledFor(logging.INFO)  # aiohttp's default under the root's INFO
+        quiet_probes()
+        assert not access.isEnabledFor(logging.INFO)
+        assert access.isEnabledFor(logging.WARNING)
+    finally:
+        access.setLevel(level)

@@ -20,14 +20,25 @@ APPLIERS = 8
 1,000 take it over a minute, longer than a whole queue of 60-second associations)."""
 
 
-def burst(stack: Stack, objects: int, clusters: int, issuers: str | None = None) -> None:
+ROLE_ACCOUNT = "111122223333"
+"""The account of the fleet's roles (the simulator's STS assumes any role of any account)."""
+
+
+def role_arn(i: int, roles: int) -> str:
+    """Object i's role when the fleet spreads over ``roles`` roles (i mod R)."""
+    return f"arn:aws:iam::{ROLE_ACCOUNT}:role/fleet-role-{i % roles}"
+
+
+def burst(
+    stack: Stack, objects: int, clusters: int, issuers: str | None = None, roles: int = 0
+) -> None:
     """Create the N objects at once, in ``APPLIERS`` interleaved slices (object i on cluster
-    i mod C, so every slice reaches every cluster)."""
+    i mod C, so every slice reaches every cluster; with ``roles``, as role i mod R)."""
     threads = [
         threading.Thread(
             target=stack.kubectl,
             args=("apply", "-f", "-"),
-            kwargs={"stdin": manifests(objects, clusters, part, issuers)},
+            kwargs={"stdin": manifests(objects, clusters, part, issuers, roles)},
         )
         for part in range(APPLIERS)
     ]
@@ -42,7 +53,9 @@ def issuer_url(i: int, issuers: str | None) -> str:
     return f"{issuers}/tenant-{i}" if issuers else f"https://login-{i}.example.com"
 
 
-def manifests(objects: int, clusters: int, part: int, issuers: str | None = None) -> str:
+def manifests(
+    objects: int, clusters: int, part: int, issuers: str | None = None, roles: int = 0
+) -> str:
     items = [
         {
             "apiVersion": "eksoidc.io/v1alpha1",
@@ -51,6 +64,7 @@ def manifests(objects: int, clusters: int, part: int, issuers: str | None = None
             "spec": {
                 "clusterName": f"fleet-c{i % clusters}",
                 "oidc": {"issuerUrl": issuer_url(i, issuers), "clientId": "k"},
+                **({"roleArn": role_arn(i, roles)} if roles else {}),
             },
         }
         for i in range(part, objects, APPLIERS)

@@ -26,9 +26,12 @@ botocore 1.44), its own HTTPS connection pool to EKS, and its own credentials, s
 hour, refreshed by botocore in its last 15 minutes). What is shared by every role client is
 what can be: the data loader (the parsed service models, most of a client's build time and
 memory, and endpoint data cut to EKS and STS, see ``eks/endpoints.py``) and one ``sts`` client
-per region. Clients are cached for the operator's life and never
-evicted, so a session name per object costs one client per object ever reconciled (per region
-and role) until the operator restarts.
+per region. Clients are cached, least recently used first out, at most ``max_clients`` of them:
+a fleet over many roles (or a session name per object) holds a bounded number, and a client
+dropped is rebuilt on its next use (about 20 ms). The role's credentials are kept apart from
+the client, for many more keys (:data:`CREDENTIALS_PER_CLIENT` per client), so a rebuilt
+client signs with the credentials it had: ``AssumeRole`` happens once per credentials' life,
+not once per rebuild.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from botocore.loaders import Loader
 from eks_oidc_operator import __version__
 from eks_oidc_operator.eks.calls import EksClient
 from eks_oidc_operator.eks.endpoints import lean_loader, lean_session
+from eks_oidc_operator.eks.lru import Lru
 from eks_oidc_operator.eks.telemetry import AwsObserver, watch
 from eks_oidc_operator.models.eks import EksError
 
@@ -75,6 +79,10 @@ PARAM_VALIDATION: Final = "ParamValidationError"
 
 USER_AGENT_EXTRA: Final = f"eks-oidc-operator/{__version__}"
 """Appended to botocore's user agent, so the operator's calls are recognisable."""
+
+CREDENTIALS_PER_CLIENT: Final = 16
+"""Credentials kept per client kept: a few KiB each, against a client's 350 KiB, so a rebuilt
+client rarely has to assume its role again."""
 
 RETRY_MODE: Final = "standard"
 """botocore's retry mode for every client; the operator's own backoff takes over after it."""
@@ -148,12 +156,15 @@ class EksClientFactory:
     max_connections
         Size of each client's HTTPS connection pool: the number of threads that may call at
         once (the operator's worker threads).
+    max_clients
+        Clients kept at most (least recently used first out); credentials of assumed roles are
+        kept for :data:`CREDENTIALS_PER_CLIENT` times as many keys.
     observer
         Told of every HTTP attempt of every EKS and STS client built here, botocore's retries
         included (the AWS-call metrics); none by default.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - each a knob of every client built, all keyword-only
         self,
         *,
         max_attempts: int = 3,
@@ -162,6 +173,7 @@ class EksClientFactory:
         session_factory: Callable[[], boto3.session.Session] | None = None,
         observer: AwsObserver | None = None,
         max_connections: int = 10,
+        max_clients: int = 64,
     ) -> None:
         self._config = Config(
             retries={"mode": RETRY_MODE, "total_max_attempts": max_attempts},
@@ -177,7 +189,10 @@ class EksClientFactory:
         self._session: boto3.session.Session | None = None
         self._loader: Loader | None = None
         self._sts: dict[str, STSClient] = {}
-        self._clients: dict[_Key, EksClient] = {}
+        self._clients: Lru[_Key, EksClient] = Lru(max_clients)
+        self._credentials: Lru[_Key, DeferredRefreshableCredentials] = Lru(
+            max_clients * CREDENTIALS_PER_CLIENT
+        )
         # One lock for the caches and for client creation: boto3 sessions are not thread-safe,
         # and building under the lock means two threads never build the same client twice.
         self._lock = threading.Lock()
@@ -216,7 +231,7 @@ class EksClientFactory:
                     raise EksError(
                         type(error).__name__, str(error), operation="CreateClient"
                     ) from error
-                self._clients[key] = client
+                self._clients.put(key, client)
             return client
 
     def _base_session(self) -> boto3.session.Session:
@@ -249,9 +264,14 @@ class EksClientFactory:
             sts = self._sts[region] = self._watched(
                 base.client("sts", region_name=region, config=self._config)
             )
-        credentials = assume_role_credentials(
-            sts, role_arn, external_id=external_id, session_name=session_name
-        )
+        # Across regions too: a role's credentials sign in any region.
+        role_key = ("", role_arn, external_id, session_name)
+        credentials = self._credentials.get(role_key)
+        if credentials is None:
+            credentials = assume_role_credentials(
+                sts, role_arn, external_id=external_id, session_name=session_name
+            )
+            self._credentials.put(role_key, credentials)
         session = assumed_role_session(credentials, loader=self._data_loader())
         return self._watched(session.client("eks", region_name=region, config=self._config))
 

@@ -52,6 +52,7 @@ from eks_oidc_operator.reconcile.scheduling import (
     asks_for_a_pass,
     paused,
     request_wait,
+    waits_for_its_drift_check,
 )
 from eks_oidc_operator.runtime import passes
 from eks_oidc_operator.runtime.object_state import ObjectState
@@ -191,7 +192,10 @@ def timer_facts(body: Mapping[str, Any], memo: kopf.Memo) -> TimerFacts:
 async def reconcile_handler(
     body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **kwargs: Any
 ) -> None:
-    """Create, spec update, resume: one pass; run again when the plan asks for a retry."""
+    """Create, spec update, resume: one pass; run again when the plan asks for a retry. A
+    resumed object that was settled waits for its drift check instead (a restart is no burst)."""
+    if kwargs.get("reason") == "resume" and waits_for_its_drift_check(_parse(body, memo)):
+        return
     plan = await _pass(
         body,
         memo,

@@ -116,6 +116,14 @@ PRINTER_COLUMNS: list[JsonSchema] = [
         "Ready condition",
     ),
     _column("Update", ".status.update.status", "Status of the last EKS update"),
+    # Neither shows in the phase, which says where EKS stands: an object the operator only
+    # observes, or one it leaves alone for now, must be told apart at a glance.
+    _column("Mode", ".spec.managementPolicy", "Full (managed) or Observe (only read)"),
+    _column(
+        "Paused",
+        f'.status.conditions[?(@.type=="{constants.CONDITION_PAUSED}")].status',
+        "True while the eksoidc.io/paused annotation holds the object",
+    ),
     _column(
         "Target",
         ".status.identityProviderConfigName",

@@ -18,7 +18,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.models import OidcIdentityProviderStatus
+from eks_oidc_operator.models import (
+    ConditionStatus,
+    OidcIdentityProvider,
+    OidcIdentityProviderStatus,
+)
 from eks_oidc_operator.models.resource import pause_of, request_mark
 from eks_oidc_operator.reconcile import conditions
 from eks_oidc_operator.reconcile.plan import waiting
@@ -142,4 +146,29 @@ def asks_for_a_pass(annotations: Mapping[str, str], facts: Facts) -> bool:
         paused(annotations) != facts.paused_shown
         or request_mark(annotations.get(constants.RECONCILE_ANNOTATION)) != facts.reconcile_at
         or request_mark(annotations.get(constants.RETRY_ANNOTATION)) != facts.retry
+    )
+
+
+def waits_for_its_drift_check(obj: OidcIdentityProvider) -> bool:
+    """Whether a resumed object (every object, when the operator starts) may skip its first
+    pass and wait for its drift check: its status says it was Ready for this generation with
+    nothing in flight, held, paused or asked for.
+
+    A restart then describes nothing at once: each settled object is looked at when its resync
+    timer comes, spread over the drift interval, as it would have been without the restart
+    (a fleet of 10,000 described in one burst would meet EKS's throttling).
+    """
+    status, meta = obj.status, obj.metadata
+    ready = conditions.find(status.conditions, constants.CONDITION_READY)
+    return (
+        ready is not None
+        and ready.status == ConditionStatus.TRUE
+        and status.observed_generation == meta.generation
+        and not waiting(status)
+        and status.hold is None
+        and status.previous_config is None
+        and meta.deletion_timestamp is None
+        and not obj.asked_again
+        and not paused(meta.annotations)
+        and conditions.find(status.conditions, constants.CONDITION_PAUSED) is None
     )

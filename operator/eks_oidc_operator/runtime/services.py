@@ -106,6 +106,7 @@ class LazyClients:
                     read_timeout=settings.aws_read_timeout_seconds,
                     observer=metrics.record_aws_response,
                     max_connections=settings.max_workers,
+                    max_clients=settings.aws_clients,
                 )
             factory = self._factory
         return factory.get(region, role_arn, external_id=external_id, session_name=session_name)

@@ -787,3 +787,32 @@ def test_a_busy_cluster_409_is_not_retried_by_botocore(no_backoff: list[float]) 
     assert (caught.value.code, caught.value.http_status) == ("ResourceInUseException", 409)
     assert len(sent) == 1
     assert no_backoff == []
+
+
+# --- Bounded caches --------------------------------------------------------------------------
+
+
+def test_clients_are_bounded_least_recently_used_first_out(sts: StsStubs) -> None:
+    factory = EksClientFactory(session_factory=lambda: sts.session, max_clients=2)
+    first = factory.get("eu-west-1", None)
+    second = factory.get("us-east-1", None)
+    assert factory.get("eu-west-1", None) is first  # now the most recently used
+    factory.get("us-west-2", None)  # a third: the least recently used (us-east-1) goes
+    assert factory.get("eu-west-1", None) is first
+    assert factory.get("us-east-1", None) is not second  # rebuilt on its next use
+
+
+def test_a_rebuilt_role_client_signs_with_the_credentials_it_had(sts: StsStubs) -> None:
+    """The role's credentials outlive an evicted client: no second AssumeRole (the stub holds
+    one answer, and fails on a second call)."""
+    sts.respond(_assumed())
+    factory = EksClientFactory(session_factory=lambda: sts.session, max_clients=1)
+    client = factory.get("eu-west-1", ROLE)
+    _answer_describe_cluster(client)
+    client.describe_cluster("prod")  # the one AssumeRole
+    factory.get("us-east-1", None)  # evicts the role's client
+    rebuilt = factory.get("eu-west-1", ROLE)
+    assert rebuilt is not client
+    sent = _answer_describe_cluster(rebuilt)
+    rebuilt.describe_cluster("prod")
+    assert f"Credential={ASSUMED_KEY}/" in _header(sent[0], "Authorization")

@@ -547,3 +547,33 @@ async def test_a_request_deferred_while_a_poll_pass_runs_is_still_owed(world: Wo
     await handlers.poll_pass(body=first, memo=world.memo, patch=kopf.Patch())
     assert ObjectState.of(world.memo).poll_retries == 1
     assert 0 < _owed_after(world) <= 30
+
+
+async def test_a_restart_describes_no_settled_object_at_once(world: World) -> None:
+    """Resumed after a restart, a Ready object waits for its drift check (its resync timer,
+    spread over the interval); one with an update in flight is polled at once."""
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    world.eks.updates["u-new"] = update("Successful", id_="u-new")
+    world.eks.config = config()
+    patch = kopf.Patch()
+    await handlers.poll_pass(body=body(), memo=world.memo, patch=patch)
+    ready = dict(patch["status"])
+    assert ready["phase"] == "Active"
+    world.eks.calls.clear()
+    restarted = kopf.Memo(runtime=world.memo["runtime"])
+    settled = body(status=ready)
+    await handlers.reconcile_handler(
+        body=settled, memo=restarted, patch=kopf.Patch(), retry=0, reason="resume"
+    )
+    assert world.eks.calls == []
+    assert _due(settled, restarted) is not None  # its drift check is planned
+    in_flight = {"update": {"id": "u-1", "status": "InProgress"}, "phase": "Associating"}
+    world.eks.updates["u-1"] = update(id_="u-1")
+    await handlers.reconcile_handler(
+        body=body(status=in_flight),
+        memo=kopf.Memo(runtime=world.memo["runtime"]),
+        patch=kopf.Patch(),
+        retry=0,
+        reason="resume",
+    )
+    assert world.eks.calls == ["DescribeUpdate"]

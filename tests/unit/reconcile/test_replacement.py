@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,9 +25,10 @@ from eks_oidc_operator.reconcile.replacement.successor import (
     is_successor_of,
     successor_name,
 )
+from eks_oidc_operator.reconcile.rules.failures import MAX_AUTOMATIC_RETRIES
 from eks_oidc_operator.runtime.pacing.gate import ClusterGate
 from eks_oidc_operator.runtime.reconciler import reconcile
-from tests.support.factories import config, ctx, obj
+from tests.support.factories import NOW, config, ctx, obj
 
 OLD = {"issuerUrl": "https://login.example.com", "clientId": "kubernetes"}
 NEW = {"issuerUrl": "https://login.new.example.com", "clientId": "kubernetes"}
@@ -138,6 +140,7 @@ class Driver:
         self.deleting = False
         self.gate = ClusterGate()
         self.plans: list[Plan] = []
+        self.now = NOW
 
     @property
     def obj(self) -> OidcIdentityProvider:
@@ -150,7 +153,8 @@ class Driver:
         self.generation += 1
 
     def step(self) -> Plan:
-        result = reconcile(self.obj, ctx(), lambda: self.eks, self.gate, Checks(may_adopt=True))
+        now = ctx(now=self.now)
+        result = reconcile(self.obj, now, lambda: self.eks, self.gate, Checks(may_adopt=True))
         self.status = result.status.model_dump(mode="json", by_alias=True, exclude_none=True)
         self.plans.append(result)
         return result
@@ -362,7 +366,7 @@ def test_a_failed_new_association_leaves_the_old_config_serving_and_says_so() ->
     eks.updates[update_id] = eks.updates[update_id].model_copy(update={"status": "Failed"})
     del eks.configs[name]  # EKS collected the failed config
     stalled = driver.step()
-    assert (stalled.rule, stalled.verdict.kind.value) == ("update_failed", "Stall")
+    assert (stalled.rule, stalled.verdict.kind.value) == ("update_failed", "Retry")
     assert "the old config corp keeps serving" in stalled.verdict.message
     assert eks.active_ours() == ["corp"]
     assert stalled.status.serving_config_name == "corp"
@@ -440,3 +444,39 @@ def test_a_crash_then_another_change_never_adds_a_third_config() -> None:
     driver.run(most=2)
     newest = successor_name("corp", driver.obj.spec.oidc)
     assert list(eks.configs) == [newest]
+
+
+def _health(plan: Plan) -> dict[str, str]:
+    return {c.type: c.status for c in plan.status.conditions}
+
+
+def test_a_failing_association_reports_progress_while_retries_remain_then_stalls() -> None:
+    """One story for GitOps health: Reconciling with the failure in the message at every pass
+    (the failed one, the held ones, the retries), and Stalled only once the retries are spent."""
+    eks = ToyEks()
+    driver = Driver(eks)
+    driver.step()  # Associate
+    seen: list[tuple[str, dict[str, str]]] = []
+    for _ in range(MAX_AUTOMATIC_RETRIES + 1):
+        update_id = driver.status["update"]["id"]
+        eks.updates[update_id] = eks.updates[update_id].model_copy(update={"status": "Failed"})
+        eks.configs.pop("corp", None)  # EKS collected the failed config
+        failed = driver.step()
+        held = driver.step()  # before the hold is up: no EKS call, the same story
+        seen += [
+            (failed.verdict.kind.value, _health(failed)),
+            (held.verdict.kind.value, _health(held)),
+        ]
+        assert held.calls == ()
+        if failed.status.hold is None or failed.status.hold.until is None:
+            break
+        driver.now = failed.status.hold.until + timedelta(seconds=1)
+        again = driver.step()  # the hold is up: associated again
+        seen.append((again.verdict.kind.value, _health(again)))
+    progress = {"Ready": "False", "Reconciling": "True", "Stalled": "False"}
+    stalled = {"Ready": "False", "Reconciling": "False", "Stalled": "True"}
+    *retrying, (last_failed, last_health), (last_held, last_held_health) = seen
+    assert all(health == progress for _, health in retrying), retrying
+    assert {kind for kind, _ in retrying} == {"Retry", "Wait"}
+    assert (last_failed, last_health) == ("Stall", stalled)
+    assert (last_held, last_held_health) == ("Stall", stalled)

@@ -552,23 +552,23 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.ASSOCIATING,
         "Associating",
     ),
-    "update failed just now: stall with EKS's code, retry later": (
+    "update failed just now, retries left: progress with EKS's code, retried later": (
         obj(status=IN_FLIGHT),
         seen(config=None, update=update("Failed", code="ClusterUnreachable", message="m")),
         "update_failed",
-        STALL,
-        Phase.FAILED,
+        RETRY,
+        Phase.ASSOCIATING,
         "UpdateFailedClusterUnreachable",
     ),
-    "failed update, config still CREATING (not yet collected): stall": (
+    "failed update, config still CREATING (not yet collected), retries left: progress": (
         obj(status=IN_FLIGHT),
         seen(
             config=config("CREATING"),
             update=update("Failed", code="Unknown", message="issuer unreachable"),
         ),
         "failed_config_lingers",
-        STALL,
-        Phase.FAILED,
+        RETRY,
+        Phase.ASSOCIATING,
         "UpdateFailedUnknown",
     ),
     "failed, its hold is up: automatic retry": (
@@ -611,7 +611,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.ASSOCIATING,
         "Associating",
     ),
-    "the replacement's disassociation failed: stalled with EKS's code": (
+    "the replacement's disassociation failed, retries left: progress with EKS's code": (
         obj(
             status=ours(update={**FAILED_UPDATE, "type": "DisassociateIdentityProviderConfig"}),
             oidc={"clientId": "new"},
@@ -621,8 +621,8 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
             update=update("Failed", type_="DisassociateIdentityProviderConfig", code="Unknown"),
         ),
         "replacement_failed",
-        STALL,
-        Phase.FAILED,
+        RETRY,
+        Phase.REPLACING,
         "UpdateFailedUnknown",
     ),
     "the replacement's disassociation failed, retry asked: disassociated again at once": (
@@ -724,7 +724,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         Phase.DISASSOCIATING,
         "NotOwned",
     ),
-    "delete, our disassociation failed: stalled with EKS's code": (
+    "delete, our disassociation failed, retries left: progress with EKS's code": (
         obj(
             status=ours(
                 update={**FAILED_UPDATE, "type": "DisassociateIdentityProviderConfig"},
@@ -736,8 +736,8 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
             update=update("Failed", type_="DisassociateIdentityProviderConfig", code="Unknown"),
         ),
         "disassociation_failed",
-        STALL,
-        Phase.FAILED,
+        RETRY,
+        Phase.DISASSOCIATING,
         "UpdateFailedUnknown",
     ),
     "delete, someone else's config: leave it, release": (
@@ -879,7 +879,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         seen(config=None, cluster_missing=True),
         "observed_cluster_missing",
         STALL,
-        Phase.PENDING,
+        Phase.FAILED,
         "ClusterNotFound",
     ),
     "observed, no such config: reported, never associated": (
@@ -887,7 +887,7 @@ CASES: dict[str, tuple[OidcIdentityProvider, dict[str, Any], str, str, Phase, st
         seen(config=None, cluster=CLUSTER_1_33),
         "observed_config_missing",
         STALL,
-        Phase.PENDING,
+        Phase.FAILED,
         "ConfigNotFound",
     ),
     "observed config not ours, the tenancy policy grants no adoption: nothing told": (
@@ -992,8 +992,11 @@ def test_a_failed_update_reports_eks_code_message_and_resource_ids() -> None:
     assert [(e.type, e.reason) for e in result.events] == [
         ("Warning", "UpdateFailedClusterUnreachable")
     ]
-    stalled = next(c for c in result.status.conditions if c.type == "Stalled")
-    assert (stalled.status, stalled.reason) == ("True", "UpdateFailedClusterUnreachable")
+    # Retries are left: progress, not Stalled (GitOps health does not flap at each retry).
+    states = {c.type: (c.status, c.reason) for c in result.status.conditions}
+    assert states["Stalled"][0] == "False"
+    assert states["Reconciling"] == ("True", "UpdateFailedClusterUnreachable")
+    assert states["Ready"] == ("False", "UpdateFailedClusterUnreachable")
     # Held until the retry is due, and looked at again then.
     assert result.status.hold is not None
     assert result.status.hold.until is not None
@@ -1200,6 +1203,13 @@ def test_a_failure_only_a_new_spec_fixes_is_held_even_while_eks_still_shows_the_
     assert result.status.hold.until is None
     retryable = _plan(obj(status=IN_FLIGHT), config=config("CREATING"), update=FAILED_UNKNOWN)
     assert retryable.status.hold is None  # waits for EKS to collect the config, then retries
+    assert retryable.verdict.kind is Kind.RETRY  # progress, not Stalled, while retries remain
+    spent = _plan(
+        obj(status={**IN_FLIGHT, "automaticRetries": 3}),
+        config=config("CREATING"),
+        update=FAILED_UNKNOWN,
+    )
+    assert spent.verdict.kind is Kind.STALL  # none left: a human is needed
 
 
 def test_an_sts_error_reads_as_sts_naming_the_role() -> None:

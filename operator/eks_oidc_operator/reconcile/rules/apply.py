@@ -37,7 +37,7 @@ from eks_oidc_operator.reconcile.rules.common import (
     stalled_on,
     warned_stall,
 )
-from eks_oidc_operator.reconcile.rules.failures import after_failure
+from eks_oidc_operator.reconcile.rules.failures import MAX_AUTOMATIC_RETRIES, after_failure
 from eks_oidc_operator.reconcile.rules.replace import keeps_serving, noting_the_old_config
 from eks_oidc_operator.reconcile.timing import Backoff
 from eks_oidc_operator.reconcile.tokens import association_token
@@ -170,8 +170,9 @@ def update_failed(obs: Observation, ctx: Context) -> Verdict | None:
 
 def failed_config_lingers(obs: Observation, ctx: Context) -> Verdict | None:
     """The update failed but EKS still shows the config CREATING (it is removed later, there is
-    no FAILED status): stalled, whatever the retry policy, until EKS collects it. For a code
-    that only a new spec fixes there is nothing to wait for: held at once."""
+    no FAILED status): no call until EKS collects it. While automatic retries of the code
+    remain that is progress (the failure in the message, as after any failed update); with
+    none left it is Stalled; for a code that only a new spec fixes, held at once."""
     failed, config = obs.failed, obs.config
     if failed is None or config is None or config.status != ConfigStatus.CREATING:
         return None
@@ -181,7 +182,10 @@ def failed_config_lingers(obs: Observation, ctx: Context) -> Verdict | None:
     stalled = noting_the_old_config(obs, stalled_on(failed, policy))
     if policy.retry is None:
         return dataclasses.replace(stalled, retry=None, hold=HoldOrder())
-    return stalled
+    if (obs.obj.status.automatic_retries or 0) >= MAX_AUTOMATIC_RETRIES:
+        return stalled
+    phase = Phase.REPLACING if obs.previous is not None else Phase.ASSOCIATING
+    return dataclasses.replace(stalled, kind=Kind.RETRY, phase=phase)
 
 
 def config_removed_outside(obs: Observation, ctx: Context) -> Verdict | None:

@@ -9,7 +9,12 @@ only observes).
 from __future__ import annotations
 
 from eks_oidc_operator import constants
-from eks_oidc_operator.models import DeletionPolicy, Phase
+from eks_oidc_operator.models import (
+    ConditionStatus,
+    DeletionPolicy,
+    OidcIdentityProviderStatus,
+    Phase,
+)
 from eks_oidc_operator.reconcile import conditions, reasons
 from eks_oidc_operator.reconcile.context import Context
 from eks_oidc_operator.reconcile.guards import issuer
@@ -187,8 +192,9 @@ def claimed_by_older(obs: Observation, ctx: Context) -> Verdict | None:
 
 
 def held(obs: Observation, ctx: Context) -> Verdict | None:
-    """Stalled on a refusal that repeating cannot fix: stay so, with no EKS call, until the spec
-    changes, the user asks for a retry, or the hold's own time is up."""
+    """Held after a refusal: no EKS call until the spec changes, the user asks for a retry, or
+    the hold's own time is up (an automatic retry's). The conditions stay as the pass that
+    began the hold wrote them: Stalled when a human is needed, else progress."""
     obj = obs.obj
     hold = obj.status.hold
     if hold is None or hold.deleting != obs.deleting:
@@ -197,16 +203,20 @@ def held(obs: Observation, ctx: Context) -> Verdict | None:
         return None
     if hold.until is not None and ctx.now >= hold.until:
         return None
-    stalled = conditions.find(obj.status.conditions, constants.CONDITION_STALLED)
-    message = stalled.message if stalled is not None else hold.reason
-    return Verdict(
-        Kind.STALL,
-        obj.status.phase or Phase.FAILED,
-        hold.reason,
-        message,
-        keep_recorded=True,
-        hold=KEPT,
-    )
+    return _still_held(obj.status, hold.reason)
+
+
+def _still_held(status: OidcIdentityProviderStatus, reason: str) -> Verdict:
+    """The verdict of a pass that finds the object held: the conditions as the pass that began
+    the hold wrote them (the wait before an automatic retry is still progress)."""
+    stalled = conditions.find(status.conditions, constants.CONDITION_STALLED)
+    if stalled is not None and stalled.status == ConditionStatus.TRUE:
+        kind, phase, message = Kind.STALL, Phase.FAILED, stalled.message
+    else:
+        ready = conditions.find(status.conditions, constants.CONDITION_READY)
+        message = ready.message if ready is not None else reason
+        kind, phase = Kind.RETRY, status.phase or Phase.PENDING
+    return Verdict(kind, phase, reason, message, keep_recorded=True, hold=KEPT)
 
 
 def waits_turn(obs: Observation, ctx: Context) -> Verdict | None:

@@ -31,7 +31,7 @@ def observed_cluster_missing(obs: Observation, ctx: Context) -> Verdict | None:
         f"{OBSERVE_ONLY}, and EKS cluster {obs.obj.spec.cluster_name} does not exist; looked at "
         "again at every resync"
     )
-    return _warned(Kind.STALL, Phase.PENDING, reasons.CLUSTER_NOT_FOUND, message)
+    return _warned(Kind.STALL, Phase.FAILED, reasons.CLUSTER_NOT_FOUND, message)
 
 
 def observed_config_missing(obs: Observation, ctx: Context) -> Verdict | None:
@@ -43,7 +43,7 @@ def observed_config_missing(obs: Observation, ctx: Context) -> Verdict | None:
         f"{obs.config_name}; the operator does not associate it (set spec.managementPolicy to "
         "Full for that)"
     )
-    return _warned(Kind.STALL, Phase.PENDING, reasons.CONFIG_NOT_FOUND, message)
+    return _warned(Kind.STALL, Phase.FAILED, reasons.CONFIG_NOT_FOUND, message)
 
 
 def observed_not_granted(obs: Observation, ctx: Context) -> Verdict | None:

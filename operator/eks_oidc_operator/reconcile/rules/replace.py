@@ -225,7 +225,7 @@ def _why_delete_first(obs: Observation, config: ObservedConfig) -> str:
 
 def noting_the_old_config(obs: Observation, found: Verdict) -> Verdict:
     """A stall of the new config of a make-before-break replacement says the old one serves."""
-    if obs.previous is None or found.kind is not Kind.STALL:
+    if obs.previous is None or found.kind not in (Kind.STALL, Kind.RETRY):
         return found
     message = f"{found.message}; {keeps_serving(obs.previous.name)}"
     events = tuple(dataclasses.replace(e, message=message) for e in found.events)
