@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from eks_oidc_operator.reconcile.rules.failures import MAX_AUTOMATIC_RETRIES
 from eks_oidc_testing.issuer import LocalIssuers, local_issuers
 from eks_oidc_testing.kube import Cluster
 from eks_oidc_testing.operator_process import OperatorProcess
@@ -166,10 +167,10 @@ def test_with_the_pre_flight_skipped_eks_finds_the_bad_issuer_at_the_end_of_the_
         assert cluster.apply(body).returncode == 0
     wait_for("Ready", lambda: with_condition(cluster, namespace, good, "Ready"), operator)
     stalled = wait_for(
-        "Stalled by EKS",
+        "Stalled by EKS, its automatic retries spent",
         lambda: with_condition(cluster, namespace, bad, "Stalled"),
         operator,
-        timeout=60,
+        timeout=180,
     )
     assert condition(stalled, "Stalled")["reason"] == "UpdateFailedUnknown"
     assert (
@@ -177,8 +178,11 @@ def test_with_the_pre_flight_skipped_eks_finds_the_bad_issuer_at_the_end_of_the_
         in (condition(stalled, "Stalled")["message"])
     )
     assert stalled["status"]["update"]["status"] == "Failed"
-    # Both were sent to EKS: the failure came from EKS's fetch, not from the operator.
-    assert calls(fetching, "AssociateIdentityProviderConfig", eks_cluster) == 2
+    # Both were sent to EKS: the failure came from EKS's fetch, not from the operator. The bad
+    # one went Stalled only once its automatic retries were spent (Unknown may be passing).
+    sent = calls(fetching, "AssociateIdentityProviderConfig", eks_cluster)
+    assert sent == 2 + MAX_AUTOMATIC_RETRIES
+    assert stalled["status"]["automaticRetries"] == MAX_AUTOMATIC_RETRIES
 
 
 def test_a_crowd_of_slow_issuers_does_not_switch_another_objects_check_off(
