@@ -4,12 +4,13 @@ Starts the local control plane (a real kube-apiserver + etcd), the EKS simulator
 clusters (associations take about 20 s, so the wait is visible), installs the Helm chart, runs
 the operator as a process with the chart's ServiceAccount identity (the local control plane runs
 no pods), applies ``deploy/examples/``, and shows the objects and their events live until every
-example is Ready -- or Stalled, for the one EKS refuses. Then it keeps everything running until
-Ctrl-C and prints the KUBECONFIG and EKS endpoint to play with. ``DEMO_ONESHOT=1`` exits 0 as
-soon as every example has reached its expected state (non-zero on timeout).
+example is Ready -- or reports EKS's refusal, for the one EKS refuses. Then it keeps everything
+running until Ctrl-C and prints the KUBECONFIG and EKS endpoint to play with. ``DEMO_ONESHOT=1``
+exits 0 as soon as every example has reached its expected state (non-zero on timeout).
 
-An example may carry the annotation ``eksoidc.io/demo-expect: Stalled``; all others are
-expected to become Ready.
+An example may carry the annotation ``eksoidc.io/demo-expect``: ``Stalled`` (a human is needed),
+or ``Failed`` (EKS failed its update and the Ready condition says so with EKS's code: while the
+operator retries it automatically, and once Stalled); all others are expected to become Ready.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class Demo(Stack):
             states = {
                 (o["metadata"]["namespace"], o["metadata"]["name"]): _state(o) for o in objects
             }
-            if all(states.get(key) == want for key, want in expected.items()):
+            if all(_arrived(states.get(key, ""), want) for key, want in expected.items()):
                 # The table and events above came from earlier reads: show the final table, and
                 # the events kopf posts just after the status that completed the picture.
                 print(
@@ -134,7 +135,15 @@ def _state(obj: dict[str, Any]) -> str:
     for kind in ("Ready", "Stalled"):
         if conditions.get(kind, {}).get("status") == "True":
             return kind
+    # A failed update being retried reports progress with EKS's code in Ready's reason.
+    if conditions.get("Ready", {}).get("reason", "").startswith("UpdateFailed"):
+        return "Failed"
     return "Pending"
+
+
+def _arrived(state: str, want: str) -> bool:
+    """Whether ``state`` is the expected one (``Failed`` is met by a Stalled failure too)."""
+    return state == want or (want == "Failed" and state == "Stalled")
 
 
 def run(oneshot: bool) -> int:
