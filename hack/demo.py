@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from eks_oidc_operator.reconcile.reasons import UPDATE_FAILED
 from eks_oidc_testing import controlplane
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.paths import CHART, REPO
@@ -136,7 +137,7 @@ def _state(obj: dict[str, Any]) -> str:
         if conditions.get(kind, {}).get("status") == "True":
             return kind
     # A failed update being retried reports progress with EKS's code in Ready's reason.
-    if conditions.get("Ready", {}).get("reason", "").startswith("UpdateFailed"):
+    if conditions.get("Ready", {}).get("reason", "").startswith(UPDATE_FAILED):
         return "Failed"
     return "Pending"
 

@@ -37,7 +37,7 @@ from eks_oidc_operator.reconcile.rules.common import (
     stalled_on,
     warned_stall,
 )
-from eks_oidc_operator.reconcile.rules.failures import MAX_AUTOMATIC_RETRIES, after_failure
+from eks_oidc_operator.reconcile.rules.failures import after_failure, retries_left
 from eks_oidc_operator.reconcile.rules.replace import keeps_serving, noting_the_old_config
 from eks_oidc_operator.reconcile.timing import Backoff
 from eks_oidc_operator.reconcile.tokens import association_token
@@ -182,7 +182,7 @@ def failed_config_lingers(obs: Observation, ctx: Context) -> Verdict | None:
     stalled = noting_the_old_config(obs, stalled_on(failed, policy))
     if policy.retry is None:
         return dataclasses.replace(stalled, retry=None, hold=HoldOrder())
-    if (obs.obj.status.automatic_retries or 0) >= MAX_AUTOMATIC_RETRIES:
+    if not retries_left(obs, policy):
         return stalled
     phase = Phase.REPLACING if obs.previous is not None else Phase.ASSOCIATING
     return dataclasses.replace(stalled, kind=Kind.RETRY, phase=phase)

@@ -20,7 +20,7 @@ from eks_oidc_operator import constants
 from eks_oidc_operator.models import EksUpdate
 from eks_oidc_operator.reconcile import reasons
 from eks_oidc_operator.reconcile.context import Context
-from eks_oidc_operator.reconcile.error_policy import update_error_policy
+from eks_oidc_operator.reconcile.error_policy import ErrorPolicy, update_error_policy
 from eks_oidc_operator.reconcile.observation import Observation
 from eks_oidc_operator.reconcile.plan import Event, HoldOrder, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
@@ -48,6 +48,14 @@ def retry_asked(obs: Observation) -> bool:
     return started_for != obj.metadata.generation or obj.asked_again
 
 
+def retries_left(obs: Observation, policy: ErrorPolicy) -> bool:
+    """Whether a failed update of this code may still be retried automatically (then the
+    object reports progress; without, it is Stalled)."""
+    return policy.retry is not None and (obs.obj.status.automatic_retries or 0) < (
+        MAX_AUTOMATIC_RETRIES
+    )
+
+
 def after_failure(obs: Observation, ctx: Context, failed: EksUpdate, again: Verdict) -> Verdict:
     """The verdict for our ``failed`` update; ``again`` is the verdict that tries once more."""
     if retry_asked(obs):
@@ -55,7 +63,7 @@ def after_failure(obs: Observation, ctx: Context, failed: EksUpdate, again: Verd
     code = failed.errors[0].error_code if failed.errors else None
     policy = update_error_policy(code)
     spent = obs.obj.status.automatic_retries or 0
-    retryable = policy.retry is not None and spent < MAX_AUTOMATIC_RETRIES
+    retryable = retries_left(obs, policy)
     if obs.obj.status.hold is not None and retryable:
         # The hold of the last failure is up (the pre-EKS rules let the pass through): retry.
         attempt = f"automatic retry {spent + 1} of {MAX_AUTOMATIC_RETRIES}"
