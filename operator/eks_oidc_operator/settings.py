@@ -111,6 +111,25 @@ class OperatorSettings(BaseSettings):
             "fleet of 1,000 objects on 100 clusters spends (about 7), far below a flood."
         ),
     )
+    # EKS publishes no API rate; AWS's control-plane APIs typically allow bursts of about 100
+    # and refills of about 20 a second per account and region. Half that, so the operator
+    # leaves room for people and other tools in the same account.
+    aws_call_burst: int = Field(
+        default=50,
+        ge=1,
+        description=(
+            "EKS calls the operator makes at once per account and region before it paces "
+            "itself (a token bucket; calls wait their turn, none is refused)."
+        ),
+    )
+    aws_calls_per_second: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "EKS calls per second the operator makes at most per account and region once "
+            "its burst is spent (the bucket's refill): keep it below EKS's throttling."
+        ),
+    )
     deletion_budget: int = Field(
         default=10,
         ge=0,

@@ -26,6 +26,7 @@ from eks_simulator.config import PROFILES, ConfigPatch, DurationRange, SimConfig
 from eks_simulator.faults import FaultPlan, FaultRule
 from eks_simulator.service import Simulator
 from eks_simulator.stats import JOURNAL_SIZE
+from eks_simulator.throttle import parse_account_rate
 
 log = logging.getLogger("eks_simulator")
 
@@ -179,6 +180,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="answer each EKS call with 429 ThrottlingException with probability P",
     )
     p.add_argument(
+        "--account-rate",
+        type=parse_account_rate,
+        metavar="RATE[/BURST]",
+        help="throttle each account like a token bucket: BURST calls at once, refilled at RATE "
+        "a second; the rest answered 429 ThrottlingException (an assumption: EKS publishes no "
+        "rate; default: no limit)",
+    )
+    p.add_argument(
         "--server-error-rate",
         type=_rate,
         metavar="P",
@@ -221,6 +230,7 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
         legacy_idp_list_max_results=args.legacy_idp_list_max_results or None,
         fetch_issuers=args.fetch_issuers or None,
         issuer_ca_file=None if args.issuer_ca_file is None else str(args.issuer_ca_file),
+        account_rate=args.account_rate,
     )
     if patch.issuer_ca_file is not None:
         # An unreadable bundle stops the start, rather than failing associations later.

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from eks_simulator.throttle import AccountRate
+
 TimingKey = Literal[
     "create_cluster_seconds",
     "delete_cluster_seconds",
@@ -160,6 +162,9 @@ class SimConfig(_CamelModel):
     issuer_ca_file: str | None = None
     """A PEM bundle trusted for those fetches besides the system's CAs (test issuers have a
     private CA)."""
+    account_rate: AccountRate | None = None
+    """EKS calls each account may make (a token bucket, :mod:`eks_simulator.throttle`); more
+    are answered 429 ``ThrottlingException``. ``None``: no limit."""
 
     def timings_for(self, cluster: str) -> Timings:
         """Effective timings for one cluster."""
@@ -188,6 +193,8 @@ class ConfigPatch(_CamelModel):
     fetch_issuers: bool | None = None
     issuer_ca_file: str | None = None
     clear_issuer_ca_file: bool = False
+    account_rate: AccountRate | None = None
+    clear_account_rate: bool = False
 
     def apply(self, config: SimConfig) -> SimConfig:
         """A new configuration with this patch applied (the input is not modified)."""
@@ -215,7 +222,7 @@ class ConfigPatch(_CamelModel):
         # ``None`` means "unchanged", so a setting whose own value may be ``None`` is unset
         # by its ``clear_*`` flag instead.
         update: dict[str, Any] = {}
-        for name in ("provider_limit", "issuer_ca_file"):
+        for name in ("provider_limit", "issuer_ca_file", "account_rate"):
             if getattr(self, f"clear_{name}"):
                 update[name] = None
             elif getattr(self, name) is not None:

@@ -44,6 +44,7 @@ from eks_simulator.state import (
 from eks_simulator.stats import JOURNAL_SIZE, CallRecord, Stats
 from eks_simulator.sts import STS_RULE_KINDS, Sts
 from eks_simulator.sts_protocol import StsProtocol
+from eks_simulator.throttle import AccountThrottle, account_of
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class Simulator:
         self.state = EksState(config, seed=seed)
         self.faults = faults or FaultPlan(seed=seed)
         self.stats = Stats(journal_size)
+        self.throttle = AccountThrottle()
         self.state_file = state_file
 
     # ------------------------------------------------------------------ persistence
@@ -196,6 +198,9 @@ class Simulator:
         name = operation.name
         params: dict[str, Any] = {}
         try:
+            if not self._admitted(headers):
+                params = self._lenient_params(body)
+                raise _Injected("ThrottlingException", "Rate exceeded", None)
             injected = self.faults.before(name)
             if injected is not None:
                 # A front-door fault happens before the request is even parsed.
@@ -261,6 +266,15 @@ class Simulator:
             external_id=form.get("ExternalId"),
         )
         return response
+
+    def _admitted(self, headers: Mapping[str, str]) -> bool:
+        """Whether the signer's account has a token for this call (always, with no rate)."""
+        config = self.state.config
+        if config.account_rate is None:
+            return True
+        session = self.sts.session(_signer(headers))
+        account = account_of(session.role_arn if session else None, config.account_id)
+        return self.throttle.admit(account, config.account_rate)
 
     @staticmethod
     def _lenient_params(body: bytes) -> dict[str, Any]:
@@ -416,6 +430,7 @@ class Simulator:
         self.faults.clear()
         self.sts.reset()
         self.stats.reset()
+        self.throttle = AccountThrottle()
         self.save()
 
 

@@ -105,7 +105,7 @@ naming the value, instead of a pod that crash-loops on it.
 {{- range $key, $value := .Values.settings -}}
 {{- if and (not (kindIs "invalid" $value)) (kindIs "string" $value) -}}
 {{- $number := float64 $value -}}
-{{- $range := get $ranges $key | default (list 0.0 nil (or (hasSuffix "Seconds" $key) (has $key (list "namespaceCallsPerSecond")))) -}}
+{{- $range := get $ranges $key | default (list 0.0 nil (or (hasSuffix "Seconds" $key) (has $key (list "namespaceCallsPerSecond" "awsCallsPerSecond")))) -}}
 {{- $low := index $range 0 -}}{{- $high := index $range 1 -}}{{- $open := index $range 2 -}}
 {{- if or (lt $number $low) (and $open (eq $number $low)) (and (not (kindIs "invalid" $high)) (gt $number $high)) -}}
 {{- fail (printf "settings.%s: %s is out of range (%s%v%s)" $key $value (ternary "above " "at least " $open) $low (ternary (printf ", at most %v" $high) "" (not (kindIs "invalid" $high)))) -}}

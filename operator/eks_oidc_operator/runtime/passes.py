@@ -19,6 +19,7 @@ from eks_oidc_operator.reconcile.guards.claims import settle_wait
 from eks_oidc_operator.reconcile.guards.tenancy import Access
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.runtime import inputs
+from eks_oidc_operator.runtime.pacing.aws_rate import Ticket, rate_key
 from eks_oidc_operator.runtime.port import EksPort
 from eks_oidc_operator.runtime.reconciler import reconcile
 from eks_oidc_operator.runtime.services import Runtime
@@ -36,13 +37,18 @@ async def run(
     every EKS call) in a worker thread."""
     ctx = await context(obj, runtime, retries=retries, polls=polls)
     access, checks = await inputs.collect(obj, ctx.region, sources(runtime), claims)
-    connect = connector(runtime, obj, ctx.region, access)
+    # The pass's turn at its account's EKS call rate, waited for here, on the event loop.
+    ticket = await runtime.pacer.admit(rate_key(obj.spec.role_arn, ctx.region))
+    connect = connector(runtime, obj, ctx.region, access, ticket)
     uid = str(obj.metadata.uid or "")
 
     def wake() -> None:  # called by the gate, from the pass's worker thread
         runtime.timers.wake(uid)
 
-    return await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks, wake)
+    try:
+        return await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks, wake)
+    finally:
+        ticket.settle()
 
 
 async def context(
@@ -90,11 +96,11 @@ def session_name(obj: OidcIdentityProvider) -> str | None:
 
 
 def connector(
-    runtime: Runtime, obj: OidcIdentityProvider, region: str, access: Access
+    runtime: Runtime, obj: OidcIdentityProvider, region: str, access: Access, ticket: Ticket
 ) -> Callable[[], EksPort]:
-    """How the pass gets its EKS port: the (region, role) client, metered against the
-    namespace's budget, guarded on a deletion, with cluster facts shared. Made lazily: a pass
-    the first rules end makes no client at all."""
+    """How the pass gets its EKS port: the (region, role) client, paced at its account's rate,
+    metered against the namespace's budget, guarded on a deletion, with cluster facts shared.
+    Made lazily: a pass the first rules end makes no client at all."""
 
     # boto3 blocks (client creation may even ask instance metadata for credentials):
     # the whole pass runs in a worker thread, never on kopf's event loop.
@@ -118,7 +124,7 @@ def connector(
 
     def connect() -> EksPort:
         # Metered inside the cache: a DescribeCluster answered from it costs no token.
-        port = runtime.budget.metered(client(), namespace)
+        port = runtime.budget.metered(ticket.paced(client()), namespace)
         if guarded:
             port = runtime.deletions.guarded(port)
         return runtime.clusters.cached(port, scope)

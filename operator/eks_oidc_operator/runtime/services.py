@@ -17,6 +17,7 @@ from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.runtime.cluster_facts import ClusterFacts
 from eks_oidc_operator.runtime.crd_state import ApiCrdReader, CrdReader, FixedCrdReader
+from eks_oidc_operator.runtime.pacing.aws_rate import CallPacer
 from eks_oidc_operator.runtime.pacing.budget import DeletionGuard, NamespaceBudget
 from eks_oidc_operator.runtime.pacing.gate import ClusterGate
 from eks_oidc_operator.runtime.pacing.timers import Timers
@@ -137,6 +138,8 @@ class Runtime:
         default_factory=lambda: NamespaceBudget(burst=3000, per_second=10.0)
     )
     """Each namespace's EKS call budget."""
+    pacer: CallPacer = field(default_factory=lambda: CallPacer(burst=50, per_second=10.0))
+    """The operator's EKS call rate per account and region."""
     deletions: DeletionGuard = field(default_factory=lambda: DeletionGuard(budget=10, window=600.0))
     """The mass-deletion guard."""
     crd: CrdReader = field(default_factory=FixedCrdReader)
@@ -178,6 +181,9 @@ class Runtime:
             budget=NamespaceBudget(
                 burst=settings.namespace_call_burst,
                 per_second=settings.namespace_calls_per_second,
+            ),
+            pacer=CallPacer(
+                burst=settings.aws_call_burst, per_second=settings.aws_calls_per_second
             ),
             deletions=DeletionGuard(
                 budget=settings.deletion_budget, window=settings.deletion_window_seconds

@@ -1,0 +1,141 @@
+"""The operator's AWS call rate per account and region: a token bucket each, that calls wait on.
+
+EKS throttles each account and region (its numbers are unpublished); a burst of ours beyond
+them comes back as 429s, which botocore retries blindly and which then spill into every other
+caller of that account, people included. So the operator paces itself, below EKS's limit: each
+(account, region) has a bucket of ``burst`` tokens refilled at ``per_second``, and every EKS
+call takes one, waiting its turn when none is left. Nothing is refused: an apply of thousands,
+a restart, a drift-check wave or a flood of reconcile-now requests is spread out in time.
+
+Where a pass waits: before it starts, on the event loop (:meth:`CallPacer.admit`: a sleep, not
+a worker thread held), taking the token its first call will use; its later calls take theirs
+in the worker thread (:meth:`CallPacer.paced`), by then short waits, since passes are admitted
+at the rate. A pass that made no call gives its token back. Reservations may run the bucket
+into debt: whoever reserves later waits longer, so turns are first come, first served.
+
+The account of a call is the one in the object's ``spec.roleArn``; objects without one share
+the operator's own identity's bucket (its account is not known without asking STS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+from eks_oidc_operator.runtime.port import EksPort
+
+RateKey = tuple[str, str]
+"""(account, region); the account is empty for the operator's own identity."""
+
+
+def rate_key(role_arn: str | None, region: str) -> RateKey:
+    """The bucket a call of an object with ``role_arn`` (if any) in ``region`` is charged to."""
+    parts = (role_arn or "").split(":")
+    return (parts[4] if len(parts) > 4 else "", region)
+
+
+class CallPacer:
+    """The buckets. Thread-safe: admissions come from the event loop, calls from threads."""
+
+    def __init__(
+        self,
+        *,
+        burst: float,
+        per_second: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._burst = burst
+        self._rate = per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._buckets: dict[RateKey, tuple[float, float]] = {}  # key -> (tokens, at)
+
+    def reserve(self, key: RateKey) -> float:
+        """Take one token of ``key`` now; the seconds to wait before the call may go."""
+        now = self._clock()
+        with self._lock:
+            tokens = self._tokens(key, now) - 1
+            if len(self._buckets) > 256:  # forget buckets full again (accounts gone quiet)
+                self._forget_full(now)
+            self._buckets[key] = (tokens, now)
+        return 0.0 if tokens >= 0 else -tokens / self._rate
+
+    def give_back(self, key: RateKey) -> None:
+        """Return a token reserved and not used."""
+        now = self._clock()
+        with self._lock:
+            self._buckets[key] = (min(self._burst, self._tokens(key, now) + 1), now)
+
+    async def admit(self, key: RateKey) -> Ticket:
+        """Wait, on the event loop, for the token a pass's first call will use; the pass's
+        ticket, which paces its calls."""
+        wait = self.reserve(key)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return Ticket(self, key)
+
+    def take(self, key: RateKey) -> None:
+        """One token for a call now, sleeping (in the calling thread) for its turn."""
+        wait = self.reserve(key)
+        if wait > 0:
+            self._sleep(wait)
+
+    def _tokens(self, key: RateKey, now: float) -> float:
+        tokens, at = self._buckets.get(key, (self._burst, now))
+        return min(self._burst, tokens + (now - at) * self._rate)
+
+    def _forget_full(self, now: float) -> None:
+        for key in list(self._buckets):
+            if self._tokens(key, now) >= self._burst:
+                del self._buckets[key]
+
+
+class Ticket:
+    """One pass's place in its bucket: the token :meth:`CallPacer.admit` reserved for its
+    first call, and the pacing of the rest. Used from the pass's worker thread only."""
+
+    def __init__(self, pacer: CallPacer, key: RateKey) -> None:
+        self._pacer = pacer
+        self._key = key
+        self._prepaid = True
+
+    def take(self) -> None:
+        """A token for the next call (the reserved one first)."""
+        if self._prepaid:
+            self._prepaid = False
+        else:
+            self._pacer.take(self._key)
+
+    def paced(self, port: EksPort) -> EksPort:
+        """``port`` whose calls each take a token first."""
+        return cast(EksPort, _Paced(port, self))
+
+    def settle(self) -> None:
+        """The pass is over: give the reserved token back if no call used it."""
+        if self._prepaid:
+            self._prepaid = False
+            self._pacer.give_back(self._key)
+
+
+class _Paced:
+    """An EKS port whose calls each take a token of their pass's ticket first."""
+
+    def __init__(self, port: EksPort, ticket: Ticket) -> None:
+        self._port = port
+        self._ticket = ticket
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._port, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._ticket.take()
+            return attribute(*args, **kwargs)
+
+        return call
