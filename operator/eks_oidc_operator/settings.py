@@ -162,6 +162,22 @@ class OperatorSettings(BaseSettings):
         gt=0,
         description="Poll interval cap: bounds the EKS-done-to-Ready lag.",
     )
+    poll_near_seconds: float = Field(
+        default=_DEFAULT.poll_near,
+        gt=0,
+        description=(
+            "Poll interval inside the window recent updates of the account and region ended "
+            "in (at most the poll interval cap): the lag bound once a window is learned."
+        ),
+    )
+    poll_window_samples: int = Field(
+        default=_DEFAULT.poll_window_samples,
+        ge=0,
+        description=(
+            "Updates that must have ended in an account and region before the poll schedule "
+            "uses their window (0: never; polls follow the first schedule only)."
+        ),
+    )
     retry_base_seconds: float = Field(
         default=_DEFAULT.retry_base, gt=0, description="First transient retry."
     )
@@ -280,6 +296,8 @@ class OperatorSettings(BaseSettings):
             poll_initial=self.poll_initial_seconds,
             poll_factor=self.poll_factor,
             poll_max=self.poll_max_seconds,
+            poll_near=self.poll_near_seconds,
+            poll_window_samples=self.poll_window_samples,
             retry_base=self.retry_base_seconds,
             retry_max=self.retry_max_seconds,
             slow_retry_base=self.slow_retry_base_seconds,

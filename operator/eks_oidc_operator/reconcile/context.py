@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from eks_oidc_operator.models import OidcIdentityProvider
-from eks_oidc_operator.reconcile.timing import Timings
+from eks_oidc_operator.reconcile.timing import Timings, Window
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class Context:
     polls: int = 0
     """How many polls of the work now in flight were made, this pass included when it is one:
     the position in the poll schedule. Kept between passes as :attr:`Plan.polls` says."""
+    windows: Mapping[str, Window] = field(default_factory=dict)
+    """When recent updates of the object's account and region ended, by update type: what the
+    poll schedule learned (empty: nothing learned yet)."""
 
 
 def pinned_region(obj: OidcIdentityProvider, default: str | None) -> str:

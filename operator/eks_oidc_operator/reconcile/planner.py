@@ -336,17 +336,27 @@ def _worth_posting(previous: OidcIdentityProviderStatus, verdict: Verdict) -> tu
 
 def _scheduled(draft: Plan, obs: Observation, ctx: Context) -> Plan:
     """``draft`` with when to look again, and the poll count the next pass continues from."""
-    verdict, timings = draft.verdict, ctx.timings
+    verdict = draft.verdict
     polls = 0 if verdict.starts_update is not None else ctx.polls
     retry_after = _retry_after(verdict, ctx)
     if obs.deleting:
-        retry_after = _deleting_retry_after(verdict, retry_after, polls, ctx)
+        retry_after = _deleting_retry_after(draft, retry_after, polls, ctx)
         return dataclasses.replace(draft, retry_after=retry_after, polls=polls)
     if not in_flight(draft.status):
         return dataclasses.replace(draft, retry_after=retry_after, polls=0)
     return dataclasses.replace(
-        draft, retry_after=retry_after, poll_after=poll_delay(polls, timings), polls=polls
+        draft, retry_after=retry_after, poll_after=_next_poll(draft.status, polls, ctx), polls=polls
     )
+
+
+def _next_poll(status: OidcIdentityProviderStatus, polls: int, ctx: Context) -> float:
+    """The delay before the next poll of the work in flight: on the update's learned window
+    when EKS runs one (its age known), else on the first schedule."""
+    update = status.update
+    if update is None or update.status != constants.UPDATE_IN_PROGRESS or not update.created_at:
+        return poll_delay(polls, ctx.timings)
+    elapsed = max(0.0, (ctx.now - update.created_at).total_seconds())
+    return poll_delay(polls, ctx.timings, elapsed, ctx.windows.get(update.type or ""))
 
 
 def _retry_after(verdict: Verdict, ctx: Context) -> float | None:
@@ -364,16 +374,16 @@ def _retry_after(verdict: Verdict, ctx: Context) -> float | None:
 
 
 def _deleting_retry_after(
-    verdict: Verdict, retry_after: float | None, polls: int, ctx: Context
+    draft: Plan, retry_after: float | None, polls: int, ctx: Context
 ) -> float | None:
     """When a pass on a deleted object runs again: never once released, at the poll pace
     while it waits, else as asked (at the longest poll interval when not asked)."""
     # Timers do not run on a deleted object: the delete handler polls by being retried, and
     # never waits for a change that cannot come (a stuck finalizer blocks the namespace).
-    if verdict.kind is Kind.RELEASE:
+    if draft.verdict.kind is Kind.RELEASE:
         return None
-    if verdict.kind is Kind.WAIT:
-        return poll_delay(polls, ctx.timings)
+    if draft.verdict.kind is Kind.WAIT:
+        return _next_poll(draft.status, polls, ctx)
     return ctx.timings.poll_max if retry_after is None else retry_after
 
 

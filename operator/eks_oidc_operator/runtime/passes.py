@@ -37,8 +37,9 @@ async def run(
     every EKS call) in a worker thread."""
     ctx = await context(obj, runtime, retries=retries, polls=polls)
     access, checks = await inputs.collect(obj, ctx.region, sources(runtime), claims)
+    key = rate_key(obj.spec.role_arn, ctx.region)
     # The pass's turn at its account's EKS call rate, waited for here, on the event loop.
-    ticket = await runtime.pacer.admit(rate_key(obj.spec.role_arn, ctx.region))
+    ticket = await runtime.pacer.admit(key)
     connect = connector(runtime, obj, ctx.region, access, ticket)
     uid = str(obj.metadata.uid or "")
 
@@ -46,9 +47,11 @@ async def run(
         runtime.timers.wake(uid)
 
     try:
-        return await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks, wake)
+        plan = await asyncio.to_thread(reconcile, obj, ctx, connect, runtime.gate, checks, wake)
     finally:
         ticket.settle()
+    runtime.durations.observe(key, obj.status, plan.status, datetime.now(UTC))
+    return plan
 
 
 async def context(
@@ -57,14 +60,16 @@ async def context(
     """The pass's context. A new object's first Associate waits until objects created in the
     same second are known (:func:`~eks_oidc_operator.reconcile.guards.claims.settle_wait`):
     here, before the pass, so the wait writes nothing."""
+    region = pinned_region(obj, runtime.default_region)
     ctx = Context(
-        region=pinned_region(obj, runtime.default_region),
+        region=region,
         now=datetime.now(UTC),
         timings=runtime.timings,
         rng=runtime.rng,
         retries=retries,
         polls=polls,
         management_cluster=runtime.settings.management_cluster,
+        windows=runtime.durations.windows(rate_key(obj.spec.role_arn, region)),
     )
     wait = settle_wait(obj, ctx.now, ctx.timings)
     if wait > 0:

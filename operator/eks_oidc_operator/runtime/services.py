@@ -19,6 +19,7 @@ from eks_oidc_operator.runtime.cluster_facts import ClusterFacts
 from eks_oidc_operator.runtime.crd_state import ApiCrdReader, CrdReader, FixedCrdReader
 from eks_oidc_operator.runtime.pacing.aws_rate import CallPacer
 from eks_oidc_operator.runtime.pacing.budget import DeletionGuard, NamespaceBudget
+from eks_oidc_operator.runtime.pacing.durations import UpdateDurations
 from eks_oidc_operator.runtime.pacing.gate import ClusterGate
 from eks_oidc_operator.runtime.pacing.timers import Timers
 from eks_oidc_operator.runtime.port import EksPort
@@ -140,6 +141,8 @@ class Runtime:
     """Each namespace's EKS call budget."""
     pacer: CallPacer = field(default_factory=lambda: CallPacer(burst=50, per_second=10.0))
     """The operator's EKS call rate per account and region."""
+    durations: UpdateDurations = field(default_factory=UpdateDurations)
+    """What updates took lately: the poll schedule's windows."""
     deletions: DeletionGuard = field(default_factory=lambda: DeletionGuard(budget=10, window=600.0))
     """The mass-deletion guard."""
     crd: CrdReader = field(default_factory=FixedCrdReader)
