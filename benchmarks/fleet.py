@@ -46,11 +46,10 @@ import math
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from eks_oidc_testing.burst import APPLIERS, ROLE_ACCOUNT, burst
+from eks_oidc_testing.fleet_watch import Watch, percentiles, updates_by_cluster
 from eks_oidc_testing.issuer import local_issuers
 from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.stack import Stack, local_stack
@@ -65,6 +65,10 @@ from eks_oidc_testing.stack import Stack, local_stack
 ASSOCIATE = "AssociateIdentityProviderConfig"
 QUIET_SECONDS = 20.0
 """A restart is over once the simulator has counted no call for this long."""
+ACCOUNT_RATE = "20/100"
+"""The simulator's throttling of each account and region, RATE/BURST: an assumption (EKS
+publishes none), the shape AWS's control-plane APIs commonly have (a bucket of about 100,
+refilled at about 20 a second), twice the operator's default pacing."""
 
 
 @contextmanager
@@ -157,104 +161,6 @@ def _cpu_line(label: str, spent: dict[str, float], seconds: float) -> str:
         f"CPU seconds {label} ({seconds:.1f} s, {cores} cores, so {seconds * cores:.0f} "
         f"available): {parts}; machine busy {machine:.1f} ({machine / (seconds * cores):.0%})"
     )
-
-
-@dataclass
-class Watch:
-    """Every version of every object in ``default`` the API server's watch delivers: how many
-    per object, when each was first seen, and when first seen Ready at generation 1 (wall
-    clock)."""
-
-    stack: Stack
-    writes: Counter[str] = field(default_factory=Counter)
-    added_at: dict[str, float] = field(default_factory=dict)
-    ready_at: dict[str, float] = field(default_factory=dict)
-
-    restarts: int = 0
-    _process: subprocess.Popen[str] | None = None
-    _stopping: bool = False
-
-    @contextmanager
-    def running(self) -> Iterator[Watch]:
-        thread = threading.Thread(target=self._read, daemon=True)
-        thread.start()
-        time.sleep(1.0)  # the watch is established before the burst
-        try:
-            yield self
-        finally:
-            self._stopping = True
-            if self._process is not None:
-                self._process.terminate()
-                self._process.wait(timeout=10)
-            thread.join(timeout=10)
-
-    def _command(self, *, listing: bool) -> list[str]:
-        return [
-            str(self.stack.binaries / "kubectl"),
-            f"--kubeconfig={self.stack.plane.admin_kubeconfig}",
-            "get",
-            "oidcidp",
-            "-n",
-            "default",
-            "--watch" if listing else "--watch-only",
-            "--output-watch-events",
-            "-o",
-            "json",
-        ]
-
-    def _read(self) -> None:
-        # kubectl ends its watch when the API server closes it: start it again (with a list
-        # first, so objects that became Ready meanwhile are seen, if late) and say so.
-        while not self._stopping:
-            self._process = subprocess.Popen(
-                self._command(listing=self.restarts > 0),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            assert self._process.stdout is not None
-            for line in self._process.stdout:  # with --output-watch-events: one per line
-                try:
-                    self._seen(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-            if self._stopping:
-                return
-            self._process.wait()
-            error = (self._process.stderr.read() if self._process.stderr else "").strip()
-            print(f"(the watch ended: {error[-300:] or 'no message'}; watching again)")
-            self.restarts += 1
-
-    def _seen(self, event: dict[str, Any]) -> None:
-        body = event.get("object", {})
-        name = body.get("metadata", {}).get("name", "")
-        if event.get("type") == "MODIFIED":
-            self.writes[name] += 1
-        self.added_at.setdefault(name, time.time())
-        status = body.get("status", {})
-        ready = any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in status.get("conditions", [])
-        )
-        if ready and status.get("observedGeneration") == 1 and name not in self.ready_at:
-            self.ready_at[name] = time.time()
-
-
-def _percentiles(values: list[float]) -> str:
-    if not values:
-        return "n/a"
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-    return f"p50 {statistics.median(ordered):.1f} s, p95 {p95:.1f} s, max {ordered[-1]:.1f} s"
-
-
-def _updates(stack: Stack) -> dict[str, list[dict[str, Any]]]:
-    """Every update of every cluster, by cluster, in the order they started."""
-    state = stack.sim.call("GET", "/_sim/state")
-    return {
-        c["name"]: sorted(c.get("updates", {}).values(), key=lambda u: u["created_at"])
-        for c in state["clusters"]
-    }
 
 
 def _start_delays(
@@ -355,23 +261,80 @@ def _wait_quiet(stack: Stack, limit: float) -> float:
     return last_change - started
 
 
-def _restart(stack: Stack, operator: OperatorProcess, objects: int, env: dict[str, str]) -> None:
+def _restart(
+    stack: Stack,
+    operator: OperatorProcess,
+    objects: int,
+    env: dict[str, str],
+    resync: float | None,
+) -> None:
+    """Stop the operator and start it again with every object Ready; print what it costs
+    until it is quiet, or, with ``resync``, until every object has had its first look."""
     operator.stop()
     stack.sim.reset_stats()
     since = operator.log_path.stat().st_size
+    if resync is not None:
+        env = {**env, "EKS_OIDC_RESYNC_SECONDS": str(resync)}
+    started = time.time()
     again = stack.operator(env)
     with RssSampler(again).running() as rss:
-        quiet = _wait_quiet(stack, limit=600)
+        if resync is None:
+            quiet = _wait_quiet(stack, limit=600)
+        else:
+            quiet = _wait_looks(stack, objects, limit=1.5 * resync + 120)
     operations = stack.sim.calls_by_operation()
+    journal = stack.sim.requests()
     lines, warnings = _log_lines(again.log_path, since)
     again.stop()
     calls = sum(operations.values())
+    looks = sorted(c["at"] for c in journal if c["operation"] == "DescribeIdentityProviderConfig")
+    last_look = f"{looks[objects - 1] - started:.1f} s" if len(looks) >= objects else "not seen"
     print(
         f"restart with {objects} Ready: {operations.get(ASSOCIATE, 0)} Associate, {calls} EKS "
         f"calls ({calls / objects:.2f} per object) {dict(sorted(operations.items()))}; "
-        f"last call {quiet:.1f} s after start; RSS peak {rss.peak:.0f} MiB; "
-        f"{lines} log lines ({warnings} warnings)"
+        f"last call {quiet:.1f} s after start; every object's first look after: {last_look}"
+        + (f" (resync {resync:g} s)" if resync is not None else "")
+        + f"; peak {_peak_rate(journal):.0f} calls in one second, {_throttled(stack)} answered "
+        f"429; RSS peak {rss.peak:.0f} MiB; {lines} log lines ({warnings} warnings)"
     )
+
+
+def _wait_looks(stack: Stack, objects: int, limit: float) -> float:
+    """Seconds from now until every object's config was described once (its first look)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if stack.sim.calls_by_operation().get("DescribeIdentityProviderConfig", 0) >= objects:
+            break
+        time.sleep(1.0)
+    return time.monotonic() - started
+
+
+def _ideal(updates: dict[str, list[dict[str, Any]]]) -> float:
+    """EKS's own time: the busiest cluster's associations end to end (no operator can finish
+    sooner, since EKS runs one update per cluster at a time)."""
+    return max(
+        (
+            sum(u["completes_at"] - u["created_at"] for u in ordered if u["type"] == ASSOCIATE)
+            for ordered in updates.values()
+        ),
+        default=0.0,
+    )
+
+
+def _throttled(stack: Stack) -> int:
+    """EKS calls the simulator answered 429 since its counters were last reset."""
+    return sum(by.get("429", 0) for by in stack.sim.stats()["operations"].values())
+
+
+def _peak_rate(journal: list[dict[str, Any]]) -> float:
+    """The most EKS calls made within any one second."""
+    times = sorted(c["at"] for c in journal if c["operation"] != "AssumeRole")
+    peak, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] > 1.0:
+            first += 1
+        peak = max(peak, last - first + 1)
+    return float(peak)
 
 
 def _not_ready(stack: Stack, watch: Watch, objects: int) -> None:
@@ -397,7 +360,7 @@ def _where_the_time_goes(
     last_done = max((u["completes_at"] for u in every), default=started)
     print(
         f"where the time goes: the last object appeared {last_added:.1f} s into the burst; "
-        f"appeared -> its Associate: {_percentiles(_start_delays(updates, watch.added_at))}; "
+        f"appeared -> its Associate: {percentiles(_start_delays(updates, watch.added_at))}; "
         f"the last association completed {last_done - started:.1f} s into the burst"
     )
     first_start = min((u["created_at"] for u in every), default=started)
@@ -460,7 +423,31 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--objects", type=int, default=100)
     parser.add_argument("--clusters", type=int, default=10)
-    parser.add_argument("--associate-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--associate-seconds",
+        default="60",
+        help="seconds each association takes in the simulator, or a LOW-HIGH range drawn "
+        "uniformly (EKS's ideal is then measured from the durations drawn)",
+    )
+    parser.add_argument(
+        "--regions",
+        type=int,
+        default=1,
+        help="spread the clusters over this many regions (spec.region; at most 10): the "
+        "operator paces its EKS calls per account and region, as EKS throttles",
+    )
+    parser.add_argument(
+        "--account-rate",
+        default=ACCOUNT_RATE,
+        help="the simulator throttles each account and region like a token bucket, RATE/BURST "
+        f"(default {ACCOUNT_RATE}, an assumption: EKS publishes none; 'off' for no limit)",
+    )
+    parser.add_argument(
+        "--restart-resync",
+        type=float,
+        help="the restarted operator's drift-check interval (EKS_OIDC_RESYNC_SECONDS), so that "
+        "every settled object's first look falls inside the restart's window",
+    )
     parser.add_argument(
         "--operator-env",
         action="append",
@@ -489,19 +476,73 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _report(
+    stack: Stack,
+    args: argparse.Namespace,
+    watch: Watch,
+    cpu: CpuSampler,
+    started: float,
+    elapsed: float,
+) -> None:
+    """Print the burst's figures: time, hand-over, lag, EKS calls and writes."""
+    n, c = args.objects, min(args.clusters, args.objects)
+    operations = stack.sim.calls_by_operation()
+    assumed = operations.pop("AssumeRole", 0)  # STS's, not EKS's
+    journal = stack.sim.requests()
+    updates = updates_by_cluster(stack)
+    ideal = _ideal(updates)
+    calls = sum(operations.values())
+    busy_mean, busy_max = _per_busy_cluster_minute(journal, updates)
+    print(
+        f"{n} objects on {c} clusters ({math.ceil(n / c)} per cluster) in {args.regions} "
+        f"region(s), associations of {args.associate_seconds} s, shipped schedule; issuers "
+        + ("on hosts that do not exist" if args.unresolvable_issuers else "served, each verified")
+    )
+    print(
+        f"all Ready after {elapsed:.1f} s ({len(watch.ready_at)}/{n} Ready); EKS's ideal "
+        f"{ideal:.1f} s (its busiest cluster's updates end to end); ratio "
+        f"{elapsed / ideal if ideal else 0:.3f}"
+        + (f" (the watch was restarted {watch.restarts} times)" if watch.restarts else "")
+    )
+    print(f"hand-over gap on a cluster: {percentiles(_handover_gaps(updates))}")
+    _where_the_time_goes(updates, watch, cpu, started, elapsed)
+    print(f"completion -> Ready lag: {percentiles(_ready_lags(updates, watch.ready_at))}")
+    per_object = {op: round(k / n, 2) for op, k in sorted(operations.items())}
+    print(f"EKS calls: {calls / n:.2f} per object {per_object}")
+    print(
+        f"EKS throttled the operator: {_throttled(stack)} calls answered 429 (the simulator's "
+        f"account rate: {args.account_rate}); peak {_peak_rate(journal):.0f} calls in one second"
+    )
+    if args.roles:
+        print(
+            f"STS AssumeRole calls: {assumed} for {args.roles} roles and {n} objects "
+            f"({assumed / n:.2f} per object; each object's session name is its own)"
+        )
+    print(
+        f"EKS calls per minute per busy cluster: mean {busy_mean:.2f}, max {busy_max:.2f} "
+        f"(all calls on the cluster, first call to last update's end); while an update is "
+        f"in flight: {_per_in_flight_minute(journal, updates):.2f}"
+    )
+    print(f"Kubernetes API writes per object: {sum(watch.writes.values()) / n:.2f}")
+
+
 def main() -> int:
     """Run the measurement and print the figures."""
     args = _arguments()
     env = dict(item.split("=", 1) for item in args.operator_env)
     n, c, s = args.objects, min(args.clusters, args.objects), args.associate_seconds
-    ideal = s * math.ceil(n / c)
+    low, _, high = s.partition("-")
+    longest = float(high or low) * math.ceil(n / c)  # the ideal if every draw is the longest
     clusters = [f"fleet-c{i}" for i in range(c)]
+    options: dict[str, Any] = {"associate_seconds": s, "clusters": clusters}
+    if args.account_rate != "off":
+        options["account_rate"] = args.account_rate
     with (
-        local_stack(associate_seconds=s, clusters=clusters, journal_size=100 * n + 10_000) as stack,
+        local_stack(journal_size=100 * n + 10_000, **options) as stack,
         local_issuers(stack.workdir) as served,
     ):
         if args.no_operator:
-            return _floor(stack, n, c, ideal)
+            return _floor(stack, n, c, longest)
         issuers = None if args.unresolvable_issuers else served.base
         _operator_env(env, served.ca_file, _roles_policy(stack.workdir) if args.roles else None)
         operator = stack.operator(env)
@@ -522,53 +563,21 @@ def main() -> int:
             CpuSampler(pids).running() as cpu,
         ):
             started = time.time()
-            burst(stack, n, c, issuers, args.roles)
+            burst(stack, n, c, issuers, args.roles, args.regions)
             applied = time.time() - started
-            deadline = time.monotonic() + ideal * 3 + 300
+            deadline = time.monotonic() + longest * 3 + 300
             while len(watch.ready_at) < n and time.monotonic() < deadline:
                 time.sleep(0.5)
             elapsed = max(watch.ready_at.values(), default=time.time()) - started
             time.sleep(10.0)  # the last passes' writes and log lines land
         settled = operator.rss_mib()
-        operations = stack.sim.calls_by_operation()
-        assumed = operations.pop("AssumeRole", 0)  # STS's, not EKS's
-        journal = stack.sim.requests()
-        updates = _updates(stack)
-        lines, warnings = _log_lines(operator.log_path, log_start)
-        calls = sum(operations.values())
-        busy_mean, busy_max = _per_busy_cluster_minute(journal, updates)
-        writes = sum(watch.writes.values())
-        print(
-            f"{n} objects on {c} clusters ({math.ceil(n / c)} per cluster), associations of "
-            f"{s:.0f} s, shipped schedule; the burst took {applied:.1f} s to apply "
-            f"({APPLIERS} kubectl side by side); issuers "
-            + ("on hosts that do not exist" if issuers is None else "served, each verified")
-        )
-        print(
-            f"all Ready after {elapsed:.1f} s ({len(watch.ready_at)}/{n} Ready); EKS's ideal "
-            f"{ideal:.0f} s; ratio {elapsed / ideal:.3f}"
-            + (f" (the watch was restarted {watch.restarts} times)" if watch.restarts else "")
-        )
-        print(f"hand-over gap on a cluster: {_percentiles(_handover_gaps(updates))}")
-        _where_the_time_goes(updates, watch, cpu, started, elapsed)
-        print(f"completion -> Ready lag: {_percentiles(_ready_lags(updates, watch.ready_at))}")
-        per_object = {op: round(k / n, 2) for op, k in sorted(operations.items())}
-        print(f"EKS calls: {calls / n:.2f} per object {per_object}")
-        if args.roles:
-            print(
-                f"STS AssumeRole calls: {assumed} for {args.roles} roles and {n} objects "
-                f"({assumed / n:.2f} per object; each object's session name is its own)"
-            )
-        print(
-            f"EKS calls per minute per busy cluster: mean {busy_mean:.2f}, max {busy_max:.2f} "
-            f"(all calls on the cluster, first call to last update's end); while an update is "
-            f"in flight: {_per_in_flight_minute(journal, updates):.2f}"
-        )
+        _report(stack, args, watch, cpu, started, elapsed)
         print(f"operator RSS: {idle:.0f} MiB idle, {rss.peak:.0f} MiB peak, {settled:.0f} settled")
-        print(f"Kubernetes API writes per object: {writes / n:.2f}")
+        lines, warnings = _log_lines(operator.log_path, log_start)
         print(f"operator log lines: {lines / n:.2f} per object ({warnings} warnings in all)")
+        print(f"the burst took {applied:.1f} s to apply ({APPLIERS} kubectl side by side)")
         _not_ready(stack, watch, n)
-        _restart(stack, operator, n, env)
+        _restart(stack, operator, n, env, args.restart_resync)
     return 0 if len(watch.ready_at) == n else 1
 
 

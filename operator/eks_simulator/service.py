@@ -65,6 +65,8 @@ UNKNOWN_OPERATION = "UnknownOperation"
 
 _SIGNER = re.compile(r"Credential=([^/,\s]+)/")
 """The access key id in a SigV4 ``Authorization`` header (``Credential=AKID/date/...``)."""
+_SCOPE_REGION = re.compile(r"Credential=[^/,\s]+/[^/,\s]+/([^/,\s]+)/")
+"""The region a SigV4 request was signed for (``Credential=AKID/date/REGION/eks/...``)."""
 
 PLANNED_FAILURE_KINDS: dict[str, tuple[UpdateType, str]] = {
     "fail-association": (ASSOCIATE, "The identity provider could not be reached"),
@@ -268,13 +270,18 @@ class Simulator:
         return response
 
     def _admitted(self, headers: Mapping[str, str]) -> bool:
-        """Whether the signer's account has a token for this call (always, with no rate)."""
+        """Whether the signer's account and region have a token for this call (always, with no
+        rate)."""
         config = self.state.config
         if config.account_rate is None:
             return True
         session = self.sts.session(_signer(headers))
         account = account_of(session.role_arn if session else None, config.account_id)
-        return self.throttle.admit(account, config.account_rate)
+        # Per account and region, as AWS throttles: the simulator answers every region a
+        # client signs for (one account's fleet spread over regions has a bucket per region).
+        signed = _SCOPE_REGION.search(headers.get("Authorization", ""))
+        region = signed.group(1) if signed else config.region
+        return self.throttle.admit(f"{account}/{region}", config.account_rate)
 
     @staticmethod
     def _lenient_params(body: bytes) -> dict[str, Any]:

@@ -1,10 +1,11 @@
-"""EKS's request rate per account, modelled as a token bucket (an assumption: see below).
+"""EKS's request rate per account and region, modelled as a token bucket (an assumption: see
+below).
 
 AWS publishes no EKS API rate. Most AWS control-plane APIs throttle each account and region
 with a token bucket: a burst the bucket holds, refilled at a steady rate, every call taking
 one token and a call that finds the bucket empty answered with 429 ``ThrottlingException``
-"Rate exceeded". The simulator models exactly that, per account (the simulator serves one
-region), with numbers the caller chooses (``--account-rate RATE/BURST``, or ``accountRate`` in
+"Rate exceeded". The simulator models exactly that, per account and the region a request was
+signed for (the simulator answers every region alike), with numbers the caller chooses (``--account-rate RATE/BURST``, or ``accountRate`` in
 ``POST /_sim/config``); off unless asked for. The numbers a benchmark uses are its assumption
 and say so, not a measurement of EKS.
 
@@ -43,7 +44,7 @@ def parse_account_rate(value: str) -> AccountRate:
 
 
 class AccountThrottle:
-    """The buckets, one per account that called. Thread-safe."""
+    """The buckets, one per account (and region) that called. Thread-safe."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock

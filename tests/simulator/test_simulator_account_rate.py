@@ -66,3 +66,13 @@ def test_calls_beyond_an_accounts_bucket_are_throttled_per_account(sim: Simulato
     sim.configure(clearAccountRate=True)
     for _ in range(5):
         eks.describe_cluster(name="c")
+
+
+def test_each_region_of_an_account_has_its_own_bucket(sim: SimulatorHandle) -> None:
+    sim.create_cluster("c")
+    sim.configure(accountRate={"perSecond": 0.1, "burst": 1})
+    west = sim.boto3_client(max_attempts=1)
+    west.describe_cluster(name="c")
+    with pytest.raises(west.exceptions.ThrottlingException):
+        west.describe_cluster(name="c")
+    sim.boto3_client("eu-west-1", max_attempts=1).describe_cluster(name="c")

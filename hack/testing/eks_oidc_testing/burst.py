@@ -30,15 +30,21 @@ def role_arn(i: int, roles: int) -> str:
 
 
 def burst(
-    stack: Stack, objects: int, clusters: int, issuers: str | None = None, roles: int = 0
+    stack: Stack,
+    objects: int,
+    clusters: int,
+    issuers: str | None = None,
+    roles: int = 0,
+    regions: int = 1,
 ) -> None:
     """Create the N objects at once, in ``APPLIERS`` interleaved slices (object i on cluster
-    i mod C, so every slice reaches every cluster; with ``roles``, as role i mod R)."""
+    i mod C, so every slice reaches every cluster; with ``roles``, as role i mod R; with
+    ``regions``, cluster c in region c mod K)."""
     threads = [
         threading.Thread(
             target=stack.kubectl,
             args=("apply", "-f", "-"),
-            kwargs={"stdin": manifests(objects, clusters, part, issuers, roles)},
+            kwargs={"stdin": manifests(objects, clusters, part, issuers, roles, regions)},
         )
         for part in range(APPLIERS)
     ]
@@ -53,8 +59,29 @@ def issuer_url(i: int, issuers: str | None) -> str:
     return f"{issuers}/tenant-{i}" if issuers else f"https://login-{i}.example.com"
 
 
+REGIONS = (
+    "us-west-2",
+    "us-east-1",
+    "us-east-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-northeast-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "sa-east-1",
+)
+"""The regions a fleet spreads its clusters over (the simulator answers every region alike;
+AWS holds 100 clusters per account and region by default, so a fleet of 1,000 spans ten)."""
+
+
 def manifests(
-    objects: int, clusters: int, part: int, issuers: str | None = None, roles: int = 0
+    objects: int,
+    clusters: int,
+    part: int,
+    issuers: str | None = None,
+    roles: int = 0,
+    regions: int = 1,
 ) -> str:
     items = [
         {
@@ -65,6 +92,7 @@ def manifests(
                 "clusterName": f"fleet-c{i % clusters}",
                 "oidc": {"issuerUrl": issuer_url(i, issuers), "clientId": "k"},
                 **({"roleArn": role_arn(i, roles)} if roles else {}),
+                **({"region": REGIONS[i % clusters % regions]} if regions > 1 else {}),
             },
         }
         for i in range(part, objects, APPLIERS)

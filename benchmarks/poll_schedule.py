@@ -1,0 +1,144 @@
+"""The poll schedule at EKS's real association lengths, with time scaled: DescribeUpdate calls
+per update and completion -> Ready lag, for the learned schedule and a flat 30 s requeue.
+
+Real associations take 15-40 minutes, and EKS says nothing when one ends: a figure measured with
+a fixed length that is a multiple of the poll interval only shows where the polls happen to
+land. So here each association's length is drawn uniformly from ``--durations`` (real seconds,
+default 900-2400), and time is scaled by ``--scale`` (default 30): the simulator's durations and
+every operator timing that matters here (the first poll, the cap, the near interval) are
+divided by it, so one benchmark second stands for ``scale`` real seconds. Figures are printed
+scaled back, in real seconds (a lag measured to about 0.1 s here is +/- 0.1 x scale there).
+
+Each schedule runs on a stack of its own: ``--clusters`` clusters, ``--per-cluster`` objects on
+each applied at once (they queue on their cluster, which so runs its updates back to back), the
+issuer pre-flight off (no issuer to serve). The flat requeue is the operator with
+``EKS_OIDC_POLL_WINDOW_SAMPLES=0`` (the ACK controller's schedule). Printed for each, over all
+updates and over those started after the operator had learned a window (3 ended updates):
+
+- DescribeUpdate calls per update (each DescribeUpdate on a cluster is charged to the update
+  that was the cluster's latest to start);
+- completion -> Ready lag, p50/p95/max: from the simulator completing the association to the
+  API server's watch delivering Ready=True.
+
+Usage: ``.venv/bin/python benchmarks/poll_schedule.py [--scale 30] [--clusters 10]
+[--per-cluster 4] [--durations 900-2400]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import statistics
+import sys
+import time
+from collections import defaultdict
+from typing import Any
+
+from eks_oidc_testing.burst import burst
+from eks_oidc_testing.fleet_watch import Watch, percentiles, updates_by_cluster
+from eks_oidc_testing.stack import Stack, local_stack
+
+ASSOCIATE = "AssociateIdentityProviderConfig"
+LEARNED_AFTER = 3
+"""Ended updates the operator needs before it uses their window (its default)."""
+
+SCHEDULES = {
+    "flat 30 s requeue": {"EKS_OIDC_POLL_WINDOW_SAMPLES": "0"},
+    "learned window": {},
+}
+
+
+def _scaled_env(scale: float) -> dict[str, str]:
+    """The operator's timings divided by ``scale`` (the shipped 30 s first poll and cap, 20 s
+    near interval), the issuer pre-flight off."""
+    return {
+        "EKS_OIDC_POLL_INITIAL_SECONDS": str(30 / scale),
+        "EKS_OIDC_POLL_MAX_SECONDS": str(30 / scale),
+        "EKS_OIDC_POLL_NEAR_SECONDS": str(20 / scale),
+        "EKS_OIDC_ISSUER_CHECK": "Skip",
+    }
+
+
+def _per_update_polls(
+    journal: list[dict[str, Any]], updates: dict[str, list[dict[str, Any]]]
+) -> dict[str, int]:
+    """DescribeUpdate calls charged to each association (by id)."""
+    polls: dict[str, int] = defaultdict(int)
+    for call in journal:
+        ordered = updates.get(call.get("cluster") or "", [])
+        if call["operation"] != "DescribeUpdate" or not ordered:
+            continue
+        starts = [u["created_at"] for u in ordered]
+        index = bisect.bisect_right(starts, call["at"]) - 1
+        if index >= 0:
+            polls[ordered[index]["id"]] += 1
+    return polls
+
+
+def _learned_at(associations: list[dict[str, Any]]) -> float:
+    """When the operator could first have known a window: the 3rd successful completion."""
+    ends = sorted(u["completes_at"] for u in associations if u["status"] == "Successful")
+    return ends[LEARNED_AFTER - 1] if len(ends) >= LEARNED_AFTER else float("inf")
+
+
+def _report(label: str, stack: Stack, watch: Watch, scale: float) -> None:
+    updates = updates_by_cluster(stack)
+    polls = _per_update_polls(stack.sim.requests(), updates)
+    associations = [u for ordered in updates.values() for u in ordered if u["type"] == ASSOCIATE]
+    learned_at = _learned_at(associations)
+    for subset, chosen in (
+        ("all", associations),
+        ("after a window was learned", [u for u in associations if u["created_at"] > learned_at]),
+    ):
+        lags = [
+            (watch.ready_at[u["config_name"]] - u["completes_at"]) * scale
+            for u in chosen
+            if u["config_name"] in watch.ready_at
+        ]
+        calls = [polls.get(u["id"], 0) for u in chosen]
+        mean = statistics.mean(calls) if calls else 0.0
+        print(
+            f"{label}, {subset} ({len(chosen)} updates): DescribeUpdate {mean:.1f} per update; "
+            f"completion -> Ready lag (real seconds) {percentiles(lags)}"
+        )
+
+
+def _run(label: str, env: dict[str, str], args: argparse.Namespace) -> bool:
+    low, _, high = args.durations.partition("-")
+    scaled = f"{float(low) / args.scale:g}-{float(high or low) / args.scale:g}"
+    clusters = [f"fleet-c{i}" for i in range(args.clusters)]
+    objects = args.clusters * args.per_cluster
+    with local_stack(associate_seconds=scaled, clusters=clusters, seed=args.seed) as stack:
+        stack.operator({**_scaled_env(args.scale), **env})
+        time.sleep(3.0)
+        stack.sim.reset_stats()
+        with Watch(stack).running() as watch:
+            burst(stack, objects, args.clusters)
+            deadline = time.monotonic() + args.per_cluster * float(high or low) / args.scale * 3
+            while len(watch.ready_at) < objects and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(1.0)
+        _report(label, stack, watch, args.scale)
+        ready: bool = len(watch.ready_at) == objects
+        return ready
+
+
+def main() -> int:
+    """Run both schedules and print their figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=float, default=30.0)
+    parser.add_argument("--clusters", type=int, default=10)
+    parser.add_argument("--per-cluster", type=int, default=4)
+    parser.add_argument("--durations", default="900-2400", help="real seconds, LOW-HIGH")
+    parser.add_argument("--seed", type=int, default=7, help="the simulator's draws")
+    args = parser.parse_args()
+    print(
+        f"associations drawn from {args.durations} s (real), time scaled by {args.scale:g}; "
+        f"{args.clusters} clusters x {args.per_cluster} objects each, back to back"
+    )
+    ok = [_run(label, env, args) for label, env in SCHEDULES.items()]
+    return 0 if all(ok) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
