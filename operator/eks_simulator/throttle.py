@@ -5,9 +5,9 @@ AWS publishes no EKS API rate. Most AWS control-plane APIs throttle each account
 with a token bucket: a burst the bucket holds, refilled at a steady rate, every call taking
 one token and a call that finds the bucket empty answered with 429 ``ThrottlingException``
 "Rate exceeded". The simulator models exactly that, per account and the region a request was
-signed for (the simulator answers every region alike), with numbers the caller chooses (``--account-rate RATE/BURST``, or ``accountRate`` in
-``POST /_sim/config``); off unless asked for. The numbers a benchmark uses are its assumption
-and say so, not a measurement of EKS.
+signed for (the simulator answers every region alike), with numbers the caller chooses
+(``--account-rate RATE/BURST``, or ``accountRate`` in ``POST /_sim/config``); off unless asked
+for. The numbers a benchmark uses are its assumption and say so, not a measurement of EKS.
 
 The account of a call is the account in the role ARN whose credentials (issued by this
 simulator's STS) signed it; any other credentials are the simulator's own account. Buckets
