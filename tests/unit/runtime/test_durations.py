@@ -34,10 +34,11 @@ def _run(book: UpdateDurations, update_id: str, looks: list[float], ended: str) 
 
 def test_an_update_seen_running_then_ended_teaches_its_span() -> None:
     book = UpdateDurations()
-    _run(book, "u1", [0, 30, 900, 920], "Successful")
-    _run(book, "u2", [0, 1500, 1520], "Successful")
+    _run(book, "u1", [0, 30, 900, 920], "Successful")  # ended in 900-920: middle 910
+    _run(book, "u2", [0, 1500, 1520], "Successful")  # ended in 1500-1520
+    # Opens at the earliest middle less the range over the count: 910 - (1520 - 910) / 2.
     assert book.windows(KEY) == {
-        constants.UPDATE_ASSOCIATE: Window(opens=900, closes=1520, samples=2)
+        constants.UPDATE_ASSOCIATE: Window(opens=605, closes=1520, samples=2)
     }
     assert book.windows(("", "eu-west-1")) == {}  # another region learned nothing
 
@@ -55,4 +56,5 @@ def test_only_the_latest_spans_are_kept() -> None:
     for i in range(KEPT + 5):
         _run(book, f"u{i}", [0, 100 + i, 110 + i], "Successful")
     window = book.windows(KEY)[constants.UPDATE_ASSOCIATE]
-    assert (window.samples, window.opens) == (KEPT, 105)
+    # The first five are gone: the earliest middle is 110, the latest end 134.
+    assert (window.samples, window.opens, window.closes) == (KEPT, 110 - 24 / KEPT, 134)

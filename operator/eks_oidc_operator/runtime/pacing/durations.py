@@ -4,8 +4,14 @@ After each pass the runtime shows this book the status the pass began from and t
 planned. While an update is in flight, the book notes when a pass last saw it running; when a
 pass sees it Successful, the update ended between that look and this one, and the span
 (seconds after EKS created it) is kept, the last :data:`KEPT` of each kind. The window of a
-kind is from the earliest of those lower bounds to the latest upper bound
-(:func:`eks_oidc_operator.reconcile.timing.poll_delay` uses it).
+kind (:func:`eks_oidc_operator.reconcile.timing.poll_delay` uses it) closes at the latest end
+seen and opens at the earliest span's middle, less the range over the number of spans:
+
+- the middle, not the start: a span seen by the sparse looks before the window is wide, and
+  its start would pull the window far too early (many polls for nothing);
+- less the range over the count (the gap expected between two neighbours of that many draws):
+  the earliest of 20 draws is still later than about one update in 20, and those would be
+  seen only by the sparse looks, with a lag of minutes.
 
 Only successes are learned from (a failure may come at any time), and only updates a pass of
 this process saw running (after a restart, the first look has no earlier one: its span is
@@ -44,9 +50,7 @@ class UpdateDurations:
         found = {}
         for (where, kind), spans in self._spans.items():
             if where == key and spans:
-                opens = min(lower for lower, _ in spans)
-                closes = max(upper for _, upper in spans)
-                found[kind] = Window(opens=opens, closes=closes, samples=len(spans))
+                found[kind] = _window(spans)
         return found
 
     def observe(
@@ -76,3 +80,11 @@ class UpdateDurations:
         upper = (now - update.created_at).total_seconds()
         spans = self._spans.setdefault((key, update.type or ""), deque(maxlen=KEPT))
         spans.append((max(0.0, lower), max(0.0, upper)))
+
+
+def _window(spans: deque[tuple[float, float]]) -> Window:
+    """The window of one kind's spans (see the module)."""
+    earliest = min((lower + upper) / 2 for lower, upper in spans)
+    closes = max(upper for _, upper in spans)
+    opens = max(0.0, earliest - (closes - earliest) / len(spans))
+    return Window(opens=opens, closes=closes, samples=len(spans))
