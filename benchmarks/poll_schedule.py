@@ -20,20 +20,31 @@ updates and over those started after the operator had learned a window (3 ended 
 - completion -> Ready lag, p50/p95/max: from the simulator completing the association to the
   API server's watch delivering Ready=True.
 
+``--model N`` runs no stack: it walks N drawn updates, one after the other, through the
+operator's own schedule (``poll_delay``) and its own book of spans (``UpdateDurations``), as a
+single object would see them with no pass taking any time, and prints the same figures for
+both schedules: the steady state a short run on the stack does not reach.
+
 Usage: ``.venv/bin/python benchmarks/poll_schedule.py [--scale 30] [--clusters 10]
-[--per-cluster 4] [--durations 900-2400]``
+[--per-cluster 4] [--durations 900-2400] [--model N]``
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import random
 import statistics
 import sys
 import time
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from eks_oidc_operator import constants
+from eks_oidc_operator.models import EksUpdate, OidcIdentityProviderStatus
+from eks_oidc_operator.reconcile.timing import Timings, poll_delay
+from eks_oidc_operator.runtime.pacing.durations import UpdateDurations
 from eks_oidc_testing.burst import burst
 from eks_oidc_testing.fleet_watch import Watch, percentiles, updates_by_cluster
 from eks_oidc_testing.stack import Stack, local_stack
@@ -123,6 +134,53 @@ def _run(label: str, env: dict[str, str], args: argparse.Namespace) -> bool:
         return ready
 
 
+START = datetime(2026, 1, 1, tzinfo=UTC)
+"""When every modelled update starts (only the time since matters)."""
+
+
+def _status(update_id: str, state: str) -> OidcIdentityProviderStatus:
+    update = EksUpdate(
+        id=update_id, type=constants.UPDATE_ASSOCIATE, status=state, created_at=START
+    )
+    return OidcIdentityProviderStatus(update=update)
+
+
+def _walk(
+    timings: Timings, book: UpdateDurations, update_id: str, ends: float
+) -> tuple[int, float]:
+    """One update that ends ``ends`` s after it starts, polled on the schedule with ``book``'s
+    windows, which then learns from it: its polls and its lag."""
+    key = ("", "us-west-2")
+    elapsed, polls = 0.0, 0
+    before = after = _status(update_id, constants.UPDATE_IN_PROGRESS)
+    while elapsed < ends:
+        window = book.windows(key).get(constants.UPDATE_ASSOCIATE)
+        elapsed += poll_delay(polls, timings, elapsed, window)
+        polls += 1
+        before, after = after, _status(update_id, "Successful" if elapsed >= ends else "InProgress")
+        book.observe(key, before, after, START + timedelta(seconds=elapsed))
+    return polls, elapsed - ends
+
+
+def _model(args: argparse.Namespace) -> None:
+    low, _, high = args.durations.partition("-")
+    for label, env in SCHEDULES.items():
+        samples = int(env.get("EKS_OIDC_POLL_WINDOW_SAMPLES", Timings().poll_window_samples))
+        timings = Timings(poll_window_samples=samples)
+        rng = random.Random(args.seed)  # noqa: S311 - drawn durations, not secrets
+        book = UpdateDurations()
+        walked = [
+            _walk(timings, book, f"u{i}", rng.uniform(float(low), float(high or low)))
+            for i in range(args.model)
+        ]
+        polls = [p for p, _ in walked]
+        print(
+            f"{label}, model of {args.model} updates: DescribeUpdate "
+            f"{statistics.mean(polls):.1f} per update; completion -> Ready lag "
+            f"{percentiles([lag for _, lag in walked])}"
+        )
+
+
 def main() -> int:
     """Run both schedules and print their figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -131,6 +189,7 @@ def main() -> int:
     parser.add_argument("--per-cluster", type=int, default=4)
     parser.add_argument("--durations", default="900-2400", help="real seconds, LOW-HIGH")
     parser.add_argument("--seed", type=int, default=7, help="the simulator's draws")
+    parser.add_argument("--model", type=int, help="walk N updates through the schedule, no stack")
     parser.add_argument(
         "--only", choices=sorted(SCHEDULES), help="run this schedule only (both by default)"
     )
@@ -139,6 +198,9 @@ def main() -> int:
         f"associations drawn from {args.durations} s (real), time scaled by {args.scale:g}; "
         f"{args.clusters} clusters x {args.per_cluster} objects each, back to back"
     )
+    if args.model:
+        _model(args)
+        return 0
     chosen = {label: env for label, env in SCHEDULES.items() if args.only in (None, label)}
     ok = [_run(label, env, args) for label, env in chosen.items()]
     return 0 if all(ok) else 1
