@@ -25,9 +25,10 @@ pytestmark = pytest.mark.e2e
 
 BURST, PER_SECOND = 4, 2.0
 """The operator's pacing."""
-SIMULATED_ACCOUNT = {"perSecond": 3.0, "burst": 6}
-"""What the simulator's account allows: more than the operator's pacing, far less than an
-unpaced burst of these objects asks (about five calls each, within a few seconds)."""
+SIMULATED_ACCOUNT = {"perSecond": 3.0, "burst": 10}
+"""What the simulator's account allows: more than the operator's pacing (two of its bursts at
+once, then its rate), far less than an unpaced burst of these objects asks (about five calls
+each, within a few seconds)."""
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +68,11 @@ def test_a_burst_of_objects_is_paced_below_the_accounts_throttling(
     calls = simulator.requests()[first:]
     throttled = [call for call in calls if call["status"] == 429]
     assert throttled == [], throttled
-    # Paced: in no stretch of time did the operator call more than its burst plus the refill.
+    # Paced: in no stretch of time did the operator call more than two bursts (a pass's calls
+    # after its first run into debt, which later passes wait out) plus the refill.
     times = sorted(call["at"] for call in calls)
     assert len(times) >= 4 * len(objects)
     for i, start in enumerate(times):
         for j in range(i, len(times)):
-            allowed = BURST + PER_SECOND * (times[j] - start) + 1  # +1: clocks' rounding
+            allowed = 2 * BURST + PER_SECOND * (times[j] - start) + 1  # +1: clocks' rounding
             assert j - i + 1 <= allowed, (j - i + 1, times[j] - start)

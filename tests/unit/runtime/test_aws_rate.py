@@ -49,20 +49,24 @@ def test_calls_beyond_the_burst_wait_their_turn_first_come_first_served() -> Non
     assert [pacer.reserve(key) for _ in range(4)] == [0.0, 0.0, 0.0, 0.5]
 
 
-def test_a_pass_uses_its_reserved_token_first_then_waits_in_its_thread() -> None:
+def test_a_pass_uses_its_reserved_token_first_and_its_later_calls_run_into_debt() -> None:
     clock = Clock()
-    pacer = CallPacer(burst=1, per_second=4, clock=clock, sleep=clock.sleep)
-    ticket = asyncio.run(pacer.admit(("1", "r")))  # the bucket's one token, reserved
+    pacer = CallPacer(burst=2, per_second=4, clock=clock, sleep=clock.sleep)
+    key = ("1", "r")
+    ticket = asyncio.run(pacer.admit(key))  # one of the bucket's two tokens, reserved
     port = Port()
     paced = ticket.paced(port)  # type: ignore[arg-type]
-    paced.describe_update("c", "u")
-    assert clock.slept == []  # the reserved token
-    paced.describe_update("c", "u")
-    paced.describe_update("c", "u")
-    assert clock.slept == [0.25, 0.25]  # each later call waited for a refill
-    assert port.calls == 3
+    paced.describe_update("c", "u")  # the reserved token
+    paced.describe_update("c", "u")  # the second token
+    paced.describe_update("c", "u")  # debt: 1
+    paced.describe_update("c", "u")  # debt: 2, a whole burst
+    assert clock.slept == []  # no thread slept so far
+    paced.describe_update("c", "u")  # overdrawn beyond a burst: waits for one token
+    assert clock.slept == [0.25]
+    assert port.calls == 5
     ticket.settle()  # nothing to give back: the reserved token was used
-    assert pacer.reserve(("1", "r")) == 0.25
+    # The next admission waits the debt out: 2 tokens owed, refilled in 0.5 s, then its own.
+    assert pacer.reserve(key) == 0.75
 
 
 def test_admission_waits_on_the_event_loop_and_an_unused_token_comes_back() -> None:
