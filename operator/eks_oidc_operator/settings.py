@@ -99,16 +99,17 @@ class OperatorSettings(BaseSettings):
         default=3000,
         ge=1,
         description=(
-            "EKS calls one namespace may make at once before its budget must refill (with the "
-            "refill, room for a fleet of 1,000 objects on 100 clusters in one namespace)."
+            "EKS calls one namespace may make at once in an account and region before its "
+            "budget must refill."
         ),
     )
     namespace_calls_per_second: float = Field(
         default=10.0,
         gt=0,
         description=(
-            "Refill of each namespace's EKS call budget, in calls per second: above what a "
-            "fleet of 1,000 objects on 100 clusters spends (about 7), far below a flood."
+            "Refill of each namespace's EKS call budget in an account and region, in calls per "
+            "second: a tenant's share of the operator's own rate there (awsCallsPerSecond, "
+            "which paces every call); set it lower to keep one tenant from taking all of it."
         ),
     )
     # EKS publishes no API rate; AWS's control-plane APIs typically allow bursts of about 100

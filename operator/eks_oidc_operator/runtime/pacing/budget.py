@@ -1,14 +1,17 @@
 """Bounds on what EKS calls cost and cut: an EKS call budget per namespace, and a guard on
 mass deletion.
 
-The budget per namespace: a token bucket each, so no tenant's flood can spend the
-account's shared EKS API rate (EKS throttles per account and region, so one namespace's flood
-would throttle every other tenant's calls).
+The budget per namespace: a token bucket for each namespace in each account and region it
+calls, a tenant's share of what the operator may spend there. The operator's own pacing
+(:mod:`eks_oidc_operator.runtime.pacing.aws_rate`) keeps every account and region below EKS's
+throttling, first come first served; this budget keeps one tenant's flood from taking all of
+it, when ``namespaceCallsPerSecond`` is set below the operator's ``awsCallsPerSecond`` (by
+default they are equal, so a single tenant's fleet is paced, never refused).
 
-Every EKS call a pass makes takes one token from its namespace's bucket, which holds ``burst``
-tokens and refills at ``per_second``. A call that finds the bucket empty is not made: it fails
-as ``NamespaceBudgetExhausted``, which the error policy retries with backoff like EKS's own
-throttling. Thread-safe: passes run in worker threads.
+Every EKS call a pass makes takes one token from its namespace's bucket there, which holds
+``burst`` tokens and refills at ``per_second``. A call that finds the bucket empty is not made:
+it fails as ``NamespaceBudgetExhausted``, which the error policy retries with backoff like EKS's
+own throttling. Thread-safe: passes run in worker threads.
 """
 
 from __future__ import annotations
@@ -51,9 +54,10 @@ class NamespaceBudget:
             self._buckets[namespace] = (tokens, now)
             return True
 
-    def metered(self, port: EksPort, namespace: str) -> EksPort:
-        """``port`` with every call taken from ``namespace``'s bucket first."""
-        return cast(EksPort, _Metered(port, self, namespace))
+    def metered(self, port: EksPort, namespace: str, where: str = "") -> EksPort:
+        """``port`` with every call taken first from the bucket of ``namespace`` in ``where``
+        (an account and region)."""
+        return cast(EksPort, _Metered(port, self, namespace, where))
 
     def _forget_full(self, now: float) -> None:
         for name, (tokens, at) in list(self._buckets.items()):
@@ -64,10 +68,11 @@ class NamespaceBudget:
 class _Metered:
     """An EKS port whose calls each take a token first."""
 
-    def __init__(self, port: EksPort, budget: NamespaceBudget, namespace: str) -> None:
+    def __init__(self, port: EksPort, budget: NamespaceBudget, namespace: str, where: str) -> None:
         self._port = port
         self._budget = budget
         self._namespace = namespace
+        self._where = where
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._port, name)
@@ -75,10 +80,12 @@ class _Metered:
             return attribute
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            if not self._budget.take(self._namespace):
+            if not self._budget.take(f"{self._namespace} {self._where}"):
                 raise EksError(
                     NAMESPACE_BUDGET_EXHAUSTED,
-                    f"namespace {self._namespace} has spent its EKS call budget for now (the "
+                    f"namespace {self._namespace} has spent its EKS call budget "
+                    + (f"in {self._where} " if self._where else "")
+                    + "for now (the "
                     "operator's namespaceCallBurst and namespaceCallsPerSecond); the call is "
                     "retried with backoff",
                     operation=name,
