@@ -68,11 +68,13 @@ def test_a_burst_of_objects_is_paced_below_the_accounts_throttling(
     calls = simulator.requests()[first:]
     throttled = [call for call in calls if call["status"] == 429]
     assert throttled == [], throttled
-    # Paced: in no stretch of time did the operator call more than two bursts (a pass's calls
-    # after its first run into debt, which later passes wait out) plus the refill.
+    # Paced: in no stretch of time did the operator call much more than its refill. Slack of
+    # three bursts: the burst itself, the debt a pass's later calls may run into (later passes
+    # wait it out), and passes admitted on time whose first call a busy machine delayed until
+    # the next ones'. An unpaced operator makes all of these calls within a few seconds.
     times = sorted(call["at"] for call in calls)
     assert len(times) >= 4 * len(objects)
     for i, start in enumerate(times):
         for j in range(i, len(times)):
-            allowed = 2 * BURST + PER_SECOND * (times[j] - start) + 1  # +1: clocks' rounding
+            allowed = 3 * BURST + PER_SECOND * (times[j] - start)
             assert j - i + 1 <= allowed, (j - i + 1, times[j] - start)
