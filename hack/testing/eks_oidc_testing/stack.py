@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,10 @@ class Stack:
     sim: SimulatorHandle
     binaries: Path
     workdir: Path
+    started: list[OperatorProcess] = field(default_factory=list)
+    """Every operator :meth:`operator` started: the stack stops those still running at exit
+    (an operator left behind keeps retrying a gone API server, and its CPU skews the next
+    benchmark's figures)."""
 
     def kubectl(self, *args: str, stdin: str | None = None) -> str:
         """kubectl as the admin; returns stdout."""
@@ -55,6 +59,7 @@ class Stack:
             fast=False,
         )
         process.start()
+        self.started.append(process)
         return process
 
 
@@ -68,5 +73,9 @@ def local_stack(**simulator_options: Any) -> Iterator[Stack]:
         running_simulator(**simulator_options) as sim,
     ):
         stack = Stack(plane, sim, binaries, Path(tmp))
-        stack.install_crd()
-        yield stack
+        try:
+            stack.install_crd()
+            yield stack
+        finally:
+            for process in stack.started:
+                process.stop()
