@@ -75,12 +75,12 @@ def _per_update_polls(
 ) -> dict[str, int]:
     """DescribeUpdate calls charged to each association (by id)."""
     polls: dict[str, int] = defaultdict(int)
+    starts = {cluster: [u["created_at"] for u in ordered] for cluster, ordered in updates.items()}
     for call in journal:
         ordered = updates.get(call.get("cluster") or "", [])
         if call["operation"] != "DescribeUpdate" or not ordered:
             continue
-        starts = [u["created_at"] for u in ordered]
-        index = bisect.bisect_right(starts, call["at"]) - 1
+        index = bisect.bisect_right(starts[call["cluster"]], call["at"]) - 1
         if index >= 0:
             polls[ordered[index]["id"]] += 1
     return polls

@@ -112,3 +112,6 @@ UPDATE_DISASSOCIATE: Final = "DisassociateIdentityProviderConfig"
 
 UPDATE_IN_PROGRESS: Final = "InProgress"
 """EKS update status while it runs; the others (Successful, Failed, Cancelled) are final."""
+
+UPDATE_SUCCESSFUL: Final = "Successful"
+"""EKS update status of an update that did what it was asked."""

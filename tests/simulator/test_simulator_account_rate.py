@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from eks_oidc_testing.simulator import SimulatorHandle
 from eks_simulator.throttle import AccountRate, AccountThrottle, account_of, parse_account_rate
@@ -47,16 +45,7 @@ def test_calls_beyond_an_accounts_bucket_are_throttled_per_account(sim: Simulato
         eks.list_clusters()
     # A role of another account has its own bucket, full.
     issued = sim.sts_client().assume_role(RoleArn=OTHER_ACCOUNT_ROLE, RoleSessionName="bench")
-    credentials = issued["Credentials"]
-    as_role = boto3.client(
-        "eks",
-        endpoint_url=sim.url,
-        region_name="us-west-2",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
+    as_role = sim.boto3_client(max_attempts=1, credentials=issued["Credentials"])
     as_role.describe_cluster(name="c")
     assert sim.stats()["operations"]["ListClusters"] == {"429": 1}
     # botocore's own retries wait out the refill (2 s for a token at 0.5/s).

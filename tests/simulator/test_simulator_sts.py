@@ -152,14 +152,7 @@ def test_eks_calls_signed_with_issued_credentials_name_the_role_session(
 ) -> None:
     sim.create_cluster("c")
     issued = sts.assume_role(RoleArn=ROLE, RoleSessionName="eks-oidc.a.b")["Credentials"]
-    as_role = boto3.client(
-        "eks",
-        endpoint_url=sim.url,
-        region_name="us-west-2",
-        aws_access_key_id=issued["AccessKeyId"],
-        aws_secret_access_key=issued["SecretAccessKey"],
-        aws_session_token=issued["SessionToken"],
-    )
+    as_role = sim.boto3_client(credentials=issued)
     as_role.describe_cluster(name="c")
     sim.boto3_client().describe_cluster(name="c")
     signed_as_role, signed_otherwise = sim.requests("DescribeCluster")

@@ -28,7 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,8 +69,11 @@ class SimulatorClient:
         *,
         config: Config | None = None,
         max_attempts: int | None = None,
+        credentials: Mapping[str, Any] | None = None,
     ) -> EKSClient:
-        """An unmodified boto3 EKS client pointed at this simulator (dummy credentials).
+        """An unmodified boto3 EKS client pointed at this simulator (dummy credentials, or
+        ``credentials`` as AssumeRole returns them: ``AccessKeyId``, ``SecretAccessKey``,
+        ``SessionToken``).
 
         ``max_attempts`` sets botocore's standard-mode ``total_max_attempts``.
         """
@@ -83,8 +86,11 @@ class SimulatorClient:
                 "eks",
                 endpoint_url=self.url,
                 region_name=region,
-                aws_access_key_id="AKIDSIMULATOR",
-                aws_secret_access_key="simulator-secret",  # noqa: S106 - a dummy, never checked
+                aws_access_key_id=credentials["AccessKeyId"] if credentials else "AKIDSIMULATOR",
+                aws_secret_access_key=(
+                    credentials["SecretAccessKey"] if credentials else "simulator-secret"
+                ),
+                aws_session_token=credentials["SessionToken"] if credentials else None,
                 config=config,
             )
 

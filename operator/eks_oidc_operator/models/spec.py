@@ -273,6 +273,14 @@ class OidcConfigSpec(CamelModel):
         return value
 
 
+def role_account(role_arn: str | None) -> str:
+    """The AWS account of an IAM role ARN (``arn:PARTITION:iam::ACCOUNT:role/NAME``); empty
+    without a role: the operator's own identity, whose account is not known without asking
+    STS."""
+    parts = (role_arn or "").split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
 class OidcIdentityProviderSpec(CamelModel):
     """Desired state: which cluster, which OIDC provider, which tags, and what deletion does."""
 

@@ -121,8 +121,6 @@ def connector(
 
     scope = (region, obj.spec.role_arn or "", access.external_id or "")
     namespace = obj.metadata.namespace or ""
-    account, _ = rate_key(obj.spec.role_arn, region)
-    where = f"account {account} in {region}" if account else region
     # A deletion's disassociation asks the mass-deletion guard first, unless confirmed.
     guarded = (
         obj.metadata.deletion_timestamp is not None
@@ -131,7 +129,7 @@ def connector(
 
     def connect() -> EksPort:
         # Metered inside the cache: a DescribeCluster answered from it costs no token.
-        port = runtime.budget.metered(ticket.paced(client()), namespace, where)
+        port = runtime.budget.metered(ticket.paced(client()), namespace, ticket.key)
         if guarded:
             port = runtime.deletions.guarded(port)
         return runtime.clusters.cached(port, scope)

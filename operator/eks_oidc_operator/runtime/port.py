@@ -6,8 +6,8 @@ the whole pass in a worker thread, never on kopf's event loop.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Protocol
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Protocol, cast
 
 from eks_oidc_operator.models import EksUpdate, OidcConfigSpec
 from eks_oidc_operator.models.eks import ObservedCluster, ObservedConfig
@@ -32,3 +32,26 @@ class EksPort(Protocol):
     def disassociate(self, cluster: str, name: str, token: str) -> EksUpdate: ...
     def tag(self, arn: str, tags: Mapping[str, str]) -> None: ...
     def untag(self, arn: str, keys: Collection[str]) -> None: ...
+
+
+def before_each_call(port: EksPort, hook: Callable[[str], None]) -> EksPort:
+    """``port`` whose every call first runs ``hook`` with the call's name (which may raise to
+    stop the call, or wait)."""
+    return cast(EksPort, _Hooked(port, hook))
+
+
+class _Hooked:
+    def __init__(self, port: EksPort, hook: Callable[[str], None]) -> None:
+        self._port = port
+        self._hook = hook
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._port, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._hook(name)
+            return attribute(*args, **kwargs)
+
+        return call

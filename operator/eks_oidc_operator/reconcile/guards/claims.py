@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from eks_oidc_operator.models import OidcIdentityProvider
+from eks_oidc_operator.models.spec import role_account
 from eks_oidc_operator.models.tenancy import TenancyPolicy
 from eks_oidc_operator.reconcile.guards.tenancy import decide_for
 from eks_oidc_operator.reconcile.observation import new_to_eks
@@ -67,9 +68,7 @@ def indexed(body: Mapping[str, Any], default_region: str | None) -> dict[ClaimKe
 
 def claim_key(obj: OidcIdentityProvider, region: str) -> ClaimKey:
     """The config ``obj`` claims."""
-    role = obj.spec.role_arn
-    account = role.split(":")[4] if role else ""
-    return (account, region, obj.spec.cluster_name, obj.config_name)
+    return (role_account(obj.spec.role_arn), region, obj.spec.cluster_name, obj.config_name)
 
 
 def claim_of(obj: OidcIdentityProvider) -> Claim:

@@ -23,12 +23,12 @@ the operator's own identity's bucket (its account is not known without asking ST
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
-from typing import Any, cast
 
-from eks_oidc_operator.runtime.port import EksPort
+from eks_oidc_operator.models.spec import role_account
+from eks_oidc_operator.runtime.pacing.buckets import TokenBuckets
+from eks_oidc_operator.runtime.port import EksPort, before_each_call
 
 RateKey = tuple[str, str]
 """(account, region); the account is empty for the operator's own identity."""
@@ -36,8 +36,7 @@ RateKey = tuple[str, str]
 
 def rate_key(role_arn: str | None, region: str) -> RateKey:
     """The bucket a call of an object with ``role_arn`` (if any) in ``region`` is charged to."""
-    parts = (role_arn or "").split(":")
-    return (parts[4] if len(parts) > 4 else "", region)
+    return (role_account(role_arn), region)
 
 
 class CallPacer:
@@ -51,28 +50,19 @@ class CallPacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._burst = burst
-        self._rate = per_second
-        self._clock = clock
+        self._buckets: TokenBuckets[RateKey] = TokenBuckets(
+            burst=burst, per_second=per_second, clock=clock
+        )
         self._sleep = sleep
-        self._lock = threading.Lock()
-        self._buckets: dict[RateKey, tuple[float, float]] = {}  # key -> (tokens, at)
 
     def reserve(self, key: RateKey) -> float:
         """Take one token of ``key`` now; the seconds to wait before the call may go."""
-        now = self._clock()
-        with self._lock:
-            tokens = self._tokens(key, now) - 1
-            if len(self._buckets) > 256:  # forget buckets full again (accounts gone quiet)
-                self._forget_full(now)
-            self._buckets[key] = (tokens, now)
-        return 0.0 if tokens >= 0 else -tokens / self._rate
+        tokens = self._buckets.borrow(key)
+        return 0.0 if tokens >= 0 else -tokens / self._buckets.per_second
 
     def give_back(self, key: RateKey) -> None:
         """Return a token reserved and not used."""
-        now = self._clock()
-        with self._lock:
-            self._buckets[key] = (min(self._burst, self._tokens(key, now) + 1), now)
+        self._buckets.give_back(key)
 
     async def admit(self, key: RateKey) -> Ticket:
         """Wait, on the event loop, for the token a pass's first call will use; the pass's
@@ -85,18 +75,9 @@ class CallPacer:
     def take(self, key: RateKey) -> None:
         """One token for a later call of a pass, now: in debt if need be; sleeping (in the
         calling thread) only for what the bucket is overdrawn beyond a whole burst."""
-        wait = self.reserve(key) - self._burst / self._rate
+        wait = self.reserve(key) - self._buckets.burst / self._buckets.per_second
         if wait > 0:
             self._sleep(wait)
-
-    def _tokens(self, key: RateKey, now: float) -> float:
-        tokens, at = self._buckets.get(key, (self._burst, now))
-        return min(self._burst, tokens + (now - at) * self._rate)
-
-    def _forget_full(self, now: float) -> None:
-        for key in list(self._buckets):
-            if self._tokens(key, now) >= self._burst:
-                del self._buckets[key]
 
 
 class Ticket:
@@ -105,41 +86,22 @@ class Ticket:
 
     def __init__(self, pacer: CallPacer, key: RateKey) -> None:
         self._pacer = pacer
-        self._key = key
+        self.key = key
         self._prepaid = True
 
-    def take(self) -> None:
+    def take(self, _call: str = "") -> None:
         """A token for the next call (the reserved one first)."""
         if self._prepaid:
             self._prepaid = False
         else:
-            self._pacer.take(self._key)
+            self._pacer.take(self.key)
 
     def paced(self, port: EksPort) -> EksPort:
         """``port`` whose calls each take a token first."""
-        return cast(EksPort, _Paced(port, self))
+        return before_each_call(port, self.take)
 
     def settle(self) -> None:
         """The pass is over: give the reserved token back if no call used it."""
         if self._prepaid:
             self._prepaid = False
-            self._pacer.give_back(self._key)
-
-
-class _Paced:
-    """An EKS port whose calls each take a token of their pass's ticket first."""
-
-    def __init__(self, port: EksPort, ticket: Ticket) -> None:
-        self._port = port
-        self._ticket = ticket
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._port, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self._ticket.take()
-            return attribute(*args, **kwargs)
-
-        return call
+            self._pacer.give_back(self.key)

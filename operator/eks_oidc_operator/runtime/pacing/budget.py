@@ -24,75 +24,48 @@ from typing import Any, cast
 from eks_oidc_operator.constants import DELETION_CONFIRMED_ANNOTATION
 from eks_oidc_operator.models.eks import EksError
 from eks_oidc_operator.reconcile.reasons import DELETION_HELD, NAMESPACE_BUDGET_EXHAUSTED
-from eks_oidc_operator.runtime.port import EksPort
+from eks_oidc_operator.runtime.pacing.aws_rate import RateKey
+from eks_oidc_operator.runtime.pacing.buckets import TokenBuckets
+from eks_oidc_operator.runtime.port import EksPort, before_each_call
 
 
 class NamespaceBudget:
-    """The buckets, one per namespace that called EKS lately (full ones are forgotten)."""
+    """The buckets, one per namespace in each account and region it called lately."""
 
     def __init__(
         self, *, burst: float, per_second: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._burst = burst
-        self._rate = per_second
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}  # namespace -> (tokens, at)
+        self._buckets: TokenBuckets[tuple[str, RateKey]] = TokenBuckets(
+            burst=burst, per_second=per_second, clock=clock
+        )
 
-    def take(self, namespace: str) -> bool:
-        """One token for one call of ``namespace``; ``False`` when its bucket is empty."""
-        now = self._clock()
-        with self._lock:
-            tokens, at = self._buckets.get(namespace, (self._burst, now))
-            tokens = min(self._burst, tokens + (now - at) * self._rate)
-            if tokens < 1:
-                self._buckets[namespace] = (tokens, now)
-                return False
-            tokens -= 1
-            if len(self._buckets) > 1024:  # forget namespaces whose buckets are full again
-                self._forget_full(now)
-            self._buckets[namespace] = (tokens, now)
-            return True
+    def take(self, namespace: str, where: RateKey = ("", "")) -> bool:
+        """One token for one call of ``namespace`` in ``where``; ``False`` when its bucket
+        is empty."""
+        return self._buckets.take((namespace, where))
 
-    def metered(self, port: EksPort, namespace: str, where: str = "") -> EksPort:
+    def metered(self, port: EksPort, namespace: str, where: RateKey = ("", "")) -> EksPort:
         """``port`` with every call taken first from the bucket of ``namespace`` in ``where``
         (an account and region)."""
-        return cast(EksPort, _Metered(port, self, namespace, where))
 
-    def _forget_full(self, now: float) -> None:
-        for name, (tokens, at) in list(self._buckets.items()):
-            if tokens + (now - at) * self._rate >= self._burst:
-                del self._buckets[name]
-
-
-class _Metered:
-    """An EKS port whose calls each take a token first."""
-
-    def __init__(self, port: EksPort, budget: NamespaceBudget, namespace: str, where: str) -> None:
-        self._port = port
-        self._budget = budget
-        self._namespace = namespace
-        self._where = where
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._port, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if not self._budget.take(f"{self._namespace} {self._where}"):
+        def charge(operation: str) -> None:
+            if not self.take(namespace, where):
                 raise EksError(
                     NAMESPACE_BUDGET_EXHAUSTED,
-                    f"namespace {self._namespace} has spent its EKS call budget "
-                    + (f"in {self._where} " if self._where else "")
-                    + "for now (the "
-                    "operator's namespaceCallBurst and namespaceCallsPerSecond); the call is "
-                    "retried with backoff",
-                    operation=name,
+                    f"namespace {namespace} has spent its EKS call budget{_in(where)} for now "
+                    "(the operator's namespaceCallBurst and namespaceCallsPerSecond); the call "
+                    "is retried with backoff",
+                    operation=operation,
                 )
-            return attribute(*args, **kwargs)
 
-        return call
+        return before_each_call(port, charge)
+
+
+def _in(where: RateKey) -> str:
+    account, region = where
+    if account:
+        return f" in account {account}, {region}"
+    return f" in {region}" if region else ""
 
 
 class DeletionGuard:

@@ -35,23 +35,17 @@ KEPT = 20
 LOOKS_KEPT = 100_000
 """In-flight updates whose last look is remembered at most (the oldest forgotten first)."""
 
-_SUCCESSFUL = "Successful"
-
 
 class UpdateDurations:
     """The book."""
 
     def __init__(self) -> None:
-        self._spans: dict[tuple[RateKey, str], deque[tuple[float, float]]] = {}
+        self._spans: dict[RateKey, dict[str, deque[tuple[float, float]]]] = {}
         self._looked: dict[str, datetime] = {}  # update id -> when a pass last saw it running
 
     def windows(self, key: RateKey) -> dict[str, Window]:
         """The windows learned for ``key``, by update type."""
-        found = {}
-        for (where, kind), spans in self._spans.items():
-            if where == key and spans:
-                found[kind] = _window(spans)
-        return found
+        return {kind: _window(spans) for kind, spans in self._spans.get(key, {}).items()}
 
     def observe(
         self,
@@ -74,11 +68,17 @@ class UpdateDurations:
         looked = self._looked.pop(update.id, None)
         began = before.update
         ran = began is not None and began.id == update.id
-        if not ran or looked is None or update.status != _SUCCESSFUL or not update.created_at:
+        if (
+            not ran
+            or looked is None
+            or update.status != constants.UPDATE_SUCCESSFUL
+            or not update.created_at
+        ):
             return
         lower = (looked - update.created_at).total_seconds()
         upper = (now - update.created_at).total_seconds()
-        spans = self._spans.setdefault((key, update.type or ""), deque(maxlen=KEPT))
+        kinds = self._spans.setdefault(key, {})
+        spans = kinds.setdefault(update.type or "", deque(maxlen=KEPT))
         spans.append((max(0.0, lower), max(0.0, upper)))
 
 
