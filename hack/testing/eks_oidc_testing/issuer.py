@@ -8,7 +8,8 @@ A CA of its own (handed to the operator as its CA bundle) signs the server's cer
 - ``/nokeys``: the key set is empty;
 - ``/broken``: HTTP 500;
 - ``/redirect``: a redirect to ``/good``; ``/slow``: no answer for ten seconds; ``/late<n>``: a
-  good issuer whose document comes after n tenths of a second;
+  good issuer whose document comes after n tenths of a second (``/late<n>-<any>``: as many
+  distinct ones as wanted);
 - ``/plainjwks``, ``/privatejwks``, ``/metadata``: a ``jwks_uri`` over plain HTTP, on a private
   address, and at the instance metadata service (the fence must refuse each unfetched).
 
@@ -85,8 +86,8 @@ async def _hostile(request: web.Request, variant: str, size: int) -> web.StreamR
     """The hostile answers: ``huge`` (announces its size), ``endless`` (streams with no size),
     ``gzip`` (a compressed body, though the client asked for none), ``nested``, ``redirect``,
     ``slow*``; ``late<n>`` only delays. None for the others."""
-    if variant.startswith("late"):  # /late15: a good issuer that answers after 1.5 s
-        await asyncio.sleep(int(variant.removeprefix("late")) / 10)
+    if variant.startswith("late"):  # /late15, /late15-a: good issuers that answer after 1.5 s
+        await asyncio.sleep(int(variant.removeprefix("late").split("-")[0]) / 10)
         return None
     if variant == "redirect":
         raise web.HTTPFound(location="../good/.well-known/openid-configuration")

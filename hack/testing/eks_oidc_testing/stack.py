@@ -7,6 +7,8 @@ measures the operator as shipped, not RBAC or the tests' scaled-down timings.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -79,3 +81,15 @@ def local_stack(**simulator_options: Any) -> Iterator[Stack]:
         finally:
             for process in stack.started:
                 process.stop()
+            _keep_logs(stack.workdir)
+
+
+def _keep_logs(workdir: Path) -> None:
+    """Copy the operator's log out of the stack's temporary directory when ``STACK_KEEP_LOGS``
+    names a directory: a benchmark's figures say what happened, the log says why."""
+    target = os.environ.get("STACK_KEEP_LOGS")
+    if not target:
+        return
+    Path(target).mkdir(parents=True, exist_ok=True)
+    for log in workdir.glob("*.log"):
+        shutil.copy(log, Path(target) / log.name)

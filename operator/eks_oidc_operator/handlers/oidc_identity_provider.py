@@ -1,7 +1,7 @@
 """The kopf handlers of ``OidcIdentityProvider``: parse, run one pass in a thread, write it.
 
-- ``reconcile`` (create / update of spec / resume): one idempotent pass; kopf runs it again
-  (``TemporaryError``) when the plan says when to retry (cluster busy or missing, ...).
+- ``reconcile`` (create / update of spec / resume): one idempotent pass; when the plan says
+  when to retry (cluster busy or missing, ...), the poll timer owes the object that pass.
 - ``poll_pass`` (the scheduler's poll timer, only while an EKS update or config transition is in
   flight, while the object waits for its turn at the cluster gate, or while a timer owes a pass
   a retry): one pass (usually one DescribeUpdate), when the last plan said (or, queued, when
@@ -190,23 +190,30 @@ def timer_facts(body: Mapping[str, Any], memo: kopf.Memo) -> TimerFacts:
 
 
 async def reconcile_handler(
-    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, retry: int, **kwargs: Any
+    body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, **kwargs: Any
 ) -> None:
-    """Create, spec update, resume: one pass; run again when the plan asks for a retry. A
-    resumed object that was settled waits for its drift check instead (a restart is no burst)."""
+    """Create, spec update, resume: one pass. A retry it asks for is owed by the poll timer,
+    not kopf (see :func:`_owe`). A resumed object that was settled waits for its drift check
+    instead (a restart is no burst)."""
     if kwargs.get("reason") == "resume" and waits_for_its_drift_check(_parse(body, memo)):
         return
+    state = ObjectState.of(memo)
     plan = await _pass(
-        body,
-        memo,
-        patch,
-        "reconcile",
-        retries=retry,
-        polls=ObjectState.of(memo).polls,
-        claims=kwargs.get("claims"),
+        body, memo, patch, "reconcile", retries=0, polls=state.polls, claims=kwargs.get("claims")
     )
-    if plan.retry_after is not None:
-        raise _again(plan)
+    state.poll_retries = 0  # a new spec (or a start) begins its backoff again
+    _owe(plan, state, memo["runtime"], body)
+
+
+def _owe(plan: Plan, state: ObjectState, runtime: Runtime, body: kopf.Body) -> None:
+    """A retry the plan asks for with nothing in flight is owed by the object's poll timer,
+    not kopf's ``TemporaryError`` (two API writes per retry, and some of its wake-ups never
+    came in a burst of 10,000: docs/architecture.md §2). In flight or queued, the timer
+    follows the object anyway."""
+    if plan.retry_after is None or waiting(plan.status):
+        return
+    state.owe_retry(plan.retry_after)
+    runtime.timers.passed(str(body.get("metadata", {}).get("uid") or ""))
 
 
 async def controls_handler(
@@ -232,11 +239,7 @@ async def controls_handler(
     plan = await _pass(
         body, memo, patch, "control", retries=0, polls=state.polls, claims=kwargs.get("claims")
     )
-    if plan.retry_after is not None and not waiting(plan.status):
-        # No change handler retries a watch handler's pass: the poll timer does, on the
-        # plan's backoff, as for a pass it ran itself.
-        state.owe_retry(plan.retry_after)
-        runtime.timers.passed(uid)  # planned again now that it owes a retry
+    _owe(plan, state, runtime, body)
 
 
 def _deferred(state: ObjectState, runtime: Runtime, pause_unchanged: bool) -> bool:

@@ -23,8 +23,9 @@ class Context:
     rng: random.Random
     """Jitter of retry delays (seeded in tests)."""
     retries: int = 0
-    """How many times in a row this handler asked to be run again (kopf's ``retry``): the
-    exponent of retry backoff. Timer passes are never retries: 0."""
+    """How many retries in a row the object's passes asked for (the poll timer's count; the
+    finalize handler's is kopf's ``retry``): the exponent of retry backoff. A create, spec
+    update or start begins again at 0."""
     management_cluster: str = ""
     """The name of the management cluster this operator runs in, written in ownership tags
     (empty: not configured)."""

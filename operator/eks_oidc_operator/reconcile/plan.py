@@ -158,7 +158,8 @@ class Plan:
     status: OidcIdentityProviderStatus
     events: tuple[Event, ...] = ()
     retry_after: float | None = None
-    """Run this handler again after so many seconds (kopf's TemporaryError)."""
+    """Run a pass again after so many seconds (owed by the poll timer; during deletion, kopf's
+    TemporaryError of the finalize handler)."""
     poll_after: float | None = None
     """The poll timer's next look, while EKS works on something (not during deletion, when
     timers do not run and :attr:`retry_after` polls instead)."""

@@ -177,14 +177,33 @@ async def test_a_create_associates_writes_status_and_remembers_the_poll_schedule
     )
 
 
-async def test_a_retry_the_plan_asks_for_becomes_kopfs_temporary_error(world: World) -> None:
+async def test_a_retry_the_plan_asks_for_is_owed_by_the_poll_timer_not_kopf(world: World) -> None:
     world.eks.cluster_exists = False
-    with pytest.raises(kopf.TemporaryError) as raised:
-        await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
-    assert raised.value.delay is not None
-    assert 8 <= raised.value.delay <= 12
-    assert "ClusterNotFound" in str(raised.value)
+    # No TemporaryError: kopf writes no progress annotation and no touch for it.
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
     assert world.events.events == [("Warning", "ClusterNotFound")]
+    assert ObjectState.of(world.memo).poll_retries == 1
+    backoff = _owed_after(world)
+    assert 8 <= backoff <= 12
+    assert _due(body(), world.memo) == Due(Timer.POLL, backoff)
+    # The timer's pass is the next retry: its backoff grows, as kopf's did.
+    await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
+    assert ObjectState.of(world.memo).poll_retries == 2
+    assert 16 <= _owed_after(world) <= 24
+    world.eks.cluster_exists = True
+    await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
+    assert world.eks.calls[-1] == "AssociateIdentityProviderConfig"
+    assert ObjectState.of(world.memo).poll_retries == 0
+
+
+async def test_a_spec_update_starts_the_backoff_again(world: World) -> None:
+    world.eks.cluster_exists = False
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
+    assert ObjectState.of(world.memo).poll_retries == 2
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=kopf.Patch(), retry=0)
+    assert ObjectState.of(world.memo).poll_retries == 1
+    assert 8 <= _owed_after(world) <= 12
 
 
 async def test_the_next_pass_reads_the_status_it_wrote_not_the_stale_body(world: World) -> None:
@@ -288,12 +307,11 @@ async def test_an_object_an_older_one_claims_the_config_from_makes_no_eks_call(
             claims.setdefault(key, []).append(claim)
     assert len(claims) == 1  # one config: same account, region, cluster and name
     patch = kopf.Patch()
-    with pytest.raises(kopf.TemporaryError) as again:  # looks again later, in case it goes
-        await handlers.reconcile_handler(
-            body=younger, memo=world.memo, patch=patch, retry=0, claims=claims
-        )
-    assert again.value.delay is not None
-    assert again.value.delay >= TIMINGS.slow_retry_base * 0.8
+    await handlers.reconcile_handler(
+        body=younger, memo=world.memo, patch=patch, retry=0, claims=claims
+    )
+    # Looked at again later (in case the older one goes), by the poll timer.
+    assert _owed_after(world) >= TIMINGS.slow_retry_base * 0.8
     assert world.eks.calls == []
     assert world.clients.asked == []
     stalled = next(c for c in patch["status"]["conditions"] if c["type"] == "Stalled")
@@ -381,8 +399,8 @@ async def test_a_queued_object_waits_for_the_gate_without_calls_timers_or_writes
     second = kopf.Memo(runtime=world.memo["runtime"])
     before = len(world.eks.calls)
     patch = kopf.Patch()
-    # No TemporaryError: kopf sets no retry timer (and writes no retry progress) for it.
     await handlers.reconcile_handler(body=_second(), memo=second, patch=patch, retry=0)
+    assert not ObjectState.of(second).poll_retries  # no retry owed: the gate wakes it
     assert world.eks.calls[before:] == []
     assert patch["status"]["queuedSince"]
     # The poll timer waits for the gate's wake-up, with the resync interval only as a safety

@@ -23,7 +23,7 @@ from eks_oidc_operator.reconcile.observation import CrdState, Observation, new_t
 from eks_oidc_operator.reconcile.plan import KEPT, Event, Kind, Verdict
 from eks_oidc_operator.reconcile.reasons import EventType
 from eks_oidc_operator.reconcile.rules.common import announced, cluster_busy, warned_stall
-from eks_oidc_operator.reconcile.timing import Backoff
+from eks_oidc_operator.reconcile.timing import Backoff, backoff
 
 
 def paused(obs: Observation, ctx: Context) -> Verdict | None:
@@ -165,7 +165,11 @@ def issuer_not_checked(obs: Observation, ctx: Context) -> Verdict | None:
         obs.obj.status.phase or Phase.PENDING,
         check.problem or issuer.NOT_CHECKED,
         check.message,
-        after=ctx.timings.retry_base,  # a turn frees within seconds: no growing backoff
+        # A turn frees within seconds: no growing backoff, but jittered, so a crowd turned
+        # away together does not come back together and meet the same few turns again.
+        after=backoff(
+            0, ctx.timings.retry_base, ctx.timings.retry_max, ctx.timings.jitter, ctx.rng
+        ),
         keep_recorded=True,
     )
 
