@@ -41,8 +41,8 @@ import kopf
 from pydantic import ValidationError
 
 from eks_oidc_operator import constants, metrics
-from eks_oidc_operator.handlers.kopf_private import links as kopf_links
-from eks_oidc_operator.handlers.kopf_private.links import KopfLinks
+from eks_oidc_operator.kopf_private import links as kopf_links
+from eks_oidc_operator.kopf_private.links import KopfLinks
 from eks_oidc_operator.models import OidcIdentityProvider
 from eks_oidc_operator.reconcile.guards.claims import Claim, ClaimKey, indexed
 from eks_oidc_operator.reconcile.plan import Plan, waiting

@@ -1,6 +1,6 @@
 """kopf's internals the operator uses are where it expects them in the installed kopf.
 
-Every use lives in ``handlers/kopf_private/`` and is listed in its ``USED``; this test fails when
+Every use lives in ``kopf_private/`` and is listed in its ``USED``; this test fails when
 a kopf upgrade moves one, so the upgrade fails the tests rather than the operator. It also keeps
 the list honest: no module outside that package imports a private kopf module.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 
-from eks_oidc_operator.handlers.kopf_private import USED
+from eks_oidc_operator.kopf_private import USED
 from eks_oidc_testing.paths import REPO
 
 PRIVATE_IMPORT = re.compile(r"^\s*(from|import)\s+kopf\._", re.MULTILINE)
@@ -27,7 +27,7 @@ def test_every_kopf_internal_used_is_in_the_installed_kopf() -> None:
 
 def test_only_the_kopf_private_package_imports_kopf_internals() -> None:
     package = REPO / "operator" / "eks_oidc_operator"
-    private = package / "handlers" / "kopf_private"
+    private = package / "kopf_private"
     offenders = [
         str(path.relative_to(package))
         for path in package.rglob("*.py")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from kopf._cogs.clients import watching
 
-from eks_oidc_operator.handlers.kopf_private import slim_bodies
+from eks_oidc_operator.kopf_private import slim_bodies
 from eks_oidc_operator.runtime import object_state
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"

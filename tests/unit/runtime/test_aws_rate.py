@@ -39,24 +39,50 @@ def test_the_bucket_is_the_roles_account_and_the_region() -> None:
     assert rate_key(None, "eu-west-1") == ("", "eu-west-1")
 
 
-def test_calls_beyond_the_burst_wait_their_turn_first_come_first_served() -> None:
-    clock = Clock()
-    pacer = CallPacer(burst=3, per_second=2, clock=clock, sleep=clock.sleep)
-    key = ("1", "r")
-    assert [pacer.reserve(key) for _ in range(5)] == [0.0, 0.0, 0.0, 0.5, 1.0]
-    assert pacer.reserve(("2", "r")) == 0.0  # another account: its own bucket
-    clock.now = 10.0  # debt paid, bucket full again, never beyond the burst
-    assert [pacer.reserve(key) for _ in range(4)] == [0.0, 0.0, 0.0, 0.5]
+def _pacer(clock: Clock, burst: float, per_second: float) -> CallPacer:
+    async def asleep(seconds: float) -> None:
+        clock.now += seconds
+        await asyncio.sleep(0)
+
+    return CallPacer(
+        burst=burst, per_second=per_second, clock=clock, sleep=clock.sleep, asleep=asleep
+    )
 
 
-def test_a_pass_uses_its_reserved_token_first_and_its_later_calls_run_into_debt() -> None:
+def _admitted_at(pacer: CallPacer, clock: Clock, keys: list[tuple[str, str]]) -> list[float]:
+    """When each of ``keys``'s passes, all arriving at once, was admitted (fake seconds)."""
+    times: list[float] = []
+
+    async def one(key: tuple[str, str]) -> None:
+        await pacer.admit(key)
+        times.append(clock.now)
+
+    async def together() -> None:
+        await asyncio.gather(*(one(k) for k in keys))
+
+    asyncio.run(together())
+    return times
+
+
+def test_passes_beyond_the_burst_wait_their_turn_first_come_first_served() -> None:
     clock = Clock()
-    pacer = CallPacer(burst=2, per_second=4, clock=clock, sleep=clock.sleep)
+    pacer = _pacer(clock, burst=3, per_second=2)
     key = ("1", "r")
-    ticket = asyncio.run(pacer.admit(key))  # one of the bucket's two tokens, reserved
+    assert _admitted_at(pacer, clock, [key] * 5) == [0.0, 0.0, 0.0, 0.5, 1.0]
+    assert _admitted_at(pacer, clock, [("2", "r")]) == [1.0]  # another account: its own bucket
+    clock.now = 10.0  # bucket full again, never beyond the burst
+    assert _admitted_at(pacer, clock, [key] * 4) == [10.0, 10.0, 10.0, 10.5]
+    assert clock.slept == []  # no thread slept: the waits were on the event loop
+
+
+def test_a_pass_uses_its_admission_token_first_and_its_later_calls_run_into_debt() -> None:
+    clock = Clock()
+    pacer = _pacer(clock, burst=2, per_second=4)
+    key = ("1", "r")
+    ticket = asyncio.run(pacer.admit(key))  # one of the bucket's two tokens
     port = Port()
     paced = ticket.paced(port)  # type: ignore[arg-type]
-    paced.describe_update("c", "u")  # the reserved token
+    paced.describe_update("c", "u")  # the admission's token
     paced.describe_update("c", "u")  # the second token
     paced.describe_update("c", "u")  # debt: 1
     paced.describe_update("c", "u")  # debt: 2, a whole burst
@@ -64,9 +90,34 @@ def test_a_pass_uses_its_reserved_token_first_and_its_later_calls_run_into_debt(
     paced.describe_update("c", "u")  # overdrawn beyond a burst: waits for one token
     assert clock.slept == [0.25]
     assert port.calls == 5
-    ticket.settle()  # nothing to give back: the reserved token was used
-    # The next admission waits the debt out: 2 tokens owed, refilled in 0.5 s, then its own.
-    assert pacer.reserve(key) == 0.75
+    ticket.settle()  # nothing to give back: the admission's token was used
+    # The next admission waits the debt out (2 tokens owed, refilled in 0.5 s), then has one
+    # whole token 0.25 s later.
+    started = clock.now
+    assert _admitted_at(pacer, clock, [key]) == [started + 0.75]
+
+
+def test_a_crowd_admitted_together_leaves_no_thread_asleep() -> None:
+    """1,000 passes at once, two calls each: each second call finds at most the debt of the
+    passes admitted before it and not yet finished, never the crowd's whole queue."""
+    clock = Clock()
+    pacer = _pacer(clock, burst=50, per_second=10)
+    key = ("1", "r")
+
+    async def one_pass() -> None:
+        ticket = await pacer.admit(key)
+        paced = ticket.paced(Port())  # type: ignore[arg-type]
+        paced.describe_update("c", "u")
+        paced.describe_update("c", "u")
+        ticket.settle()
+
+    async def crowd() -> None:
+        await asyncio.gather(*(one_pass() for _ in range(1000)))
+
+    asyncio.run(crowd())
+    assert clock.slept == []
+    # 2,000 calls: a burst of 50, 50 more in debt, then 10 a second.
+    assert 190 <= clock.now <= 200
 
 
 def test_admission_waits_on_the_event_loop_and_an_unused_token_comes_back() -> None:
@@ -76,15 +127,13 @@ def test_admission_waits_on_the_event_loop_and_an_unused_token_comes_back() -> N
 
     async def two_passes() -> float:
         first = await pacer.admit(key)
+        first.settle()  # the first pass made no EKS call: its token comes back
         loop = asyncio.get_running_loop()
         started = loop.time()
-        second = await pacer.admit(key)  # the bucket is empty: a real 10 ms sleep
+        second = await pacer.admit(key)  # the token given back: no wait
         waited = loop.time() - started
-        first.settle()  # the first pass made no EKS call
         second.settle()
         return waited
 
-    assert asyncio.run(two_passes()) >= 0.009
+    assert asyncio.run(two_passes()) < 0.009
     assert clock.slept == []  # no thread slept
-    # Both tokens came back: the bucket is full again (one token, then a wait).
-    assert [pacer.reserve(key) for _ in range(2)] == [0.0, 0.01]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from eks_oidc_operator.handlers.kopf_private import links as kopf_links
+from eks_oidc_operator.kopf_private import links as kopf_links
 from eks_oidc_operator.reconcile.scheduling import Due, Timer, TimerFacts, next_timer
 from eks_oidc_operator.reconcile.timing import Timings
 from eks_oidc_operator.runtime.pacing.timers import Timers

@@ -8,13 +8,20 @@ call takes one, waiting its turn when none is left. Nothing is refused: an apply
 a restart, a drift-check wave or a flood of reconcile-now requests is spread out in time.
 
 Where a pass waits: before it starts, on the event loop (:meth:`CallPacer.admit`: a sleep, not
-a worker thread held), taking the token its first call will use. Its later calls take theirs
-in the worker thread without waiting, running the bucket into debt, which the next admissions
-wait out: so the rate holds over time, and no worker thread sleeps (with every thread asleep
-on one account's debt, no other account's pass could run: measured, a fleet over ten regions
-then made 10 calls a second in all). Only a bucket overdrawn by a whole burst makes a call
-wait in its thread, so at any moment the calls made stay within two bursts. A pass that made
-no call gives its token back. Turns are first come, first served.
+a worker thread held), one at a time and first come, first served, until the bucket holds a
+token; it takes the token its first call will use. Its later calls take theirs in the worker
+thread without waiting, running the bucket into debt, which the next admissions wait out: so
+the rate holds over time, and no worker thread sleeps (with every thread asleep on one
+account's debt, no other account's pass could run: measured, a fleet over ten regions then
+made 10 calls a second in all). Only a bucket overdrawn by a whole burst makes a call wait in
+its thread, so the calls made in any span stay within two bursts of the rate. A pass that made
+no call gives its token back.
+
+Admission takes a token only when there is one. An earlier version let every admission borrow
+at once and sleep until its own place: with 1,000 passes admitted together the bucket was
+1,000 tokens in debt, so each pass's second call found it overdrawn far beyond a burst and
+slept in its thread, every thread soon did, and the passes whose place had come meanwhile ran
+together once threads were free: EKS throttled 983 calls in a burst of 10,000 objects.
 
 The account of a call is the one in the object's ``spec.roleArn``; objects without one share
 the operator's own identity's bucket (its account is not known without asking STS).
@@ -24,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from eks_oidc_operator.models.spec import role_account
 from eks_oidc_operator.runtime.pacing.buckets import TokenBuckets
@@ -49,33 +56,33 @@ class CallPacer:
         per_second: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._buckets: TokenBuckets[RateKey] = TokenBuckets(
             burst=burst, per_second=per_second, clock=clock
         )
-        self._sleep = sleep
-
-    def reserve(self, key: RateKey) -> float:
-        """Take one token of ``key`` now; the seconds to wait before the call may go."""
-        tokens = self._buckets.borrow(key)
-        return 0.0 if tokens >= 0 else -tokens / self._buckets.per_second
+        self._sleep, self._asleep = sleep, asleep
+        self._turns: dict[RateKey, asyncio.Lock] = {}
 
     def give_back(self, key: RateKey) -> None:
-        """Return a token reserved and not used."""
+        """Return a token taken and not used."""
         self._buckets.give_back(key)
 
     async def admit(self, key: RateKey) -> Ticket:
-        """Wait, on the event loop, for the token a pass's first call will use; the pass's
-        ticket, which paces its calls."""
-        wait = self.reserve(key)
-        if wait > 0:
-            await asyncio.sleep(wait)
+        """Wait, on the event loop and in turn (an asyncio lock is first come, first served),
+        until ``key``'s bucket holds a token, and take it for the pass's first call; the pass's
+        ticket, which paces the rest."""
+        turn = self._turns.setdefault(key, asyncio.Lock())
+        async with turn:
+            while not self._buckets.take(key):
+                await self._asleep(self._buckets.until_one(key))
         return Ticket(self, key)
 
     def take(self, key: RateKey) -> None:
         """One token for a later call of a pass, now: in debt if need be; sleeping (in the
         calling thread) only for what the bucket is overdrawn beyond a whole burst."""
-        wait = self.reserve(key) - self._buckets.burst / self._buckets.per_second
+        owed = -self._buckets.borrow(key)
+        wait = (owed - self._buckets.burst) / self._buckets.per_second
         if wait > 0:
             self._sleep(wait)
 

@@ -18,6 +18,10 @@ K = TypeVar("K", bound=Hashable)
 KEPT = 1024
 """Buckets kept before the full ones are forgotten (keys gone quiet)."""
 
+WHOLE = 1 - 1e-9
+"""What counts as a whole token: a bucket refilled for exactly the time :meth:`until_one` said
+may hold 0.999... of one in floating point, and must not be sent to wait for nothing."""
+
 
 class TokenBuckets(Generic[K]):
     """The buckets."""
@@ -36,7 +40,7 @@ class TokenBuckets(Generic[K]):
         now = self._clock()
         with self._lock:
             tokens = self._tokens(key, now)
-            taken = tokens >= 1
+            taken = tokens >= WHOLE
             self._store(key, tokens - 1 if taken else tokens, now)
         return taken
 
@@ -47,6 +51,13 @@ class TokenBuckets(Generic[K]):
             tokens = self._tokens(key, now) - 1
             self._store(key, tokens, now)
         return tokens
+
+    def until_one(self, key: K) -> float:
+        """Seconds until ``key``'s bucket holds a whole token (0: it holds one now)."""
+        now = self._clock()
+        with self._lock:
+            tokens = self._tokens(key, now)
+        return 0.0 if tokens >= WHOLE else (1 - tokens) / self.per_second
 
     def give_back(self, key: K) -> None:
         """Return a token taken and not used."""

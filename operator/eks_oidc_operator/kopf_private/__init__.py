@@ -1,13 +1,15 @@
 """Everything that reaches into kopf's private modules, and nothing else.
 
-kopf offers no public hook for three things the operator needs, so these modules use its
+kopf offers no public hook for four things the operator needs, so these modules use its
 internals (the project pins kopf to one minor, ``>=1.45,<1.46``, for this reason):
 
 - :mod:`.links`: the scheduler's passes write their status with kopf's own patch function
   (``kopf._core.actions.application.patch_and_check``) and post events through kopf's poster
   (``kopf._core.engines.posting``'s context variables);
 - :mod:`.slim_bodies`: every watched body is slimmed before kopf keeps it, by wrapping
-  ``kopf._cogs.clients.watching.infinite_watch``.
+  ``kopf._cogs.clients.watching.infinite_watch``;
+- :mod:`.toggles`: kopf's wait for the initial listing to be indexed wakes its waiters once,
+  not once per object (``kopf._cogs.aiokits.aiotoggles.ToggleSet``).
 
 :data:`USED` lists each of them; ``tests/unit/handlers/test_kopf_private.py`` fails when the
 installed kopf no longer has one, so a kopf upgrade that moves them fails the tests, not the
@@ -24,5 +26,7 @@ USED: Final = (
     ("kopf._core.engines.posting", "event_queue_var"),
     ("kopf._core.engines.posting", "event_queue_loop_var"),
     ("kopf._cogs.clients.watching", "infinite_watch"),
+    ("kopf._cogs.aiokits.aiotoggles", "ToggleSet"),
+    ("kopf._cogs.aiokits.aiotoggles", "Toggle"),
 )
 """(module, attribute) of every kopf internal the operator uses."""
