@@ -288,6 +288,11 @@ def _restart(
     again.stop()
     calls = sum(operations.values())
     looks = sorted(c["at"] for c in journal if c["operation"] == "DescribeIdentityProviderConfig")
+    # A settled object's first look is one DescribeIdentityProviderConfig; name the clusters of
+    # anything else, so a restart that does more can be followed up in the operator's log.
+    other = sorted(
+        {str(c["cluster"]) for c in journal if c["operation"] != "DescribeIdentityProviderConfig"}
+    )
     last_look = f"{looks[objects - 1] - started:.1f} s" if len(looks) >= objects else "not seen"
     print(
         f"restart with {objects} Ready: {operations.get(ASSOCIATE, 0)} Associate, {calls} EKS "
@@ -296,6 +301,7 @@ def _restart(
         + (f" (resync {resync:g} s)" if resync is not None else "")
         + f"; peak {_peak_rate(journal):.0f} calls in one second, {_throttled(stack)} answered "
         f"429; RSS peak {rss.peak:.0f} MiB; {lines} log lines ({warnings} warnings)"
+        + (f"; other calls on {len(other)} cluster(s): {', '.join(other[:8])}" if other else "")
     )
 
 

@@ -197,12 +197,35 @@ async def reconcile_handler(
     instead (a restart is no burst)."""
     if kwargs.get("reason") == "resume" and waits_for_its_drift_check(_parse(body, memo)):
         return
+    if _waits_its_place(body, memo):
+        return
     state = ObjectState.of(memo)
     plan = await _pass(
         body, memo, patch, "reconcile", retries=0, polls=state.polls, claims=kwargs.get("claims")
     )
     state.poll_retries = 0  # a new spec (or a start) begins its backoff again
     _owe(plan, state, memo["runtime"], body)
+
+
+def _waits_its_place(body: kopf.Body, memo: kopf.Memo) -> bool:
+    """Whether the pass is handed to the poll timer for a later place at its account's call
+    rate, rather than waiting at admission with its body and inputs held (see
+    :meth:`~eks_oidc_operator.runtime.pacing.aws_rate.CallPacer.place`). Never a paused
+    object's: its pass makes no EKS call, and its timer would not run."""
+    runtime: Runtime = memo["runtime"]
+    state = ObjectState.of(memo)
+    if state.placed:  # brought here by the timer, at its place: it goes
+        state.placed = False
+        return False
+    if paused(body.get("metadata", {}).get("annotations") or {}):
+        return False
+    delay = runtime.pacer.place(passes.rate_key_of(body, runtime.default_region))
+    if delay is None:
+        return False
+    state.placed = True
+    state.owe_retry(delay)
+    runtime.timers.passed(str(body.get("metadata", {}).get("uid") or ""))
+    return True
 
 
 def _owe(plan: Plan, state: ObjectState, runtime: Runtime, body: kopf.Body) -> None:
@@ -263,6 +286,8 @@ async def poll_pass(
     """The poll timer is due (see :mod:`~eks_oidc_operator.runtime.pacing.timers`
     for when): one pass, this poll counted
     in it."""
+    if _waits_its_place(body, memo):
+        return
     state = ObjectState.of(memo)
     retries = state.poll_retries
     plan = await _pass(
@@ -283,6 +308,8 @@ async def resync_pass(
     body: kopf.Body, memo: kopf.Memo, patch: kopf.Patch, claims: Any = None
 ) -> None:
     """Settled objects, now and then: drift, and stalled failures whose retry is due."""
+    if _waits_its_place(body, memo):
+        return
     state = ObjectState.of(memo)
     await _pass(body, memo, patch, "resync", retries=0, polls=state.polls, claims=claims)
 

@@ -15,7 +15,10 @@ Each field has its reason:
 - ``poll_retries``: retries the poll timer owes a pass it ran that asked for one with nothing in
   flight (an object whose turn came meeting a throttle), as kopf does for a change handler;
 - ``request_answered_at`` and ``request_due``: when the last user request (reconcile-now,
-  retry) was answered, and when a request deferred by the request interval is owed its pass.
+  retry) was answered, and when a request deferred by the request interval is owed its pass;
+- ``placed``: the call rate gave the object's next pass a later place
+  (:meth:`~eks_oidc_operator.runtime.pacing.aws_rate.CallPacer.place`): when the timer brings
+  it there, it goes to admission without asking again.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class ObjectState:
     poll_retries: int = 0
     request_answered_at: float | None = None
     request_due: float | None = None
+    placed: bool = False
 
     @classmethod
     def of(cls, memo: MutableMapping[str, Any]) -> ObjectState:

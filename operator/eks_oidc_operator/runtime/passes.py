@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.models import OidcIdentityProvider
@@ -19,7 +20,7 @@ from eks_oidc_operator.reconcile.guards.claims import settle_wait
 from eks_oidc_operator.reconcile.guards.tenancy import Access
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.runtime import inputs
-from eks_oidc_operator.runtime.pacing.aws_rate import Ticket, rate_key
+from eks_oidc_operator.runtime.pacing.aws_rate import RateKey, Ticket, rate_key
 from eks_oidc_operator.runtime.port import EksPort
 from eks_oidc_operator.runtime.reconciler import reconcile
 from eks_oidc_operator.runtime.services import Runtime
@@ -52,6 +53,14 @@ async def run(
         ticket.settle()
     runtime.durations.observe(key, obj.status, plan.status, datetime.now(UTC))
     return plan
+
+
+def rate_key_of(body: Mapping[str, Any], default_region: str | None) -> RateKey:
+    """The call-rate bucket of an object's passes, read from its body as it is (not parsed):
+    the account of its role, and its region as :func:`pinned_region` resolves it."""
+    spec, status = body.get("spec") or {}, body.get("status") or {}
+    region = spec.get("region") or status.get("region") or default_region or ""
+    return rate_key(spec.get("roleArn"), region)
 
 
 async def context(

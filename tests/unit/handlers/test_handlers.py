@@ -595,3 +595,32 @@ async def test_a_restart_describes_no_settled_object_at_once(world: World) -> No
         reason="resume",
     )
     assert world.eks.calls == ["DescribeUpdate"]
+
+
+async def test_a_pass_behind_a_long_line_at_its_call_rate_waits_on_its_timer(
+    world: World,
+) -> None:
+    runtime: Runtime = world.memo["runtime"]
+    key = ("", "eu-west-1")
+    runtime.pacer._waiting[key] = 500  # five hundred passes waiting at admission already
+    patch = kopf.Patch()
+    await handlers.reconcile_handler(body=body(), memo=world.memo, patch=patch, retry=0)
+    # No pass: no call, no write, nothing held; the poll timer owes it its place.
+    assert world.eks.calls == []
+    assert "status" not in patch
+    place = _owed_after(world)
+    assert place > 2.0
+    assert _due(body(), world.memo) == Due(Timer.POLL, place)
+    # The timer brings it at its place: it goes, whatever the line is by then.
+    await handlers.poll_pass(body=body(), memo=world.memo, patch=kopf.Patch())
+    assert world.eks.calls[-1] == "AssociateIdentityProviderConfig"
+
+
+def test_kopf_lists_in_pages_at_start() -> None:
+    from eks_oidc_operator.handlers import lifecycle
+
+    settings = kopf.OperatorSettings()
+    lifecycle._configure_kopf(settings)
+    # Unpaged, a start with 10,000 objects held them all decoded, managedFields and all.
+    assert settings.watching.chunk_size == lifecycle.LISTING_PAGE
+    assert settings.persistence.finalizer == constants.FINALIZER

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from eks_oidc_operator.runtime.pacing.aws_rate import CallPacer, rate_key
 
 ROLE = "arn:aws:iam::210987654321:role/fleet"
@@ -137,3 +139,34 @@ def test_admission_waits_on_the_event_loop_and_an_unused_token_comes_back() -> N
 
     assert asyncio.run(two_passes()) < 0.009
     assert clock.slept == []  # no thread slept
+
+
+def test_a_crowd_is_given_places_at_the_rate_instead_of_a_long_wait_at_admission() -> None:
+    clock = Clock()
+    pacer = _pacer(clock, burst=2, per_second=10)
+    key = ("1", "r")
+    assert pacer.place(key) is None  # a token now: go
+    for _ in range(2):
+        asyncio.run(pacer.admit(key))  # the burst spent
+    assert pacer.place(key) is None  # a token within 0.1 s: still a short wait
+    pacer._waiting[key] = 30  # thirty passes in line: three seconds
+    places = [pacer.place(key) for _ in range(3)]
+    assert places == [pytest.approx(3.2), pytest.approx(3.3), pytest.approx(3.4)]
+    pacer._waiting[key] = 0
+    clock.now = 1.0  # the line is gone, but places given are still ahead: behind them
+    assert pacer.place(key) == pytest.approx(2.5)
+    clock.now = 10.0  # every place given has come
+    assert pacer.place(key) is None
+
+
+def test_places_are_spaced_by_the_calls_a_pass_has_made_lately() -> None:
+    clock = Clock()
+    pacer = _pacer(clock, burst=1, per_second=10)
+    key = ("1", "r")
+    for _ in range(40):  # passes of two calls each
+        pacer.made(key, 2)
+    pacer._waiting[key] = 100
+    first, second = pacer.place(key), pacer.place(key)
+    assert first is not None
+    assert second is not None
+    assert second - first == pytest.approx(0.2, abs=0.01)

@@ -23,6 +23,13 @@ at once and sleep until its own place: with 1,000 passes admitted together the b
 slept in its thread, every thread soon did, and the passes whose place had come meanwhile ran
 together once threads were free: EKS throttled 983 calls in a burst of 10,000 objects.
 
+A crowd waits without its bodies (:meth:`CallPacer.place`): a pass that would wait at
+admission longer than :data:`WAIT_IN_LINE` seconds is not started; the caller hands it to the
+object's poll timer for the place the pacer gives it, spaced at the bucket's rate by the calls
+a pass has made lately. A timer costs its object a few hundred bytes; a pass waiting at
+admission held its kopf worker, its body and its inputs: in a burst of 10,000 objects on
+10,000 clusters, thousands of them at once, the larger part of the operator's peak memory.
+
 The account of a call is the one in the object's ``spec.roleArn``; objects without one share
 the operator's own identity's bucket (its account is not known without asking STS).
 """
@@ -39,6 +46,9 @@ from eks_oidc_operator.runtime.port import EksPort, before_each_call
 
 RateKey = tuple[str, str]
 """(account, region); the account is empty for the operator's own identity."""
+
+WAIT_IN_LINE = 2.0
+"""Seconds a pass may expect to wait at admission before it is given a later place instead."""
 
 
 def rate_key(role_arn: str | None, region: str) -> RateKey:
@@ -62,7 +72,24 @@ class CallPacer:
             burst=burst, per_second=per_second, clock=clock
         )
         self._sleep, self._asleep = sleep, asleep
+        self._clock = clock
         self._turns: dict[RateKey, asyncio.Lock] = {}
+        self._waiting: dict[RateKey, int] = {}  # passes waiting at admission
+        self._places: dict[RateKey, float] = {}  # the last place given, clock time
+        self._calls: dict[RateKey, float] = {}  # calls per pass lately (moving average)
+
+    def place(self, key: RateKey) -> float | None:
+        """``None``: a pass of ``key`` may start now (its wait at admission is short). Else the
+        seconds until its place: after every place given so far, one pass's calls apart."""
+        now = self._clock()
+        per_pass = self._calls.get(key, 1.0) / self._buckets.per_second
+        line = self._waiting.get(key, 0) * per_pass + self._buckets.until_one(key)
+        given = self._places.get(key, 0.0)
+        if line <= WAIT_IN_LINE and given <= now:
+            return None
+        place = max(now + line, given) + per_pass
+        self._places[key] = place
+        return place - now
 
     def give_back(self, key: RateKey) -> None:
         """Return a token taken and not used."""
@@ -73,10 +100,18 @@ class CallPacer:
         until ``key``'s bucket holds a token, and take it for the pass's first call; the pass's
         ticket, which paces the rest."""
         turn = self._turns.setdefault(key, asyncio.Lock())
-        async with turn:
-            while not self._buckets.take(key):
-                await self._asleep(self._buckets.until_one(key))
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with turn:
+                while not self._buckets.take(key):
+                    await self._asleep(self._buckets.until_one(key))
+        finally:
+            self._waiting[key] -= 1
         return Ticket(self, key)
+
+    def made(self, key: RateKey, calls: int) -> None:
+        """A pass of ``key`` is over, having made ``calls`` EKS calls (for :meth:`place`)."""
+        self._calls[key] = 0.9 * self._calls.get(key, 1.0) + 0.1 * max(calls, 1)
 
     def take(self, key: RateKey) -> None:
         """One token for a later call of a pass, now: in debt if need be; sleeping (in the
@@ -95,9 +130,11 @@ class Ticket:
         self._pacer = pacer
         self.key = key
         self._prepaid = True
+        self._calls = 0
 
     def take(self, _call: str = "") -> None:
         """A token for the next call (the reserved one first)."""
+        self._calls += 1
         if self._prepaid:
             self._prepaid = False
         else:
@@ -109,6 +146,7 @@ class Ticket:
 
     def settle(self) -> None:
         """The pass is over: give the reserved token back if no call used it."""
+        self._pacer.made(self.key, self._calls)
         if self._prepaid:
             self._prepaid = False
             self._pacer.give_back(self.key)
