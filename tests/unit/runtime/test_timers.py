@@ -283,3 +283,28 @@ def test_the_kopf_internals_the_timer_passes_use_exist() -> None:
     assert callable(application.patch_and_check)
     for name in kopf_links.POSTER_VARIABLES:
         assert hasattr(posting, name)
+
+
+async def test_the_pass_gets_the_latest_body_and_not_the_dict_the_watch_delivered() -> None:
+    seen: list[Mapping[str, Any]] = []
+    world = World({"a": (True, False, False, None)})
+
+    async def run(kind: Timer, body: Mapping[str, Any], memo: Any) -> None:
+        seen.append(body)
+        await world.run(kind, body, memo)
+
+    timers = Timers()
+    timers.start(
+        run=run, facts=world.read, paused=lambda _: False, timings=FAST, rng=random.Random(0)
+    )
+    first = _body("a", labels={"v": "1"})
+    timers.seen(first, {})
+    latest = _body("a", labels={"v": "2"})
+    timers.seen(latest, {})
+    first["metadata"]["labels"]["v"] = "changed after"  # kopf's dict is not what is kept
+    latest["metadata"]["labels"]["v"] = "changed after"
+    await asyncio.sleep(0.05)
+    await timers.stop()
+    assert seen
+    assert seen[0] == _body("a", labels={"v": "2"})
+    assert seen[0] is not latest

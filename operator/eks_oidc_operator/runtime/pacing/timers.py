@@ -136,10 +136,11 @@ class Timers:
             # deletions).
             self.gone(uid)
             return
+        packed = _packed(body)
         entry = self._entries.get(uid)
         if entry is None:
-            entry = self._entries[uid] = _Entry(_packed(body), memo)
-        entry.packed, entry.memo = _packed(body), memo
+            entry = self._entries[uid] = _Entry(packed, memo)
+        entry.packed, entry.memo = packed, memo
         self._plan(uid, entry, fresh=False, body=body)
 
     def passed(self, uid: str) -> None:
