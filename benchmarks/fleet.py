@@ -549,7 +549,7 @@ def main() -> int:
     ):
         if args.no_operator:
             return _floor(stack, n, c, longest)
-        issuers = None if args.unresolvable_issuers else served.base
+        issuers = None if args.unresolvable_issuers else f"{served.base}/tenant"
         _operator_env(env, served.ca_file, _roles_policy(stack.workdir) if args.roles else None)
         operator = stack.operator(env)
         time.sleep(5.0)  # settled after start-up, no objects yet

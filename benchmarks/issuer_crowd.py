@@ -2,9 +2,10 @@
 
 The pre-flight checks at most a few issuers of one host (and of one namespace) at once, and a
 check that gets no turn within the issuer timeout answers ``IssuerNotCheckedYet``: the object
-makes no EKS call and is checked again in seconds. This applies ``--objects`` objects at once,
-each on a cluster of its own, whose issuers are all on one local HTTPS host that answers each
-document after ``--late`` seconds, with the pre-flight enforced and the operator's default
+makes no EKS call and is checked again in seconds. This applies ``--objects`` objects at once
+(fleet.py's burst), each on a cluster of its own, whose issuers are all on one local HTTPS
+host that answers each document after ``--late`` seconds, with the pre-flight enforced and the
+operator's default
 schedule otherwise (its issuer timeout at ``--timeout``; the drift check at an hour, so only
 the retries of turned-away checks can let an object through). It prints, every ten seconds,
 the objects by their Ready condition's reason, and the seconds until none waits for its check.
@@ -20,6 +21,7 @@ import json
 import sys
 import time
 
+from eks_oidc_testing.burst import burst
 from eks_oidc_testing.issuer import local_issuers
 from eks_oidc_testing.stack import Stack, local_stack
 
@@ -46,9 +48,11 @@ def main() -> int:
     parser.add_argument("--limit", type=float, default=600.0, help="give up after this long")
     args = parser.parse_args()
     n = args.objects
-    with local_stack(associate_seconds="3") as stack, local_issuers(stack.workdir) as issuers:
-        for i in range(n):
-            stack.sim.create_cluster(f"crowd-c{i}")
+    clusters = [f"fleet-c{i}" for i in range(n)]
+    with (
+        local_stack(associate_seconds="3", clusters=clusters) as stack,
+        local_issuers(stack.workdir) as issuers,
+    ):
         stack.operator(
             {
                 "EKS_OIDC_ISSUER_CHECK": "Enforce",
@@ -58,25 +62,8 @@ def main() -> int:
                 "EKS_OIDC_RESYNC_SECONDS": "3600",
             }
         )
-        late = f"late{round(args.late * 10)}"
-        items = [
-            {
-                "apiVersion": "eksoidc.io/v1alpha1",
-                "kind": "OidcIdentityProvider",
-                "metadata": {"name": f"crowd-{i}", "namespace": "default"},
-                "spec": {
-                    "clusterName": f"crowd-c{i}",
-                    "oidc": {"issuerUrl": f"{issuers.base}/{late}-{i}", "clientId": "k"},
-                },
-            }
-            for i in range(n)
-        ]
-        stack.kubectl(
-            "apply",
-            "-f",
-            "-",
-            stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
-        )
+        # Object i's issuer is <base>/late<n>-i: served, and answering after --late seconds.
+        burst(stack, n, n, f"{issuers.base}/late{round(args.late * 10)}")
         started = time.monotonic()
         while time.monotonic() - started < args.limit:
             reasons = _reasons(stack)

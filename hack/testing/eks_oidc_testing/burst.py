@@ -2,8 +2,9 @@
 issuer of its own, since EKS refuses one issuer twice on a cluster) on cluster ``fleet-c{i mod
 C}``, created by several kubectl processes side by side.
 
-The issuers are ``<issuers>/tenant-{i}``: given the base of :func:`~.issuer.local_issuers`,
-real issuers the operator's pre-flight verifies, as a fleet owner's would be. Without one they
+The issuers are ``<issuers>-{i}``: given ``<base>/tenant`` with the base of
+:func:`~.issuer.local_issuers`, real issuers the operator's pre-flight verifies, as a fleet
+owner's would be (``<base>/late6``: ones that answer after 0.6 s). Without one they
 are hosts that do not exist (``login-{i}.example.com``), and the pre-flight's lookups measure
 the machine's resolver: where no DNS server answers, a burst of them waits out the resolver's
 5-second timeout, and the pre-flight's own timeout with it."""
@@ -55,8 +56,9 @@ def burst(
 
 
 def issuer_url(i: int, issuers: str | None) -> str:
-    """Object i's issuer: a tenant of the served ``issuers``, or a host that does not exist."""
-    return f"{issuers}/tenant-{i}" if issuers else f"https://login-{i}.example.com"
+    """Object i's issuer: one of the served ``issuers`` (a URL prefix), or a host that does not
+    exist."""
+    return f"{issuers}-{i}" if issuers else f"https://login-{i}.example.com"
 
 
 REGIONS = (

@@ -15,7 +15,7 @@ the operator's heap. Two parts of every body are read by nothing in the operator
 What is left is also deduplicated across objects: every body is decoded on its own, so each
 carries its own copy of every key (``lastTransitionTime``, ``observedGeneration``, ...) and of
 every common value (``True``, the kind, the namespace, reasons).
-:func:`eks_oidc_operator.runtime.object_state.shared` re-makes the
+:func:`shared` re-makes the
 body with each key and each short string value interned, one copy for the whole fleet.
 
 They are dropped from each watch event as it arrives, before kopf stores or dispatches it
@@ -32,10 +32,9 @@ wraps. The test suite checks that the wrapper is in place with the kopf version 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import Any
-
-from eks_oidc_operator.runtime.object_state import shared
 
 _log = logging.getLogger(__name__)
 
@@ -43,6 +42,24 @@ DROPPED_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 """Annotations no handler reads (kopf's own are kept: its change detection needs them)."""
 
 _MARK = "_eks_oidc_slims"
+
+SHARED_VALUE_CHARS = 64
+"""String values up to this long are interned (names, reasons, timestamps); longer ones
+(messages, kopf's last-handled configuration) are nearly always unique, so left as they are."""
+
+
+def shared(value: Any) -> Any:
+    """``value`` (decoded JSON) re-made with its keys and short strings interned.
+
+    Pure apart from the interning: equal to ``value``; dicts and lists are new.
+    """
+    if isinstance(value, dict):
+        return {sys.intern(key): shared(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shared(item) for item in value]
+    if isinstance(value, str) and len(value) <= SHARED_VALUE_CHARS:
+        return sys.intern(value)
+    return value
 
 
 def slim(body: MutableMapping[str, Any]) -> None:

@@ -44,4 +44,9 @@ def pinned_region(obj: OidcIdentityProvider, default: str | None) -> str:
     changed operator default never repoints an existing object at a same-named cluster in
     another region (orphaning its association); else the operator's default.
     """
-    return obj.spec.region or obj.status.region or default or ""
+    return pinned(obj.spec.region, obj.status.region, default)
+
+
+def pinned(spec: str | None, status: str | None, default: str | None) -> str:
+    """:func:`pinned_region`'s rule, on the regions alone (of a body not yet parsed)."""
+    return spec or status or default or ""

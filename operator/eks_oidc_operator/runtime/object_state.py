@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -36,23 +35,11 @@ from eks_oidc_operator.models import OidcIdentityProviderStatus
 from eks_oidc_operator.reconcile.plan import Plan
 from eks_oidc_operator.reconcile.scheduling import Facts, TimerFacts
 
-SHARED_VALUE_CHARS = 64
-"""String values up to this long are interned (names, reasons, timestamps); longer ones
-(messages, kopf's last-handled configuration) are nearly always unique, so left as they are."""
 
-
-def shared(value: Any) -> Any:
-    """``value`` (decoded JSON) re-made with its keys and short strings interned.
-
-    Pure apart from the interning: equal to ``value``; dicts and lists are new.
-    """
-    if isinstance(value, dict):
-        return {sys.intern(key): shared(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shared(item) for item in value]
-    if isinstance(value, str) and len(value) <= SHARED_VALUE_CHARS:
-        return sys.intern(value)
-    return value
+def packed(value: Any) -> bytes:
+    """``value`` (JSON-able) as compact JSON bytes: how a body or a status is kept between
+    passes (a third of the bytes of the decoded dicts)."""
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 KEY: Final = "state"
@@ -84,8 +71,7 @@ class ObjectState:
     def remember(self, plan: Plan, written: Mapping[str, Any]) -> None:
         """Keep what a pass planned: its status (``written`` is its JSON) and its poll
         schedule."""
-        # A copy, as text: kopf may still change the patch it went into.
-        self.status = json.dumps(written, separators=(",", ":")).encode()
+        self.status = packed(written)  # a copy: kopf may still change the patch it went into
         self.facts = Facts.of(plan.status)
         self.polls, self.poll_after = plan.polls, plan.poll_after
 

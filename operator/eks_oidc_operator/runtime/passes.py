@@ -15,7 +15,7 @@ from typing import Any
 
 from eks_oidc_operator import constants
 from eks_oidc_operator.models import OidcIdentityProvider
-from eks_oidc_operator.reconcile.context import Context, pinned_region
+from eks_oidc_operator.reconcile.context import Context, pinned, pinned_region
 from eks_oidc_operator.reconcile.guards.claims import settle_wait
 from eks_oidc_operator.reconcile.guards.tenancy import Access
 from eks_oidc_operator.reconcile.plan import Plan
@@ -59,8 +59,9 @@ def rate_key_of(body: Mapping[str, Any], default_region: str | None) -> RateKey:
     """The call-rate bucket of an object's passes, read from its body as it is (not parsed):
     the account of its role, and its region as :func:`pinned_region` resolves it."""
     spec, status = body.get("spec") or {}, body.get("status") or {}
-    region = spec.get("region") or status.get("region") or default_region or ""
-    return rate_key(spec.get("roleArn"), region)
+    return rate_key(
+        spec.get("roleArn"), pinned(spec.get("region"), status.get("region"), default_region)
+    )
 
 
 async def context(

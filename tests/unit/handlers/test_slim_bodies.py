@@ -12,7 +12,6 @@ import pytest
 from kopf._cogs.clients import watching
 
 from eks_oidc_operator.kopf_private import slim_bodies
-from eks_oidc_operator.runtime import object_state
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 KOPF_DIFFBASE = "eksoidc.io/last-handled-configuration"
@@ -67,7 +66,7 @@ def _decoded(text: str) -> Any:
 
 def test_shared_is_equal_and_two_bodies_share_their_keys_and_short_values() -> None:
     text = json.dumps(_body() | {"note": "x" * 100})
-    one, two = object_state.shared(_decoded(text)), object_state.shared(_decoded(text))
+    one, two = slim_bodies.shared(_decoded(text)), slim_bodies.shared(_decoded(text))
     assert one == two == json.loads(text)
     key_one = next(k for k in one["metadata"] if k == "resourceVersion")
     key_two = next(k for k in two["metadata"] if k == "resourceVersion")
@@ -82,7 +81,7 @@ def test_shared_is_equal_and_two_bodies_share_their_keys_and_short_values() -> N
 
 def test_shared_keeps_every_json_type() -> None:
     value = {"a": [1, 2.5, None, True, {"b": "c"}], "d": False}
-    assert object_state.shared(value) == value
+    assert slim_bodies.shared(value) == value
 
 
 def test_the_wrapped_stream_slims_objects_and_passes_bookmarks_through() -> None:

@@ -41,16 +41,13 @@ from typing import Any
 
 from eks_oidc_operator.reconcile.scheduling import Due, Timer, TimerFacts, next_timer
 from eks_oidc_operator.reconcile.timing import Timings
+from eks_oidc_operator.runtime import object_state
 
 _log = logging.getLogger(__name__)
 
 FAILED_PASS_DELAY = 60.0
 """How long after a pass that raised the scheduler tries again (kopf's own default backoff for
 a handler's unexpected error)."""
-
-
-def _packed(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode()
 
 
 @dataclass(slots=True)
@@ -136,7 +133,7 @@ class Timers:
             # deletions).
             self.gone(uid)
             return
-        packed = _packed(body)
+        packed = object_state.packed(body)
         entry = self._entries.get(uid)
         if entry is None:
             entry = self._entries[uid] = _Entry(packed, memo)
