@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 from eks_oidc_testing.burst import burst
+from eks_oidc_testing.issuer import local_issuers
+from eks_oidc_testing.operator_process import OperatorProcess
 from eks_oidc_testing.stack import Stack, local_stack
 
 TRACING = Path(__file__).resolve().parent / "tracing"
@@ -38,48 +40,86 @@ def _ready(stack: Stack) -> int:
     )
 
 
+def _traced(stack: Stack, dump: Path, env: dict[str, str], frames: int) -> OperatorProcess:
+    """The operator, traced from its first import, dumping into ``dump`` on SIGUSR1."""
+    return stack.operator(
+        {
+            **env,
+            "PYTHONPATH": str(TRACING),
+            "PYTHONTRACEMALLOC": str(frames),
+            "EKS_OIDC_MEMORY_DUMP": str(dump),
+        }
+    )
+
+
+def _take(operator: OperatorProcess, dump: Path, label: str) -> None:
+    """Append one dump, headed by ``label`` and the RSS now."""
+    with dump.open("a") as out:
+        out.write(f"\n#### {label}: RSS {operator.rss_mib():.0f} MiB\n")
+    size = dump.stat().st_size
+    assert operator.process is not None
+    operator.process.send_signal(signal.SIGUSR1)
+    # The dump is written between two bytecodes of the main thread, once it is free.
+    deadline = time.monotonic() + 120
+    while dump.stat().st_size == size and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 def main() -> int:
     """Run it and print the dumps."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--objects", type=int, default=1000)
     parser.add_argument("--clusters", type=int, default=100)
-    parser.add_argument("--associate-seconds", type=float, default=60.0)
+    parser.add_argument("--associate-seconds", default="60")
+    parser.add_argument("--regions", type=int, default=1)
+    parser.add_argument(
+        "--at",
+        default="15,60",
+        help="seconds into the burst at which to dump, comma-separated",
+    )
+    parser.add_argument(
+        "--restart-at",
+        default="",
+        help="with all Ready, restart the operator and dump at these seconds after its start",
+    )
+    parser.add_argument(
+        "--frames",
+        type=int,
+        default=1,
+        help="frames traced per allocation: more charges each to the operator's or kopf's line "
+        "that led to it (slower)",
+    )
     args = parser.parse_args()
     n, c = args.objects, min(args.clusters, args.objects)
     clusters = [f"fleet-c{i}" for i in range(c)]
-    with local_stack(associate_seconds=args.associate_seconds, clusters=clusters) as stack:
+    with (
+        local_stack(associate_seconds=args.associate_seconds, clusters=clusters) as stack,
+        local_issuers(stack.workdir) as served,
+    ):
         dump = stack.workdir / "memory.txt"
-        operator = stack.operator(
-            {
-                "PYTHONPATH": str(TRACING),
-                "PYTHONTRACEMALLOC": "1",
-                "EKS_OIDC_MEMORY_DUMP": str(dump),
-            }
-        )
-        assert operator.process is not None
-
-        def take(label: str) -> None:
-            with dump.open("a") as out:
-                out.write(f"\n#### {label}: RSS {operator.rss_mib():.0f} MiB\n")
-            size = dump.stat().st_size
-            assert operator.process is not None
-            operator.process.send_signal(signal.SIGUSR1)
-            # The dump is written between two bytecodes of the main thread, once it is free.
-            deadline = time.monotonic() + 60
-            while dump.stat().st_size == size and time.monotonic() < deadline:
-                time.sleep(0.5)
-
+        env = {
+            "EKS_OIDC_ISSUER_CA_FILE": str(served.ca_file),
+            "EKS_OIDC_ISSUER_ALLOW_CIDRS": "127.0.0.1/32",
+        }
+        operator = _traced(stack, dump, env, args.frames)
         time.sleep(5.0)
-        take("idle")
+        _take(operator, dump, "idle")
         started = time.monotonic()
-        burst(stack, n, c)
-        for at in (15.0, 60.0):
+        burst(stack, n, c, f"{served.base}/tenant", regions=args.regions)
+        for at in (float(a) for a in args.at.split(",") if a):
             time.sleep(max(0.0, started + at - time.monotonic()))
-            take(f"{at:.0f} s into the burst of {n} objects on {c} clusters")
+            _take(operator, dump, f"{at:.0f} s into the burst of {n} objects on {c} clusters")
         deadline = time.monotonic() + 3600
         while _ready(stack) < n and time.monotonic() < deadline:
             time.sleep(5.0)
-        take(f"all Ready after {time.monotonic() - started:.0f} s")
+        _take(operator, dump, f"all Ready after {time.monotonic() - started:.0f} s")
+        if args.restart_at:
+            operator.stop()
+            operator = _traced(stack, dump, env, args.frames)
+            started = time.monotonic()
+            for at in (float(a) for a in args.restart_at.split(",") if a):
+                time.sleep(max(0.0, started + at - time.monotonic()))
+                _take(operator, dump, f"{at:.0f} s after a restart with {n} objects Ready")
         print(dump.read_text())
         operator.stop()
     return 0

@@ -334,7 +334,9 @@ class IssuerChecker:
         # delays its objects' checks by about one fetch, then they are "not checked yet".
         self._turns = turns or Turns(total=TOTAL_TURNS, per_host=HOST_TURNS, wait=timeout)
         self._session: aiohttp.ClientSession | None = None
-        self._results: dict[str, tuple[float, asyncio.Task[IssuerCheck]]] = {}
+        # A fetch's task while it runs, its result once done: a finished task would keep its
+        # coroutine's frame and more (about 1 KiB each, a thousand issuers a thousand of them).
+        self._results: dict[str, tuple[float, asyncio.Task[IssuerCheck] | IssuerCheck]] = {}
         self._swept = 0.0
 
     async def check(self, url: str, tenant: str = "") -> IssuerCheck:
@@ -350,12 +352,26 @@ class IssuerChecker:
             # whose cause holds that object's body, patch and loggers (about 10 KiB an object
             # at fleet scale). The fetch needs none of it.
             task = loop.create_task(self._run(url, tenant), context=contextvars.Context())
-            self._results[url] = (now, task)
-            cached = self._results[url]
-        found = await asyncio.shield(cached[1])
-        if found.problem == issuer.NOT_CHECKED and self._results.get(url) is cached:
+            self._results[url] = cached = (now, task)
+            task.add_done_callback(lambda done: self._settle(url, cached, done))
+        held = cached[1]
+        return held if isinstance(held, IssuerCheck) else await asyncio.shield(held)
+
+    def _settle(
+        self,
+        url: str,
+        kept: tuple[float, asyncio.Task[IssuerCheck] | IssuerCheck],
+        task: asyncio.Task[IssuerCheck],
+    ) -> None:
+        """A fetch ended: keep its result in place of its task, unless it got no turn (that is
+        not a result) or failed (its callers see the error; the next check fetches again)."""
+        if self._results.get(url) is not kept:
+            return  # forgotten meanwhile, or replaced by a newer fetch
+        found = None if task.cancelled() or task.exception() else task.result()
+        if found is None or found.problem == issuer.NOT_CHECKED:
             del self._results[url]
-        return found
+        else:
+            self._results[url] = (kept[0], found)
 
     async def _run(self, url: str, tenant: str) -> IssuerCheck:
         """Take a turn (waiting at most the timeout), then check with the timeout to itself."""

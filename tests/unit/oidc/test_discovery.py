@@ -302,6 +302,36 @@ async def test_expired_results_are_forgotten(issuers: LocalIssuers) -> None:
     assert checker.cached() == 1
 
 
+async def test_a_finished_fetch_is_kept_as_its_result_not_its_task(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A finished task keeps its coroutine's frame and more: a fleet of a thousand issuers
+    # would keep a thousand of them for the cache's lifetime.
+    import asyncio
+
+    from eks_oidc_operator.oidc import discovery
+
+    fetched = 0
+
+    async def fetch(_client: object, url: str, *_: object) -> issuer.IssuerCheck:
+        nonlocal fetched
+        fetched += 1
+        await asyncio.sleep(0.01)
+        return issuer.IssuerCheck(url=url, problem=None)
+
+    monkeypatch.setattr(discovery, "check_issuer", fetch)
+    checker = IssuerChecker(ca_file=None, timeout=3, ttl=60)
+    try:
+        first = await checker.check("https://x.example.com")
+        kept = [held for _, held in checker._results.values()]
+        again = await checker.check("https://x.example.com")
+    finally:
+        await checker.close()
+    assert kept == [first]
+    assert again is first
+    assert fetched == 1
+
+
 async def test_the_cached_fetch_does_not_keep_the_callers_context(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

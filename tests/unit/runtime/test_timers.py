@@ -308,3 +308,40 @@ async def test_the_pass_gets_the_latest_body_and_not_the_dict_the_watch_delivere
     assert seen
     assert seen[0] == _body("a", labels={"v": "2"})
     assert seen[0] is not latest
+
+
+async def test_passes_beyond_the_slots_wait_and_then_get_the_latest_body() -> None:
+    world = World(dict.fromkeys("abcde", (True, False, False, None)))
+    world.hold = asyncio.Event()
+    seen: list[Mapping[str, Any]] = []
+    running = 0
+    most = 0
+
+    async def run(kind: Timer, body: Mapping[str, Any], memo: Any) -> None:
+        nonlocal running, most
+        seen.append(body)
+        running += 1
+        most = max(most, running)
+        try:
+            await world.run(kind, body, memo)
+        finally:
+            running -= 1
+
+    timers = Timers(at_once=2)
+    timers.start(
+        run=run, facts=world.read, paused=lambda _: False, timings=FAST, rng=random.Random(0)
+    )
+    for uid in "abcde":
+        timers.seen(_body(uid), {})
+    await asyncio.sleep(0.1)  # every timer has fired; two passes hold the slots
+    assert len(seen) == 2
+    waiting = next(uid for uid in "abcde" if uid not in {b["metadata"]["uid"] for b in seen})
+    timers.seen(_body(waiting, labels={"v": "newer"}), {})  # arrives while its pass waits
+    world.hold.set()
+    await asyncio.sleep(0.1)
+    await timers.stop()
+    assert most == 2
+    assert {b["metadata"]["uid"] for b in seen} == set("abcde")
+    assert next(b for b in seen if b["metadata"]["uid"] == waiting)["metadata"]["labels"] == {
+        "v": "newer"
+    }
