@@ -5,11 +5,15 @@ seconds), with the operator process traced from its first import (``PYTHONTRACEM
 ``benchmarks/tracing/sitecustomize.py`` loaded into it, which writes the top allocation sites
 (by package and by line) and the most numerous object types whenever it gets SIGUSR1. Dumps
 are taken idle, 15 s and 60 s into the burst, and once all objects are Ready, and printed with
-the RSS at each. Tracing slows the operator and adds its own memory: the sites and their
-proportions are the finding, not the absolute RSS (``fleet.py`` measures that untraced).
+the RSS at each (``--at`` sets the moments; ``--restart-at`` restarts the operator once all
+are Ready and dumps again). ``--frames N`` traces N frames per allocation and charges each to
+the innermost line of the operator or kopf that led to it (much slower). Issuers are served
+and verified, as in ``fleet.py``. Tracing slows the operator and adds its own memory: the
+sites and their proportions are the finding, not the absolute RSS (``fleet.py`` measures that
+untraced).
 
-Usage: ``.venv/bin/python benchmarks/memory_sites.py --objects 1000 --clusters 100
---associate-seconds 60``
+Usage: ``.venv/bin/python benchmarks/memory_sites.py --objects 2000 --clusters 2000
+--associate-seconds 40-80 --regions 10 --at 20,40,60,90 --restart-at 10,20,35,60``
 """
 
 from __future__ import annotations

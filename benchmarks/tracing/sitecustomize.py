@@ -1,9 +1,14 @@
 """Loaded by Python at start-up when this folder is on PYTHONPATH (memory_sites.py puts it
-there for the operator process only): on SIGUSR1, write where the traced memory is.
+there for the operator process only; ``fleet.py --operator-env PYTHONPATH=...`` does too).
+Every dump is appended to ``EKS_OIDC_MEMORY_DUMP``.
 
-With ``PYTHONTRACEMALLOC`` set, tracemalloc traces from the first import. The dump has the
-top allocation sites by package and by line, and the most numerous object types (the
-objgraph way of counting), appended to ``EKS_OIDC_MEMORY_DUMP``.
+- SIGUSR1, with ``PYTHONTRACEMALLOC`` set (tracemalloc traces from the first import): the top
+  allocation sites by package and by line, and the most numerous object types (the objgraph
+  way of counting).
+- SIGUSR2, untraced: where the resident memory is (glibc's heap and pymalloc's arenas, in use
+  and free), the per-object tables and what only each reaches, the tracked objects by type,
+  and the coroutines alive by function.
+- ``EKS_OIDC_TRIM_SECONDS``: an experiment, glibc's ``malloc_trim(0)`` that often.
 """
 
 from __future__ import annotations
