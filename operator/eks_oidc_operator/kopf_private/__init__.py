@@ -1,6 +1,6 @@
 """Everything that reaches into kopf's private modules, and nothing else.
 
-kopf offers no public hook for four things the operator needs, so these modules use its
+kopf offers no public hook for five things the operator needs, so these modules use its
 internals (the project pins kopf to one minor, ``>=1.45,<1.46``, for this reason):
 
 - :mod:`.links`: the scheduler's passes write their status with kopf's own patch function
@@ -9,7 +9,9 @@ internals (the project pins kopf to one minor, ``>=1.45,<1.46``, for this reason
 - :mod:`.slim_bodies`: every watched body is slimmed before kopf keeps it, by wrapping
   ``kopf._cogs.clients.watching.infinite_watch``;
 - :mod:`.toggles`: kopf's wait for the initial listing to be indexed wakes its waiters once,
-  not once per object (``kopf._cogs.aiokits.aiotoggles.ToggleSet``).
+  not once per object (``kopf._cogs.aiokits.aiotoggles.ToggleSet``);
+- :mod:`.processing_slots`: kopf processes a bounded number of objects' events at once, by
+  wrapping ``kopf._core.reactor.processing.process_resource_event``.
 
 :data:`USED` lists each of them; ``tests/unit/handlers/test_kopf_private.py`` fails when the
 installed kopf no longer has one, so a kopf upgrade that moves them fails the tests, not the
@@ -28,5 +30,6 @@ USED: Final = (
     ("kopf._cogs.clients.watching", "infinite_watch"),
     ("kopf._cogs.aiokits.aiotoggles", "ToggleSet"),
     ("kopf._cogs.aiokits.aiotoggles", "Toggle"),
+    ("kopf._core.reactor.processing", "process_resource_event"),
 )
 """(module, attribute) of every kopf internal the operator uses."""
