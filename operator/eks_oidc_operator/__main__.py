@@ -126,15 +126,10 @@ def _run(args: argparse.Namespace) -> int:
     import kopf
     import prometheus_client
 
+    from eks_oidc_operator import kopf_private
     from eks_oidc_operator.handlers import Runtime, build_registry, post_with_kopf
-    from eks_oidc_operator.kopf_private import processing_slots, slim_bodies, toggles
 
-    # Before kopf starts watching: every body it keeps is then without the fields nothing reads,
-    # a start with thousands of objects present is not quadratic in their number, and a burst's
-    # events are processed a bounded number at a time.
-    slim_bodies.install()
-    toggles.install()
-    processing_slots.install()
+    kopf_private.install()  # before kopf starts watching
     runtime = Runtime.from_settings(
         settings, tuple(args.namespace or ()), post_event=post_with_kopf
     )

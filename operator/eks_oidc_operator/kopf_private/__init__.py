@@ -33,3 +33,15 @@ USED: Final = (
     ("kopf._core.reactor.processing", "process_resource_event"),
 )
 """(module, attribute) of every kopf internal the operator uses."""
+
+
+def install() -> None:
+    """Put the three wrappers in place, before kopf starts watching: every body kopf keeps is
+    then without the fields nothing reads, a start with thousands of objects present is not
+    quadratic in their number, and a burst's events are processed a bounded number at a time.
+    Where the installed kopf has moved what one wraps, the operator runs without that one."""
+    from eks_oidc_operator.kopf_private import processing_slots, slim_bodies, toggles
+
+    slim_bodies.install()
+    toggles.install()
+    processing_slots.install()
