@@ -21,7 +21,10 @@ moved logger only makes the log noisier.)
 
 from __future__ import annotations
 
-from typing import Final
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any, Final
 
 USED: Final = (
     ("kopf._core.actions.application", "patch_and_check"),
@@ -45,3 +48,25 @@ def install() -> None:
     slim_bodies.install()
     toggles.install()
     processing_slots.install()
+
+
+def wrap_once(module: str, name: str, wrap: Callable[[Any], Any], mark: str, missing: str) -> bool:
+    """Replace kopf's ``module.name`` by ``wrap`` of it, unless it is wrapped already (it
+    carries ``mark``); ``False``, with ``missing`` logged, where the installed kopf has moved
+    it. kopf looks these names up on its module when it uses them, so the wrapper is used."""
+    try:
+        owner = importlib.import_module(module)
+        original = getattr(owner, name)
+    except (ImportError, AttributeError):
+        logging.getLogger(__name__).warning(missing)
+        return False
+    if not getattr(original, mark, False):
+        wrapped = wrap(original)
+        setattr(wrapped, mark, True)
+        setattr(owner, name, wrapped)
+    return True
+
+
+def wrapped(module: str, name: str, mark: str) -> bool:
+    """Whether kopf's ``module.name`` is wrapped by :func:`wrap_once`."""
+    return bool(getattr(getattr(importlib.import_module(module), name, None), mark, False))

@@ -28,11 +28,10 @@ kopf has no hook for this; :func:`install` wraps ``kopf._core.reactor.processing
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-_log = logging.getLogger(__name__)
+from eks_oidc_operator.kopf_private import wrap_once, wrapped
 
 SLOTS = 64
 """Objects whose events kopf processes at once (the timers' passes have as many of their own):
@@ -40,6 +39,7 @@ four times the API connections, so the connections stay busy while a few handler
 issuer's turn or the call pacer."""
 
 _MARK = "_eks_oidc_slots"
+_PROCESSING = "kopf._core.reactor.processing"  # its process_resource_event, looked up at start
 
 Processor = Callable[..., Awaitable[Any]]
 
@@ -72,27 +72,21 @@ def bounded(process: Processor, slots: int = SLOTS) -> Processor:
         async with semaphore:
             return await process(raw_event=raw_event, operator_indexed=operator_indexed, **kwargs)
 
-    setattr(process_resource_event, _MARK, True)
     return process_resource_event
 
 
 def install() -> bool:
     """Wrap kopf's per-event processing with :func:`bounded` (once); ``False`` if kopf has
     moved it (then events are processed as kopf does: a higher peak, nothing else changes)."""
-    try:
-        from kopf._core.reactor import processing
-
-        original = processing.process_resource_event
-    except (ImportError, AttributeError):
-        _log.warning("kopf's event processing not found: processed without a bound")
-        return False
-    if not getattr(original, _MARK, False):
-        processing.process_resource_event = bounded(original)  # type: ignore[assignment]
-    return True
+    return wrap_once(
+        _PROCESSING,
+        "process_resource_event",
+        bounded,
+        _MARK,
+        "kopf's event processing not found: processed without a bound",
+    )
 
 
 def installed() -> bool:
     """Whether kopf's event processing is wrapped."""
-    from kopf._core.reactor import processing
-
-    return bool(getattr(processing.process_resource_event, _MARK, False))
+    return wrapped(_PROCESSING, "process_resource_event", _MARK)

@@ -31,17 +31,17 @@ wraps. The test suite checks that the wrapper is in place with the kopf version 
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import Any
 
-_log = logging.getLogger(__name__)
+from eks_oidc_operator.kopf_private import wrap_once, wrapped
 
 DROPPED_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 """Annotations no handler reads (kopf's own are kept: its change detection needs them)."""
 
 _MARK = "_eks_oidc_slims"
+_WATCHING = "kopf._cogs.clients.watching"  # its infinite_watch: the listing and the watch stream
 
 SHARED_VALUE_CHARS = 64
 """String values up to this long are interned (names, reasons, timestamps); longer ones
@@ -89,27 +89,21 @@ def slimming(
                     raw_event["object"] = shared(obj)
             yield raw_event
 
-    setattr(infinite_watch, _MARK, True)
     return infinite_watch
 
 
 def install() -> bool:
     """Wrap kopf's watch stream with :func:`slimming` (once); ``False`` if kopf has moved it
     (then bodies are kept whole: more memory, nothing else changes)."""
-    try:
-        from kopf._cogs.clients import watching
-
-        original = watching.infinite_watch
-    except (ImportError, AttributeError):
-        _log.warning("kopf's watch stream not found: bodies are kept whole (more memory)")
-        return False
-    if not getattr(original, _MARK, False):
-        watching.infinite_watch = slimming(original)  # queueing looks it up on each watch
-    return True
+    return wrap_once(
+        _WATCHING,
+        "infinite_watch",
+        slimming,
+        _MARK,
+        "kopf's watch stream not found: bodies are kept whole (more memory)",
+    )
 
 
 def installed() -> bool:
     """Whether kopf's watch stream is wrapped."""
-    from kopf._cogs.clients import watching
-
-    return bool(getattr(getattr(watching, "infinite_watch", None), _MARK, False))
+    return wrapped(_WATCHING, "infinite_watch", _MARK)
